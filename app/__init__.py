@@ -1,0 +1,3 @@
+"""FieldCRM: an offline-first sales client."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,215 @@
+"""The ``fieldcrm`` command line: for IT, for scripts and for tests.
+
+Every command works on one profile (``--profile DIR`` or ``FIELDCRM_PROFILE``, else the default
+profile in the user-data folder) and goes through the same services as the desktop app.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from app import __version__
+from app.domain.messages import Msg
+from app.paths import resolve_profile
+from app.store.errors import StoreError, StoreUnavailable, ValidationFailed
+from app.store.service import Store
+
+ENTITY_WORDS = {
+    "customers": "customer",
+    "contacts": "contact",
+    "leads": "lead",
+    "deals": "deal",
+    "followups": "followup",
+}
+
+
+def ui_language() -> str:
+    """ "zh" on a Chinese locale (or FIELDCRM_LANG=zh), else "en"."""
+    explicit = os.environ.get("FIELDCRM_LANG")
+    if explicit:
+        return explicit
+    lang = os.environ.get("LC_ALL") or os.environ.get("LANG") or (locale.getlocale()[0] or "")
+    return "zh" if lang.lower().startswith("zh") else "en"
+
+
+class Context:
+    def __init__(self, profile: Path, lang: str) -> None:
+        self.profile = profile
+        self.lang = lang
+
+    def store(self) -> Store:
+        try:
+            return Store(self.profile)
+        except StoreUnavailable as exc:
+            self.fail(exc.message, code=2)
+
+    def say(self, msg: Msg) -> str:
+        return msg.text(self.lang)
+
+    def fail(self, msg: Msg, code: int = 1) -> NoReturn:
+        click.echo(self.say(msg), err=True)
+        sys.exit(code)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fieldcrm")
+@click.option(
+    "--profile",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Profile folder (default: $FIELDCRM_PROFILE or the per-user data folder).",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Message language.")
+@click.pass_context
+def cli(ctx: click.Context, profile: Path | None, lang: str | None) -> None:
+    """FieldCRM: offline-first sales client."""
+    ctx.obj = Context(resolve_profile(profile), lang or ui_language())
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(["customers", "contacts", "leads"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+def import_cmd(ctx: Context, kind: str, file: Path) -> None:
+    """Import (upsert by id) customers, contacts or leads from .csv or .xlsx; all or nothing."""
+    from app.store.transfer import ImportFailed, import_file
+
+    store = ctx.store()
+    try:
+        result = import_file(store, ENTITY_WORDS[kind], file)
+    except ImportFailed as exc:
+        for problem in exc.problems:
+            click.echo(problem.text(ctx.lang), err=True)
+        ctx.fail(
+            Msg(
+                "导入失败:{n}处问题,未写入任何数据",
+                "Import refused: {n} problem(s); nothing was written",
+            ).format(n=len(exc.problems))
+        )
+    finally:
+        store.close()
+    click.echo(
+        ctx.say(
+            Msg(
+                "新建 {c} 条,更新 {u} 条,未变 {n} 条", "created {c}, updated {u}, unchanged {n}"
+            ).format(c=result.created, u=result.updated, n=result.unchanged)
+        )
+    )
+
+
+@cli.command("export")
+@click.argument("kind", type=click.Choice(["customers", "contacts", "deals", "followups", "leads"]))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8-sig", "utf-8", "gb18030"]),
+    default="utf-8-sig",
+    show_default=True,
+    help="Text encoding of a .csv file (ignored for .xlsx).",
+)
+@pass_ctx
+def export_cmd(ctx: Context, kind: str, file: Path, encoding: str) -> None:
+    """Export every record of a kind to .csv or .xlsx."""
+    from app.store.transfer import export_file
+
+    if file.suffix.lower() not in (".csv", ".xlsx"):
+        ctx.fail(Msg("请使用 .csv 或 .xlsx 文件名", "Use a .csv or .xlsx file name"))
+    store = ctx.store()
+    try:
+        count = export_file(store, ENTITY_WORDS[kind], file, encoding)
+    finally:
+        store.close()
+    click.echo(
+        ctx.say(Msg("已导出 {n} 条到 {f}", "exported {n} rows to {f}").format(n=count, f=file))
+    )
+
+
+@cli.command("demo-data")
+@click.option("--size", type=click.Choice(["small", "rep"]), default="small", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@pass_ctx
+def demo_data_cmd(ctx: Context, size: str, seed: int) -> None:
+    """Fill the profile with realistic demo data (small: ~200 customers; rep: 5 000)."""
+    from app.demo import DEMO_USERS, generate
+    from app.store.demo_load import load_into
+
+    store = ctx.store()
+    try:
+        if store.db.execute("SELECT count(*) FROM customers").fetchone()[0]:
+            ctx.fail(
+                Msg(
+                    "该资料夹已有数据,请换一个空的 --profile",
+                    "This profile already has data; use an empty --profile",
+                )
+            )
+        # The "rep" set is one representative's own book of business (SPEC N1).
+        owner = DEMO_USERS[1]["id"] if size == "rep" else None
+        counts = load_into(store, generate(size, seed, owner=owner))
+    finally:
+        store.close()
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--limit", type=int, default=20, show_default=True)
+@pass_ctx
+def search_cmd(ctx: Context, query: str, limit: int) -> None:
+    """Find customers, contacts, leads and follow-ups containing QUERY (or its pinyin initials)."""
+    store = ctx.store()
+    try:
+        for hit in store.search(query, limit=limit):
+            click.echo(f"{hit.entity:9} {hit.record_id}  {hit.label}")
+    finally:
+        store.close()
+
+
+@cli.command("info")
+@pass_ctx
+def info_cmd(ctx: Context) -> None:
+    """Where the profile is and what it holds."""
+    store = ctx.store()
+    try:
+        click.echo(f"profile: {ctx.profile}")
+        for table in ("customers", "contacts", "leads", "deals", "followups", "attachments"):
+            n = store.db.execute(f"SELECT count(*) FROM {table} WHERE _deleted = 0").fetchone()[0]
+            click.echo(f"{table}: {n}")
+        click.echo(f"pending changes: {store.pending_count()}")
+    finally:
+        store.close()
+
+
+def _mount_optional(group: click.Group, module: str, attr: str) -> None:
+    """Add a command group that lives in its own package (OCR, sync, UI)."""
+    import importlib
+
+    try:
+        command = getattr(importlib.import_module(module), attr)
+    except ImportError:
+        return
+    group.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point."""
+    try:
+        return cli.main(args=argv, prog_name="fieldcrm")
+    except ValidationFailed as exc:
+        for name, msg in exc.errors.items():
+            click.echo(f"{name}: {msg.text(ui_language())}", err=True)
+        sys.exit(1)
+    except StoreError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+_mount_optional(cli, "app.ocr.commands", "ocr")

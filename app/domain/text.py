@@ -1,0 +1,219 @@
+"""Unicode normalisation shared by validation, search and duplicate detection.
+
+Chinese users type with full-width digits and punctuation, paste traditional characters from
+Hong Kong or Taiwan partners and write the same company with or without its legal suffix. These
+helpers fold all of that to one comparable form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACES = re.compile(r"\s+")
+# Runs of CJK ideographs (basic block plus extension A and compatibility ideographs).
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+ALNUM_RUN = re.compile(r"[0-9a-z]+")
+
+LEGAL_SUFFIXES = (
+    "股份有限公司",
+    "有限责任公司",
+    "集团有限公司",
+    "集团股份有限公司",
+    "有限公司",
+    "分公司",
+    "集团",
+    "公司",
+    "coltd",
+    "limited",
+    "ltd",
+    "inc",
+    "corp",
+    "co",
+)
+
+# Province, municipality and common city prefixes that people drop or add at will.
+REGION_PREFIXES = tuple(
+    sorted(
+        [
+            "北京市",
+            "北京",
+            "上海市",
+            "上海",
+            "天津市",
+            "天津",
+            "重庆市",
+            "重庆",
+            "河北省",
+            "河北",
+            "山西省",
+            "山西",
+            "辽宁省",
+            "辽宁",
+            "吉林省",
+            "吉林",
+            "黑龙江省",
+            "黑龙江",
+            "江苏省",
+            "江苏",
+            "浙江省",
+            "浙江",
+            "安徽省",
+            "安徽",
+            "福建省",
+            "福建",
+            "江西省",
+            "江西",
+            "山东省",
+            "山东",
+            "河南省",
+            "河南",
+            "湖北省",
+            "湖北",
+            "湖南省",
+            "湖南",
+            "广东省",
+            "广东",
+            "海南省",
+            "海南",
+            "四川省",
+            "四川",
+            "贵州省",
+            "贵州",
+            "云南省",
+            "云南",
+            "陕西省",
+            "陕西",
+            "甘肃省",
+            "甘肃",
+            "青海省",
+            "青海",
+            "台湾省",
+            "台湾",
+            "内蒙古自治区",
+            "内蒙古",
+            "广西壮族自治区",
+            "广西",
+            "西藏自治区",
+            "西藏",
+            "宁夏回族自治区",
+            "宁夏",
+            "新疆维吾尔自治区",
+            "新疆",
+            "香港",
+            "澳门",
+            "深圳市",
+            "深圳",
+            "广州市",
+            "广州",
+            "杭州市",
+            "杭州",
+            "南京市",
+            "南京",
+            "苏州市",
+            "苏州",
+            "宁波市",
+            "宁波",
+            "成都市",
+            "成都",
+            "武汉市",
+            "武汉",
+            "西安市",
+            "西安",
+            "厦门市",
+            "厦门",
+            "青岛市",
+            "青岛",
+            "东莞市",
+            "东莞",
+            "佛山市",
+            "佛山",
+            "无锡市",
+            "无锡",
+            "长沙市",
+            "长沙",
+            "郑州市",
+            "郑州",
+            "合肥市",
+            "合肥",
+            "济南市",
+            "济南",
+            "大连市",
+            "大连",
+            "沈阳市",
+            "沈阳",
+            "福州市",
+            "福州",
+            "昆明市",
+            "昆明",
+        ],
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def fold(text: str) -> str:
+    """NFKC-fold (full-width → half-width, compatibility forms) and collapse white space."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def fold_key(text: str) -> str:
+    """Case-folded :func:`fold`, for comparisons and the search index."""
+    return fold(text).casefold()
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> object:
+    import opencc  # the pure-Python port: no native build needed on any platform
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese characters; other text is returned unchanged."""
+    if not CJK_RUN.search(text):
+        return text
+    return str(_t2s().convert(text))  # type: ignore[attr-defined]
+
+
+def company_key(name: str) -> str:
+    """A comparison key for company names (SPEC C1).
+
+    "杭州某某科技股份有限公司", "杭州某某科技(集团)" and "某某科技" all give "某某科技".
+    """
+    key = to_simplified(fold_key(name))
+    key = re.sub(r"[()（）\[\]【】]", " ", key)
+    key = re.sub(r"[\s\W_]+", "", key)
+    for _ in range(2):  # "…集团有限公司" style stacks of suffixes
+        for suffix in LEGAL_SUFFIXES:
+            if key.endswith(suffix) and len(key) > len(suffix) + 1:
+                key = key[: -len(suffix)]
+                break
+    stripped = True
+    while stripped:  # "浙江省杭州市…": province, then city
+        stripped = False
+        for prefix in REGION_PREFIXES:
+            if key.startswith(prefix) and len(key) > len(prefix) + 1:
+                key = key[len(prefix) :]
+                stripped = True
+                break
+    return key
+
+
+def pinyin_initials(text: str) -> str:
+    """Lower-case pinyin initials of the CJK characters in ``text`` ("轻鹿家居" → "qljj")."""
+    from pypinyin import Style, lazy_pinyin
+
+    cjk = "".join(CJK_RUN.findall(text))
+    if not cjk:
+        return ""
+    return "".join(p[:1] for p in lazy_pinyin(cjk, style=Style.FIRST_LETTER)).lower()
+
+
+def pinyin_sort_key(text: str) -> str:
+    """Key that sorts Chinese names by pinyin and Latin names alphabetically."""
+    from pypinyin import Style, lazy_pinyin
+
+    return " ".join(lazy_pinyin(fold_key(text), style=Style.NORMAL, errors="default"))

@@ -1,0 +1,242 @@
+"""Versioned schema migrations for the local store (SPEC D2).
+
+``PRAGMA user_version`` holds the version of a file. Each migration runs in its own transaction
+and upgrades an older file in place; none may drop user data. Column lists are frozen here on
+purpose: a migration describes the schema *as it was* at that version, not as it is today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from app.domain.text import pinyin_sort_key
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+_SYNC_COLUMNS = (
+    "id TEXT PRIMARY KEY",
+    "_version INTEGER NOT NULL DEFAULT 0",  # server version this row was last pulled at
+    "_deleted INTEGER NOT NULL DEFAULT 0",
+)
+
+# Entity tables at version 1: table → columns (name type).
+_V1_TABLES: dict[str, tuple[str, ...]] = {
+    "customers": (
+        "name TEXT",
+        "credit_code TEXT",
+        "phone TEXT",
+        "email TEXT",
+        "address TEXT",
+        "industry TEXT",
+        "region TEXT",
+        "website TEXT",
+        "source TEXT",
+        "owner TEXT",
+        "notes TEXT",
+        "created_at TEXT",
+        "updated_at TEXT",
+        "last_followup_at TEXT",
+    ),
+    "contacts": (
+        "customer_id TEXT",
+        "name TEXT",
+        "title TEXT",
+        "mobile TEXT",
+        "phone TEXT",
+        "email TEXT",
+        "wechat TEXT",
+        "is_key INTEGER",
+        "notes TEXT",
+        "created_at TEXT",
+        "updated_at TEXT",
+    ),
+    "leads": (
+        "name TEXT",
+        "company TEXT",
+        "title TEXT",
+        "mobile TEXT",
+        "email TEXT",
+        "channel TEXT",
+        "score INTEGER",
+        "status TEXT",
+        "owner TEXT",
+        "assigned_at TEXT",
+        "response_due TEXT",
+        "customer_id TEXT",
+        "notes TEXT",
+        "created_at TEXT",
+        "updated_at TEXT",
+    ),
+    "deals": (
+        "customer_id TEXT",
+        "title TEXT",
+        "amount TEXT",
+        "stage TEXT",
+        "stage_entered_at TEXT",
+        "owner TEXT",
+        "primary_contact_id TEXT",
+        "expected_close TEXT",
+        "pain_points TEXT",
+        "decision_chain TEXT",
+        "checklist TEXT",
+        "evidence TEXT",
+        "commit_amount TEXT",
+        "lost_reason TEXT",
+        "lost_from TEXT",
+        "contract_no TEXT",
+        "signed_on TEXT",
+        "expires_on TEXT",
+        "created_at TEXT",
+        "updated_at TEXT",
+    ),
+    "followups": (
+        "customer_id TEXT",
+        "deal_id TEXT",
+        "type TEXT",
+        "conclusion TEXT",
+        "next_action TEXT",
+        "due_on TEXT",
+        "priority TEXT",
+        "department TEXT",
+        "competitor_comparison TEXT",
+        "contact_ids TEXT",
+        "author TEXT",
+        "created_at TEXT",
+    ),
+    "attachments": (
+        "sha256 TEXT",
+        "kind TEXT",
+        "filename TEXT",
+        "size INTEGER",
+        "mime TEXT",
+        "customer_id TEXT",
+        "deal_id TEXT",
+        "contact_id TEXT",
+        "created_by TEXT",
+        "created_at TEXT",
+    ),
+    "approvals": (
+        "deal_id TEXT",
+        "customer_id TEXT",
+        "from_stage TEXT",
+        "to_stage TEXT",
+        "status TEXT",
+        "reason TEXT",
+        "requested_by TEXT",
+        "requested_at TEXT",
+        "decided_by TEXT",
+        "decided_at TEXT",
+        "comment TEXT",
+    ),
+    "alerts": (
+        "kind TEXT",
+        "customer_id TEXT",
+        "record_id TEXT",
+        "owner TEXT",
+        "message_zh TEXT",
+        "message_en TEXT",
+        "created_at TEXT",
+        "resolved_at TEXT",
+    ),
+}
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    for table, columns in _V1_TABLES.items():
+        db.execute(f"CREATE TABLE {table} ({', '.join(_SYNC_COLUMNS + columns)})")
+    db.executescript(
+        """
+        CREATE INDEX contacts_customer ON contacts(customer_id);
+        CREATE INDEX deals_customer ON deals(customer_id);
+        CREATE INDEX deals_stage ON deals(stage);
+        CREATE INDEX followups_customer ON followups(customer_id, created_at);
+        CREATE INDEX followups_deal ON followups(deal_id, created_at);
+        CREATE INDEX attachments_customer ON attachments(customer_id);
+        CREATE INDEX attachments_deal ON attachments(deal_id);
+        CREATE INDEX approvals_deal ON approvals(deal_id);
+        CREATE INDEX customers_owner ON customers(owner);
+        CREATE INDEX customers_credit_code ON customers(credit_code);
+        CREATE INDEX contacts_mobile ON contacts(mobile);
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, display_name TEXT, role TEXT,
+            team_id TEXT, active INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE teams (id TEXT PRIMARY KEY, name TEXT NOT NULL, lead_id TEXT);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            entity TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL,
+            old TEXT, new TEXT, actor TEXT, device TEXT, at TEXT NOT NULL,
+            prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_record ON audit(record_id, seq);
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            op_id TEXT NOT NULL UNIQUE,
+            entity TEXT NOT NULL, record_id TEXT NOT NULL, action TEXT NOT NULL,
+            base_version INTEGER NOT NULL DEFAULT 0,
+            fields TEXT NOT NULL, base TEXT NOT NULL,
+            actor TEXT, device TEXT, at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+            result TEXT
+        );
+        CREATE INDEX outbox_record ON outbox(record_id);
+        """
+    )
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    """Search index (D4) and pinyin sort keys, backfilled for every existing row."""
+    db.executescript(
+        """
+        ALTER TABLE customers ADD COLUMN name_sort TEXT;
+        ALTER TABLE contacts ADD COLUMN name_sort TEXT;
+        CREATE INDEX customers_name_sort ON customers(name_sort, id);
+        CREATE INDEX contacts_name_sort ON contacts(name_sort, id);
+        CREATE TABLE search_docs (
+            rowid INTEGER PRIMARY KEY,
+            entity TEXT NOT NULL, record_id TEXT NOT NULL UNIQUE, customer_id TEXT,
+            label TEXT, body TEXT NOT NULL, initials TEXT
+        );
+        CREATE VIRTUAL TABLE search_fts USING fts5(
+            tokens, content = '', detail = none, tokenize = 'unicode61 remove_diacritics 0'
+        );
+        """
+    )
+    for table in ("customers", "contacts"):
+        rows = db.execute(f"SELECT id, name FROM {table}").fetchall()
+        db.conn.executemany(
+            f"UPDATE {table} SET name_sort = ? WHERE id = ?",
+            [(pinyin_sort_key(name or ""), rid) for rid, name in rows],
+        )
+    # Imported lazily: the indexer depends on today's schema, which may postdate this file.
+    from app.store.search import reindex_all
+
+    reindex_all(db)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)
+LATEST = len(MIGRATIONS)
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database, target: int = LATEST) -> list[int]:
+    """Bring the file up to ``target``; return the versions applied (each atomically)."""
+    applied = []
+    version = current_version(db)
+    if version > LATEST:
+        raise RuntimeError(
+            f"this store was written by a newer FieldCRM (schema {version} > {LATEST})"
+        )
+    while version < target:
+        with db.atomic():
+            MIGRATIONS[version](db)
+            version += 1
+            db.execute(f"PRAGMA user_version = {version}")
+        applied.append(version)
+    return applied

@@ -1,0 +1,687 @@
+"""The local store: one SQLite file per account and the only way to change it (SPEC D2, D5, S1).
+
+Every change goes through :class:`Store`. In one transaction it writes the row, appends a
+hash-chained audit entry per changed field, queues an outbox operation with a fresh id for the
+sync engine, and refreshes the search index. A crash at any point leaves either all of it or
+none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from app.domain import audit
+from app.domain.followups import validate_followup
+from app.domain.messages import Msg
+from app.domain.process import Checklist, DealFacts, Decision, Move, advance_checklist, decide_move
+from app.domain.rules import LOST, ProcessRules, default_rules, load_rules_json
+from app.domain.schema import ENTITIES, entity, validate_values
+from app.domain.text import pinyin_sort_key
+from app.paths import STORE_FILE
+from app.store import search as search_index
+from app.store.errors import MoveRefused, NotFound, StoreUnavailable, ValidationFailed
+from app.store.migrations import migrate
+
+Clock = Callable[[], datetime]
+SORTED_BY_NAME = frozenset({"customer", "contact"})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def new_id() -> str:
+    """A record or operation id made on this device (never collides with another device's)."""
+    return str(uuid.uuid4())
+
+
+def _encode(value: Any) -> Any:
+    """Python value → SQLite column value (JSON fields are stored as text)."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def _audit_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def open_database(path: Path) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate a store file; WAL mode, foreign keys off."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode loses at most the last commits on power loss, never corrupts;
+        # FULL makes every keystroke-save wait for a disk flush.
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA busy_timeout = 10000")
+        migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreUnavailable(describe_sqlite_error(exc, path)) from exc
+    return db
+
+
+def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> Msg:
+    """Sort SQLite failures into the known environment problems users can act on."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return Msg(
+            "数据文件正被另一个程序使用:{p}", "The data file is in use by another program: {p}"
+        ).format(p=path)
+    if "readonly" in text or "read-only" in text:
+        return Msg("数据文件只读,无法保存:{p}", "The data file is read-only: {p}").format(p=path)
+    if "disk" in text and "full" in text:
+        return Msg(
+            "磁盘已满,无法保存。请释放空间后重试", "The disk is full; free some space and try again"
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return Msg(
+            "数据文件已损坏:{p}。请重新登录同步以恢复数据",
+            "The data file is damaged: {p}. Sign in again to restore it from the server",
+        ).format(p=path)
+    return Msg("无法打开数据文件:{p}({e})", "Cannot open the data file {p} ({e})").format(
+        p=path, e=exc
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one committed write did; the UI redraws from these (one ``changed`` signal)."""
+
+    entity: str
+    record_id: str
+    action: str
+    fields: tuple[str, ...]
+
+
+class Store:
+    """A profile's local data and every operation on it.
+
+    ``actor`` is the signed-in user id, ``device`` this installation's id; both go into audit
+    entries and outbox operations. One Store owns one connection: use it from one thread.
+    """
+
+    def __init__(
+        self,
+        profile_dir: Path,
+        *,
+        actor: str | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.profile_dir = Path(profile_dir)
+        self.path = self.profile_dir / STORE_FILE
+        self.db = open_database(self.path)
+        self.clock = clock
+        self.device = self.meta("device_id") or self._init_device()
+        self.actor = actor or self.meta("user_id") or "local"
+        self._rules: ProcessRules | None = None
+        self._column_cache: dict[str, list[str]] = {}
+        self.listeners: list[Callable[[list[Change]], None]] = []
+
+    # ---- meta and rules -------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def _init_device(self) -> str:
+        device = new_id()
+        self.set_meta("device_id", device)
+        return device
+
+    @property
+    def rules(self) -> ProcessRules:
+        """Rules from the server when synced, else the ones shipped with the app."""
+        if self._rules is None:
+            cached = self.meta("rules_json")
+            self._rules = load_rules_json(cached) if cached else default_rules()
+        return self._rules
+
+    def set_rules_json(self, text: str) -> None:
+        load_rules_json(text)  # refuse malformed rules before caching them
+        self.set_meta("rules_json", text)
+        self._rules = None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---- reads ----------------------------------------------------------------------------
+    def get(self, entity_name: str, record_id: str) -> dict[str, Any] | None:
+        """One visible record with JSON fields decoded, or None."""
+        ent = entity(entity_name)
+        row = self.db.execute(
+            f"SELECT * FROM {ent.table} WHERE id = ? AND _deleted = 0", (record_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        cols = self._columns(ent.table)
+        return self._decode(entity_name, dict(zip(cols, row, strict=True)))
+
+    def require(self, entity_name: str, record_id: str) -> dict[str, Any]:
+        row = self.get(entity_name, record_id)
+        if row is None:
+            raise NotFound(entity_name, record_id)
+        return row
+
+    def _decode(self, entity_name: str, row: dict[str, Any]) -> dict[str, Any]:
+        for f in ENTITIES[entity_name].fields:
+            if f.kind == "json" and isinstance(row.get(f.name), str):
+                row[f.name] = json.loads(row[f.name])
+        return row
+
+    # ---- the write path -------------------------------------------------------------------
+    def _record_audit(
+        self,
+        entity_name: str,
+        record_id: str,
+        changes: Mapping[str, tuple[Any, Any]],
+        at: str,
+        *,
+        fresh: bool = False,
+    ) -> list[dict[str, Any]]:
+        last = (
+            None
+            if fresh
+            else self.db.execute(
+                "SELECT hash FROM audit WHERE record_id = ? ORDER BY seq DESC LIMIT 1", (record_id,)
+            ).fetchone()
+        )
+        prev = last[0] if last else audit.GENESIS
+        entries = []
+        for field_name, (old, new) in changes.items():
+            entry = {
+                "entity": entity_name,
+                "record_id": record_id,
+                "field": field_name,
+                "old": _audit_text(old),
+                "new": _audit_text(new),
+                "actor": self.actor,
+                "device": self.device,
+                "at": at,
+            }
+            entry["prev_hash"] = prev
+            entry["hash"] = prev = audit.entry_hash(entry, prev)
+            entries.append(entry)
+        if entries:
+            self.db.conn.executemany(
+                "INSERT INTO audit(entity, record_id, field, old, new, actor, device, at, "
+                "prev_hash, hash) VALUES (:entity, :record_id, :field, :old, :new, :actor, "
+                ":device, :at, :prev_hash, :hash)",
+                entries,
+            )
+        return entries
+
+    def _queue(
+        self,
+        entity_name: str,
+        record_id: str,
+        action: str,
+        fields: Mapping[str, Any],
+        base: Mapping[str, Any],
+        base_version: int,
+        at: str,
+    ) -> str:
+        op_id = new_id()
+        self.db.execute(
+            """INSERT INTO outbox(op_id, entity, record_id, action, base_version, fields, base,
+                                  actor, device, at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                op_id,
+                entity_name,
+                record_id,
+                action,
+                base_version,
+                json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str),
+                json.dumps(base, ensure_ascii=False, sort_keys=True, default=str),
+                self.actor,
+                self.device,
+                at,
+            ),
+        )
+        return op_id
+
+    def _after_write(self, entity_name: str, row: Mapping[str, Any]) -> None:
+        if entity_name in SORTED_BY_NAME and "name" in row:
+            table = ENTITIES[entity_name].table
+            self.db.execute(
+                f"UPDATE {table} SET name_sort = ? WHERE id = ?",
+                (pinyin_sort_key(str(row.get("name") or "")), row["id"]),
+            )
+        search_index.index_record(self.db, entity_name, row)
+
+    def _notify(self, changes: list[Change]) -> None:
+        for listener in list(self.listeners):
+            listener(changes)
+
+    def _columns(self, table: str) -> list[str]:
+        cols = self._column_cache.get(table)
+        if cols is None:
+            cols = [d[0] for d in self.db.execute(f"SELECT * FROM {table} LIMIT 0").description]
+            self._column_cache[table] = cols
+        return cols
+
+    def _insert(
+        self, entity_name: str, clean: dict[str, Any], record_id: str | None, at: str
+    ) -> str:
+        ent = entity(entity_name)
+        rid = record_id or new_id()
+        row = {"id": rid, **clean}
+        if entity_name in SORTED_BY_NAME:
+            row["name_sort"] = pinyin_sort_key(str(clean.get("name") or ""))
+        names = list(row)
+        self.db.execute(
+            f"INSERT INTO {ent.table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            [_encode(row[n]) for n in names],
+        )
+        present = {k: v for k, v in clean.items() if v is not None}
+        # A creation is one audit entry holding the whole initial record ("*"); later edits
+        # get one entry per field.
+        self._record_audit(entity_name, rid, {"*": (None, present)}, at, fresh=True)
+        self._queue(entity_name, rid, "create", present, {}, 0, at)
+        search_index.index_record(self.db, entity_name, row, fresh=True)
+        return rid
+
+    def bulk_create(self, entity_name: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Create many records in one transaction (imports, demo data); all or nothing.
+
+        Each row may carry its own ``id``. Rows are validated like :meth:`create`; the first
+        invalid row raises :class:`ValidationFailed` with its position and nothing is written.
+        """
+        at = self.clock().isoformat()
+        ent = entity(entity_name)
+        count = 0
+        with self.db.atomic():
+            for i, values in enumerate(rows):
+                values = dict(values)
+                rid = values.pop("id", None)
+                if entity_name == "followup":
+                    clean, errors = validate_followup(values, self.rules, allow_system=True)
+                else:
+                    clean, errors = validate_values(entity_name, values, allow_system=True)
+                if errors:
+                    raise ValidationFailed(errors, row=i)
+                if entity_name == "deal":
+                    clean.setdefault("stage", self.rules.stage_keys[0])
+                    clean.setdefault("stage_entered_at", at)
+                if "created_at" in ent.field_names:
+                    clean.setdefault("created_at", at)
+                if "updated_at" in ent.field_names:
+                    clean.setdefault("updated_at", clean["created_at"])
+                self._insert(entity_name, clean, rid, at)
+                count += 1
+            if entity_name == "followup":
+                self.db.execute(
+                    """UPDATE customers SET last_followup_at = (
+                         SELECT max(created_at) FROM followups f
+                         WHERE f.customer_id = customers.id AND f._deleted = 0)"""
+                )
+        self._notify([Change(entity_name, "*", "create", ())])
+        return count
+
+    def create(
+        self, entity_name: str, values: Mapping[str, Any], *, record_id: str | None = None
+    ) -> str:
+        """Validate and insert a record; return its id. Raises :class:`ValidationFailed`."""
+        if entity_name == "followup":
+            return self.add_followup(values, record_id=record_id)
+        if entity_name == "deal":
+            return self.create_deal(values, record_id=record_id)
+        clean, errors = validate_values(entity_name, values)
+        if errors:
+            raise ValidationFailed(errors)
+        return self.create_checked(entity_name, clean, record_id)
+
+    def create_checked(self, entity_name: str, clean: dict[str, Any], record_id: str | None) -> str:
+        """Insert values that already passed validation (imports, internal records)."""
+        at = self.clock().isoformat()
+        ent = entity(entity_name)
+        if "created_at" in ent.field_names:
+            clean.setdefault("created_at", at)
+        if "updated_at" in ent.field_names:
+            clean.setdefault("updated_at", at)
+        with self.db.atomic():
+            rid = self._insert(entity_name, clean, record_id, at)
+        self._notify([Change(entity_name, rid, "create", tuple(clean))])
+        return rid
+
+    def update(
+        self, entity_name: str, record_id: str, changes: Mapping[str, Any]
+    ) -> dict[str, tuple[Any, Any]]:
+        """Change some fields of a record; return {field: (old, new)} of real changes."""
+        ent = entity(entity_name)
+        if ent.append_only:
+            raise ValidationFailed(
+                {
+                    "*": Msg(
+                        "{zh}记录不可修改,请新增一条更正记录",
+                        "{en} entries cannot be edited; add a correction",
+                    ).format(zh=ent.label.zh, en=ent.label.en)
+                }
+            )
+        clean, errors = validate_values(entity_name, changes, partial=True)
+        if errors:
+            raise ValidationFailed(errors)
+        return self.update_checked(entity_name, record_id, clean)
+
+    def update_checked(
+        self, entity_name: str, record_id: str, clean: Mapping[str, Any]
+    ) -> dict[str, tuple[Any, Any]]:
+        """Apply validated changes; only values that really differ are written and audited."""
+        ent = entity(entity_name)
+        at = self.clock().isoformat()
+        with self.db.atomic():
+            current = self.require(entity_name, record_id)
+            diff = {k: (current.get(k), v) for k, v in clean.items() if current.get(k) != v}
+            if not diff:
+                return {}
+            row_changes = {k: new for k, (_, new) in diff.items()}
+            if "updated_at" in ent.field_names:
+                row_changes["updated_at"] = at
+            self.db.table(ent.table).update(
+                record_id, {k: _encode(v) for k, v in row_changes.items()}
+            )
+            self._record_audit(entity_name, record_id, diff, at)
+            self._queue(
+                entity_name,
+                record_id,
+                "update",
+                {k: new for k, (_, new) in diff.items()},
+                {k: old for k, (old, _) in diff.items()},
+                int(current.get("_version") or 0),
+                at,
+            )
+            self._after_write(entity_name, {**current, **row_changes})
+        self._notify([Change(entity_name, record_id, "update", tuple(diff))])
+        return diff
+
+    def delete(self, entity_name: str, record_id: str) -> None:
+        """Mark a record deleted (a tombstone the server keeps for offline devices)."""
+        ent = entity(entity_name)
+        at = self.clock().isoformat()
+        with self.db.atomic():
+            current = self.require(entity_name, record_id)
+            self.db.execute(f"UPDATE {ent.table} SET _deleted = 1 WHERE id = ?", (record_id,))
+            self._record_audit(entity_name, record_id, {"_deleted": (0, 1)}, at)
+            self._queue(entity_name, record_id, "delete", {}, {}, int(current["_version"] or 0), at)
+            search_index.unindex_record(self.db, record_id)
+        self._notify([Change(entity_name, record_id, "delete", ())])
+
+    # ---- deals and the sales process -------------------------------------------------------
+    def create_deal(self, values: Mapping[str, Any], *, record_id: str | None = None) -> str:
+        """A new deal starts in the first stage; the stage is never typed, only moved."""
+        clean, errors = validate_values("deal", values)
+        if errors:
+            raise ValidationFailed(errors)
+        self.require("customer", str(clean["customer_id"]))
+        clean["stage"] = self.rules.stage_keys[0]
+        clean["stage_entered_at"] = self.clock().isoformat()
+        clean.setdefault("owner", self.actor)
+        return self.create_checked("deal", clean, record_id)
+
+    def attachment_kinds(self, deal_id: str) -> frozenset[str]:
+        rows = self.db.execute(
+            "SELECT DISTINCT kind FROM attachments WHERE deal_id = ? AND _deleted = 0", (deal_id,)
+        ).fetchall()
+        return frozenset(r[0] for r in rows)
+
+    def deal_facts(self, deal_id: str) -> DealFacts:
+        deal = self.require("deal", deal_id)
+        return DealFacts(
+            stage=str(deal["stage"]),
+            fields=deal,
+            attachment_kinds=self.attachment_kinds(deal_id),
+            lost_from=deal.get("lost_from"),
+        )
+
+    def deal_checklist(self, deal_id: str) -> Checklist:
+        """The locks between the deal's stage and the next, met or missing (for the UI)."""
+        return advance_checklist(self.deal_facts(deal_id), self.rules)
+
+    def approved(self, deal_id: str, from_stage: str, to_stage: str) -> bool:
+        row = self.db.execute(
+            """SELECT 1 FROM approvals WHERE deal_id = ? AND from_stage = ? AND to_stage = ?
+               AND status = 'approved' AND _deleted = 0""",
+            (deal_id, from_stage, to_stage),
+        ).fetchone()
+        return row is not None
+
+    def pending_approval(self, deal_id: str, to_stage: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT id FROM approvals WHERE deal_id = ? AND to_stage = ? AND status = 'pending' "
+            "AND _deleted = 0",
+            (deal_id, to_stage),
+        ).fetchone()
+        return self.get("approval", row[0]) if row else None
+
+    def check_move(self, deal_id: str, target: str, reason: str | None = None) -> Decision:
+        facts = self.deal_facts(deal_id)
+        return decide_move(
+            facts,
+            target,
+            self.rules,
+            reason=reason,
+            approved=self.approved(deal_id, facts.stage, target),
+        )
+
+    def move_deal(self, deal_id: str, target: str, reason: str | None = None) -> Decision:
+        """Move a deal to ``target`` if the rules allow; raise :class:`MoveRefused` otherwise.
+
+        A gated transition whose only problem is the missing approval files an approval
+        request instead (offline too) and returns the decision with ``needs_approval``.
+        """
+        decision = self.check_move(deal_id, target, reason)
+        if not decision.allowed:
+            only_approval = [p.code for p in decision.problems] == ["approval_required"]
+            if only_approval:
+                self.request_approval(deal_id, target, reason)
+                return decision
+            raise MoveRefused(decision)
+        deal = self.require("deal", deal_id)
+        at = self.clock().isoformat()
+        changes: dict[str, Any] = {"stage": target, "stage_entered_at": at}
+        if decision.move is Move.LOST:
+            changes |= {"lost_reason": reason, "lost_from": deal["stage"]}
+        elif decision.move is Move.REOPEN:
+            changes |= {"lost_reason": None, "lost_from": None}
+        diff = {k: (deal.get(k), v) for k, v in changes.items()}
+        with self.db.atomic():
+            self.db.table("deals").update(deal_id, {**changes, "updated_at": at})
+            self._record_audit("deal", deal_id, diff, at)
+            self._queue(
+                "deal",
+                deal_id,
+                "stage",
+                {"stage": target, "reason": reason},
+                {"stage": deal["stage"]},
+                int(deal["_version"] or 0),
+                at,
+            )
+        self._notify([Change("deal", deal_id, "stage", tuple(changes))])
+        return decision
+
+    def request_approval(self, deal_id: str, target: str, note: str | None = None) -> str:
+        """File (or return the already pending) approval request for a gated move."""
+        existing = self.pending_approval(deal_id, target)
+        if existing:
+            return str(existing["id"])
+        deal = self.require("deal", deal_id)
+        clean = {
+            "deal_id": deal_id,
+            "customer_id": deal["customer_id"],
+            "from_stage": deal["stage"],
+            "to_stage": target,
+            "status": "pending",
+            "reason": note,
+            "requested_by": self.actor,
+            "requested_at": self.clock().isoformat(),
+        }
+        return self.create_checked("approval", clean, None)
+
+    def decide_approval(self, approval_id: str, approve: bool, comment: str = "") -> None:
+        """A lead's verdict on an approval request; approving also applies the stage move."""
+        appr = self.require("approval", approval_id)
+        if appr["status"] != "pending":
+            raise ValidationFailed(
+                {"status": Msg("该审批已处理", "This request was already decided")}
+            )
+        if not approve and len(comment.strip()) < 2:
+            raise ValidationFailed({"comment": Msg("驳回时请写明意见", "Say why when rejecting")})
+        at = self.clock().isoformat()
+        status = "approved" if approve else "rejected"
+        fields = {"status": status, "comment": comment, "decided_by": self.actor, "decided_at": at}
+        diff = {k: (appr.get(k), v) for k, v in fields.items()}
+        with self.db.atomic():
+            self.db.table("approvals").update(approval_id, fields)
+            self._record_audit("approval", approval_id, diff, at)
+            self._queue(
+                "approval",
+                approval_id,
+                "decide",
+                {"status": status, "comment": comment},
+                {"status": "pending"},
+                int(appr["_version"] or 0),
+                at,
+            )
+        self._notify([Change("approval", approval_id, "update", tuple(fields))])
+        if approve:
+            self.move_deal(str(appr["deal_id"]), str(appr["to_stage"]), appr.get("reason"))
+
+    # ---- follow-ups and attachments --------------------------------------------------------
+    def add_followup(self, values: Mapping[str, Any], *, record_id: str | None = None) -> str:
+        """Record a structured follow-up (append-only); refreshes the customer's last contact."""
+        clean, errors = validate_followup(values, self.rules)
+        if errors:
+            raise ValidationFailed(errors)
+        self.require("customer", str(clean["customer_id"]))
+        at = self.clock().isoformat()
+        clean.setdefault("priority", self.rules.followup.default_priority)
+        clean["author"] = self.actor
+        clean["created_at"] = at
+        with self.db.atomic():
+            rid = self._insert("followup", clean, record_id, at)
+            # Derived, not user data: every device computes it the same way from follow-ups.
+            self.db.execute(
+                "UPDATE customers SET last_followup_at = ? WHERE id = ?", (at, clean["customer_id"])
+            )
+        self._notify([Change("followup", rid, "create", tuple(clean))])
+        return rid
+
+    def files_dir(self) -> Path:
+        return self.profile_dir / "files"
+
+    def file_path(self, sha256: str) -> Path:
+        return self.files_dir() / sha256[:2] / sha256
+
+    def store_file(self, source: Path) -> tuple[str, int]:
+        """Copy a file into the content-addressed folder; return (sha256, size)."""
+        h = hashlib.sha256()
+        with source.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        digest = h.hexdigest()
+        target = self.file_path(digest)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".part")
+            shutil.copyfile(source, tmp)
+            tmp.replace(target)  # atomic: a crash never leaves a half file under the hash
+        return digest, source.stat().st_size
+
+    def attach_file(
+        self,
+        source: Path,
+        kind: str,
+        *,
+        customer_id: str,
+        deal_id: str | None = None,
+        contact_id: str | None = None,
+        mime: str | None = None,
+    ) -> str:
+        """Keep a file (content-addressed) and record it as an attachment of a record."""
+        digest, size = self.store_file(source)
+        clean, errors = validate_values(
+            "attachment",
+            {
+                "sha256": digest,
+                "kind": kind,
+                "filename": source.name,
+                "size": size,
+                "mime": mime,
+                "customer_id": customer_id,
+                "deal_id": deal_id,
+                "contact_id": contact_id,
+            },
+        )
+        if errors:
+            raise ValidationFailed(errors)
+        clean["created_by"] = self.actor
+        return self.create_checked("attachment", clean, None)
+
+    # ---- search and audit ----------------------------------------------------------------
+    def search(self, query: str, limit: int = 50) -> list[search_index.SearchHit]:
+        return search_index.search(self.db, query, limit=limit)
+
+    def audit_trail(self, record_id: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query("SELECT * FROM audit WHERE record_id = ? ORDER BY seq", (record_id,))
+        )
+
+    def verify_audit(self, record_id: str) -> list[int]:
+        """Sequence numbers of audit entries of a record that fail the hash chain."""
+        trail = self.audit_trail(record_id)
+        return [trail[i]["seq"] for i in audit.broken_links(trail)]
+
+    def pending_operations(self) -> list[dict[str, Any]]:
+        rows = self.db.query("SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq")
+        return [
+            {**r, "fields": json.loads(r["fields"]), "base": json.loads(r["base"])} for r in rows
+        ]
+
+    def pending_count(self) -> int:
+        return int(
+            self.db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+        )
+
+    # ---- users ------------------------------------------------------------------------------
+    def upsert_users(self, users: Iterable[Mapping[str, Any]]) -> None:
+        """Cache the user directory (it comes from the server; no audit, no outbox)."""
+        with self.db.atomic():
+            self.db.table("users").upsert_all([dict(u) for u in users], pk="id")
+
+    def user_ids_by_name(self) -> dict[str, str]:
+        return {name: uid for uid, name in self.db.execute("SELECT id, name FROM users")}
+
+    def user_names_by_id(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT id, name FROM users").fetchall())
+
+
+def today() -> date:
+    return utc_now().date()
+
+
+__all__ = ["LOST", "Change", "Store", "new_id", "open_database", "utc_now"]

@@ -1,0 +1,1 @@
+"""Data files shipped with FieldCRM (installed as the package ``app.resources``)."""

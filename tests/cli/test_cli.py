@@ -1,0 +1,87 @@
+"""The installed ``fieldcrm`` console script, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FIELDCRM_LANG": "en", **(env or {})},
+    )
+
+
+def test_help_lists_only_working_commands() -> None:
+    out = run("--help").stdout
+    for command in ("import", "export", "demo-data", "search", "info"):
+        assert command in out
+
+
+def test_version() -> None:
+    from app import __version__
+
+    assert run("--version").stdout.strip().endswith(__version__)
+
+
+def test_demo_export_import_search(tmp_path: Path) -> None:
+    profile = str(tmp_path / "p")
+    done = run("--profile", profile, "demo-data", "--size", "small", "--seed", "3")
+    assert done.returncode == 0, done.stderr
+    assert "customers: 200" in done.stdout
+    again = run("--profile", profile, "demo-data")
+    assert again.returncode == 1 and "already has data" in again.stderr
+    for fmt in ("csv", "xlsx"):
+        out = tmp_path / f"customers.{fmt}"
+        assert run("--profile", profile, "export", "customers", str(out)).returncode == 0
+        back = run("--profile", profile, "import", "customers", str(out))
+        assert back.returncode == 0 and "created 0, updated 0, unchanged 200" in back.stdout
+    found = run("--profile", profile, "search", "科技", "--limit", "3")
+    assert found.returncode == 0 and len(found.stdout.splitlines()) == 3
+
+
+def test_profile_from_environment_and_bad_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,phone\n甲公司,123\n乙公司,13800001111\n", encoding="utf-8")
+    result = run("import", "customers", str(bad), env={"FIELDCRM_PROFILE": str(tmp_path / "e")})
+    assert result.returncode == 1
+    assert "row 2, column phone" in result.stderr and "nothing was written" in result.stderr
+    assert (tmp_path / "e" / "fieldcrm.db").exists()
+    info = run("info", env={"FIELDCRM_PROFILE": str(tmp_path / "e")})
+    assert "customers: 0" in info.stdout
+
+
+def test_chinese_messages(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,email\n甲公司,x@\n", encoding="utf-8")
+    result = run("--profile", str(tmp_path / "p"), "--lang", "zh", "import", "customers", str(bad))
+    assert result.returncode == 1 and "第2行 email" in result.stderr and "导入失败" in result.stderr
+
+
+def test_corrupt_profile_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "fieldcrm.db").write_bytes(b"garbage" * 500)
+    result = run("--profile", str(tmp_path / "p"), "info")
+    assert result.returncode == 2 and "damaged" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["export", "customers", "x.txt"], ["import", "deals", "x.csv"]])
+def test_usage_errors(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "x.csv").write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--profile", str(tmp_path / "p"), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from app.store.queries import CustomerFilter, count_customers, customer_page
+from app.store.service import Store
+
+
+def test_list_sorted_by_pinyin_and_filtered(store: Store, clock) -> None:
+    ids = {}
+    for name in ("张三贸易有限公司", "安泰机械", "北方重工", "Zeta Trading"):
+        ids[name] = store.create("customer", {"name": name, "owner": "u-rep"})
+    store.create("customer", {"name": "别人的客户", "owner": "u-lead"})
+    now = clock()
+    page = customer_page(store.db, CustomerFilter(owner="u-rep"), now)
+    # Chinese by pinyin and Latin by letter interleave: "zeta" < "zhang san"
+    assert [r["name"] for r in page] == ["安泰机械", "北方重工", "Zeta Trading", "张三贸易有限公司"]
+    assert count_customers(store.db, CustomerFilter(owner="u-rep"), now) == 4
+    assert [r["name"] for r in customer_page(store.db, CustomerFilter(), now, limit=2, offset=1)] \
+        == ["北方重工", "别人的客户"]
+
+    deal = store.create("deal", {"customer_id": ids["北方重工"], "title": "设备更新"})
+    assert deal
+    staged = customer_page(store.db, CustomerFilter(stage="contact"), now)
+    assert [r["name"] for r in staged] == ["北方重工"]
+
+    store.add_followup({"customer_id": ids["安泰机械"], "type": "demo", "next_action": "报价",
+                        "conclusion": "演示了自动排产,客户满意", "due_on": "2026-11-05"})
+    clock.advance(days=10)
+    stale = customer_page(store.db, CustomerFilter(stale_days=30, owner="u-rep"), clock())
+    assert "安泰机械" not in [r["name"] for r in stale] and len(stale) == 3
+    clock.advance(days=25)
+    assert len(customer_page(store.db, CustomerFilter(stale_days=30, owner="u-rep"), clock())) == 4
+    only = customer_page(store.db, CustomerFilter(ids=(ids["安泰机械"],)), now)
+    assert [r["id"] for r in only] == [ids["安泰机械"]]

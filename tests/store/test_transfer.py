@@ -1,0 +1,173 @@
+"""CSV/xlsx import and export: exact Chinese round trips, all-or-nothing imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from app.store.service import Store
+from app.store.transfer import ImportFailed, export_file, import_file
+
+HEADER = "id,name,credit_code,phone,email,address,industry,owner\n"
+ROWS = (
+    ",轻鹿家居有限公司,91350100M000100Y43,0571-88889999,sales@qinglu.cn,"
+    "浙江省杭州市文一西路1号,家居,zhangwei\n"
+    ",「恒信」医疗器械(集团)股份有限公司,,+86 138 1234 5678,,"
+    "广东省深圳市南山区科技园路８号,医疗器械,\n"
+)
+
+
+def write(path: Path, text: str, encoding: str) -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_import_in_every_encoding(store: Store, tmp_path: Path, encoding: str) -> None:
+    f = write(tmp_path / "c.csv", HEADER + ROWS, encoding)
+    result = import_file(store, "customer", f)
+    assert (result.created, result.updated) == (2, 0)
+    names = {r[0] for r in store.db.execute("SELECT name FROM customers")}
+    assert names == {"轻鹿家居有限公司", "「恒信」医疗器械(集团)股份有限公司"}
+    phones = {r[0] for r in store.db.execute("SELECT phone FROM customers")}
+    assert phones == {"0571-88889999", "13812345678"}  # normalised on the way in
+    assert store.pending_count() == 2
+
+
+@pytest.mark.parametrize(
+    ("suffix", "encoding"),
+    [(".csv", "utf-8-sig"), (".csv", "utf-8"), (".csv", "gb18030"), (".xlsx", "utf-8")],
+)
+def test_export_then_reimport_changes_nothing(
+    store: Store, tmp_path: Path, suffix: str, encoding: str
+) -> None:
+    import_file(store, "customer", write(tmp_path / "in.csv", HEADER + ROWS, "utf-8"))
+    out = tmp_path / f"out{suffix}"
+    assert export_file(store, "customer", out, encoding) == 2
+    before = store.pending_count()
+    result = import_file(store, "customer", out)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
+    assert store.pending_count() == before
+    again = tmp_path / f"again{suffix}"
+    export_file(store, "customer", again, encoding)
+    if suffix == ".csv":
+        assert again.read_bytes() == out.read_bytes()
+        text = out.read_bytes().decode(encoding)
+        assert "「恒信」医疗器械(集团)股份有限公司" in text and "科技园路8号" in text
+    else:
+        a = [[c.value for c in r] for r in load_workbook(out).active.iter_rows()]
+        b = [[c.value for c in r] for r in load_workbook(again).active.iter_rows()]
+        assert a == b and a[0][:3] == ["id", "name", "credit_code"]
+
+
+def test_upsert_by_id_changes_only_differing_fields(store: Store, tmp_path: Path) -> None:
+    import_file(store, "customer", write(tmp_path / "in.csv", HEADER + ROWS, "utf-8"))
+    out = tmp_path / "out.csv"
+    export_file(store, "customer", out)
+    text = out.read_text("utf-8-sig").replace(",家居,", ",家居制造,")
+    new_row = "\n,新客户科技有限公司,,,,,,zhangwei\n"
+    out.write_text(text.rstrip("\n") + new_row, encoding="utf-8-sig")
+    ops_before = store.pending_count()
+    result = import_file(store, "customer", out)
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    ops = store.pending_operations()[ops_before:]
+    assert [op["action"] for op in ops] == ["update", "create"]
+    assert ops[0]["fields"] == {"industry": "家居制造"}
+
+
+def test_bad_rows_reject_the_whole_file_and_are_named(store: Store, tmp_path: Path) -> None:
+    bad = (
+        HEADER
+        + ROWS
+        + (
+            ",坏数据公司,91350100M000100Y44,12345,not-an-email,,,\n"
+            ",,,,,,,\n"  # blank line: ignored
+            ",无主公司,,,,,,nobody\n"
+        )
+    )
+    with pytest.raises(ImportFailed) as info:
+        import_file(store, "customer", write(tmp_path / "bad.csv", bad, "utf-8"))
+    found = {(p.row, p.column) for p in info.value.problems}
+    assert found == {(4, "credit_code"), (4, "phone"), (4, "email"), (6, "owner")}
+    assert (
+        "row 4, column phone" in next(p for p in info.value.problems if p.column == "phone").text()
+    )
+    assert "第4行" in info.value.problems[0].text("zh")
+    assert store.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+    assert store.pending_count() == 0
+
+
+def test_unknown_column_and_bad_id(store: Store, tmp_path: Path) -> None:
+    f = write(tmp_path / "x.csv", "id,name,colour\n,甲公司,red\n", "utf-8")
+    with pytest.raises(ImportFailed) as info:
+        import_file(store, "customer", f)
+    assert [(p.row, p.column) for p in info.value.problems] == [(1, "colour")]
+    f = write(tmp_path / "y.csv", "id,name\nnot-a-uuid,甲公司\n", "utf-8")
+    with pytest.raises(ImportFailed) as info:
+        import_file(store, "customer", f)
+    assert [(p.row, p.column) for p in info.value.problems] == [(2, "id")]
+
+
+def test_chinese_headers_accepted(store: Store, tmp_path: Path) -> None:
+    f = write(
+        tmp_path / "zh.csv",
+        "客户名称,电话,负责人\n甲乙丙科技有限公司,13800001111,zhangwei\n",
+        "gb18030",
+    )
+    assert import_file(store, "customer", f).created == 1
+
+
+def test_xlsx_with_numeric_cells(store: Store, tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["name", "phone", "owner"])
+    ws.append(["数字单元格有限公司", 13812345678, "zhangwei"])
+    wb.save(tmp_path / "n.xlsx")
+    import_file(store, "customer", tmp_path / "n.xlsx")
+    assert store.db.execute("SELECT phone FROM customers").fetchone()[0] == "13812345678"
+
+
+def test_contacts_need_an_existing_customer(store: Store, tmp_path: Path, customer_id: str) -> None:
+    ok = f"customer_id,name,mobile\n{customer_id},张伟,13812345678\n"
+    assert import_file(store, "contact", write(tmp_path / "k.csv", ok, "utf-8")).created == 1
+    bad = "customer_id,name\n00000000-0000-4000-8000-00000000dead,李娜\n"
+    with pytest.raises(ImportFailed) as info:
+        import_file(store, "contact", write(tmp_path / "k2.csv", bad, "utf-8"))
+    assert [(p.row, p.column) for p in info.value.problems] == [(2, "customer_id")]
+
+
+def test_leads_default_status_and_channel(store: Store, tmp_path: Path) -> None:
+    f = write(
+        tmp_path / "l.csv", "name,company,mobile\n王芳,展会客户有限公司,13700001111\n", "utf-8"
+    )
+    import_file(store, "lead", f)
+    row = store.db.execute("SELECT status, channel FROM leads").fetchone()
+    assert tuple(row) == ("new", "import")
+
+
+def test_unsupported_and_empty_files(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x")
+    with pytest.raises(ImportFailed, match="1 problem"):
+        import_file(store, "customer", tmp_path / "a.txt")
+    (tmp_path / "e.csv").write_bytes(b"")
+    with pytest.raises(ImportFailed):
+        import_file(store, "customer", tmp_path / "e.csv")
+
+
+def test_export_deals_and_followups(store: Store, tmp_path: Path, customer_id: str) -> None:
+    store.create("deal", {"customer_id": customer_id, "title": "样板间", "amount": "5000"})
+    store.add_followup(
+        {
+            "customer_id": customer_id,
+            "type": "demo",
+            "next_action": "报价",
+            "conclusion": "客户认可样板间方案,下周报价",
+            "due_on": "2026-11-05",
+        }
+    )
+    assert export_file(store, "deal", tmp_path / "d.xlsx") == 1
+    assert export_file(store, "followup", tmp_path / "f.csv") == 1
+    text = (tmp_path / "f.csv").read_text("utf-8-sig")
+    assert "客户认可样板间方案" in text and "zhangwei" in text  # author shown by name
