@@ -33,7 +33,9 @@ def typed_queries(store: Store, rng: random.Random, n: int) -> list[str]:
     """Keystroke-by-keystroke queries a user would type, drawn from the data itself."""
     names = [r[0] for r in store.db.execute("SELECT name FROM customers")]
     people = [r[0] for r in store.db.execute("SELECT name FROM contacts")]
-    mobiles = [r[0] for r in store.db.execute("SELECT mobile FROM contacts WHERE mobile IS NOT NULL")]
+    mobiles = [
+        r[0] for r in store.db.execute("SELECT mobile FROM contacts WHERE mobile IS NOT NULL")
+    ]
     texts = [r[0] for r in store.db.execute("SELECT conclusion FROM followups LIMIT 2000")]
     from app.domain.text import pinyin_initials
 

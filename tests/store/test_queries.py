@@ -14,16 +14,24 @@ def test_list_sorted_by_pinyin_and_filtered(store: Store, clock) -> None:
     # Chinese by pinyin and Latin by letter interleave: "zeta" < "zhang san"
     assert [r["name"] for r in page] == ["安泰机械", "北方重工", "Zeta Trading", "张三贸易有限公司"]
     assert count_customers(store.db, CustomerFilter(owner="u-rep"), now) == 4
-    assert [r["name"] for r in customer_page(store.db, CustomerFilter(), now, limit=2, offset=1)] \
-        == ["北方重工", "别人的客户"]
+    assert [
+        r["name"] for r in customer_page(store.db, CustomerFilter(), now, limit=2, offset=1)
+    ] == ["北方重工", "别人的客户"]
 
     deal = store.create("deal", {"customer_id": ids["北方重工"], "title": "设备更新"})
     assert deal
     staged = customer_page(store.db, CustomerFilter(stage="contact"), now)
     assert [r["name"] for r in staged] == ["北方重工"]
 
-    store.add_followup({"customer_id": ids["安泰机械"], "type": "demo", "next_action": "报价",
-                        "conclusion": "演示了自动排产,客户满意", "due_on": "2026-11-05"})
+    store.add_followup(
+        {
+            "customer_id": ids["安泰机械"],
+            "type": "demo",
+            "next_action": "报价",
+            "conclusion": "演示了自动排产,客户满意",
+            "due_on": "2026-11-05",
+        }
+    )
     clock.advance(days=10)
     stale = customer_page(store.db, CustomerFilter(stale_days=30, owner="u-rep"), clock())
     assert "安泰机械" not in [r["name"] for r in stale] and len(stale) == 3
