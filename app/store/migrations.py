@@ -217,7 +217,24 @@ def _v2(db: sqlite_utils.Database) -> None:
     reindex_all(db)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    """Conflicts reported by the server (S3): both values kept until the user decides."""
+    db.executescript(
+        """
+        CREATE TABLE conflicts (
+            id TEXT PRIMARY KEY,
+            entity TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL,
+            current_value TEXT, other_value TEXT,
+            other_author TEXT, other_device TEXT, other_at TEXT,
+            lost_here INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL DEFAULT 'open', created_at TEXT NOT NULL, resolved_at TEXT
+        );
+        CREATE INDEX conflicts_open ON conflicts(status, created_at);
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)
 LATEST = len(MIGRATIONS)
 
 

@@ -24,7 +24,15 @@ import sqlite_utils
 from app.domain import audit
 from app.domain.followups import validate_followup
 from app.domain.messages import Msg
-from app.domain.process import Checklist, DealFacts, Decision, Move, advance_checklist, decide_move
+from app.domain.process import (
+    Checklist,
+    DealFacts,
+    Decision,
+    Move,
+    advance_checklist,
+    decide_move,
+    is_stagnant,
+)
 from app.domain.rules import LOST, ProcessRules, default_rules, load_rules_json
 from app.domain.schema import ENTITIES, entity, validate_values
 from app.domain.text import pinyin_sort_key
@@ -666,6 +674,142 @@ class Store:
         return int(
             self.db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
         )
+
+    # ---- alerts ---------------------------------------------------------------------------
+    def refresh_stagnation_alerts(self) -> tuple[int, int]:
+        """Raise an alert per open deal with no follow-up in its stage for the configured hours
+        (P5) and resolve alerts whose deal moved on; return (raised, resolved)."""
+        now = self.clock()
+        final = {self.rules.stage_keys[-1], LOST}
+        rows = self.db.execute(
+            """SELECT d.id, d.customer_id, d.owner, d.title, d.stage, d.stage_entered_at,
+                      (SELECT max(f.created_at) FROM followups f
+                        WHERE f.deal_id = d.id AND f._deleted = 0) AS last_followup,
+                      (SELECT a.id FROM alerts a WHERE a.record_id = d.id AND a.kind = 'stagnation'
+                        AND a.resolved_at IS NULL AND a._deleted = 0) AS open_alert
+               FROM deals d WHERE d._deleted = 0"""
+        ).fetchall()
+        raised = resolved = 0
+        for deal_id, customer_id, owner, title, stage, entered, last, open_alert in rows:
+            stuck = (
+                stage not in final
+                and entered is not None
+                and is_stagnant(
+                    datetime.fromisoformat(entered),
+                    datetime.fromisoformat(last) if last else None,
+                    now,
+                    self.rules,
+                )
+            )
+            if stuck and not open_alert:
+                label = self.rules.stage_label(stage)
+                hours = self.rules.stagnation_hours
+                msg = Msg(
+                    "商机「{t}」在{s}阶段已超过{h}小时没有跟进",
+                    'Deal "{t}" has had no follow-up in {se} for over {h} hours',
+                ).format(t=title, s=label.zh, se=label.en, h=hours)
+                self.create_checked(
+                    "alert",
+                    {
+                        "kind": "stagnation",
+                        "customer_id": customer_id,
+                        "record_id": deal_id,
+                        "owner": owner,
+                        "message_zh": msg.zh,
+                        "message_en": msg.en,
+                    },
+                    None,
+                )
+                raised += 1
+            elif open_alert and not stuck:
+                self.update_checked("alert", open_alert, {"resolved_at": now.isoformat()})
+                resolved += 1
+        return raised, resolved
+
+    # ---- conflicts and refused edits ------------------------------------------------------
+    def record_conflict(
+        self,
+        entity_name: str,
+        record_id: str,
+        field_name: str,
+        current_value: Any,
+        other_value: Any,
+        *,
+        other_author: str | None,
+        other_device: str | None = None,
+        other_at: str | None = None,
+        lost_here: bool = True,
+        conflict_id: str | None = None,
+    ) -> str:
+        """Keep a value that lost a conflict so the user can restore it (nothing is lost)."""
+        cid = conflict_id or new_id()
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO conflicts(id, entity, record_id, field, current_value, other_value,
+                       other_author, other_device, other_at, lost_here, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(id) DO NOTHING""",
+                (
+                    cid,
+                    entity_name,
+                    record_id,
+                    field_name,
+                    json.dumps(current_value, ensure_ascii=False),
+                    json.dumps(other_value, ensure_ascii=False),
+                    other_author,
+                    other_device,
+                    other_at,
+                    int(lost_here),
+                    self.clock().isoformat(),
+                ),
+            )
+        self._notify([Change("conflict", cid, "create", (field_name,))])
+        return cid
+
+    def conflicts(self, *, include_resolved: bool = False) -> list[dict[str, Any]]:
+        """Conflicts with both values decoded, newest first."""
+        where = "" if include_resolved else "WHERE status = 'open'"
+        rows = self.db.query(f"SELECT * FROM conflicts {where} ORDER BY created_at DESC, id")
+        return [
+            {
+                **r,
+                "current_value": json.loads(r["current_value"]),
+                "other_value": json.loads(r["other_value"]),
+            }
+            for r in rows
+        ]
+
+    def resolve_conflict(self, conflict_id: str, *, restore_other: bool) -> None:
+        """Close a conflict: keep the current value, or restore the other one as a new edit."""
+        row = self.db.execute(
+            "SELECT entity, record_id, field, other_value, status FROM conflicts WHERE id = ?",
+            (conflict_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound("conflict", conflict_id)
+        entity_name, record_id, field_name, other, status = row
+        if status != "open":
+            return
+        with self.db.atomic():
+            if restore_other:
+                self.update(entity_name, record_id, {field_name: json.loads(other)})
+            self.db.execute(
+                "UPDATE conflicts SET status = 'resolved', resolved_at = ? WHERE id = ?",
+                (self.clock().isoformat(), conflict_id),
+            )
+        self._notify([Change("conflict", conflict_id, "update", ("status",))])
+
+    def conflict_count(self) -> int:
+        row = self.db.execute("SELECT count(*) FROM conflicts WHERE status = 'open'").fetchone()
+        return int(row[0])
+
+    def rejected_operations(self) -> list[dict[str, Any]]:
+        """Edits the server refused, with its reason ({code, zh, en} in ``result``)."""
+        rows = self.db.query("SELECT * FROM outbox WHERE state = 'rejected' ORDER BY seq")
+        return [
+            {**r, "fields": json.loads(r["fields"]), "result": json.loads(r["result"] or "{}")}
+            for r in rows
+        ]
 
     # ---- users ------------------------------------------------------------------------------
     def upsert_users(self, users: Iterable[Mapping[str, Any]]) -> None:

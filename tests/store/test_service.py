@@ -261,3 +261,51 @@ def test_reopening_keeps_device_id(tmp_path: Path) -> None:
     again = Store(tmp_path / "p")
     assert again.device == device
     again.close()
+
+
+def test_conflicts_keep_both_values_and_restore_is_a_normal_edit(
+    store: Store, customer_id: str
+) -> None:
+    store.update("customer", customer_id, {"industry": "家居制造"})
+    cid = store.record_conflict(
+        "customer",
+        customer_id,
+        "industry",
+        "家居制造",
+        "智能家居",
+        other_author="u-lead",
+        other_at="2026-11-02T10:00:00",
+    )
+    assert store.conflict_count() == 1
+    listed = store.conflicts()[0]
+    assert (listed["current_value"], listed["other_value"]) == ("家居制造", "智能家居")
+    ops = store.pending_count()
+    store.resolve_conflict(cid, restore_other=True)
+    assert store.require("customer", customer_id)["industry"] == "智能家居"
+    assert store.pending_count() == ops + 1 and store.conflict_count() == 0
+    cid2 = store.record_conflict("customer", customer_id, "notes", "a", "b", other_author="x")
+    store.resolve_conflict(cid2, restore_other=False)
+    assert store.require("customer", customer_id)["notes"] is None
+    assert len(store.conflicts(include_resolved=True)) == 2
+
+
+def test_stagnation_alerts_after_72_hours(
+    store: Store, deal_id: str, customer_id: str, clock
+) -> None:
+    assert store.refresh_stagnation_alerts() == (0, 0)
+    clock.advance(hours=73)
+    assert store.refresh_stagnation_alerts() == (1, 0)
+    assert store.refresh_stagnation_alerts() == (0, 0)  # one alert, not one per check
+    alert = store.db.execute("SELECT owner, message_en, record_id FROM alerts").fetchone()
+    assert alert[0] == "u-rep" and "72 hours" in alert[1] and alert[2] == deal_id
+    store.add_followup(
+        {
+            "customer_id": customer_id,
+            "deal_id": deal_id,
+            "type": "demo",
+            "conclusion": "客户确认预算,下周演示方案",
+            "next_action": "准备演示",
+            "due_on": "2026-11-09",
+        }
+    )
+    assert store.refresh_stagnation_alerts() == (0, 1)

@@ -1,0 +1,69 @@
+"""What the desktop app needs from sync, independent of how sync is done (SPEC S3, S7).
+
+The UI shows :class:`SyncState` in its status bar and calls :meth:`SyncService.sync` on a worker
+thread; the engine in this package implements the protocol. A profile that is not signed in has
+an :class:`OfflineSync`, which reports the truth (offline, n pending) and syncs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from app.domain.messages import Msg
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """One progress report: phase ("push", "pull", "files") and done/total (total 0 = unknown)."""
+
+    phase: str
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    pushed: int = 0
+    pulled: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    removed: int = 0
+    error: Msg | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """Everything the status bar shows."""
+
+    signed_in: bool
+    server_url: str | None = None
+    user: str | None = None
+    online: bool | None = None  # None: not known yet
+    running: bool = False
+    pending: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    last_synced: datetime | None = None
+    last_error: Msg | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+ProgressCallback = Callable[[SyncProgress], None]
+CancelCheck = Callable[[], bool]
+
+
+class SyncService(Protocol):
+    def state(self) -> SyncState:
+        """The current sync state (cheap: reads local counters only)."""
+        ...
+
+    def sync(self, progress: ProgressCallback, cancelled: CancelCheck) -> SyncReport:
+        """Run one sync cycle; blocking, call it off the GUI thread."""
+        ...
