@@ -67,3 +67,27 @@ class SyncService(Protocol):
     def sync(self, progress: ProgressCallback, cancelled: CancelCheck) -> SyncReport:
         """Run one sync cycle; blocking, call it off the GUI thread."""
         ...
+
+
+class OfflineSync:
+    """The sync service of a profile that is not signed in: it tells the truth and does nothing.
+
+    ``counts`` returns (pending, conflicts, rejected) from the local store.
+    """
+
+    def __init__(self, counts: Callable[[], tuple[int, int, int]]) -> None:
+        self._counts = counts
+
+    def state(self) -> SyncState:
+        pending, conflicts, rejected = self._counts()
+        return SyncState(
+            signed_in=False, online=False, pending=pending, conflicts=conflicts, rejected=rejected
+        )
+
+    def sync(self, progress: ProgressCallback, cancelled: CancelCheck) -> SyncReport:
+        return SyncReport(
+            error=Msg(
+                "尚未登录服务器,修改已保存在本机",
+                "Not signed in; your changes are kept on this device",
+            )
+        )
