@@ -212,4 +212,13 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(1)
 
 
-_mount_optional(cli, "app.ocr.commands", "ocr")
+def _register_commands() -> None:
+    # Imported here: those modules build on this one (Context, pass_ctx).
+    from app.sync.commands import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+    _mount_optional(cli, "app.ocr.commands", "ocr")
+
+
+_register_commands()

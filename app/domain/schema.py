@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from app.domain.messages import Msg
@@ -72,11 +73,15 @@ class Entity:
                 return f
         raise KeyError(f"{self.name} has no field {name!r}")
 
-    @property
+    @cached_property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
-    @property
+    @cached_property
+    def field_set(self) -> frozenset[str]:
+        return frozenset(self.field_names)
+
+    @cached_property
     def user_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if not f.system)
 

@@ -202,18 +202,45 @@ def company_key(name: str) -> str:
     return key
 
 
+@lru_cache(maxsize=65536)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    from pypinyin import lazy_pinyin
+
+    return tuple(lazy_pinyin(word))
+
+
+def _syllables(cjk_run: str) -> list[str]:
+    # Segment into words first so phrases keep their reading (厦门 is "xia men", not
+    # "sha men"), then convert word by word: names share most words, so the cache hits.
+    from pypinyin.seg.mmseg import seg
+
+    return [p for word in seg.cut(cjk_run) for p in _word_pinyin(word)]
+
+
+@lru_cache(maxsize=8192)
+def pinyin_keys(text: str) -> tuple[str, str]:
+    """(sort key, initials) of a name: "轻鹿家居 Ltd" → ("qing lu jia ju ltd", "qljj")."""
+    folded = fold_key(text)
+    parts: list[str] = []
+    initials: list[str] = []
+    pos = 0
+    for m in CJK_RUN.finditer(folded):
+        if m.start() > pos and folded[pos : m.start()].strip():
+            parts.append(folded[pos : m.start()].strip())
+        syllables = _syllables(m.group())
+        parts.extend(syllables)
+        initials.extend(s[:1] for s in syllables)
+        pos = m.end()
+    if folded[pos:].strip():
+        parts.append(folded[pos:].strip())
+    return " ".join(parts), "".join(initials)
+
+
 def pinyin_initials(text: str) -> str:
     """Lower-case pinyin initials of the CJK characters in ``text`` ("轻鹿家居" → "qljj")."""
-    from pypinyin import Style, lazy_pinyin
-
-    cjk = "".join(CJK_RUN.findall(text))
-    if not cjk:
-        return ""
-    return "".join(p[:1] for p in lazy_pinyin(cjk, style=Style.FIRST_LETTER)).lower()
+    return pinyin_keys(text)[1]
 
 
 def pinyin_sort_key(text: str) -> str:
     """Key that sorts Chinese names by pinyin and Latin names alphabetically."""
-    from pypinyin import Style, lazy_pinyin
-
-    return " ".join(lazy_pinyin(fold_key(text), style=Style.NORMAL, errors="default"))
+    return pinyin_keys(text)[0]

@@ -1,0 +1,51 @@
+"""OCR of business cards and contracts (SPEC O1–O3), with no Qt.
+
+Public API::
+
+    read_card(path_or_image, *, cancel=None, progress=None) -> CardResult
+    read_contract(path_or_pages, *, cancel=None, progress=None) -> ContractResult
+    read_cards(paths, *, workers=None, cancel=None, progress=None) -> Iterator[BatchItem]
+    read_contracts(paths, ...) -> Iterator[BatchItem]
+    find_tesseract() -> TesseractInstall;  check_engine() -> TesseractInstall
+
+Errors are described in :mod:`app.ocr.errors`.
+"""
+
+from app.ocr.batch import BatchItem, read_cards, read_contracts
+from app.ocr.engine import TesseractInstall, check_engine, find_tesseract
+from app.ocr.errors import Cancelled, EngineMissing, InputError, LanguageMissing, OcrError
+from app.ocr.reader import read_card, read_contract
+from app.ocr.results import (
+    CARD_FIELDS,
+    CONTRACT_FIELDS,
+    Box,
+    CardResult,
+    ContractResult,
+    FieldValue,
+    Progress,
+    Word,
+)
+
+__all__ = [
+    "CARD_FIELDS",
+    "CONTRACT_FIELDS",
+    "BatchItem",
+    "Box",
+    "Cancelled",
+    "CardResult",
+    "ContractResult",
+    "EngineMissing",
+    "FieldValue",
+    "InputError",
+    "LanguageMissing",
+    "OcrError",
+    "Progress",
+    "TesseractInstall",
+    "Word",
+    "check_engine",
+    "find_tesseract",
+    "read_card",
+    "read_cards",
+    "read_contract",
+    "read_contracts",
+]

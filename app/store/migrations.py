@@ -234,7 +234,13 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite_utils.Database) -> None:
+    """Audit entries name the outbox operation that carries them to the server (D5)."""
+    db.execute("ALTER TABLE audit ADD COLUMN op_id TEXT")
+    db.execute("CREATE INDEX audit_op ON audit(op_id)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4)
 LATEST = len(MIGRATIONS)
 
 

@@ -2,10 +2,10 @@
 
 SQLite's FTS5 has no tokenizer that finds a two-character Chinese word inside a longer one
 ("鹿家" in "轻鹿家居"), and people mostly type two-character names. So the index is fed
-pre-split tokens: every CJK character and character pair, every suffix of every Latin/digit
-word (which turns substring search into FTS5 prefix search: "1234" finds "13812341234"), and
-the pinyin initials of names. Candidates from FTS5 are then checked against the folded text,
-so a hit always really contains what was typed.
+pre-split tokens: every CJK character pair, every suffix of every digit run (which turns
+substring search into FTS5 prefix search: "1234" finds "13812341234"), every Latin word (found
+by its beginning), and the pinyin initials of names. Candidates from FTS5 are then checked
+against the folded text, so a hit always really contains what was typed.
 """
 
 from __future__ import annotations
@@ -39,13 +39,23 @@ class SearchHit:
 
 
 def tokens_for(text: str) -> list[str]:
-    """Index tokens of already-folded text."""
+    """Index tokens of already-folded text.
+
+    A CJK run gives its character pairs plus its last character: a one-character query is a
+    prefix query ("鹿"*) that finds the pairs starting with it, so the other single
+    characters need no tokens of their own (half the index of indexing them all).
+    """
     out: list[str] = []
     for run in CJK_RUN.findall(text):
-        out.extend(run)
         out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        out.append(run[-1])
     for word in ALNUM_RUN.findall(text):
-        out.extend(word[i:] for i in range(min(len(word), _MAX_SUFFIXES)))
+        if word.isdigit():
+            # People search phone numbers by any part ("1234" of 13812341234): every suffix
+            # makes a substring a prefix query. Words are found by their beginning.
+            out.extend(word[i:] for i in range(min(len(word), _MAX_SUFFIXES)))
+        else:
+            out.append(word)
     return out
 
 
@@ -60,7 +70,7 @@ def _document(entity: str, row: Mapping[str, Any]) -> tuple[str, str, str]:
 def _doc_tokens(body: str, initials: str) -> str:
     tokens = tokens_for(body)
     if initials:
-        tokens.extend(initials[i:] for i in range(len(initials)))
+        tokens.append(initials)
     return " ".join(tokens)
 
 
@@ -110,9 +120,29 @@ def unindex_record(db: sqlite_utils.Database, record_id: str) -> None:
 
 
 def index_many(db: sqlite_utils.Database, entity: str, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Bulk variant of :func:`index_record` for freshly inserted rows."""
+    """Bulk variant of :func:`index_record` for records not in the index yet."""
+    if entity not in INDEXED:
+        return
+    docs = []
     for row in rows:
-        index_record(db, entity, row, fresh=True)
+        if row.get("_deleted"):
+            continue
+        body, label, initials = _document(entity, row)
+        customer_id = row["id"] if entity == "customer" else row.get("customer_id")
+        docs.append((entity, row["id"], customer_id, label, body, initials))
+    if not docs:
+        return
+    # Row ids are handed out here so both tables can be filled with one executemany each.
+    first = db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM search_docs").fetchone()[0]
+    db.conn.executemany(
+        "INSERT INTO search_docs(rowid, entity, record_id, customer_id, label, body, initials) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(first + i, *doc) for i, doc in enumerate(docs)],
+    )
+    db.conn.executemany(
+        "INSERT INTO search_fts(rowid, tokens) VALUES (?, ?)",
+        [(first + i, _doc_tokens(doc[4], doc[5])) for i, doc in enumerate(docs)],
+    )
 
 
 def reindex_all(db: sqlite_utils.Database) -> None:
@@ -126,15 +156,18 @@ def reindex_all(db: sqlite_utils.Database) -> None:
 def _fts_query(folded: str) -> str | None:
     terms: list[str] = []
     for run in CJK_RUN.findall(folded):
-        grams = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
-        terms.extend(f'"{g}"' for g in dict.fromkeys(grams))
+        if len(run) == 1:
+            terms.append(f'"{run}"*')
+        else:
+            grams = [run[i : i + 2] for i in range(len(run) - 1)]
+            terms.extend(f'"{g}"' for g in dict.fromkeys(grams))
     for word in ALNUM_RUN.findall(folded):
         terms.append(f'"{word[:_MAX_SUFFIXES]}"*')
     return " AND ".join(terms) if terms else None
 
 
 def _really_matches(parts: list[str], body: str, initials: str) -> bool:
-    return all(p in body or (initials and p in initials) for p in parts)
+    return all(p in body or (initials and initials.startswith(p)) for p in parts)
 
 
 def search(

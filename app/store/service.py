@@ -69,16 +69,19 @@ def _audit_text(value: Any) -> str | None:
     return str(value)
 
 
-def open_database(path: Path) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate a store file; WAL mode, foreign keys off."""
+def open_database(path: Path, *, durable: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate a store file in WAL mode.
+
+    ``durable`` (the default, for anything a user typed) waits for the disk on every commit.
+    Sync's own connection passes False: what it writes can always be fetched again, and WAL
+    mode never corrupts the file either way.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
         db = sqlite_utils.Database(conn)
         db.execute("PRAGMA journal_mode = WAL")
-        # NORMAL in WAL mode loses at most the last commits on power loss, never corrupts;
-        # FULL makes every keystroke-save wait for a disk flush.
-        db.execute("PRAGMA synchronous = FULL")
+        db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         db.execute("PRAGMA busy_timeout = 10000")
         migrate(db)
     except sqlite3.DatabaseError as exc:
@@ -132,14 +135,16 @@ class Store:
         *,
         actor: str | None = None,
         clock: Clock = utc_now,
+        durable: bool = True,
     ) -> None:
         self.profile_dir = Path(profile_dir)
         self.path = self.profile_dir / STORE_FILE
-        self.db = open_database(self.path)
+        self.db = open_database(self.path, durable=durable)
         self.clock = clock
         self.device = self.meta("device_id") or self._init_device()
         self.actor = actor or self.meta("user_id") or "local"
         self._rules: ProcessRules | None = None
+        self._rules_version: str | None = None
         self._column_cache: dict[str, list[str]] = {}
         self.listeners: list[Callable[[list[Change]], None]] = []
 
@@ -163,10 +168,15 @@ class Store:
 
     @property
     def rules(self) -> ProcessRules:
-        """Rules from the server when synced, else the ones shipped with the app."""
-        if self._rules is None:
+        """Rules from the server when synced, else the ones shipped with the app.
+
+        Sync may install new rules through another connection; the version check notices.
+        """
+        version = self.meta("rules_version")
+        if self._rules is None or version != self._rules_version:
             cached = self.meta("rules_json")
             self._rules = load_rules_json(cached) if cached else default_rules()
+            self._rules_version = version
         return self._rules
 
     def set_rules_json(self, text: str) -> None:
@@ -209,6 +219,7 @@ class Store:
         changes: Mapping[str, tuple[Any, Any]],
         at: str,
         *,
+        op_id: str | None = None,
         fresh: bool = False,
     ) -> list[dict[str, Any]]:
         last = (
@@ -230,6 +241,7 @@ class Store:
                 "actor": self.actor,
                 "device": self.device,
                 "at": at,
+                "op_id": op_id,
             }
             entry["prev_hash"] = prev
             entry["hash"] = prev = audit.entry_hash(entry, prev)
@@ -237,8 +249,8 @@ class Store:
         if entries:
             self.db.conn.executemany(
                 "INSERT INTO audit(entity, record_id, field, old, new, actor, device, at, "
-                "prev_hash, hash) VALUES (:entity, :record_id, :field, :old, :new, :actor, "
-                ":device, :at, :prev_hash, :hash)",
+                "prev_hash, hash, op_id) VALUES (:entity, :record_id, :field, :old, :new, :actor, "
+                ":device, :at, :prev_hash, :hash, :op_id)",
                 entries,
             )
         return entries
@@ -252,8 +264,8 @@ class Store:
         base: Mapping[str, Any],
         base_version: int,
         at: str,
+        op_id: str,
     ) -> str:
-        op_id = new_id()
         self.db.execute(
             """INSERT INTO outbox(op_id, entity, record_id, action, base_version, fields, base,
                                   actor, device, at)
@@ -272,6 +284,24 @@ class Store:
             ),
         )
         return op_id
+
+    def _record_change(
+        self,
+        entity_name: str,
+        record_id: str,
+        action: str,
+        audit_changes: Mapping[str, tuple[Any, Any]],
+        fields: Mapping[str, Any],
+        base: Mapping[str, Any],
+        base_version: int,
+        at: str,
+        *,
+        fresh: bool = False,
+    ) -> str:
+        """Audit entries and the outbox operation for one change, tied by one operation id."""
+        op_id = new_id()
+        self._record_audit(entity_name, record_id, audit_changes, at, op_id=op_id, fresh=fresh)
+        return self._queue(entity_name, record_id, action, fields, base, base_version, at, op_id)
 
     def _after_write(self, entity_name: str, row: Mapping[str, Any]) -> None:
         if entity_name in SORTED_BY_NAME and "name" in row:
@@ -309,8 +339,9 @@ class Store:
         present = {k: v for k, v in clean.items() if v is not None}
         # A creation is one audit entry holding the whole initial record ("*"); later edits
         # get one entry per field.
-        self._record_audit(entity_name, rid, {"*": (None, present)}, at, fresh=True)
-        self._queue(entity_name, rid, "create", present, {}, 0, at)
+        self._record_change(
+            entity_name, rid, "create", {"*": (None, present)}, present, {}, 0, at, fresh=True
+        )
         search_index.index_record(self.db, entity_name, row, fresh=True)
         return rid
 
@@ -413,11 +444,11 @@ class Store:
             self.db.table(ent.table).update(
                 record_id, {k: _encode(v) for k, v in row_changes.items()}
             )
-            self._record_audit(entity_name, record_id, diff, at)
-            self._queue(
+            self._record_change(
                 entity_name,
                 record_id,
                 "update",
+                diff,
                 {k: new for k, (_, new) in diff.items()},
                 {k: old for k, (old, _) in diff.items()},
                 int(current.get("_version") or 0),
@@ -434,8 +465,16 @@ class Store:
         with self.db.atomic():
             current = self.require(entity_name, record_id)
             self.db.execute(f"UPDATE {ent.table} SET _deleted = 1 WHERE id = ?", (record_id,))
-            self._record_audit(entity_name, record_id, {"_deleted": (0, 1)}, at)
-            self._queue(entity_name, record_id, "delete", {}, {}, int(current["_version"] or 0), at)
+            self._record_change(
+                entity_name,
+                record_id,
+                "delete",
+                {"_deleted": (0, 1)},
+                {},
+                {},
+                int(current["_version"] or 0),
+                at,
+            )
             search_index.unindex_record(self.db, record_id)
         self._notify([Change(entity_name, record_id, "delete", ())])
 
@@ -519,11 +558,11 @@ class Store:
         diff = {k: (deal.get(k), v) for k, v in changes.items()}
         with self.db.atomic():
             self.db.table("deals").update(deal_id, {**changes, "updated_at": at})
-            self._record_audit("deal", deal_id, diff, at)
-            self._queue(
+            self._record_change(
                 "deal",
                 deal_id,
                 "stage",
+                diff,
                 {"stage": target, "reason": reason},
                 {"stage": deal["stage"]},
                 int(deal["_version"] or 0),
@@ -565,11 +604,11 @@ class Store:
         diff = {k: (appr.get(k), v) for k, v in fields.items()}
         with self.db.atomic():
             self.db.table("approvals").update(approval_id, fields)
-            self._record_audit("approval", approval_id, diff, at)
-            self._queue(
+            self._record_change(
                 "approval",
                 approval_id,
                 "decide",
+                diff,
                 {"status": status, "comment": comment},
                 {"status": "pending"},
                 int(appr["_version"] or 0),
@@ -664,8 +703,11 @@ class Store:
         trail = self.audit_trail(record_id)
         return [trail[i]["seq"] for i in audit.broken_links(trail)]
 
-    def pending_operations(self) -> list[dict[str, Any]]:
-        rows = self.db.query("SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq")
+    def pending_operations(self, limit: int = -1) -> list[dict[str, Any]]:
+        """Queued operations, oldest first (``limit`` -1: all)."""
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit,)
+        )
         return [
             {**r, "fields": json.loads(r["fields"]), "base": json.loads(r["base"])} for r in rows
         ]
@@ -780,7 +822,11 @@ class Store:
         ]
 
     def resolve_conflict(self, conflict_id: str, *, restore_other: bool) -> None:
-        """Close a conflict: keep the current value, or restore the other one as a new edit."""
+        """Close a conflict: keep the current value, or restore the other one as a new edit.
+
+        Either way the decision is queued for the server, which closes the conflict on every
+        device that shows it. A field written ``field.key`` is one key of a structured field.
+        """
         row = self.db.execute(
             "SELECT entity, record_id, field, other_value, status FROM conflicts WHERE id = ?",
             (conflict_id,),
@@ -790,13 +836,24 @@ class Store:
         entity_name, record_id, field_name, other, status = row
         if status != "open":
             return
+        at = self.clock().isoformat()
         with self.db.atomic():
             if restore_other:
-                self.update(entity_name, record_id, {field_name: json.loads(other)})
+                value = json.loads(other)
+                name, _, key = field_name.partition(".")
+                if key:
+                    current = dict(self.require(entity_name, record_id).get(name) or {})
+                    if value is None:
+                        current.pop(key, None)
+                    else:
+                        current[key] = value
+                    value = current
+                self.update(entity_name, record_id, {name: value})
             self.db.execute(
                 "UPDATE conflicts SET status = 'resolved', resolved_at = ? WHERE id = ?",
-                (self.clock().isoformat(), conflict_id),
+                (at, conflict_id),
             )
+            self._queue("conflict", conflict_id, "resolve", {}, {}, 0, at, new_id())
         self._notify([Change("conflict", conflict_id, "update", ("status",))])
 
     def conflict_count(self) -> int:

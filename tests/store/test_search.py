@@ -37,6 +37,8 @@ def filled(store: Store, customer_id: str) -> Store:
         ("鹿家", ["轻鹿家居有限公司"]),
         ("轻鹿家居", ["轻鹿家居有限公司"]),
         ("家", ["轻鹿家居有限公司"]),
+        ("司", ["轻鹿家居有限公司", "安泰精工机械股份有限公司"]),  # last character of a run
+        ("轻", ["轻鹿家居有限公司"]),  # first character
         ("张伟", ["张伟"]),
         ("1234", ["张伟"]),
         ("５５５６", ["李娜"]),  # full-width digits typed
@@ -74,4 +76,4 @@ def test_empty_and_punctuation_queries(filled: Store) -> None:
 
 
 def test_tokens() -> None:
-    assert tokens_for("轻鹿 ab1") == ["轻", "鹿", "轻鹿", "ab1", "b1", "1"]
+    assert tokens_for("轻鹿家 ab1 138") == ["轻鹿", "鹿家", "家", "ab1", "138", "38", "8"]

@@ -282,7 +282,9 @@ def test_conflicts_keep_both_values_and_restore_is_a_normal_edit(
     ops = store.pending_count()
     store.resolve_conflict(cid, restore_other=True)
     assert store.require("customer", customer_id)["industry"] == "智能家居"
-    assert store.pending_count() == ops + 1 and store.conflict_count() == 0
+    # the restoring edit, and the decision for the server
+    assert store.pending_count() == ops + 2 and store.conflict_count() == 0
+    assert [o["action"] for o in store.pending_operations()[-2:]] == ["update", "resolve"]
     cid2 = store.record_conflict("customer", customer_id, "notes", "a", "b", other_author="x")
     store.resolve_conflict(cid2, restore_other=False)
     assert store.require("customer", customer_id)["notes"] is None

@@ -1,0 +1,467 @@
+"""Business-card fields from OCR words (SPEC O1).
+
+Values are recognised by their own shape first (an e-mail looks like an e-mail whatever its
+label says, a number starting 13–19 with 11 digits is a mobile) and by labels second: labels
+are short and often misread ("邮箱" came back as "B¥8"), so they only settle what the shape
+cannot: a landline labelled 传真/Fax is not the phone, a WeChat id is whatever follows 微信.
+Name, title and company have no shape; they are chosen by vocabulary (surnames, job words,
+legal suffixes) and by type size (the name is the largest text on most cards).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.domain.text import fold
+from app.domain.validators import (
+    normalize_landline,
+    normalize_mobile,
+    validate_email,
+    validate_url,
+)
+from app.ocr.layout import Segment, is_cjk, segments, tidy
+from app.ocr.results import CARD_FIELDS, Box, Fields, FieldValue, Word
+
+# Label spellings, folded (full-width colon → ":"). Single letters need a colon after them.
+_LABELS: tuple[tuple[str, str], ...] = (
+    ("wechat", r"微信号?|WeChat|Wechat|WECHAT|WX|V信"),
+    ("mobile", r"手机号?码?|移动电话|Mobile|MOBILE|Mob|Cell|M(?=\s*[:;.])"),
+    ("fax", r"传真|Fax|FAX|F(?=\s*[:;.])"),
+    ("phone", r"电话|座机|固话|办公电话|Tel|TEL|Phone|PHONE|Office|T(?=\s*[:;.])"),
+    ("email", r"电子邮箱|邮箱|电邮|邮件|E-?[Mm]ail|EMAIL|Mail|E(?=\s*[:;.])"),
+    ("website", r"网址|网站|主页|Website|Web|WEB|URL|Http|W(?=\s*[:;.])"),
+    ("address", r"地址|Address|ADDRESS|Addr|Add|ADD|A(?=\s*[:;.])"),
+)
+_LABEL_RE = re.compile(
+    r"(?:^|(?<=\s))(?:" + "|".join(f"(?P<{k}>{p})" for k, p in _LABELS) + r")\s*[:;.]?\s*"
+)
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,10}")
+_TLD = r"(?:com\.cn|net\.cn|org\.cn|gov\.cn|com|cn|net|org|biz|info|co|io|cc|top|tech|vip)"
+_URL_RE = re.compile(
+    r"(?:https?://)?(?:www\.)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    rf"(?:\.[A-Za-z0-9-]+)*\.{_TLD}(?![A-Za-z0-9])(?:/[\w./-]*)?",
+    re.IGNORECASE,
+)
+_WECHAT_RE = re.compile(r"[A-Za-z0-9][-_A-Za-z0-9]{4,24}")
+_PHONE_CHARS = re.compile(r"[+(（]?[0-9OoIl|][0-9OoIl|()（）\s.+-]{5,}[0-9OoIl|]")
+
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
+    "邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳"
+    "甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解"
+    "牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边"
+    "卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+COMPOUND_SURNAMES = (
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "令狐",
+    "司徒",
+    "夏侯",
+    "端木",
+    "长孙",
+    "宇文",
+)
+_TITLE_WORDS = re.compile(
+    r"经理|总监|主管|总裁|董事|主任|工程师|专员|顾问|代表|总经理|合伙人|创始人|会计|设计师|助理|"
+    r"秘书|部长|厂长|店长|院长|教授|律师|主席|总工|总经办|负责人|销售|采购|架构师|CEO|CTO|CFO|COO|"
+    r"\b(?:Manager|Director|Engineer|Sales|President|Consultant|Officer|Head|Lead|Specialist|"
+    r"Supervisor|Executive|Representative|Partner|Founder|Assistant|Chairman|Architect)\b",
+    re.IGNORECASE,
+)
+_COMPANY_CJK = re.compile(
+    r"股份有限公司|有限责任公司|有限公司|集团|公司|事务所|研究院|研究所|工作室|商行|银行|厂$"
+)
+_COMPANY_EN = re.compile(
+    r"\b(?:Co\.?,?\s*Ltd\.?|Co\.|Ltd\.?|Limited|Inc\.?|Corporation|Corp\.?|Group|LLC|GmbH|"
+    r"Company|Technology|Technologies)\b",
+    re.IGNORECASE,
+)
+_JUNK = re.compile(r"[^\u3400-\u9fffA-Za-z]")
+_ADDRESS_CJK = re.compile(r"[省市区县镇乡村路街道巷弄号楼室座层栋园厦场]")
+_ADDRESS_EN = re.compile(
+    r"\b(?:Road|Rd|Street|St|Avenue|Ave|Room|Rm|No|Floor|Fl|Building|Bldg|District|"
+    r"Province|China|Park|Tower|Block|Suite)\b\.?",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Piece:
+    """A labelled or unlabelled part of a segment."""
+
+    seg: Segment
+    label: str | None
+    text: str
+
+
+def _pieces(seg: Segment) -> list[_Piece]:
+    text = seg.text
+    matches = list(_LABEL_RE.finditer(text))
+    if not matches:
+        return [_Piece(seg, None, text)]
+    out: list[_Piece] = []
+    if matches[0].start() > 0 and text[: matches[0].start()].strip():
+        out.append(_Piece(seg, None, text[: matches[0].start()].strip()))
+    for m, nxt in zip(matches, [*matches[1:], None], strict=True):
+        label = next(k for k, v in m.groupdict().items() if v)
+        end = nxt.start() if nxt else len(text)
+        out.append(_Piece(seg, label, text[m.end() : end].strip()))
+    return out
+
+
+def _fv(value: str, conf: float, seg: Segment | None, factor: float = 1.0) -> FieldValue:
+    box = seg.box if seg else None
+    return FieldValue(value, max(0.0, min(1.0, conf * factor)), box, seg.page if seg else 0)
+
+
+def _fix_digits(text: str) -> str:
+    """Letters OCR puts in place of digits inside a number."""
+
+    def fix(m: re.Match[str]) -> str:
+        return m.group(0).translate(str.maketrans("OoIl|", "00111"))
+
+    return _PHONE_CHARS.sub(fix, text)
+
+
+@dataclass
+class _Phone:
+    kind: str  # "mobile" or "landline"
+    value: str
+    piece: _Piece
+
+
+_PHONE_SPAN = re.compile(
+    r"(?P<intl>\+\s*86|0086)?[\s-]*[(（]?\s*\d[\d\s()（）-]{5,}\d"
+    r"(?:\s*(?:转|ext\.?|x|#|分机)\s*(?P<ext>\d{1,5}))?",
+    re.IGNORECASE,
+)
+
+
+def _phones(piece: _Piece) -> list[_Phone]:
+    """Mobiles and landlines in a piece of text, normalised by the domain validators."""
+    text = _fix_digits(piece.text)
+    found: list[_Phone] = []
+    for m in _PHONE_SPAN.finditer(text):
+        span = m.group(0)
+        ext = m.group("ext") or ""
+        body = span[: m.start("ext") - m.start()] if ext else span
+        groups = re.findall(r"\d+", body)
+        if m.group("intl"):
+            groups = groups[1:]
+        digits = "".join(groups)
+        if m.group("intl") and not digits.startswith(("0", "1")):
+            digits = "0" + digits
+        mobile = normalize_mobile(digits)
+        if mobile:
+            found.append(_Phone("mobile", mobile, piece))
+            continue
+        if not digits.startswith("0"):
+            continue
+        area_len = 3 if digits[1:2] in ("1", "2") else 4
+        area, local = digits[:area_len], digits[area_len:]
+        if not ext and len(local) > 8 and len(groups) > 1:
+            # "0571-88889999-801": a short last group after a full number is an extension.
+            last = groups[-1]
+            if len(local) - len(last) in (7, 8) and len(last) <= 5:
+                local, ext = local[: -len(last)], last
+        landline = normalize_landline(f"{area}-{local}" + (f" 转 {ext}" if ext else ""))
+        if landline:
+            found.append(_Phone("landline", landline, piece))
+    return found
+
+
+def _wechat_text(text: str) -> str:
+    """A WeChat id as printed: OCR drops the underscore ("wx _li" / "wx li") and reads 1 as l."""
+    t = re.sub(r"\s*_\s*", "_", text.strip())
+    t = re.sub(r"(?<=[A-Za-z0-9])\s+(?=[A-Za-z0-9])", "_", t)
+    t = re.sub(r"[lI|](?=\d{2})|(?<=\d)[lI|]", "1", t)
+    return re.sub(r"(?<=\d)[Oo]|[Oo](?=\d{2})", "0", t)
+
+
+def _name_in(text: str) -> str | None:
+    t = re.sub(r"\s+", "", text)
+    if not 2 <= len(t) <= 4 or not all(is_cjk(c) for c in t):
+        return None
+    if t[:2] in COMPOUND_SURNAMES or t[0] in SURNAMES:
+        return t
+    return None
+
+
+def _english_name(text: str) -> bool:
+    words = text.split()
+    return (
+        2 <= len(words) <= 3
+        and all(re.fullmatch(r"[A-Z][a-z]+|[A-Z]{2,}", w) for w in words)
+        and not _TITLE_WORDS.search(text)
+        and not _COMPANY_EN.search(text)
+        and not _ADDRESS_EN.search(text)
+    )
+
+
+def extract_card_fields(words: list[Word]) -> Fields:
+    """Pick the card fields out of Tesseract's words (boxes are used for sizes and lines)."""
+    segs = segments(words)
+    fields: Fields = dict.fromkeys(CARD_FIELDS)
+    used: set[int] = set()  # ids of segments that hold a contact value
+    pieces = [p for s in segs for p in _pieces(s)]
+
+    # E-mail and web address, by shape.
+    for p in pieces:
+        compact = re.sub(r"\s*([@.])\s*", r"\1", p.text)
+        if "@" not in compact and p.label == "email":
+            compact = re.sub(r"[©®]", "@", compact)
+        m = _EMAIL_RE.search(compact)
+        if m and fields["email"] is None:
+            checked = validate_email(m.group(0).strip("."))
+            if checked.ok:
+                fields["email"] = _fv(checked.value, p.seg.confidence, p.seg)
+                used.add(id(p.seg))
+                continue
+        if m:
+            continue
+        for u in _URL_RE.finditer(compact):
+            if fields["website"] is not None:
+                break
+            value = u.group(0)
+            bare = value == compact.strip()
+            if not (p.label == "website" or bare or value.lower().startswith(("www.", "http"))):
+                continue
+            checked = validate_url(value)
+            if checked.ok:
+                fields["website"] = _fv(checked.value.lower(), p.seg.confidence, p.seg)
+                used.add(id(p.seg))
+
+    # Phones by shape; the label only rules out fax and tells a WeChat id.
+    for p in pieces:
+        if p.label == "wechat":
+            m = _WECHAT_RE.search(_wechat_text(p.text))
+            if m and fields["wechat"] is None:
+                fields["wechat"] = _fv(m.group(0), p.seg.confidence, p.seg)
+                used.add(id(p.seg))
+            continue
+        if p.label in ("email", "website", "address"):
+            continue
+        for ph in _phones(p):
+            used.add(id(p.seg))
+            if ph.kind == "mobile" and fields["mobile"] is None:
+                fields["mobile"] = _fv(ph.value, p.seg.confidence, p.seg)
+            elif ph.kind == "landline" and p.label != "fax" and fields["phone"] is None:
+                fields["phone"] = _fv(
+                    ph.value, p.seg.confidence, p.seg, 1.0 if p.label in ("phone", None) else 0.8
+                )
+
+    # Address: the labelled piece or the line that reads like one, plus wrapped lines.
+    fields["address"] = _address(pieces, segs, used)
+
+    free = [s for s in segs if id(s) not in used]
+    fields["company"] = _company(free)
+    if fields["company"] is not None:
+        used.update(id(s) for s in free if fields["company"].box == s.box)
+    free = [s for s in segs if id(s) not in used]
+    name, title = _name_and_title(free)
+    fields["name"], fields["title"] = name, title
+    return fields
+
+
+def _address_score(text: str) -> float:
+    cjk = sum(1 for c in text if is_cjk(c))
+    if cjk >= 4:
+        markers = len(_ADDRESS_CJK.findall(text))
+        has_number = bool(re.search(r"\d+号|\d+室|\d+楼|\d+层", text))
+        return markers / 3 + (1.0 if has_number else 0.0)
+    return len(_ADDRESS_EN.findall(text)) / 2 + (0.5 if re.search(r"\d", text) else 0)
+
+
+def _address(pieces: list[_Piece], segs: list[Segment], used: set[int]) -> FieldValue | None:
+    start: _Piece | None = next((p for p in pieces if p.label == "address" and p.text), None)
+    if start is None:
+        candidates = [
+            p
+            for p in pieces
+            if p.label is None and id(p.seg) not in used and not _COMPANY_CJK.search(p.text)
+        ]
+        scored = [(s, p) for p in candidates if (s := _address_score(p.text)) >= 2.0]
+        if not scored:
+            return None
+        start = max(scored, key=lambda sp: sp[0])[1]
+    parts = [start.text]
+    seg = start.seg
+    used.add(id(seg))
+    confs = [seg.confidence]
+    box = seg.box
+    # Follow the wrap: the next line just below, starting under the value, unlabelled.
+    value_left = seg.box.left if start.label is None else _value_left(seg, start.text)
+    for _ in range(3):
+        below = [
+            s
+            for s in segs
+            if id(s) not in used
+            and s.page == seg.page
+            and 0 <= s.box.top - seg.box.bottom < 1.2 * seg.height
+            and abs(s.box.left - value_left) < 3 * seg.height
+            and 0.7 < s.height / max(1.0, seg.height) < 1.4
+        ]
+        if not below:
+            break
+        nxt = min(below, key=lambda s: s.box.top)
+        if (
+            _LABEL_RE.match(nxt.text)
+            or "@" in nxt.text
+            or _URL_RE.search(nxt.text)
+            or _COMPANY_CJK.search(nxt.text)
+            or _TITLE_WORDS.search(nxt.text)
+            or re.search(r"\d{7,}", nxt.text.replace(" ", "").replace("-", ""))
+        ):
+            break
+        parts.append(nxt.text)
+        used.add(id(nxt))
+        confs.append(nxt.confidence)
+        box = box.union(nxt.box)
+        seg = nxt
+    joined = parts[0]
+    for part in parts[1:]:
+        sep = "" if is_cjk(joined[-1:]) or is_cjk(part[:1]) else " "
+        joined += sep + part
+    value = tidy(joined).strip(" ,，;")
+    if len(value) < 4:
+        return None
+    conf = sum(confs) / len(confs) * (1.0 if start.label else 0.85)
+    return FieldValue(value, min(1.0, conf), box, start.seg.page)
+
+
+def _value_left(seg: Segment, value: str) -> int:
+    """Left edge of the first word that belongs to the value (after the label)."""
+    head = value[:1]
+    for w in seg.words:
+        if head and head in fold(w.text):
+            return w.box.left
+    return seg.box.left
+
+
+def _last_suffix(text: str) -> re.Match[str] | None:
+    matches = list(_COMPANY_CJK.finditer(text))
+    return matches[-1] if matches else None
+
+
+def _company(free: list[Segment]) -> FieldValue | None:
+    best: tuple[float, FieldValue] | None = None
+    for s in free:
+        text = tidy(s.text)
+        m = _last_suffix(text)
+        if m is not None and _address_score(text) < 2.0:
+            text = _left_neighbour(s, free) + text
+            m = _last_suffix(text)
+            assert m is not None
+            # From the first hanzi to the end of the legal suffix: drops logo noise around it.
+            start = next((i for i, c in enumerate(text) if is_cjk(c) or c in "(（"), 0)
+            value = text[start : m.end()]
+            value = value.strip()
+            if sum(is_cjk(c) for c in value) < 4:
+                continue
+            score = 2.0 + (1.0 if m.group(0).endswith("公司") else 0) + s.height / 100
+            fv = FieldValue(value, s.confidence, s.box, s.page)
+        elif _COMPANY_EN.search(text) and not _ADDRESS_EN.search(text):
+            score = 1.0 + s.height / 100
+            fv = FieldValue(text.strip(), s.confidence * 0.9, s.box, s.page)
+        else:
+            continue
+        if best is None or score > best[0]:
+            best = (score, fv)
+    return best[1] if best else None
+
+
+def _left_neighbour(seg: Segment, free: list[Segment]) -> str:
+    """CJK text just left of ``seg`` on the same line (a company name split by OCR)."""
+    for other in free:
+        if other is seg:
+            continue
+        b, o = seg.box, other.box
+        same_line = abs((b.top + b.bottom) - (o.top + o.bottom)) < b.height
+        if (
+            same_line
+            and 0 <= b.left - o.right < 2 * seg.height
+            and all(is_cjk(c) for c in tidy(other.text))
+        ):
+            return tidy(other.text)
+    return ""
+
+
+def _title_text(text: str) -> str | None:
+    t = tidy(text).strip(" |/,，")
+    if not t or not _TITLE_WORDS.search(t) or len(t) > 30:
+        return None
+    if any(is_cjk(c) for c in t):
+        # Logo and name remnants before a Chinese title: keep from the first hanzi.
+        t = t[next(i for i, c in enumerate(t) if is_cjk(c)) :]
+    return t
+
+
+def _name_and_title(free: list[Segment]) -> tuple[FieldValue | None, FieldValue | None]:
+    """The name is the biggest name-like text; the title the job words nearest to it."""
+    cands: list[tuple[float, FieldValue, Segment, list[Word]]] = []
+    for s in free:
+        # A name and a title on one baseline come back as one line: try every split point
+        # and keep the longest name whose glyphs are as big as its first one.
+        best_here: tuple[float, FieldValue, Segment, list[Word]] | None = None
+        first_h = s.words[0].box.height
+        for k in range(1, min(len(s.words), 4) + 1):
+            head = s.words[:k]
+            if k > 1 and head[-1].box.height < 0.7 * first_h:
+                break
+            name = _name_in(_JUNK.sub("", "".join(w.text for w in head)))
+            if not name:
+                continue
+            rest_text = "".join(w.text for w in s.words[k:])
+            if best_here and len(name) == 4 and not _TITLE_WORDS.search(rest_text):
+                continue
+            h = max(w.box.height for w in head)
+            conf = sum(w.confidence for w in head) / k
+            box = head[0].box
+            for w in head[1:]:
+                box = box.union(w.box)
+            best_here = (h * 1.5, FieldValue(name, conf * 0.95, box, s.page), s, head)
+        if best_here:
+            cands.append(best_here)
+        text = s.text
+        if _english_name(text):
+            cands.append(
+                (s.height, FieldValue(text, s.confidence * 0.85, s.box, s.page), s, s.words)
+            )
+    if not cands:
+        return None, _best_title(free, None)
+    _, name_fv, seg, name_words = max(cands, key=lambda c: c[0])
+    rest = [w for w in seg.words if w not in name_words]
+    title: FieldValue | None = None
+    if rest:
+        t = _title_text(" ".join(w.text for w in rest))
+        if t:
+            conf = sum(w.confidence for w in rest) / len(rest)
+            title = FieldValue(t, conf, None, seg.page)
+    if title is None:
+        title = _best_title([s for s in free if s is not seg], name_fv.box)
+    return name_fv, title
+
+
+def _best_title(free: list[Segment], near: Box | None) -> FieldValue | None:
+    best: tuple[float, FieldValue] | None = None
+    for s in free:
+        t = _title_text(s.text)
+        if t is None or _COMPANY_CJK.search(t):
+            continue
+        dist = 0.0
+        if near is not None:
+            dist = abs(s.box.top - near.bottom) + abs(s.box.left - near.left) * 0.2
+        score = -dist
+        if best is None or score > best[0]:
+            best = (score, FieldValue(t, s.confidence, s.box, s.page))
+    return best[1] if best else None

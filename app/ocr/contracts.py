@@ -1,0 +1,186 @@
+"""Contract fields from page text (SPEC O2): number, parties, amount, signing date, term.
+
+Works on OCR text and on a PDF's text layer alike. OCR text has stray spaces inside words and
+between hanzi, so every pattern runs on a copy with those removed.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from app.domain.text import fold
+from app.ocr.amounts import (
+    AMOUNT_CHARS,
+    format_amount,
+    has_numeral,
+    parse_arabic,
+    parse_uppercase,
+)
+from app.ocr.dates import find_dates
+from app.ocr.layout import tidy
+from app.ocr.results import CONTRACT_FIELDS, Fields, FieldValue, Word
+
+_NUMBER = re.compile(
+    r"(?:合同编号|合同号|协议编号|编号|Contract\s*No\.?|No\.)\s*[:：]?\s*"
+    r"(?P<no>[A-Za-z0-9][A-Za-z0-9\-_/]{3,40})",
+    re.IGNORECASE,
+)
+_OPEN, _CLOSE = re.escape("（(〈<[【"), re.escape("）)〉>]】")
+_PARTY = re.compile(
+    rf"(?P<side>甲|乙)\s*方\s*(?:[{_OPEN}][^{_CLOSE}\n]{{0,8}}[{_CLOSE}])?\s*[:：;；]\s*"
+    r"(?P<name>[^\n]{2,60})"
+)
+# When OCR mangles 甲方/乙方 the role word in brackets still tells the side.
+_ROLE = re.compile(
+    rf"^.{{0,4}}[{_OPEN}]\s*(?P<role>买方|需方|采购方|委托方|发包方|甲方|卖方|供方|供应方|受托方|"
+    rf"承包方|乙方)\s*[{_CLOSE}]\s*[:：;；]\s*(?P<name>[^\n]{{2,60}})",
+    re.MULTILINE,
+)
+_ROLE_A = ("买方", "需方", "采购方", "委托方", "发包方", "甲方")
+_COMPANY_END = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|集团|公司|研究院|事务所|中心|厂)")
+_AMOUNT_KEYS = re.compile(r"合同总金额|合同总价款?|总金额|总价款?|合同金额|合同价款|价款总额|总计")
+_UPPER_SPAN = re.compile(rf"[{re.escape(AMOUNT_CHARS)}]{{2,40}}")
+_ARABIC_SPAN = re.compile(
+    # OCR turns ¥ into Y, 半, 羊, 习 or #; after 小写 anything short may stand for it.
+    r"(?P<cur>[¥￥Y丫半羊习#]|RMB|人民币|小写\s*[:：]?\s*\S{0,3}?)\s*"
+    r"(?P<num>\d[\d,，]*(?:\.\d{1,2})?)"
+    r"|(?P<num2>\d[\d,，]*(?:\.\d{1,2})?)\s*元"
+)
+
+
+def _flat(text: str) -> str:
+    """Folded text with OCR's spaces next to hanzi removed, lines kept."""
+    return "\n".join(tidy(line) for line in text.splitlines())
+
+
+def _contract_no(text: str) -> FieldValue | None:
+    for m in _NUMBER.finditer(text):
+        value = m.group("no").strip("-_/")
+        # A contract number has digits; "No. 3" inside a clause is too short to be one.
+        if sum(c.isdigit() for c in value) >= 3:
+            return FieldValue(value.upper(), 0.9)
+    return None
+
+
+def _parties(text: str) -> tuple[FieldValue | None, FieldValue | None]:
+    found: dict[str, FieldValue] = {}
+    matches = [(m.group("side"), m) for m in _PARTY.finditer(text)]
+    matches += [("甲" if m.group("role") in _ROLE_A else "乙", m) for m in _ROLE.finditer(text)]
+    matches.sort(key=lambda sm: sm[1].start())
+    for side, m in matches:
+        if side in found:
+            continue
+        name = m.group("name").strip()
+        end = None
+        for end in _COMPANY_END.finditer(name):
+            if end.group(0).endswith("公司"):
+                break
+        if end is not None:
+            name = name[: end.end()]
+            conf = 0.95
+        else:
+            name = re.split(r"\s{2,}|[,，;；]", name)[0]
+            conf = 0.6
+        name = name.strip(" :：")
+        if len(name) >= 2:
+            found[side] = FieldValue(name, conf)
+    return found.get("甲"), found.get("乙")
+
+
+def _amount(text: str) -> FieldValue | None:
+    """The contract total: uppercase and Arabic figures near a 'total' keyword, cross-checked."""
+    candidates: list[tuple[int, str, Decimal, int]] = []  # (position, kind, value, fixes)
+    for m in _UPPER_SPAN.finditer(text):
+        span = m.group(0)
+        if not has_numeral(span) or not re.search(r"[元圆圓整角分无兀园]", span):
+            continue
+        # Only a span that starts right after 人民币/大写/金额…: the tail of a misread amount
+        # ("陆元捌角") would parse as a plausible but wrong small sum.
+        if not re.search(r"[币写额款为计:：)）]\s*$", text[max(0, m.start() - 3) : m.start()]):
+            continue
+        parsed = parse_uppercase(span)
+        if parsed is not None:
+            candidates.append((m.start(), "upper", parsed.value, parsed.corrections))
+    for m in _ARABIC_SPAN.finditer(text):
+        raw = m.group("num") or m.group("num2")
+        value = parse_arabic(raw)
+        if value is None or value == 0:
+            continue
+        pos = m.start()
+        # "30%", "5个工作日", "13%增值税": not money.
+        if re.match(r"\s*(?:%|个|日|天|年|月)", text[m.end() :]):
+            continue
+        candidates.append((pos, "arabic", value, 0))
+    if not candidates:
+        return None
+    keys = [k.start() for k in _AMOUNT_KEYS.finditer(text)]
+
+    def distance(pos: int) -> int:
+        before = [pos - k for k in keys if 0 <= pos - k < 120]
+        return min(before) if before else 10_000
+
+    near = [c for c in candidates if distance(c[0]) < 10_000]
+    pool = near or candidates
+    upper = [c for c in pool if c[1] == "upper"]
+    arabic = [c for c in pool if c[1] == "arabic"]
+    best_upper = min(upper, key=lambda c: distance(c[0])) if upper else None
+    best_arabic = min(arabic, key=lambda c: distance(c[0])) if arabic else None
+    if best_upper and best_arabic:
+        if best_upper[2] == best_arabic[2]:
+            return FieldValue(format_amount(best_upper[2]), 0.99)
+        # They disagree: one was misread. Tesseract reads digits far more reliably than the
+        # rare uppercase numerals, so the figures win, with a confidence that asks for review.
+        return FieldValue(format_amount(best_arabic[2]), 0.5 if best_upper[3] == 0 else 0.6)
+    if best_upper:
+        conf = 0.9 if best_upper[3] == 0 else 0.7
+        return FieldValue(format_amount(best_upper[2]), conf if near else conf * 0.7)
+    assert best_arabic is not None
+    if not near:
+        best_arabic = max(arabic, key=lambda c: c[2])
+    return FieldValue(format_amount(best_arabic[2]), 0.85 if near else 0.5)
+
+
+def _dates(text: str) -> tuple[FieldValue | None, FieldValue | None]:
+    dates = find_dates(text)
+    signed: FieldValue | None = None
+    expires: FieldValue | None = None
+    for d in dates:
+        before = text[max(0, d.start - 16) : d.start]
+        after = text[d.end : d.end + 12]
+        if re.search(r"(?:签订|签署|签约|签字)(?:日期|时间)\s*[:：]?\s*$", before) or re.match(
+            r"\s*(?:签订|签署|订立)", after
+        ):
+            signed = FieldValue(d.value.isoformat(), 0.95)
+    # The term: "自 X 起至 Y 止", "X 至 Y", "有效期至 Y".
+    for i, d in enumerate(dates):
+        before = text[max(0, d.start - 6) : d.start]
+        if re.search(r"至\s*$", before) and not re.search(r"之日", before):
+            start_d = dates[i - 1] if i > 0 else None
+            if start_d and d.start - start_d.end > 12:
+                start_d = None
+            expires = FieldValue(d.value.isoformat(), 0.9 if start_d else 0.75)
+            if signed is None and start_d is not None:
+                signed = FieldValue(start_d.value.isoformat(), 0.6)
+            break
+    if signed is None:
+        labelled = [
+            d for d in dates if re.search(r"日期\s*[:：]?\s*$", text[max(0, d.start - 8) : d.start])
+        ]
+        if labelled:
+            signed = FieldValue(labelled[-1].value.isoformat(), 0.7)
+    return signed, expires
+
+
+def extract_contract_fields(text: str, words: list[Word] | None = None) -> Fields:
+    """All contract fields from the full text (pages joined); values normalised."""
+    del words  # boxes are not needed for contracts yet; kept for a future highlight view
+    flat = _flat(fold(text) if "\n" not in text else text)
+    fields: Fields = dict.fromkeys(CONTRACT_FIELDS)
+    fields["contract_no"] = _contract_no(flat)
+    fields["party_a"], fields["party_b"] = _parties(flat)
+    # Figures wrap across lines ("¥7,402,\n200.39"): amounts and dates read joined text.
+    joined = re.sub(r"(?<=[\d,，.])\s+(?=[\d,，.])", "", flat.replace("\n", ""))
+    fields["amount"] = _amount(joined)
+    fields["signed_on"], fields["expires_on"] = _dates(joined)
+    return fields

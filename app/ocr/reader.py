@@ -1,0 +1,147 @@
+"""Reading one card or one contract: load, prepare, OCR, extract, with progress and cancel.
+
+Both functions are plain blocking calls with no Qt; the desktop runs them on its OCR worker and
+sets a flag that the ``cancel`` callable reads. Cancellation is checked between steps and
+between pages, so it takes effect within one Tesseract call (about a second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from PIL import Image
+
+from app.domain.messages import Msg
+from app.ocr.cards import extract_card_fields
+from app.ocr.contracts import extract_contract_fields
+from app.ocr.engine import check_engine, ocr_words
+from app.ocr.errors import Cancelled, InputError
+from app.ocr.imaging import ImageSource, open_image, prepare_card, prepare_page
+from app.ocr.layout import join_words, segments
+from app.ocr.pdf import is_pdf, pdf_pages
+from app.ocr.reread import reread
+from app.ocr.results import (
+    CancelCheck,
+    CardResult,
+    ContractResult,
+    Progress,
+    ProgressCallback,
+    Word,
+)
+
+CARD_PSM = 4
+# Contracts are Chinese text with figures: with eng loaded too, Tesseract read lines of
+# uppercase numerals as Latin garbage ("RASA TAATERRD"); chi_sim alone reads its digits fine.
+CONTRACT_LANG = (
+    "chi_sim"  # "a single column of text of variable sizes": best on cards in our trials
+)
+
+
+def _check(cancel: CancelCheck | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled()
+
+
+def _report(progress: ProgressCallback | None, done: int, total: int, stage: str) -> None:
+    if progress is not None:
+        progress(Progress(done, total, stage))
+
+
+def page_text(words: list[Word]) -> str:
+    """Plain text of words, one segment per line."""
+    return "\n".join(join_words(s.words) for s in segments(words))
+
+
+def read_card(
+    source: ImageSource,
+    *,
+    cancel: CancelCheck | None = None,
+    progress: ProgressCallback | None = None,
+) -> CardResult:
+    """Read a business card photo or scan (path, bytes or PIL image).
+
+    Raises:
+        InputError: the file cannot be read as an image.
+        EngineMissing: Tesseract or its chi_sim/eng data is missing.
+        Cancelled: ``cancel()`` returned True.
+    """
+    total = 4
+    _report(progress, 0, total, "load")
+    install = check_engine()
+    image = open_image(source)
+    _check(cancel)
+    _report(progress, 1, total, "prepare")
+    prepared = prepare_card(image)
+    _check(cancel)
+    _report(progress, 2, total, "ocr")
+    words = ocr_words(prepared.image, psm=CARD_PSM, install=install)
+    _check(cancel)
+    words = reread(words, prepared.image, install)
+    _check(cancel)
+    _report(progress, 3, total, "extract")
+    fields = extract_card_fields(words)
+    _report(progress, 4, total, "done")
+    return CardResult(fields, page_text(words), words, prepared.image.size, prepared.card_found)
+
+
+def _one_image(source: ImageSource) -> tuple[Image.Image, float | None]:
+    img = open_image(source)
+    info = img.info.get("dpi")
+    dpi = float(info[0]) if info and float(info[0]) > 0 else None
+    return img, dpi
+
+
+def _pages(
+    source: ImageSource | Sequence[str | Path],
+) -> tuple[int, Iterator[tuple[Image.Image, float | None]], str | None]:
+    """Page count, a lazy page iterator and the text layer (PDFs that have one)."""
+    if isinstance(source, str | Path) and is_pdf(Path(source)):
+        pdf = pdf_pages(Path(source))
+        if pdf.text is not None:
+            return pdf.count, iter(()), pdf.text
+        return pdf.count, ((img, pdf.dpi) for img in pdf.render()), None
+    if isinstance(source, list | tuple):
+        sources: list[ImageSource] = [Path(s) for s in source]
+    else:
+        sources = [source]  # type: ignore[list-item]
+    if not sources:
+        raise InputError(Msg("没有可识别的页面", "No pages to read"))
+    return len(sources), (_one_image(s) for s in sources), None
+
+
+def read_contract(
+    source: ImageSource | Sequence[str | Path],
+    *,
+    cancel: CancelCheck | None = None,
+    progress: ProgressCallback | None = None,
+) -> ContractResult:
+    """Read a contract: a PDF (its text layer when it has one, else OCR of each page), one
+    image, or a list of page images.
+
+    Raises:
+        InputError, EngineMissing, Cancelled: as for :func:`read_card`.
+    """
+    _report(progress, 0, 1, "load")
+    install = check_engine()
+    count, pages, text_layer = _pages(source)
+    if text_layer is not None:
+        fields = extract_contract_fields(text_layer)
+        _report(progress, 1, 1, "done")
+        return ContractResult(fields, text_layer, count, [], text_layer=True)
+    total = count + 1
+    texts: list[str] = []
+    words_all: list[Word] = []
+    for i, (img, dpi) in enumerate(pages):
+        _check(cancel)
+        _report(progress, i, total, f"page {i + 1}/{count}")
+        page_img = prepare_page(img, dpi=dpi)
+        words = ocr_words(page_img, psm=6, page=i, install=install, lang=CONTRACT_LANG)
+        words_all.extend(words)
+        texts.append(page_text(words))
+    _check(cancel)
+    _report(progress, count, total, "extract")
+    text = "\n\f".join(texts)
+    fields = extract_contract_fields(text, words_all)
+    _report(progress, total, total, "done")
+    return ContractResult(fields, text, count, words_all)

@@ -1,0 +1,171 @@
+"""Sync commands of the ``fieldcrm`` CLI: login, sync, conflicts, logout."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from typing import Any
+
+import click
+
+from app.cli import Context, pass_ctx
+from app.domain.messages import Msg
+from app.store.service import Store
+from app.sync.api import SyncProgress
+from app.sync.engine import SyncEngine
+from app.sync.errors import SyncError
+
+
+def _engine(ctx: Context) -> SyncEngine:
+    return SyncEngine(ctx.profile)
+
+
+@click.command("login")
+@click.option(
+    "--server", "server_url", required=True, help="Server address, e.g. https://crm.example.cn"
+)
+@click.option("--user", required=True, help="Your user name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_ctx
+def login(ctx: Context, server_url: str, user: str, password_stdin: bool) -> None:
+    """Sign in; the refresh token goes to the system keyring, never to a file."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(ctx.say(Msg("密码", "Password")), hide_input=True)
+    engine = _engine(ctx)
+    try:
+        info = engine.sign_in(server_url, user, password)
+    except SyncError as exc:
+        ctx.fail(exc.message)
+    session = engine.session()
+    if session.warning:
+        click.echo(ctx.say(session.warning), err=True)
+    click.echo(
+        ctx.say(Msg("已登录:{n}", "Signed in as {n}").format(n=info.get("display_name") or user))
+    )
+
+
+@click.command("sync")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@pass_ctx
+def sync_cmd(ctx: Context, as_json: bool, quiet: bool) -> None:
+    """Push local changes and pull the server's; non-zero exit with the reason on failure."""
+    engine = _engine(ctx)
+
+    def progress(p: SyncProgress) -> None:
+        if not quiet and not as_json:
+            total = f"/{p.total}" if p.total else ""
+            click.echo(f"{p.phase}: {p.done}{total}", err=True)
+
+    try:
+        report = engine.sync_or_raise(progress)
+    except SyncError as exc:
+        if as_json:
+            click.echo(
+                json.dumps({"ok": False, "error": exc.message.as_dict()}, ensure_ascii=False)
+            )
+            sys.exit(1)
+        ctx.fail(exc.message)
+    result = {
+        "ok": True,
+        "pushed": report.pushed,
+        "pulled": report.pulled,
+        "conflicts": report.conflicts,
+        "rejected": report.rejected,
+        "removed": report.removed,
+    }
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(
+            ctx.say(
+                Msg(
+                    "已推送 {pushed},已拉取 {pulled},新冲突 {conflicts},"
+                    "被拒 {rejected},移除 {removed}",
+                    "pushed {pushed}, pulled {pulled}, conflicts {conflicts}, rejected {rejected}, "
+                    "removed {removed}",
+                ).format(**result)
+            )
+        )
+        store = Store(ctx.profile)
+        try:
+            for op in store.rejected_operations():
+                msg = op["result"].get("message") or {}
+                reason = msg.get("zh" if ctx.lang == "zh" else "en", op["result"].get("code"))
+                click.echo(f"  ✗ {op['entity']} {op['record_id']}: {reason}", err=True)
+        finally:
+            store.close()
+
+
+@click.command("conflicts")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved conflicts.")
+@pass_ctx
+def conflicts_cmd(ctx: Context, as_json: bool, include_resolved: bool) -> None:
+    """Values that lost a conflict, kept so they can be restored."""
+    store = ctx.store()
+    try:
+        names = store.user_names_by_id()
+        rows = store.conflicts(include_resolved=include_resolved)
+    finally:
+        store.close()
+    for c in rows:
+        item: dict[str, Any] = {
+            "id": c["id"],
+            "entity": c["entity"],
+            "record_id": c["record_id"],
+            "field": c["field"],
+            "current": c["current_value"],
+            "other": c["other_value"],
+            "other_author": names.get(c["other_author"], c["other_author"]),
+            "at": c["other_at"],
+            "lost_here": bool(c["lost_here"]),
+            "status": c["status"],
+        }
+        if as_json:
+            click.echo(json.dumps(item, ensure_ascii=False))
+        else:
+            click.echo(
+                f"{item['entity']} {item['record_id']} {item['field']}: "
+                f"{item['current']!r} ← {item['other']!r} "
+                f"({item['other_author']}, {item['at']})"
+            )
+
+
+@click.command("logout")
+@click.option("--discard", is_flag=True, help="Discard edits that could not be synced.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def logout(ctx: Context, discard: bool, yes: bool) -> None:
+    """Sync once more, sign out and wipe this profile from the device."""
+    engine = _engine(ctx)
+    report = engine.sync()
+    pending = engine.state().pending
+    if report.error is not None:
+        click.echo(ctx.say(report.error), err=True)
+    if pending and not discard:
+        # Without --discard, unsynced edits are only dropped after an explicit "yes" here;
+        # --yes alone never throws them away.
+        question = Msg(
+            "还有 {n} 条修改未同步,登出将丢弃它们。确定吗?",
+            "{n} change(s) are not synced and would be lost. Sign out anyway?",
+        ).format(n=pending)
+        if yes or not click.confirm(ctx.say(question), default=False):
+            ctx.fail(
+                Msg(
+                    "未登出:还有未同步的修改(使用 --discard 丢弃)",
+                    "Not signed out: changes are not synced (use --discard to drop them)",
+                )
+            )
+    try:
+        engine.sign_out()
+    except SyncError as exc:
+        click.echo(ctx.say(exc.message), err=True)
+    shutil.rmtree(ctx.profile, ignore_errors=True)
+    click.echo(ctx.say(Msg("已登出,本机数据已清除", "Signed out; local data removed")))
+
+
+COMMANDS = (login, sync_cmd, conflicts_cmd, logout)

@@ -1,0 +1,560 @@
+"""The sync cycle (SPEC S1–S7): push the outbox, then pull the change feed until caught up.
+
+Every step can be interrupted (network, kill -9, cancel) and simply run again: operations carry
+ids the server deduplicates, an operation leaves the outbox only in the transaction that records
+the server's answer, and a pulled page is applied in the same transaction that advances the
+cursor. One sync runs at a time per profile, across processes (a lock file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from app.domain.messages import Msg
+from app.domain.schema import ENTITIES, entity
+from app.paths import STORE_FILE
+from app.store import search as search_index
+from app.store.service import Change, Store, _encode, utc_now
+from app.sync import local
+from app.sync.api import CancelCheck, ProgressCallback, SyncProgress, SyncReport, SyncState
+from app.sync.errors import (
+    Cancelled,
+    NotSignedIn,
+    Refused,
+    ResyncRequired,
+    SessionExpired,
+    SyncBusy,
+    SyncError,
+)
+from app.sync.http import ApiClient
+from app.sync.session import Session
+
+ApiFactory = Callable[..., ApiClient]
+PUSH_BATCH = 200
+PULL_PAGE = 2000
+
+
+class SyncEngine:
+    """Syncs one profile with its server. Open with :meth:`for_profile`.
+
+    The engine opens its own store connection (SQLite in WAL mode lets it write while the UI's
+    connection reads); call :meth:`sync` from a worker thread, never the GUI thread.
+    """
+
+    def __init__(
+        self,
+        profile_dir: Path,
+        *,
+        api_factory: ApiFactory = ApiClient,
+        session: Session | None = None,
+        push_batch: int = PUSH_BATCH,
+        pull_page: int = PULL_PAGE,
+    ) -> None:
+        self.profile_dir = Path(profile_dir)
+        self._api_factory = api_factory
+        self.push_batch = push_batch
+        self.pull_page = pull_page
+        self._session = session
+        self.last_error: Msg | None = None
+        self.running = False
+        self.listeners: list[Callable[[list[Change]], None]] = []
+
+    # ---- account ---------------------------------------------------------------------------
+    def _meta(self) -> dict[str, str]:
+        path = self.profile_dir / STORE_FILE
+        if not path.exists():
+            return {}
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.Error:
+            return {}
+        finally:
+            conn.close()
+
+    @property
+    def server_url(self) -> str | None:
+        return self._meta().get("server_url")
+
+    def session(self) -> Session:
+        meta = self._meta()
+        url, user = meta.get("server_url"), meta.get("user_name")
+        if not url or not user:
+            raise NotSignedIn()
+        if self._session is None or self._session.server_url != url.rstrip("/"):
+            self._session = Session(url, user)
+        return self._session
+
+    def _api(self, url: str, session: Session | None) -> ApiClient:
+        return self._api_factory(url, token=(session.access if session else lambda: None))
+
+    def sign_in(self, server_url: str, user: str, password: str) -> dict[str, Any]:
+        """Sign in and bind this profile to the account; returns the user record.
+
+        A profile belongs to one account: signing in as someone else is refused, so one
+        person's unsynced edits never go out under another's name.
+        """
+        url = server_url.rstrip("/")
+        store = Store(self.profile_dir)
+        try:
+            bound_url, bound_user = store.meta("server_url"), store.meta("user_name")
+            if bound_user and (bound_user != user or (bound_url or "").rstrip("/") != url):
+                raise SyncError(
+                    Msg(
+                        "该资料夹属于 {u}@{s},请为其他账号使用另一个资料夹",
+                        "This profile belongs to {u} at {s}; "
+                        "use another profile for other accounts",
+                    ).format(u=bound_user, s=bound_url)
+                )
+            api = self._api(url, None)
+            try:
+                tokens = api.sign_in(user, password, store.device)
+            finally:
+                api.close()
+            session = Session(url, user)
+            session.store_tokens(tokens)
+            self._session = session
+            info = dict(tokens["user"])
+            for key, value in (
+                ("server_url", url),
+                ("user_name", user),
+                ("user_id", info["id"]),
+                ("role", info.get("role")),
+                ("team_id", info.get("team_id")),
+                ("display_name", info.get("display_name")),
+            ):
+                store.set_meta(key, None if value is None else str(value))
+            store.upsert_users(
+                [{k: info.get(k) for k in ("id", "name", "display_name", "role", "team_id")}]
+            )
+            self.last_error = None
+            return info
+        finally:
+            store.close()
+
+    def sign_out(self) -> None:
+        """Revoke the session on the server (best effort) and forget every token."""
+        session = self.session()
+        token = session.refresh_token()
+        if token:
+            api = self._api(session.server_url, None)
+            try:
+                api.sign_out(token)
+            except SyncError:
+                pass  # offline: the token still expires on its own, and it is deleted here
+            finally:
+                api.close()
+        session.forget()
+
+    # ---- state -----------------------------------------------------------------------------
+    def state(self) -> SyncState:
+        meta = self._meta()
+        counts = (0, 0, 0)
+        path = self.profile_dir / STORE_FILE
+        if path.exists():
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+            try:
+                counts = conn.execute(
+                    "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
+                    " (SELECT count(*) FROM conflicts WHERE status = 'open'),"
+                    " (SELECT count(*) FROM outbox WHERE state = 'rejected')"
+                ).fetchone()
+            except sqlite3.Error:
+                pass
+            finally:
+                conn.close()
+        last = meta.get("last_synced")
+        return SyncState(
+            signed_in=bool(meta.get("user_name")),
+            server_url=meta.get("server_url"),
+            user=meta.get("display_name") or meta.get("user_name"),
+            online=None if self.last_error is None and not last else self.last_error is None,
+            running=self.running,
+            pending=int(counts[0]),
+            conflicts=int(counts[1]),
+            rejected=int(counts[2]),
+            last_synced=datetime.fromisoformat(last) if last else None,
+            last_error=self.last_error,
+        )
+
+    # ---- the cycle -------------------------------------------------------------------------
+    def sync(
+        self,
+        progress: ProgressCallback = lambda p: None,
+        cancelled: CancelCheck = lambda: False,
+    ) -> SyncReport:
+        """One full cycle; errors come back in the report (and :attr:`last_error`)."""
+        try:
+            report = self.sync_or_raise(progress, cancelled)
+        except SyncError as exc:
+            self.last_error = exc.message
+            return SyncReport(error=exc.message)
+        self.last_error = None
+        return report
+
+    def sync_or_raise(
+        self,
+        progress: ProgressCallback = lambda p: None,
+        cancelled: CancelCheck = lambda: False,
+    ) -> SyncReport:
+        """Like :meth:`sync` but raises the :class:`SyncError` that stopped it."""
+        session = self.session()
+        lock = filelock.FileLock(str(self.profile_dir / "sync.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise SyncBusy() from None
+        self.running = True
+        # Everything sync writes can be fetched or sent again (ids make it idempotent), so its
+        # connection need not wait for the disk on each commit.
+        store = Store(self.profile_dir, durable=False)
+        store.actor = store.meta("user_id") or store.actor
+        api = self._api(session.server_url, session)
+        try:
+            self._ensure_access(api, session)
+            self._refresh_directory(api, store)
+            pushed, rejected = self._push_all(api, store, progress, cancelled)
+            try:
+                pulled, removed, conflicts = self._pull_all(api, store, progress, cancelled)
+            except ResyncRequired:
+                store.set_meta("cursor", None)
+                pulled, removed, conflicts = self._pull_all(
+                    api, store, progress, cancelled, full=True
+                )
+            removed += self._retry_evictions(store)
+            store.set_meta("last_synced", utc_now().isoformat())
+            return SyncReport(
+                pushed=pushed,
+                pulled=pulled,
+                conflicts=conflicts,
+                rejected=rejected,
+                removed=removed,
+            )
+        except SessionExpired:
+            session.forget()
+            raise
+        finally:
+            api.close()
+            store.close()
+            self.running = False
+            lock.release()
+
+    def _ensure_access(self, api: ApiClient, session: Session) -> None:
+        if session.access():
+            return
+        token = session.refresh_token()
+        if not token:
+            raise SessionExpired(session.warning) if session.warning else SessionExpired()
+        session.store_tokens(api.refresh(token))  # rotation: the old token is now spent
+
+    def _refresh_directory(self, api: ApiClient, store: Store) -> None:
+        directory = api.directory()
+        store.upsert_users(
+            {k: u.get(k) for k in ("id", "name", "display_name", "role", "team_id")}
+            for u in directory.get("users", [])
+        )
+
+    # ---- push ------------------------------------------------------------------------------
+    def _payload(self, store: Store, op: dict[str, Any]) -> dict[str, Any]:
+        audit = [
+            {
+                k: e[k]
+                for k in (
+                    "entity",
+                    "record_id",
+                    "field",
+                    "old",
+                    "new",
+                    "actor",
+                    "device",
+                    "at",
+                    "prev_hash",
+                    "hash",
+                )
+            }
+            for e in store.db.query(
+                "SELECT * FROM audit WHERE op_id = ? ORDER BY seq", (op["op_id"],)
+            )
+        ]
+        return {
+            "op_id": op["op_id"],
+            "entity": op["entity"],
+            "record_id": op["record_id"],
+            "action": op["action"],
+            "base_version": op["base_version"],
+            "fields": op["fields"],
+            "base": op["base"],
+            "device": op["device"],
+            "actor": op["actor"],
+            "at": op["at"],
+            "audit": audit,
+        }
+
+    def _push_all(
+        self, api: ApiClient, store: Store, progress: ProgressCallback, cancelled: CancelCheck
+    ) -> tuple[int, int]:
+        total = store.pending_count()
+        done = rejected = 0
+        progress(SyncProgress("push", 0, total))
+        while True:
+            if cancelled():
+                raise Cancelled()
+            batch = store.pending_operations(limit=self.push_batch)
+            if not batch:
+                return done, rejected
+            for op in batch:
+                if op["entity"] == "attachment" and op["action"] == "create":
+                    self._upload_file(api, store, str(op["fields"].get("sha256", "")))
+            results = api.push(store.device, [self._payload(store, op) for op in batch])
+            rejected += self._record_results(store, batch, results)
+            done += len(batch)
+            progress(SyncProgress("push", done, total))
+
+    def _upload_file(self, api: ApiClient, store: Store, sha256: str) -> None:
+        path = store.file_path(sha256)
+        if path.exists():
+            api.upload(sha256, path)
+
+    def _record_results(
+        self, store: Store, batch: list[dict[str, Any]], results: list[dict[str, Any]]
+    ) -> int:
+        by_id = {op["op_id"]: op for op in batch}
+        answered = [r for r in results if r.get("op_id") in by_id]
+        records = []
+        rejected = 0
+        with store.db.atomic():
+            local.confirm_operations(store, answered)
+            for res in answered:
+                rec = res.get("record")
+                if res.get("status") == "rejected":
+                    rejected += 1
+                    self._undo_rejected(store, by_id[str(res["op_id"])])
+                elif isinstance(rec, dict) and isinstance(res.get("version"), int):
+                    records.append(
+                        local.RemoteRecord(
+                            str(res["entity"]),
+                            str(res["record_id"]),
+                            int(res["version"]),
+                            bool(rec.get("deleted")),
+                            rec.get("fields", rec),
+                        )
+                    )
+            changes = local.apply_remote(store, records)
+        self._notify(changes)
+        return rejected
+
+    def _undo_rejected(self, store: Store, op: dict[str, Any]) -> None:
+        """Put back what the server refused, unless a later edit touched the same fields.
+
+        The refused values stay in the outbox entry (state ``rejected``) for the user to see.
+        """
+        if op["action"] not in ("update", "stage", "decide"):
+            return
+        later = local.pending_fields(store, str(op["record_id"]))
+        base = {k: v for k, v in op["base"].items() if k not in later}
+        if op["action"] == "stage" and "stage" in base:
+            base = {"stage": base["stage"]}
+        if not base:
+            return
+        ent = entity(str(op["entity"]))
+        sets = ", ".join(f"{k} = ?" for k in base)
+        store.db.execute(
+            f"UPDATE {ent.table} SET {sets} WHERE id = ?",
+            [*(_encode(v) for v in base.values()), op["record_id"]],
+        )
+        row = store.get(str(op["entity"]), str(op["record_id"]))
+        if row is not None:
+            search_index.index_record(store.db, str(op["entity"]), row)
+
+    # ---- pull ------------------------------------------------------------------------------
+    def _pull_all(
+        self,
+        api: ApiClient,
+        store: Store,
+        progress: ProgressCallback,
+        cancelled: CancelCheck,
+        *,
+        full: bool = False,
+    ) -> tuple[int, int, int]:
+        pulled = removed = conflicts = 0
+        seen: set[str] = set()
+        cursor = None if full else store.meta("cursor")
+        # The next page downloads while this one is written: the server's time and ours overlap.
+        with ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-pull") as pool:
+            upcoming: Future[dict[str, Any]] | None = pool.submit(api.pull, cursor, self.pull_page)
+            while upcoming is not None:
+                if cancelled():
+                    upcoming.cancel()
+                    raise Cancelled()
+                page = upcoming.result()
+                upcoming = (
+                    pool.submit(api.pull, str(page["cursor"]), self.pull_page)
+                    if page.get("more")
+                    else None
+                )
+                try:
+                    n_records, n_removed, n_conflicts = self._apply_page(store, page, seen)
+                except BaseException:
+                    if upcoming is not None:
+                        upcoming.cancel()
+                    raise
+                pulled += n_records
+                removed += n_removed
+                conflicts += n_conflicts
+                if int(page.get("rules_version", 0)) != int(store.meta("rules_version") or 0):
+                    rules = api.rules()
+                    store.set_rules_json(json.dumps(rules["rules"], ensure_ascii=False))
+                    store.set_meta("rules_version", str(rules["version"]))
+                progress(SyncProgress("pull", pulled, 0))
+        if full:
+            removed += self._drop_unseen(store, seen)
+        return pulled, removed, conflicts
+
+    def _apply_page(
+        self, store: Store, page: dict[str, Any], seen: set[str]
+    ) -> tuple[int, int, int]:
+        """Write one pulled page and advance the cursor, in one transaction."""
+        records, removals, conflict_rows = [], [], []
+        for item in page["changes"]:
+            if item.get("removed"):
+                removals.append((str(item["entity"]), str(item["id"])))
+            elif item.get("entity") == "conflict":
+                conflict_rows.append(item)
+            else:
+                seen.add(str(item["id"]))
+                records.append(
+                    local.RemoteRecord(
+                        str(item["entity"]),
+                        str(item["id"]),
+                        int(item.get("version", 0)),
+                        bool(item.get("deleted")),
+                        item.get("fields") or {},
+                    )
+                )
+        with store.db.atomic():
+            changes = local.apply_remote(store, records)
+            conflicts = self._store_conflicts(store, conflict_rows)
+            deferred = self._evict(store, removals)
+            if deferred:
+                self._defer_evictions(store, deferred)
+            store.set_meta("cursor", str(page["cursor"]))
+        self._notify(changes)
+        return len(records), len(removals) - len(deferred), conflicts
+
+    def _store_conflicts(self, store: Store, items: Iterable[dict[str, Any]]) -> int:
+        new = 0
+        for item in items:
+            data = item.get("fields") or {}
+            if item.get("deleted"):
+                continue
+            if data.get("resolved"):
+                store.db.execute(
+                    "UPDATE conflicts SET status = 'resolved', resolved_at = coalesce("
+                    "resolved_at, ?) WHERE id = ?",
+                    (utc_now().isoformat(), item["id"]),
+                )
+                continue
+            exists = store.db.execute(
+                "SELECT 1 FROM conflicts WHERE id = ?", (item["id"],)
+            ).fetchone()
+            if exists:
+                continue
+            field = str(data.get("field"))
+            if data.get("key"):
+                field = f"{field}.{data['key']}"
+            store.record_conflict(
+                str(data.get("entity")),
+                str(data.get("record_id")),
+                field,
+                data.get("kept"),
+                data.get("lost"),
+                other_author=data.get("lost_by"),
+                other_device=data.get("lost_device"),
+                other_at=data.get("created_at"),
+                lost_here=data.get("lost_device") == store.device,
+                conflict_id=str(item["id"]),
+            )
+            new += 1
+        return new
+
+    def _evict(self, store: Store, removals: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        deferred = []
+        for entity_name, record_id in removals:
+            if entity_name == "conflict":
+                continue
+            if not local.evict_record(store, entity_name, record_id):
+                deferred.append((entity_name, record_id))
+        return deferred
+
+    def _defer_evictions(self, store: Store, items: list[tuple[str, str]]) -> None:
+        old = json.loads(store.meta("deferred_evictions") or "[]")
+        store.set_meta("deferred_evictions", json.dumps(old + [list(i) for i in items]))
+
+    def _retry_evictions(self, store: Store) -> int:
+        """Records that left the scope while edits to them were pending, once pushed."""
+        items = [tuple(i) for i in json.loads(store.meta("deferred_evictions") or "[]")]
+        if not items:
+            return 0
+        still = self._evict(store, [(str(e), str(r)) for e, r in items])
+        store.set_meta("deferred_evictions", json.dumps([list(i) for i in still]))
+        return len(items) - len(still)
+
+    def _drop_unseen(self, store: Store, seen: set[str]) -> int:
+        """After a full resync, remove synced records the server no longer sends."""
+        gone = 0
+        for ent in ENTITIES.values():
+            ids = [r[0] for r in store.db.execute(f"SELECT id FROM {ent.table} WHERE _version > 0")]
+            for rid in ids:
+                if rid not in seen and local.evict_record(store, ent.name, rid):
+                    gone += 1
+        return gone
+
+    def _notify(self, changes: list[Change]) -> None:
+        if changes:
+            for listener in list(self.listeners):
+                listener(changes)
+
+    # ---- files -----------------------------------------------------------------------------
+    def fetch_file(self, sha256: str) -> Path:
+        """The local path of an attachment's file, downloading it first if missing."""
+        store = Store(self.profile_dir)
+        try:
+            target = store.file_path(sha256)
+        finally:
+            store.close()
+        if target.exists():
+            return target
+        session = self.session()
+        api = self._api(session.server_url, session)
+        try:
+            self._ensure_access(api, session)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            api.download(sha256, target)
+        finally:
+            api.close()
+        if file_sha256(target) != sha256:
+            target.unlink(missing_ok=True)
+            raise SyncError(
+                Msg("下载的附件校验失败,请重试", "The downloaded file failed its check; try again")
+            )
+        return target
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+__all__ = ["Refused", "SyncEngine"]

@@ -1,0 +1,202 @@
+"""The HTTP side of sync: one small client for the server's API.
+
+Network errors and 5xx answers are retried with exponential backoff and jitter (a fleet of
+laptops coming back online must not hammer the server in step); 4xx answers are final. Every
+failure becomes a :mod:`app.sync.errors` exception with a message for the user.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app import __version__
+from app.domain.messages import Msg
+from app.sync.errors import Offline, Refused, ResyncRequired, ServerTrouble, SessionExpired
+
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+CHUNK = 1 << 20  # upload chunk size; the server's per-chunk limit is larger
+
+
+def _message(response: httpx.Response) -> tuple[str, Msg]:
+    try:
+        body = response.json()
+        msg = body.get("message") or {}
+        return str(body.get("code") or response.status_code), Msg(
+            str(msg.get("zh") or "请求被拒绝"), str(msg.get("en") or response.reason_phrase)
+        )
+    except ValueError:
+        return str(response.status_code), Msg(
+            f"服务器拒绝了请求({response.status_code})",
+            f"The server refused the request ({response.status_code})",
+        )
+
+
+class ApiClient:
+    """Calls the FieldCRM server; ``token`` supplies the current access token (or None)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: Callable[[], str | None] = lambda: None,
+        transport: httpx.BaseTransport | None = None,
+        verify: bool | str = True,
+        timeout: float = 20.0,
+        retries: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.retries = retries
+        self._sleep = sleep
+        self.http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            verify=verify,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={"User-Agent": f"FieldCRM/{__version__}"},
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(30.0, 0.5 * 2**attempt) * (0.5 + random.random()))
+
+    def request(self, method: str, path: str, *, auth: bool = True, **kw: Any) -> httpx.Response:
+        """Send a request, retrying transient failures; raise a SyncError on a final failure."""
+        headers = dict(kw.pop("headers", {}) or {})
+        for attempt in range(self.retries + 1):
+            if auth:
+                token = self._token()
+                if token:
+                    headers["Authorization"] = f"Bearer {token}"
+            try:
+                response = self.http.request(method, path, headers=headers, **kw)
+            except httpx.TransportError as exc:
+                if attempt == self.retries:
+                    raise Offline() from exc
+                self._sleep(self._backoff(attempt))
+                continue
+            if response.status_code in RETRYABLE_STATUS:
+                if attempt == self.retries:
+                    raise ServerTrouble()
+                self._sleep(self._backoff(attempt))
+                continue
+            if response.status_code == 401 and auth:
+                raise SessionExpired()
+            if response.status_code == 410:
+                raise ResyncRequired()
+            if response.status_code >= 400:
+                code, msg = _message(response)
+                raise Refused(response.status_code, code, msg)
+            return response
+        raise AssertionError("unreachable")  # the loop always returns or raises
+
+    # ---- endpoints -------------------------------------------------------------------------
+    def sign_in(self, user: str, password: str, device: str) -> dict[str, Any]:
+        """Tokens and the user record; a wrong password is a :class:`Refused` (401)."""
+        r = self.request(
+            "POST",
+            "/auth/signin",
+            auth=False,
+            json={"username": user, "password": password, "device": device},
+        )
+        return dict(r.json())
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        try:
+            r = self.request(
+                "POST", "/auth/refresh", auth=False, json={"refresh_token": refresh_token}
+            )
+        except Refused as exc:
+            if exc.status == 401:
+                raise SessionExpired() from None
+            raise
+        return dict(r.json())
+
+    def sign_out(self, refresh_token: str) -> None:
+        self.request("POST", "/auth/signout", auth=False, json={"refresh_token": refresh_token})
+
+    def directory(self) -> dict[str, Any]:
+        return dict(self.request("GET", "/directory").json())
+
+    def rules(self) -> dict[str, Any]:
+        return dict(self.request("GET", "/rules").json())
+
+    def push(self, device: str, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        r = self.request("POST", "/sync/push", json={"device": device, "ops": ops})
+        return list(r.json()["results"])
+
+    def pull(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return dict(self.request("GET", "/sync/pull", params=params).json())
+
+    def upload(self, sha256: str, path: Path) -> None:
+        """Upload a file, resuming where the server's copy ends; skip files it already has."""
+        size = path.stat().st_size
+        state = self.request("GET", f"/attachments/{sha256}/upload").json()
+        if state.get("have"):
+            return
+        offset = int(state.get("received") or 0)
+        with path.open("rb") as f:
+            f.seek(offset)
+            while offset < size:
+                chunk = f.read(CHUNK)
+                r = self.request(
+                    "PUT",
+                    f"/attachments/{sha256}",
+                    params={"offset": offset, "size": size},
+                    content=chunk,
+                    headers={"Content-Type": "application/octet-stream"},
+                )
+                offset = int(r.json().get("received", offset + len(chunk)))
+                if r.json().get("have"):
+                    return
+
+    def download(self, sha256: str, target: Path) -> None:
+        """Download a file into ``target``, resuming a partial ``.part`` file by HTTP range."""
+        part = target.with_name(target.name + ".part")
+        have = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        for attempt in range(self.retries + 1):
+            try:
+                self._download_into(sha256, part, headers)
+                break
+            except (httpx.TransportError, ServerTrouble) as exc:
+                if attempt == self.retries:
+                    raise Offline() from exc
+                self._sleep(self._backoff(attempt))
+                have = part.stat().st_size if part.exists() else 0
+                headers = {"Range": f"bytes={have}-"} if have else {}
+        part.replace(target)
+
+    def _download_into(self, sha256: str, part: Path, headers: dict[str, str]) -> None:
+        token = self._token()
+        if token:
+            headers = {**headers, "Authorization": f"Bearer {token}"}
+        with self.http.stream("GET", f"/attachments/{sha256}", headers=headers) as r:
+            if r.status_code in RETRYABLE_STATUS:
+                raise ServerTrouble()
+            if r.status_code == 401:
+                raise SessionExpired()
+            if r.status_code >= 400:
+                r.read()
+                code, msg = _message(r)
+                raise Refused(r.status_code, code, msg)
+            mode = "ab" if r.status_code == 206 else "wb"
+            with part.open(mode) as f:
+                for block in _iter(r):
+                    f.write(block)
+
+
+def _iter(response: httpx.Response) -> Iterator[bytes]:
+    yield from response.iter_bytes(CHUNK)

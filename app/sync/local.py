@@ -1,0 +1,270 @@
+"""The local side of sync: what pulled records and push results do to the store (SPEC S1–S4).
+
+Rules kept here:
+
+* a pulled record never overwrites a field that still has a pending local edit; those fields
+  keep the local value (the edit is "re-applied on top"), every other field takes the server's;
+* an outbox operation leaves the queue only when the server has answered it (applied, merged,
+  conflict or rejected); a rejected one stays visible with its reason and blocks nothing;
+* a record that left the user's scope is removed with everything under it, but only once no
+  edit to it is pending, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain.schema import ENTITIES, entity
+from app.domain.text import pinyin_sort_key
+from app.store import search as search_index
+from app.store.service import SORTED_BY_NAME, Change, Store, _encode
+
+# Children removed with a customer that leaves the scope, in delete order.
+_CHILD_TABLES = ("alerts", "approvals", "followups", "attachments", "deals", "contacts")
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    """A record as the server's change feed sends it: its full current state."""
+
+    entity: str
+    id: str
+    version: int
+    deleted: bool
+    values: Mapping[str, Any]
+
+
+def pending_fields(store: Store, record_id: str) -> set[str]:
+    """Fields of a record with edits not yet confirmed by the server."""
+    rows = store.db.execute(
+        "SELECT action, fields FROM outbox WHERE record_id = ? AND state IN ('pending', 'sending')",
+        (record_id,),
+    ).fetchall()
+    names: set[str] = set()
+    for action, fields in rows:
+        if action == "delete":
+            names.add("_deleted")
+        elif action == "stage":
+            names.update(("stage", "stage_entered_at", "lost_reason", "lost_from"))
+        else:
+            names.update(json.loads(fields))
+    return names
+
+
+def has_pending(store: Store, record_ids: Iterable[str]) -> set[str]:
+    """Which of ``record_ids`` still have unconfirmed edits."""
+    ids = list(record_ids)
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        found.update(
+            r[0]
+            for r in store.db.execute(
+                f"SELECT DISTINCT record_id FROM outbox WHERE state IN ('pending', 'sending') "
+                f"AND record_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+        )
+    return found
+
+
+def _versions(store: Store, table: str, ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        found.update(
+            store.db.conn.execute(
+                f"SELECT id, _version FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+        )
+    return found
+
+
+def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
+    """Write pulled records into the store (no audit, no outbox: they are the server's state).
+
+    A page is applied in batches: new records with one insert per table, existing ones row by
+    row (they are few except after a long absence).
+    """
+    changes: list[Change] = []
+    db = store.db
+    by_entity: dict[str, list[RemoteRecord]] = {}
+    for rec in records:
+        if rec.entity in ENTITIES:  # a newer server's entity is ignored, not fatal
+            by_entity.setdefault(rec.entity, []).append(rec)
+    with db.atomic():
+        for entity_name, recs in by_entity.items():
+            ent = entity(entity_name)
+            ids = [r.id for r in recs]
+            pending = has_pending(store, ids)
+            versions = _versions(store, ent.table, ids)
+            columns = ["id", "_version", *ent.field_names]
+            if entity_name in SORTED_BY_NAME:
+                columns.append("name_sort")
+            new_rows: list[dict[str, Any]] = []
+            for rec in recs:
+                keep = pending_fields(store, rec.id) if rec.id in pending else set()
+                current = versions.get(rec.id)
+                if current is not None and current > rec.version:
+                    continue  # an older copy of what we already have (a re-sent page)
+                if rec.deleted:
+                    if "_deleted" not in keep and current is not None:
+                        db.conn.execute(
+                            f"UPDATE {ent.table} SET _deleted = 1, _version = ? WHERE id = ?",
+                            (rec.version, rec.id),
+                        )
+                        search_index.unindex_record(db, rec.id)
+                        changes.append(Change(entity_name, rec.id, "delete", ()))
+                    continue
+                values = {
+                    k: v for k, v in rec.values.items() if k in ent.field_set and k not in keep
+                }
+                row: dict[str, Any] = {k: _encode(v) for k, v in values.items()}
+                row["_version"] = rec.version
+                if entity_name in SORTED_BY_NAME and "name" in values:
+                    row["name_sort"] = pinyin_sort_key(str(values.get("name") or ""))
+                if current is None and rec.id not in versions:
+                    versions[rec.id] = rec.version  # a page may repeat a record
+                    new_rows.append({"id": rec.id, **row})
+                    changes.append(Change(entity_name, rec.id, "create", tuple(values)))
+                    continue
+                sets = ", ".join(f"{k} = ?" for k in row)
+                db.conn.execute(
+                    f"UPDATE {ent.table} SET {sets} WHERE id = ?", [*row.values(), rec.id]
+                )
+                full = store.get(entity_name, rec.id)
+                if full is not None:
+                    search_index.index_record(db, entity_name, full)
+                changes.append(Change(entity_name, rec.id, "update", tuple(values)))
+            if new_rows:
+                db.conn.executemany(
+                    f"INSERT INTO {ent.table} ({', '.join(columns)}) "
+                    f"VALUES ({', '.join('?' * len(columns))})",
+                    [[r.get(c) for c in columns] for r in new_rows],
+                )
+                search_index.index_many(
+                    db,
+                    entity_name,
+                    [{**r, **_decoded(ent, r)} for r in new_rows],
+                )
+    return changes
+
+
+def _decoded(ent: Any, row: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON fields back to values, for the indexer (which reads plain text fields only)."""
+    return {f.name: row.get(f.name) for f in ent.fields if f.kind != "json"}
+
+
+def confirm_operations(store: Store, results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Record the server's answer per operation; return counts per status.
+
+    Applied, merged and conflicting operations leave the queue; a rejected one stays with its
+    reason (``state = 'rejected'``) so the user sees it, and stops blocking the rest.
+    """
+    counts: dict[str, int] = {}
+    with store.db.atomic():
+        for res in results:
+            status = str(res.get("status"))
+            counts[status] = counts.get(status, 0) + 1
+            op_id = str(res["op_id"])
+            if status == "rejected":
+                store.db.execute(
+                    "UPDATE outbox SET state = 'rejected', result = ? WHERE op_id = ?",
+                    (json.dumps(res, ensure_ascii=False), op_id),
+                )
+            else:
+                store.db.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
+    return counts
+
+
+def keep_refused_edits(store: Store, record_ids: Iterable[str]) -> int:
+    """Move refused edits to records about to leave the device into the conflict list.
+
+    The record is going away, so the outbox entry can no longer be shown beside it; as a
+    conflict entry the typed value stays visible (and copyable) for the user.
+    """
+    ids = list(record_ids)
+    moved = 0
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        rows = store.db.execute(
+            f"SELECT op_id, entity, record_id, fields, base, at FROM outbox "
+            f"WHERE state = 'rejected' AND record_id IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        ).fetchall()
+        for op_id, entity_name, record_id, fields, base, at in rows:
+            old = json.loads(base)
+            for name, value in json.loads(fields).items():
+                store.record_conflict(
+                    entity_name,
+                    record_id,
+                    name,
+                    old.get(name),
+                    value,
+                    other_author=store.actor,
+                    other_device=store.device,
+                    other_at=at,
+                    lost_here=True,
+                )
+                moved += 1
+            store.db.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
+    return moved
+
+
+def evict(store: Store, customer_ids: Iterable[str]) -> list[str]:
+    """Remove customers (and everything under them) that left this user's scope.
+
+    Customers with unconfirmed edits under them are kept for now and returned; the caller
+    pushes first and evicts them on the next round. Conflict records stay: they hold values
+    the user typed.
+    """
+    db = store.db
+    deferred: list[str] = []
+    orphans: set[str] = set()
+    with db.atomic():
+        for cid in customer_ids:
+            children = [
+                r[0]
+                for t in _CHILD_TABLES
+                for r in db.execute(f"SELECT id FROM {t} WHERE customer_id = ?", (cid,))
+            ]
+            if has_pending(store, [cid, *children]):
+                deferred.append(cid)
+                continue
+            keep_refused_edits(store, [cid, *children])
+            orphans.update(
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT sha256 FROM attachments WHERE customer_id = ?", (cid,)
+                )
+            )
+            for rid in [cid, *children]:
+                search_index.unindex_record(db, rid)
+            for t in _CHILD_TABLES:
+                db.execute(f"DELETE FROM {t} WHERE customer_id = ?", (cid,))
+            db.execute("DELETE FROM customers WHERE id = ?", (cid,))
+        still_used = {
+            r[0] for r in db.execute("SELECT DISTINCT sha256 FROM attachments WHERE _deleted = 0")
+        }
+    # Files go only after the rows are gone for good: a rolled-back eviction keeps them.
+    for sha in orphans - still_used:
+        store.file_path(sha).unlink(missing_ok=True)
+    return deferred
+
+
+def evict_record(store: Store, entity_name: str, record_id: str) -> bool:
+    """Remove one non-customer record that left the scope; False if an edit is pending."""
+    if entity_name == "customer":
+        return not evict(store, [record_id])
+    if has_pending(store, [record_id]):
+        return False
+    ent = entity(entity_name)
+    with store.db.atomic():
+        keep_refused_edits(store, [record_id])
+        search_index.unindex_record(store.db, record_id)
+        store.db.execute(f"DELETE FROM {ent.table} WHERE id = ?", (record_id,))
+    return True

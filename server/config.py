@@ -1,0 +1,75 @@
+"""Server settings: where the data lives and the limits the service enforces.
+
+Everything has a default that works for a single office server on SQLite; production sets
+``FIELDCRM_DATABASE_URL`` (or ``--db``) to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+ENV_DATABASE_URL = "FIELDCRM_DATABASE_URL"
+ENV_DATA_DIR = "FIELDCRM_SERVER_DATA"
+
+
+def default_data_dir() -> Path:
+    """The server's data folder: ``$FIELDCRM_SERVER_DATA`` or the platform's site data dir."""
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("fieldcrm-server", appauthor=False))
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+pysqlite:///{path}"
+
+
+@dataclass(frozen=True)
+class Argon2Params:
+    """argon2id cost; tests lower it so that a sign-in does not take 50 ms."""
+
+    time_cost: int = 3
+    memory_cost: int = 64 * 1024  # KiB
+    parallelism: int = 2
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    access_ttl_s: int = 15 * 60
+    refresh_ttl_s: int = 30 * 24 * 3600
+    # Sign-in throttling: after this many failures in a row the key is blocked, doubling.
+    throttle_user_failures: int = 5
+    throttle_ip_failures: int = 20
+    throttle_base_s: float = 30.0
+    throttle_max_s: float = 15 * 60.0
+    # Tombstones and scope-exit notices live this long; older cursors must resync.
+    tombstone_days: int = 90
+    max_attachment_bytes: int = 50 * 1024 * 1024
+    max_chunk_bytes: int = 8 * 1024 * 1024
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_ops_per_push: int = 500
+    max_pull_limit: int = 2000
+    pool_size: int = 10
+    argon2: Argon2Params = field(default_factory=Argon2Params)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (tests, embedded server)."""
+        return replace(self, **changes)
+
+
+def load_settings(db_url: str | None = None, data_dir: Path | None = None) -> Settings:
+    """Settings from arguments, then the environment, then defaults (SQLite in the data dir)."""
+    folder = data_dir or default_data_dir()
+    url = db_url or os.environ.get(ENV_DATABASE_URL) or sqlite_url(folder / "fieldcrm-server.db")
+    return Settings(database_url=url, data_dir=folder)

@@ -1,0 +1,369 @@
+"""The server's one data layer: tables, engines and transactions for SQLite and PostgreSQL.
+
+Every synced row, whatever its entity, lives in ``records``: the field set is defined once in
+:mod:`app.domain.schema` and stored as JSON, so adding a field there needs no server migration.
+The columns that queries filter on (entity, customer, deal, scope owner, change position) are
+real, indexed columns.
+
+Change positions
+----------------
+Every write gives the rows it touches a position ``(xid, seq)``: ``xid`` identifies the writing
+transaction, ``seq`` orders rows. A pull hands out only rows whose ``xid`` lies below the *safe
+horizon*, the lowest transaction id that may still commit:
+
+* PostgreSQL: ``xid`` is ``pg_current_xact_id()`` and the horizon is the ``xmin`` of the
+  reader's snapshot (``pg_snapshot_xmin``). Every transaction below it has finished, and every
+  future transaction gets a larger id, so nothing can ever appear below a cursor that has passed
+  it, however the writers' commits interleave.
+* SQLite: writers are serialised (``BEGIN IMMEDIATE``), so a counter bumped by each write
+  transaction orders them exactly as they commit; the horizon is that counter plus one.
+
+``docs/SYNC.md`` explains why this is gap-free; ``tests/server/test_pull_gapfree.py`` proves it
+with two PostgreSQL transactions that commit in the opposite order to their numbering.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import make_url
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# Times are seconds since the epoch (UTC) in REAL columns: portable and cheap to compare.
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("team_id", String(36), ForeignKey("teams.id"), nullable=True, index=True),
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    # Only the SHA-256 of a token is stored: a copy of the database signs nobody in.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
+    Column("family", String(36), nullable=False, index=True),
+    Column("device", String(100), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("revoked", Boolean, nullable=False),
+    Column("used_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+signin_failures = Table(
+    "signin_failures",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("blocked_until", Float, nullable=True),
+    Column("updated_at", Float, nullable=False),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("entity", String(20), nullable=False),
+    Column("customer_id", String(64), nullable=True),
+    Column("deal_id", String(64), nullable=True),
+    Column("blob_sha256", String(64), nullable=True),
+    Column("scope_owner", String(36), nullable=True),
+    Column("data", Text, nullable=False),
+    Column("field_versions", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("deleted_at", Float, nullable=True),
+    Column("audit_head", String(64), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("xid", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index("ix_records_position", "xid", "seq"),
+    Index("ix_records_scope_position", "scope_owner", "xid", "seq"),
+    Index("ix_records_customer_id", "customer_id"),
+    Index("ix_records_deal_id", "deal_id"),
+    Index("ix_records_blob_sha256", "blob_sha256"),
+    Index("ix_records_deleted_at", "deleted_at"),
+)
+
+scope_changes = Table(
+    "scope_changes",
+    metadata,
+    # One row per user and record whose visibility changed without the record changing.
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("xid", BigInteger, nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("entity", String(20), nullable=False),
+    Column("kind", String(6), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_scope_changes_user_position", "user_id", "xid", "seq"),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("op_id", String(64), primary_key=True),
+    Column("user_id", String(36), nullable=False),
+    Column("device", String(100), nullable=False),
+    Column("entity", String(20), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("result", Text, nullable=False),
+    # The operation as received, so that even a rejected value can be recovered.
+    Column("payload", Text, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Index("ix_operations_record_id", "record_id"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(8), nullable=False),  # "server" chain or "device" entries
+    Column("entity", String(20), nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("old", Text, nullable=True),
+    Column("new", Text, nullable=True),
+    Column("actor", String(64), nullable=True),
+    Column("device", String(100), nullable=True),
+    Column("at", String(40), nullable=True),
+    Column("prev_hash", String(64), nullable=True),
+    Column("hash", String(64), nullable=True),
+    Column("valid", Boolean, nullable=False),
+    Column("op_id", String(64), nullable=True),
+    Column("received_at", Float, nullable=False),
+    Index("ix_audit_record_id", "record_id"),
+)
+
+rule_sets = Table(
+    "rule_sets",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("data", Text, nullable=False),
+    Column("loaded_at", Float, nullable=False),
+    Column("loaded_by", String(100), nullable=False),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+server_state = Table(
+    "server_state",
+    metadata,
+    Column("key", String(50), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+# server_state keys
+XID_COUNTER = "xid"  # SQLite only: the last write transaction's number
+SEQ_COUNTER = "seq"  # SQLite only: the last row sequence number
+PURGED_XID = "purged_xid"  # cursors at or below this position must resync
+PURGED_SEQ = "purged_seq"
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and route them to psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_postgres(bind: Engine | Connection) -> bool:
+    return bind.dialect.name == "postgresql"
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine with a connection pool; SQLite gets WAL and explicit transactions."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:"):
+            raise ValueError("the server needs a SQLite file, not an in-memory database")
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
+        _sqlite_transactions(engine)
+        return engine
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=3600
+    )
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    """Take transaction control from pysqlite so that writers can say BEGIN IMMEDIATE.
+
+    A deferred transaction that reads and then writes can fail with SQLITE_BUSY when another
+    writer got there first; taking the write lock up front makes writers queue instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("fieldcrm_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A read-write transaction, committed when the block ends without an exception."""
+    with engine.connect() as conn:
+        conn.execution_options(fieldcrm_write=True)
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read_tx(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction over one consistent snapshot."""
+    with engine.connect() as conn:
+        if is_postgres(engine):
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin():
+            yield conn
+
+
+class Positions:
+    """Hands out change positions inside one write transaction (see the module docstring)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._xid: int | None = None
+
+    @property
+    def xid(self) -> int:
+        if self._xid is None:
+            if is_postgres(self.conn):
+                value = self.conn.execute(text("SELECT pg_current_xact_id()::text::bigint"))
+            else:
+                value = self.conn.execute(
+                    text(
+                        "UPDATE server_state SET value = value + 1 WHERE key = :k RETURNING value"
+                    ),
+                    {"k": XID_COUNTER},
+                )
+            self._xid = int(value.scalar_one())
+        return self._xid
+
+    def seqs(self, n: int) -> list[int]:
+        """``n`` fresh, increasing sequence numbers."""
+        if n <= 0:
+            return []
+        _ = self.xid  # a transaction's number is fixed before its first row is numbered
+        if is_postgres(self.conn):
+            rows = self.conn.execute(
+                text("SELECT nextval('change_seq') FROM generate_series(1, :n)"), {"n": n}
+            )
+            return sorted(int(r[0]) for r in rows)
+        top = self.conn.execute(
+            text("UPDATE server_state SET value = value + :n WHERE key = :k RETURNING value"),
+            {"n": n, "k": SEQ_COUNTER},
+        ).scalar_one()
+        return list(range(int(top) - n + 1, int(top) + 1))
+
+
+def safe_horizon(conn: Connection) -> int:
+    """The lowest transaction number that may still commit, read in the caller's snapshot.
+
+    Every row with ``xid`` below it is final; no row can ever be added below it.
+    """
+    if is_postgres(conn):
+        return int(
+            conn.execute(
+                text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            ).scalar_one()
+        )
+    value = conn.execute(
+        text("SELECT value FROM server_state WHERE key = :k"), {"k": XID_COUNTER}
+    ).scalar_one()
+    return int(value) + 1
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for storage (keeps CJK readable in a database dump)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def loads(text_value: str | None) -> Any:
+    return None if text_value is None else json.loads(text_value)
+
+
+def state_value(conn: Connection, key: str, default: int = 0) -> int:
+    value = conn.execute(
+        text("SELECT value FROM server_state WHERE key = :k"), {"k": key}
+    ).scalar_one_or_none()
+    return default if value is None else int(value)
+
+
+def set_state(conn: Connection, key: str, value: int) -> None:
+    updated = conn.execute(
+        server_state.update().where(server_state.c.key == key).values(value=value)
+    ).rowcount
+    if not updated:
+        conn.execute(server_state.insert().values(key=key, value=value))

@@ -1,0 +1,121 @@
+"""Field extraction on hand-made OCR output (no Tesseract): labels, shapes, layouts."""
+
+from app.ocr.cards import extract_card_fields
+from app.ocr.results import Box, Word
+
+
+def line(y: int, *parts: tuple[str, int], left: int = 100, key: int = 0) -> list[Word]:
+    """Words on one line; each part is (text, glyph height)."""
+    words = []
+    x = left
+    for text, h in parts:
+        width = len(text) * h
+        words.append(Word(text, Box(x, y - h, width, h), 0.95, 0, (key or y, 1, 1)))
+        x += width + h // 2
+    return words
+
+
+def values(words: list[Word]) -> dict[str, str | None]:
+    return {k: (v.value if v else None) for k, v in extract_card_fields(words).items()}
+
+
+def test_chinese_labels() -> None:
+    words = [
+        *line(100, ("杭州轻鹿家居有限公司", 40)),
+        *line(200, ("王伟", 80), ("销售经理", 35)),
+        *line(300, ("手机:", 30), ("138", 30), ("1234", 30), ("5678", 30)),
+        *line(350, ("传真:", 30), ("0571-8888", 30), ("9999", 30)),
+        *line(
+            400, ("电话:", 30), ("(0571)", 30), ("8888", 30), ("6666", 30), ("转", 30), ("801", 30)
+        ),
+        *line(450, ("邮箱:", 30), ("wang.wei@qinglu.com.cn", 30)),
+        *line(500, ("网址:", 30), ("www.qinglu.com.cn", 30)),
+        *line(550, ("微信:", 30), ("wang_wei88", 30)),
+        *line(600, ("地址:", 30), ("浙江省杭州市西湖区文三路478号", 30)),
+        *line(640, ("华星时代广场A座1203室", 30), left=190),
+    ]
+    assert values(words) == {
+        "name": "王伟",
+        "title": "销售经理",
+        "company": "杭州轻鹿家居有限公司",
+        "mobile": "13812345678",
+        "phone": "0571-88886666-801",
+        "email": "wang.wei@qinglu.com.cn",
+        "website": "www.qinglu.com.cn",
+        "address": "浙江省杭州市西湖区文三路478号华星时代广场A座1203室",
+        "wechat": "wang_wei88",
+    }
+
+
+def test_english_labels_and_combined_line() -> None:
+    words = [
+        *line(100, ("David", 50), ("Chen", 50)),
+        *line(160, ("Sales", 30), ("Manager", 30)),
+        *line(
+            220, ("Hangzhou", 30), ("Qinglu", 30), ("Technology", 30), ("Co.,", 30), ("Ltd.", 30)
+        ),
+        *line(
+            300,
+            ("M:", 30),
+            ("+86", 30),
+            ("139", 30),
+            ("0000", 30),
+            ("1111", 30),
+            ("T:", 30),
+            ("021-5555", 30),
+            ("6666", 30),
+        ),
+        *line(350, ("E:", 30), ("david@qinglu.com", 30)),
+        *line(400, ("WeChat:", 30), ("david", 30), ("chen", 30)),
+    ]
+    got = values(words)
+    assert got["name"] == "David Chen"
+    assert got["title"] == "Sales Manager"
+    assert got["company"] == "Hangzhou Qinglu Technology Co., Ltd."
+    assert got["mobile"] == "13900001111"
+    assert got["phone"] == "021-55556666"
+    assert got["email"] == "david@qinglu.com"
+    assert got["wechat"] == "david_chen"  # OCR drops the underscore; a WeChat id has no spaces
+
+
+def test_unlabelled_values_are_found_by_shape() -> None:
+    words = [
+        *line(100, ("张晓明", 80)),
+        *line(200, ("+86-186", 30), ("0836", 30), ("7207", 30)),
+        *line(250, ("010-52398012", 30)),
+        *line(300, ("zhangxm@163.com", 30)),
+        *line(350, ("baichuan.com.cn", 30)),
+        *line(400, ("北京市海淀区中关村大街203号智慧谷14楼", 30)),
+    ]
+    got = values(words)
+    assert got["name"] == "张晓明"
+    assert got["mobile"] == "18608367207"
+    assert got["phone"] == "010-52398012"
+    assert got["email"] == "zhangxm@163.com"
+    assert got["website"] == "baichuan.com.cn"
+    assert got["address"] == "北京市海淀区中关村大街203号智慧谷14楼"
+    assert got["title"] is None and got["company"] is None and got["wechat"] is None
+
+
+def test_fax_is_not_the_phone_and_a_mobile_wins_over_its_label() -> None:
+    words = [
+        *line(100, ("Fax:", 30), ("0571-88889999", 30)),
+        *line(150, ("Tel:", 30), ("13812345678", 30)),  # a mobile under a landline label
+    ]
+    got = values(words)
+    assert got["phone"] is None
+    assert got["mobile"] == "13812345678"
+
+
+def test_big_name_beside_small_title_on_one_line() -> None:
+    words = line(200, ("段", 90), ("凯", 90), ("艳", 90), ("商务总监", 40))
+    got = values(words)
+    assert got["name"] == "段凯艳"
+    assert got["title"] == "商务总监"
+
+
+def test_confidences_are_fractions() -> None:
+    fields = extract_card_fields(line(100, ("13812345678", 30)))
+    mobile = fields["mobile"]
+    assert mobile is not None
+    assert 0.0 < mobile.confidence <= 1.0

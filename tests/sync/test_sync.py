@@ -1,0 +1,278 @@
+"""Two or more real client profiles syncing with a real server over loopback (SPEC S1–S6)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from helpers.syncing import PASSWORD, Device, Server, snapshot, user_id
+
+from app.domain.rules import default_rules
+from app.store.errors import MoveRefused
+from server import admin
+
+
+def new_customer(d: Device, name: str = "轻鹿家居有限公司", **extra: Any) -> str:
+    return d.store.create("customer", {"name": name, "owner": d.store.actor, **extra})
+
+
+def test_different_fields_merge(make_device) -> None:
+    a, b = make_device("a"), make_device("b")
+    cid = new_customer(a)
+    a.sync()
+    b.sync()
+    a.store.update("customer", cid, {"industry": "家居制造"})
+    b.store.update("customer", cid, {"email": "buy@qinglu.cn"})
+    a.sync(), b.sync(), a.sync()
+    for d in (a, b):
+        row = d.store.require("customer", cid)
+        assert (row["industry"], row["email"]) == ("家居制造", "buy@qinglu.cn")
+    assert snapshot(a.store) == snapshot(b.store)
+    assert a.store.conflict_count() == b.store.conflict_count() == 0
+
+
+def test_same_field_conflict_keeps_the_loser_restorable(make_device) -> None:
+    a, b = make_device("a"), make_device("b")
+    cid = new_customer(a)
+    a.sync(), b.sync()
+    a.store.update("customer", cid, {"notes": "客户要求先试用"})
+    b.store.update("customer", cid, {"notes": "客户预算已批"})
+    a.sync()
+    report = b.sync()
+    assert report.conflicts == 1
+    a.sync()
+    # One value everywhere (the server's order decided, not any device clock) ...
+    assert a.store.require("customer", cid)["notes"] == b.store.require("customer", cid)["notes"]
+    assert a.store.require("customer", cid)["notes"] == "客户要求先试用"
+    # ... and the other one kept, marked on the device whose edit lost.
+    lost = b.store.conflicts()[0]
+    assert (lost["field"], lost["current_value"], lost["other_value"]) == (
+        "notes",
+        "客户要求先试用",
+        "客户预算已批",
+    )
+    assert lost["lost_here"] == 1 and a.store.conflicts()[0]["lost_here"] == 0
+    b.store.resolve_conflict(lost["id"], restore_other=True)
+    b.sync(), a.sync()
+    assert a.store.require("customer", cid)["notes"] == "客户预算已批"
+    assert a.store.conflict_count() == b.store.conflict_count() == 0
+
+
+def test_lost_response_after_commit_applies_nothing_twice(make_device) -> None:
+    a = make_device("a")
+    cid = new_customer(a)
+    for i in range(3):
+        a.store.add_followup(
+            {
+                "customer_id": cid,
+                "type": "demo",
+                "due_on": "2026-11-20",
+                "conclusion": f"第{i}次演示:客户认可方案细节",
+                "next_action": "报价",
+            }
+        )
+    # The server commits the push, then the connection dies before the answer arrives.
+    a.transport.rules.append(
+        lambda r, n: "drop-response" if r.url.path == "/sync/push" and n == 1 else None
+    )
+    a.sync()
+    assert a.transport.counts["POST /sync/push"] == 2  # retried with the same operation ids
+    b = make_device("b")
+    b.sync()
+    assert len(snapshot(b.store, "followups")) == 3
+    assert a.store.pending_count() == 0
+
+
+def test_duplicate_and_reordered_batches(make_device, server: Server) -> None:
+    a = make_device("a")
+    cid = new_customer(a)
+    a.store.update("customer", cid, {"notes": "一"})
+    a.store.update("customer", cid, {"notes": "二"})
+    ops = [a.engine._payload(a.store, op) for op in a.store.pending_operations()]
+    api = a.engine._api(server.url, a.engine.session())
+    a.engine._ensure_access(api, a.engine.session())
+    try:
+        first = api.push(a.store.device, ops)
+        again = api.push(a.store.device, list(reversed(ops)))
+    finally:
+        api.close()
+    assert [r["status"] in ("applied", "merged") for r in first] == [True, True, True]
+    by_id = {r["op_id"]: r for r in first}
+    for r in again:  # a replay returns the first answer and changes nothing
+        assert r["status"] == by_id[r["op_id"]]["status"]
+    a.sync()
+    assert a.store.require("customer", cid)["notes"] == "二"
+
+
+@pytest.mark.parametrize("fault", ["500", "timeout"])
+def test_server_failure_mid_batch_then_recovery(make_device, fault: str) -> None:
+    a = make_device("a", push_batch=5)
+    cid = new_customer(a)
+    for i in range(12):
+        a.store.update("customer", cid, {"notes": f"修改{i}"})
+    a.transport.rules.append(lambda r, n: fault if r.url.path == "/sync/push" and n >= 2 else None)
+    report = a.engine.sync()
+    assert report.error is not None and a.store.pending_count() == 8  # first batch confirmed
+    a.transport.rules.clear()
+    a.sync()
+    b = make_device("b")
+    b.sync()
+    assert b.store.require("customer", cid)["notes"] == "修改11"
+    assert a.store.pending_count() == 0
+
+
+def test_connection_cut_mid_pull(make_device) -> None:
+    a = make_device("a")
+    for i in range(30):
+        new_customer(a, f"客户{i:02d}有限公司")
+    a.sync()
+    b = make_device("b", pull_page=7)
+    b.transport.rules.append(
+        lambda r, n: "timeout" if r.url.path == "/sync/pull" and n >= 3 else None
+    )
+    assert b.engine.sync().error is not None
+    partial = len(snapshot(b.store))
+    assert 0 < partial < 30
+    b.transport.rules.clear()
+    b.sync()
+    assert snapshot(b.store) == snapshot(a.store)
+
+
+def test_thousand_queued_edits_in_one_sync_in_order(make_device) -> None:
+    a = make_device("a")
+    cid = new_customer(a)
+    a.sync()
+    for i in range(1000):
+        a.store.update("customer", cid, {"notes": f"离线修改第{i}次"})
+    assert a.store.pending_count() == 1000
+    report = a.sync()
+    assert report.pushed == 1000 and a.store.pending_count() == 0
+    b = make_device("b")
+    b.sync()
+    assert b.store.require("customer", cid)["notes"] == "离线修改第999次"
+
+
+def test_revoked_session_keeps_working_and_the_queue(make_device, server: Server) -> None:
+    a = make_device("a", user="bob")
+    cid = new_customer(a)
+    a.sync()
+    assert server.handle.settings is not None
+    admin.set_password(server.engine, server.handle.settings, "bob", "new password 77")
+    a.engine.session().access_token = None  # the short-lived token ran out meanwhile
+    a.store.update("customer", cid, {"notes": "离线时的修改"})
+    report = a.engine.sync()
+    assert report.error is not None and "sign in again" in report.error.en
+    a.store.update("customer", cid, {"industry": "继续工作"})  # work goes on
+    assert a.store.pending_count() == 2
+    a.engine.sign_in(server.url, "bob", "new password 77")
+    a.sync()
+    assert a.store.pending_count() == 0
+    admin.set_password(server.engine, server.handle.settings, "bob", PASSWORD)
+
+
+def test_profile_is_bound_to_one_account(make_device, server: Server) -> None:
+    a = make_device("a")
+    from app.sync.errors import SyncError
+
+    with pytest.raises(SyncError, match="belongs to alice"):
+        a.engine.sign_in(server.url, "bob", PASSWORD)
+
+
+def test_wrong_password_is_a_clear_refusal(tmp_path, server: Server) -> None:
+    from app.sync.engine import SyncEngine
+    from app.sync.errors import Refused
+
+    with pytest.raises(Refused) as info:
+        SyncEngine(tmp_path / "x").sign_in(server.url, "alice", "wrong")
+    assert info.value.status == 401 and "Wrong user name or password" in info.value.message.en
+
+
+def test_reassigned_customer_leaves_with_edits_saved(make_device, server: Server) -> None:
+    a, b = make_device("a", user="alice"), make_device("b", user="bob")
+    cid = new_customer(a, "搬家客户有限公司")
+    contact = a.store.create("contact", {"customer_id": cid, "name": "赵敏"})
+    a.sync()
+    a.store.update("contact", contact, {"title": "采购总监"})  # typed, not yet synced
+    admin.assign_customer(server.engine, cid, "bob")
+    a.sync()
+    assert a.store.get("customer", cid) is None and a.store.get("contact", contact) is None
+    # The server refused the late edit (alice no longer owns the customer); what she typed
+    # stays in her conflict list instead of vanishing with the record.
+    kept = [c for c in a.store.conflicts() if c["record_id"] == contact]
+    assert [(c["field"], c["other_value"], c["lost_here"]) for c in kept] == [
+        ("title", "采购总监", 1)
+    ]
+    assert a.store.rejected_operations() == [] and a.store.pending_count() == 0
+    b.sync()
+    assert b.store.require("contact", contact)["name"] == "赵敏"
+    assert b.store.require("customer", cid)["owner"] == user_id(server, "bob")
+
+
+def test_rejected_stage_change_returns_and_blocks_nothing(make_device, server: Server) -> None:
+    a = make_device("a")
+    cid = new_customer(a)
+    contact = a.store.create("contact", {"customer_id": cid, "name": "钱进"})
+    deal = a.store.create(
+        "deal",
+        {"customer_id": cid, "title": "样板间", "amount": "80000", "primary_contact_id": contact},
+    )
+    a.sync()
+    # The admin adds a lock the device does not know yet.
+    rules = json.loads(json.dumps(default_rules().raw))
+    rules["stages"][0]["exit_locks"].append(
+        {"kind": "field", "key": "expected_close", "zh": "预计成交", "en": "Expected close"}
+    )
+    admin.load_rules(server.engine, json.dumps(rules, ensure_ascii=False))
+    a.store.move_deal(deal, "needs_diagnosis")  # allowed by the old local rules
+    a.store.update("customer", cid, {"notes": "同一批的其他修改"})
+    report = a.sync()
+    assert report.rejected == 1
+    assert a.store.require("deal", deal)["stage"] == "contact"
+    refused = a.store.rejected_operations()[0]
+    assert refused["action"] == "stage" and "Expected close" in json.dumps(refused["result"])
+    b = make_device("b")
+    b.sync()
+    assert b.store.require("customer", cid)["notes"] == "同一批的其他修改"
+    # The new rules reached the device: the same move is now refused locally, with the reason.
+    with pytest.raises(MoveRefused, match="Expected close"):
+        a.store.move_deal(deal, "needs_diagnosis")
+    admin.load_rules(server.engine, json.dumps(default_rules().raw, ensure_ascii=False))
+
+
+def test_attachment_files_travel_and_are_checked(make_device, tmp_path) -> None:
+    a, b = make_device("a"), make_device("b")
+    cid = new_customer(a)
+    card = tmp_path / "card.jpg"
+    card.write_bytes(bytes(range(256)) * 5000)  # > 1 MiB: several upload chunks
+    att = a.store.attach_file(card, "business_card", customer_id=cid)
+    a.sync(), b.sync()
+    sha = b.store.require("attachment", att)["sha256"]
+    assert not b.store.file_path(sha).exists()  # rows first, files on demand
+    path = b.engine.fetch_file(sha)
+    assert path.read_bytes() == card.read_bytes()
+
+
+def test_sync_is_one_at_a_time(make_device) -> None:
+    import filelock
+
+    a = make_device("a")
+    with filelock.FileLock(str(a.engine.profile_dir / "sync.lock")):
+        report = a.engine.sync()
+    assert report.error is not None and "already running" in report.error.en
+
+
+def test_offline_is_a_clear_message_and_keeps_everything(make_device) -> None:
+    a = make_device("a")
+    new_customer(a)
+
+    def down(request: httpx.Request, n: int) -> str:
+        return "timeout"
+
+    a.transport.rules.append(down)
+    report = a.engine.sync()
+    assert report.error is not None and "kept" in report.error.en
+    assert a.store.pending_count() == 1
+    state = a.engine.state()
+    assert state.online is False and state.pending == 1 and state.last_error is not None
