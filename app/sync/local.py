@@ -151,7 +151,23 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                     entity_name,
                     [{**r, **_decoded(ent, r)} for r in new_rows],
                 )
+        followed = {str(r.values.get("customer_id")) for r in by_entity.get("followup", [])}
+        _refresh_last_followup(store, followed - {"None"})
     return changes
+
+
+def _refresh_last_followup(store: Store, customer_ids: set[str]) -> None:
+    """Keep the derived "last follow-up" of customers whose follow-ups arrived by sync."""
+    ids = sorted(customer_ids)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        store.db.conn.execute(
+            f"""UPDATE customers SET last_followup_at = (
+                    SELECT max(f.created_at) FROM followups f
+                    WHERE f.customer_id = customers.id AND f._deleted = 0)
+                WHERE id IN ({", ".join("?" * len(chunk))})""",
+            chunk,
+        )
 
 
 def _decoded(ent: Any, row: Mapping[str, Any]) -> dict[str, Any]:
