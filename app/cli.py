@@ -39,9 +39,11 @@ def ui_language() -> str:
 
 
 class Context:
-    def __init__(self, profile: Path, lang: str) -> None:
+    def __init__(self, profile: Path, lang: str, *, profile_given: bool = True) -> None:
         self.profile = profile
         self.lang = lang
+        # False when the default profile folder is in use (demo mode then keeps its own).
+        self.profile_given = profile_given
 
     def store(self) -> Store:
         try:
@@ -72,7 +74,8 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.pass_context
 def cli(ctx: click.Context, profile: Path | None, lang: str | None) -> None:
     """FieldCRM: offline-first sales client."""
-    ctx.obj = Context(resolve_profile(profile), lang or ui_language())
+    given = profile is not None or bool(os.environ.get("FIELDCRM_PROFILE"))
+    ctx.obj = Context(resolve_profile(profile), lang or ui_language(), profile_given=given)
 
 
 @cli.command("import")
@@ -214,9 +217,10 @@ def main(argv: list[str] | None = None) -> Any:
 
 def _register_commands() -> None:
     # Imported here: those modules build on this one (Context, pass_ctx).
-    from app.sync.commands import COMMANDS
+    from app.sync.commands import COMMANDS as SYNC_COMMANDS
+    from app.views.commands import COMMANDS as WINDOW_COMMANDS
 
-    for command in COMMANDS:
+    for command in (*SYNC_COMMANDS, *WINDOW_COMMANDS):
         cli.add_command(command)
     _mount_optional(cli, "app.ocr.commands", "ocr")
 

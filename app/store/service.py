@@ -42,6 +42,7 @@ from app.store.errors import MoveRefused, NotFound, StoreUnavailable, Validation
 from app.store.migrations import migrate
 
 Clock = Callable[[], datetime]
+_ALERT_NS = uuid.UUID("6f1c2a9e-4b1d-4e8a-9c62-0f3e5d7a1b20")
 SORTED_BY_NAME = frozenset({"customer", "contact"})
 
 
@@ -720,9 +721,15 @@ class Store:
     # ---- alerts ---------------------------------------------------------------------------
     def refresh_stagnation_alerts(self) -> tuple[int, int]:
         """Raise an alert per open deal with no follow-up in its stage for the configured hours
-        (P5) and resolve alerts whose deal moved on; return (raised, resolved)."""
+        (P5) and resolve alerts whose deal moved on; return (raised, resolved).
+
+        Only the deal owner's device does this (the team lead receives the alerts by sync), and
+        an alert's id comes from the deal and the time it entered its stage, so two devices
+        that both raise it still make one record.
+        """
         now = self.clock()
         final = {self.rules.stage_keys[-1], LOST}
+        known_user = self.actor in self.user_names_by_id()
         rows = self.db.execute(
             """SELECT d.id, d.customer_id, d.owner, d.title, d.stage, d.stage_entered_at,
                       (SELECT max(f.created_at) FROM followups f
@@ -733,6 +740,8 @@ class Store:
         ).fetchall()
         raised = resolved = 0
         for deal_id, customer_id, owner, title, stage, entered, last, open_alert in rows:
+            if known_user and owner != self.actor:
+                continue
             stuck = (
                 stage not in final
                 and entered is not None
@@ -750,6 +759,9 @@ class Store:
                     "商机「{t}」在{s}阶段已超过{h}小时没有跟进",
                     'Deal "{t}" has had no follow-up in {se} for over {h} hours',
                 ).format(t=title, s=label.zh, se=label.en, h=hours)
+                alert_id = str(uuid.uuid5(_ALERT_NS, f"stagnation:{deal_id}:{entered}"))
+                if self.db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone():
+                    continue  # raised before (and perhaps resolved by its owner)
                 self.create_checked(
                     "alert",
                     {
@@ -760,7 +772,7 @@ class Store:
                         "message_zh": msg.zh,
                         "message_en": msg.en,
                     },
-                    None,
+                    alert_id,
                 )
                 raised += 1
             elif open_alert and not stuck:

@@ -85,3 +85,26 @@ def test_usage_errors(tmp_path: Path, args: list[str]) -> None:
         timeout=60,
     )
     assert result.returncode != 0 and "Traceback" not in result.stderr
+
+
+def test_demo_without_window_signs_in_and_syncs(tmp_path: Path) -> None:
+    env = {
+        "FIELDCRM_DEMO_DIR": str(tmp_path / "demo"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg"),
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+    }
+    first = run("demo", "--no-window", env=env)
+    assert first.returncode == 0, first.stderr
+    assert (
+        "Demo server: http://127.0.0.1:" in first.stdout and "0 change(s) pending" in first.stdout
+    )
+    profile = tmp_path / "demo" / "profiles" / "demo-rep"
+    info = run("--profile", str(profile), "info")
+    customers = int(
+        next(line for line in info.stdout.splitlines() if line.startswith("customers")).split(":")[
+            1
+        ]
+    )
+    assert customers > 50  # the rep's share of the demo data arrived by sync
+    again = run("demo", "--no-window", "--user", "demo-lead", env=env)  # new port, same data
+    assert again.returncode == 0, again.stderr

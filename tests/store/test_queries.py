@@ -39,3 +39,40 @@ def test_list_sorted_by_pinyin_and_filtered(store: Store, clock) -> None:
     assert len(customer_page(store.db, CustomerFilter(stale_days=30, owner="u-rep"), clock())) == 4
     only = customer_page(store.db, CustomerFilter(ids=(ids["安泰机械"],)), now)
     assert [r["id"] for r in only] == [ids["安泰机械"]]
+
+
+def test_board_inbox_and_conflict_queries(store: Store, clock, customer_id: str) -> None:
+    from app.store import queries
+
+    deal = store.create(
+        "deal", {"customer_id": customer_id, "title": "设备更新", "amount": "120000"}
+    )
+    store.create("deal", {"customer_id": customer_id, "title": "培训服务包", "amount": "30000"})
+    f = queries.DealFilter(owner="u-rep")
+    cards = queries.deal_cards(store.db, f, stage="contact")
+    assert [c["title"] for c in cards] == ["设备更新", "培训服务包"]  # largest first
+    assert cards[0]["customer_name"] == "轻鹿家居有限公司" and cards[0]["owner_name"] == "张伟"
+    assert queries.stage_totals(store.db, f) == {"contact": (2, 150000.0)}
+    assert queries.stage_totals(store.db, queries.DealFilter(owner="u-lead")) == {}
+
+    store.add_followup(
+        {
+            "customer_id": customer_id,
+            "type": "demo",
+            "conclusion": "演示了自动排产,客户满意",
+            "next_action": "报价",
+            "due_on": "2026-11-03",
+        }
+    )
+    due = queries.followups_due(store.db, owner="u-rep", until="2026-11-09")
+    assert [d["next_action"] for d in due] == ["报价"]
+    assert queries.followups_due(store.db, owner="u-rep", until="2026-11-02") == []
+    counts = queries.inbox_counts(store.db, owner="u-rep", due_until="2026-11-09")
+    assert counts == {"approvals": 0, "alerts": 0, "conflicts": 0, "due": 1}
+
+    store.record_conflict("deal", deal, "amount", "120000.00", "99000.00", other_author="u-lead")
+    (conflict,) = queries.open_conflicts(store.db)
+    assert conflict["record_label"] == "设备更新" and conflict["other_author_name"] == "王经理"
+    assert queries.customer_ids(store.db, CustomerFilter(), clock()) == [customer_id]
+    rows = queries.customer_rows(store.db, [customer_id])
+    assert rows[customer_id]["owner_name"] == "张伟"

@@ -311,3 +311,15 @@ def test_stagnation_alerts_after_72_hours(
         }
     )
     assert store.refresh_stagnation_alerts() == (0, 1)
+
+
+def test_only_the_owner_raises_stagnation_alerts(store: Store, deal_id: str, clock) -> None:
+    store.update("deal", deal_id, {"owner": "u-lead"})  # someone else's deal
+    clock.advance(hours=100)
+    assert store.refresh_stagnation_alerts() == (0, 0)  # the owner's device will raise it
+    store.actor = "u-lead"
+    assert store.refresh_stagnation_alerts() == (1, 0)
+    alert_id = store.db.execute("SELECT id FROM alerts").fetchone()[0]
+    store.db.execute("DELETE FROM alerts")  # as if raised but not yet pulled on a second device
+    assert store.refresh_stagnation_alerts() == (1, 0)
+    assert store.db.execute("SELECT id FROM alerts").fetchone()[0] == alert_id  # same record

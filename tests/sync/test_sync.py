@@ -83,6 +83,9 @@ def test_lost_response_after_commit_applies_nothing_twice(make_device) -> None:
     b.sync()
     assert len(snapshot(b.store, "followups")) == 3
     assert a.store.pending_count() == 0
+    # the derived "last follow-up" arrives with the follow-ups
+    newest = max(r["created_at"] for r in snapshot(b.store, "followups").values())
+    assert b.store.require("customer", cid)["last_followup_at"] == newest
 
 
 def test_duplicate_and_reordered_batches(make_device, server: Server) -> None:

@@ -1,0 +1,160 @@
+"""Start the desktop app on a profile: Qt application, language, crash handling, store worker,
+sync service and the main window."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.store.service import Store
+from app.sync.api import OfflineSync, SyncService
+from app.views import i18n
+from app.views.account import AccountHooks
+from app.views.context import AppContext, load_context
+from app.views.errors import CrashReporter, install_crash_handler, known_message, setup_logging
+from app.views.main_window import MainWindow
+from app.views.tasks import TaskRunner
+
+SyncFactory = Callable[[Store], SyncService]
+
+
+def offline_sync(store: Store) -> SyncService:
+    """The sync service of a profile that is not signed in (counts read on the store worker)."""
+    return OfflineSync(
+        lambda: (store.pending_count(), store.conflict_count(), len(store.rejected_operations()))
+    )
+
+
+def qt_app() -> QApplication:
+    """The one QApplication (created on first use) with a font that has hanzi."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("FieldCRM")
+    app.setOrganizationName("FieldCRM")
+    i18n.use_cjk_font(app)
+    return app
+
+
+class DesktopApp:
+    """Owns the runner and the window; rebuilds the window when the language changes."""
+
+    def __init__(
+        self,
+        profile: Path,
+        lang: str,
+        *,
+        sync_factory: SyncFactory = offline_sync,
+        account: AccountHooks | None = None,
+        runner: TaskRunner | None = None,
+    ) -> None:
+        self.profile = profile
+        self.lang = lang
+        self.sync_factory = sync_factory
+        self.account = account or AccountHooks()
+        self.app = qt_app()
+        self.runner = runner or TaskRunner(lambda: Store(profile))
+        self.window: MainWindow | None = None
+        self.sync: SyncService | None = None
+        self.ctx: AppContext | None = None
+        self.failure: BaseException | None = None
+
+    def start(self, on_ready: Callable[[MainWindow], None] | None = None) -> None:
+        """Open the store and build the window when it is ready (asynchronously)."""
+        factory = self.sync_factory
+
+        def have_context(ctx: AppContext) -> None:
+            self.ctx = ctx
+            self.runner.read(factory, lambda service: have_sync(ctx, service), on_error=self.fail)
+
+        def have_sync(ctx: AppContext, service: SyncService) -> None:
+            self.sync = service
+            if ctx.ui_lang in i18n.LANGUAGES:
+                self.lang = str(ctx.ui_lang)
+            self.build_window()
+            if on_ready is not None and self.window is not None:
+                on_ready(self.window)
+
+        load_context(self.runner, have_context, on_error=self.fail)
+
+    def build_window(self) -> MainWindow:
+        assert self.ctx is not None and self.sync is not None
+        i18n.install(self.app, self.lang)
+        old = self.window
+        window = MainWindow(self.ctx, self.sync, account=self.account, profile_dir=self.profile)
+        window.language_chosen.connect(self.switch_language)
+        if old is not None:
+            window.setGeometry(old.geometry())
+            old.close()
+            old.deleteLater()
+        self.window = window
+        window.show()
+        if not self.runner.synchronous:
+            window.sync_status.start_timers()
+        return window
+
+    def switch_language(self, lang: str) -> None:
+        """Remember the choice in the profile and rebuild the window in that language."""
+        if lang == self.lang:
+            return
+        self.lang = lang
+        self.runner.write(lambda s: s.set_meta("ui_lang", lang))
+        # Rebuild after the combo box that asked has finished its signal.
+        QTimer.singleShot(0, self.build_window)
+
+    def fail(self, exc: BaseException) -> None:
+        """The store cannot be opened: say why (locked, read-only, damaged) and stop."""
+        self.failure = exc
+        msg = known_message(exc)
+        if msg is None:
+            self.runner.report_error(exc)
+            return
+        QMessageBox.critical(None, "FieldCRM", i18n.say(msg))
+        QCoreApplication.exit(2)
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.close()
+        self.runner.close()
+
+
+def run(
+    profile: Path,
+    lang: str,
+    *,
+    sync_factory: SyncFactory = offline_sync,
+    account: AccountHooks | None = None,
+) -> int:
+    """Show FieldCRM on ``profile`` until the user quits; return the exit code."""
+    setup_logging(profile)
+    app = qt_app()
+    reporter = CrashReporter()
+    install_crash_handler(reporter)
+    i18n.install(app, lang)
+    desktop = DesktopApp(profile, lang, sync_factory=sync_factory, account=account)
+    desktop.start()
+    try:
+        code = app.exec()
+    finally:
+        desktop.close()
+    return int(code)
+
+
+def wait_until_ready(desktop: DesktopApp, timeout_ms: int = 20_000) -> MainWindow:
+    """Start ``desktop`` and spin the event loop until its window exists (scripts, bench)."""
+    loop = QEventLoop()
+    desktop.start(lambda _w: loop.quit())
+    if desktop.window is None and desktop.failure is None:
+        QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+    if desktop.window is None:
+        raise RuntimeError(f"the window did not open: {desktop.failure!r}")
+    return desktop.window
+
+
+__all__ = ["DesktopApp", "SyncFactory", "offline_sync", "qt_app", "run", "wait_until_ready"]

@@ -1,0 +1,365 @@
+"""One customer: editable details, contacts, deals, follow-up timeline, attachments, history."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.schema import ENTITIES
+from app.store.errors import ValidationFailed
+from app.store.service import Change
+from app.views import operations as ops
+from app.views.attachments import AttachmentPane
+from app.views.context import AppContext
+from app.views.followup_form import FollowUpForm
+from app.views.forms import EntityForm, RecordDialog
+from app.views.i18n import say
+from app.views.widgets import (
+    Banner,
+    ErrorLabel,
+    fill_table,
+    heading,
+    make_table,
+    money,
+    selected_id,
+    stage_name,
+    when,
+)
+
+DETAIL_FIELDS = (
+    "name",
+    "credit_code",
+    "phone",
+    "email",
+    "address",
+    "industry",
+    "region",
+    "website",
+    "source",
+    "owner",
+    "notes",
+)
+CONTACT_FIELDS = ("name", "title", "mobile", "phone", "email", "wechat", "is_key")
+
+
+def timeline_html(ctx: AppContext, rows: list[dict[str, Any]], empty: str) -> str:
+    """Follow-ups as a readable timeline, newest first."""
+    if not rows:
+        return f"<p style='color:#757575'>{html.escape(empty)}</p>"
+    types = {t.key: say(t.label) for t in ctx.rules.followup.types}
+    parts = []
+    for r in rows:
+        extra = ""
+        if r.get("competitor_comparison"):
+            extra = f"<br/><i>{html.escape(str(r['competitor_comparison']))}</i>"
+        parts.append(
+            "<div style='margin-bottom:10px'>"
+            f"<span style='color:#1565c0'><b>{html.escape(types.get(r['type'], r['type']))}</b>"
+            f"</span> · {html.escape(when(r['created_at']))} · "
+            f"{html.escape(str(r.get('author_name') or ''))}<br/>"
+            f"{html.escape(str(r['conclusion']))}{extra}<br/>"
+            f"<span style='color:#6d4c41'>→ {html.escape(str(r['next_action']))}"
+            f" ({html.escape(str(r['due_on']))})</span></div>"
+        )
+    return "".join(parts)
+
+
+class CustomerPage(QWidget):
+    """The customer's whole story on one page; edits save through the store worker."""
+
+    open_record = Signal(str, str)
+
+    def __init__(self, ctx: AppContext, customer_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.customer_id = customer_id
+        self.record_id = customer_id
+        self.setObjectName("customerPage")
+        self.card: ops.CustomerCard | None = None
+        self._dirty = False
+
+        self.title = heading("", 15)
+        self.subtitle = QLabel()
+        self.subtitle.setStyleSheet("color:#616161;")
+        log = QPushButton(self.tr("Log follow-up"))
+        log.setObjectName("logFollowUp")
+        log.setToolTip(self.tr("Ctrl+N"))
+        log.clicked.connect(self.log_followup)
+        QShortcut(QKeySequence("Ctrl+N"), self, self.log_followup)
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        head.addLayout(titles, 1)
+        head.addWidget(log)
+
+        # Details form (left).
+        self.form = EntityForm("customer", DETAIL_FIELDS, users=ctx.users)
+        self.save_button = QPushButton(self.tr("Save changes"))
+        self.form.edited.connect(lambda: self.save_button.setEnabled(True))
+        self.save_button.setObjectName("saveCustomer")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save)
+        QShortcut(QKeySequence("Ctrl+S"), self, self.save)
+        self.saved_note = QLabel()
+        self.saved_note.setStyleSheet("color:#2e7d32;")
+        self.form_status = ErrorLabel()
+        details = QWidget()
+        dl = QVBoxLayout(details)
+        dl.addWidget(heading(self.tr("Details"), 11))
+        dl.addWidget(self.form)
+        dl.addWidget(self.form_status)
+        row = QHBoxLayout()
+        row.addWidget(self.saved_note, 1)
+        row.addWidget(self.save_button)
+        dl.addLayout(row)
+        dl.addStretch(1)
+
+        # Tabs (right).
+        self.tabs = QTabWidget()
+        self.timeline = QTextBrowser()
+        self.timeline.setObjectName("timeline")
+        self.timeline.setOpenLinks(False)
+        self.contacts = make_table(
+            [
+                self.tr("Name"),
+                self.tr("Title"),
+                self.tr("Mobile"),
+                self.tr("E-mail"),
+                self.tr("Key"),
+            ]
+        )
+        add_contact = QPushButton(self.tr("Add contact"))
+        add_contact.clicked.connect(self.add_contact)
+        self.deals = make_table(
+            [self.tr("Deal"), self.tr("Stage"), self.tr("Amount"), self.tr("Expected close")]
+        )
+        self.deals.doubleClicked.connect(self._open_deal)
+        self.deals.activated.connect(self._open_deal)
+        add_deal = QPushButton(self.tr("New deal"))
+        add_deal.clicked.connect(self.add_deal)
+        self.attachments = AttachmentPane(ctx, customer_id)
+        self.history = make_table(
+            [self.tr("When"), self.tr("Who"), self.tr("Field"), self.tr("Old"), self.tr("New")]
+        )
+        self.history_banner = Banner()
+
+        self.tabs.addTab(self.timeline, self.tr("Follow-ups"))
+        self.tabs.addTab(self._with_button(self.contacts, add_contact), self.tr("Contacts"))
+        self.tabs.addTab(self._with_button(self.deals, add_deal), self.tr("Deals"))
+        self.tabs.addTab(self.attachments, self.tr("Attachments"))
+        history = QWidget()
+        hl = QVBoxLayout(history)
+        hl.addWidget(self.history_banner)
+        hl.addWidget(self.history)
+        self.tabs.addTab(history, self.tr("History"))
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(details)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setSizes([420, 620])
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(split, 1)
+        self.reload()
+
+    @staticmethod
+    def _with_button(table: QWidget, button: QPushButton) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(button)
+        layout.addLayout(row)
+        layout.addWidget(table)
+        return box
+
+    # ---- loading ---------------------------------------------------------------------------------
+    def reload(self) -> None:
+        cid = self.customer_id
+        self.ctx.runner.read(lambda s: ops.customer_card(s, cid), self.show_card, owner=self)
+
+    def show_card(self, card: ops.CustomerCard) -> None:
+        first = self.card is None
+        self.card = card
+        r = card.record
+        self.title.setText(str(r["name"]))
+        last = when(r.get("last_followup_at")) or self.tr("never")
+        self.subtitle.setText(
+            self.tr("Owner: %1 · Last follow-up: %2")
+            .replace("%1", self.ctx.user_name(r.get("owner")))
+            .replace("%2", last)
+        )
+        if first or not self.save_button.isEnabled():
+            # Never overwrite what the user is typing with a refresh.
+            self.form.set_values(r)
+            self.save_button.setEnabled(False)
+        self.timeline.setHtml(timeline_html(self.ctx, card.timeline, self.tr("No follow-ups yet.")))
+        fill_table(
+            self.contacts,
+            [
+                [
+                    c["name"],
+                    c.get("title"),
+                    c.get("mobile") or c.get("phone"),
+                    c.get("email"),
+                    "★" if c.get("is_key") else "",
+                ]
+                for c in card.contacts
+            ],
+            [c["id"] for c in card.contacts],
+        )
+        fill_table(
+            self.deals,
+            [
+                [
+                    d["title"],
+                    stage_name(self.ctx.rules, d["stage"]),
+                    money(d.get("amount")),
+                    d.get("expected_close"),
+                ]
+                for d in card.deals
+            ],
+            [d["id"] for d in card.deals],
+        )
+        self.attachments.show_attachments(card.attachments, card.files)
+        labels = {f.name: say(f.label) for f in ENTITIES["customer"].fields}
+        labels["*"] = self.tr("(created)")
+        fill_table(
+            self.history,
+            [
+                [
+                    when(h["at"]),
+                    h["actor_name"],
+                    self.tr("(created)")
+                    if h["field"] == "*"
+                    else labels.get(h["field"], h["field"]),
+                    _short(h["old"]),
+                    _short(h["new"]),
+                ]
+                for h in card.history
+            ],
+        )
+        if card.history_intact:
+            self.history_banner.show_text(
+                self.tr("History verified: every change is chained and untouched."), "ok"
+            )
+        else:
+            self.history_banner.show_text(
+                self.tr("Warning: this history was altered outside FieldCRM."), "error"
+            )
+        self.tabs.setTabText(1, self.tr("Contacts (%1)").replace("%1", str(len(card.contacts))))
+        self.tabs.setTabText(2, self.tr("Deals (%1)").replace("%1", str(len(card.deals))))
+        self.tabs.setTabText(
+            3, self.tr("Attachments (%1)").replace("%1", str(len(card.attachments)))
+        )
+
+    def on_changed(self, changes: list[Change]) -> None:
+        mine = {self.customer_id}
+        if self.card is not None:
+            mine |= {d["id"] for d in self.card.deals} | {c["id"] for c in self.card.contacts}
+        relevant = any(
+            c.record_id in mine or c.entity in ("followup", "attachment", "contact", "sync")
+            for c in changes
+        )
+        if relevant:
+            if self.isVisible():
+                self.reload()
+            else:
+                self._dirty = True
+
+    def showEvent(self, event: Any) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.reload()
+        super().showEvent(event)
+
+    # ---- actions ---------------------------------------------------------------------------------
+    def save(self) -> None:
+        if self.card is None:
+            return
+        changes = self.form.changes(self.card.record)
+        if not changes:
+            self.save_button.setEnabled(False)
+            return
+        if self.form.check_all(partial=True):
+            return
+        cid = self.customer_id
+        self.ctx.runner.write(
+            lambda s: s.update("customer", cid, changes),
+            self._saved,
+            on_error=self._refused,
+            owner=self,
+        )
+
+    def _saved(self, _diff: Any) -> None:
+        self.save_button.setEnabled(False)
+        self.form_status.show_message(None)
+        self.saved_note.setText(self.tr("Saved."))
+        self.reload()
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationFailed):
+            self.form.show_errors(exc.errors)
+            return
+        self.ctx.runner.report_error(exc)
+
+    def log_followup(self) -> None:
+        if self.card is None:
+            return
+        deals = [(d["id"], str(d["title"])) for d in self.card.deals]
+        form = FollowUpForm(
+            self.ctx,
+            self.customer_id,
+            customer_name=str(self.card.record["name"]),
+            deals=deals,
+            parent=self,
+        )
+        form.open()
+
+    def add_contact(self) -> None:
+        RecordDialog(
+            self.ctx,
+            "contact",
+            CONTACT_FIELDS,
+            {"customer_id": self.customer_id},
+            self.tr("Add contact"),
+            self,
+        ).open()
+
+    def add_deal(self) -> None:
+        dialog = RecordDialog(
+            self.ctx,
+            "deal",
+            ("title", "amount", "expected_close"),
+            {"customer_id": self.customer_id},
+            self.tr("New deal"),
+            self,
+        )
+        dialog.created.connect(lambda did: self.open_record.emit("deal", did))
+        dialog.open()
+
+    def _open_deal(self) -> None:
+        did = selected_id(self.deals)
+        if did:
+            self.open_record.emit("deal", did)
+
+
+def _short(value: str | None, limit: int = 60) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

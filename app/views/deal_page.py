@@ -1,0 +1,694 @@
+"""One deal, with its action-locks made visible (SPEC P1–P4).
+
+The stepper shows where the deal is. Under it, every lock between this stage and the next is
+a row that says what is missing and carries the means to fix it right there: tick the action,
+fill the field, attach a file of the right kind, confirm pain points, map the decision chain.
+"Advance" is enabled only when every lock is met; until then the page lists the reasons. A
+gated move files an approval request instead (offline too). Moving back and marking the deal
+lost both ask for a reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.messages import Msg
+from app.domain.process import LockStatus
+from app.domain.rules import LOST
+from app.store.errors import MoveRefused, ValidationFailed
+from app.store.service import Change, Store
+from app.views import operations as ops
+from app.views.attachments import AttachmentPane, dropped_files, kind_label
+from app.views.context import AppContext
+from app.views.customer_page import timeline_html
+from app.views.errors import join_messages
+from app.views.followup_form import FollowUpForm
+from app.views.forms import EntityForm
+from app.views.i18n import say
+from app.views.widgets import (
+    Banner,
+    ErrorLabel,
+    StageStepper,
+    heading,
+    money,
+    stage_name,
+    when,
+)
+
+DEAL_FIELDS = ("title", "amount", "expected_close", "commit_amount", "contract_no")
+
+
+class LockRow(QFrame):
+    """One action-lock: met or not, what is missing, and the widget that fixes it."""
+
+    def __init__(self, page: DealPage, status: LockStatus) -> None:
+        super().__init__()
+        self.page = page
+        self.status = status
+        lock = status.lock
+        self.setObjectName(f"lock_{lock.key}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        colour = "#e8f5e9" if status.met else "#fff3e0"
+        self.setStyleSheet(f"LockRow {{ background:{colour}; border-radius:4px; }}")
+        mark = QLabel("✔" if status.met else "✗")
+        mark.setStyleSheet(
+            f"color:{'#2e7d32' if status.met else '#c62828'}; font-size:14pt; font-weight:bold;"
+        )
+        mark.setFixedWidth(24)
+        title = QLabel(f"<b>{say(lock.label)}</b>")
+        self.detail = QLabel(say(status.detail) if status.detail else self.tr("Done"))
+        self.detail.setObjectName("lockDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setStyleSheet("color:#616161;" if status.met else "color:#bf360c;")
+        self.error = ErrorLabel()
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        text.addWidget(title)
+        text.addWidget(self.detail)
+        self.fix_area = QVBoxLayout()
+        text.addLayout(self.fix_area)
+        text.addWidget(self.error)
+        row = QHBoxLayout(self)
+        row.addWidget(mark, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(text, 1)
+        self.fixer: QWidget | None = None
+        builder = {
+            "field": self._field_fix,
+            "action": self._action_fix,
+            "attachment": self._attachment_fix,
+            "min_items": self._items_fix,
+            "roles": self._roles_fix,
+        }.get(lock.kind)
+        if builder is not None and not page.read_only:
+            builder()
+        if lock.kind == "attachment" and not page.read_only:
+            self.setAcceptDrops(True)
+
+    # ---- fixes, one per lock kind ----------------------------------------------------------------
+    def _field_fix(self) -> None:
+        key = self.status.lock.key
+        record = self.page.card.record if self.page.card else {}
+        line = QHBoxLayout()
+        editor: QLineEdit | QComboBox
+        if key == "primary_contact_id":
+            combo = QComboBox()
+            combo.addItem(self.tr("(choose a contact)"), None)
+            for c in self.page.contacts():
+                combo.addItem(_contact_label(c), c["id"])
+            combo.setCurrentIndex(max(0, combo.findData(record.get(key))))
+            editor = combo
+        else:
+            edit = QLineEdit("" if record.get(key) is None else str(record.get(key)))
+            edit.setPlaceholderText(say(self.status.lock.label))
+            edit.returnPressed.connect(lambda: self._save_field(key, edit.text()))
+            editor = edit
+        editor.setObjectName(f"fix_{key}")
+        save = QPushButton(self.tr("Save"))
+        save.setObjectName(f"save_{key}")
+
+        def value() -> Any:
+            return editor.currentData() if isinstance(editor, QComboBox) else editor.text()
+
+        save.clicked.connect(lambda: self._save_field(key, value()))
+        line.addWidget(editor, 1)
+        line.addWidget(save)
+        self.fix_area.addLayout(line)
+        self.fixer = editor
+
+    def _save_field(self, key: str, value: Any) -> None:
+        deal_id = self.page.deal_id
+        self.page.write(
+            lambda s: s.update("deal", deal_id, {key: value}), on_error=self._show_error
+        )
+
+    def _action_fix(self) -> None:
+        key = self.status.lock.key
+        box = QCheckBox(self.tr("Done"))
+        box.setObjectName(f"fix_{key}")
+        box.setChecked(self.status.met)
+        deal_id = self.page.deal_id
+        box.toggled.connect(
+            lambda on: self.page.write(lambda s: ops.tick_action(s, deal_id, key, on))
+        )
+        self.fix_area.addWidget(box)
+        self.fixer = box
+
+    def _attachment_fix(self) -> None:
+        kind = self.status.lock.key
+        line = QHBoxLayout()
+        button = QPushButton(
+            self.tr("Attach %1…").replace("%1", kind_label(kind))
+            if not self.status.met
+            else self.tr("Attach another…")
+        )
+        button.setObjectName(f"fix_{kind}")
+        button.clicked.connect(self._choose_file)
+        hint = QLabel(self.tr("or drop the file on this row"))
+        hint.setStyleSheet("color:#757575;")
+        line.addWidget(button)
+        line.addWidget(hint, 1)
+        self.fix_area.addLayout(line)
+        self.fixer = button
+
+    def _choose_file(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Attach %1").replace("%1", kind_label(self.status.lock.key))
+        )
+        self.attach([Path(p) for p in paths])
+
+    def attach(self, paths: list[Path]) -> None:
+        """Attach files with this lock's kind (the only kind that satisfies it)."""
+        if not paths or self.page.card is None:
+            return
+        kind = self.status.lock.key
+        customer_id = str(self.page.card.record["customer_id"])
+        deal_id = self.page.deal_id
+
+        def attach_all(store: Store) -> None:
+            for path in paths:
+                ops.attach(store, path, kind, customer_id, deal_id)
+
+        self.page.write(attach_all, on_error=self._show_error)
+
+    def _items_fix(self) -> None:
+        key = self.status.lock.key
+        record = self.page.card.record if self.page.card else {}
+        deal_id = self.page.deal_id
+        for i, item in enumerate(record.get(key) or []):
+            text = item.get("text") if isinstance(item, dict) else str(item)
+            confirmed = bool(item.get("confirmed")) if isinstance(item, dict) else True
+            box = QCheckBox(str(text))
+            box.setChecked(confirmed)
+            box.setToolTip(self.tr("Ticked = confirmed with the customer"))
+            box.toggled.connect(
+                lambda on, idx=i: self.page.write(
+                    lambda s: ops.confirm_pain_point(s, deal_id, idx, on)
+                )
+            )
+            self.fix_area.addWidget(box)
+        line = QHBoxLayout()
+        edit = QLineEdit()
+        edit.setObjectName(f"fix_{key}")
+        edit.setPlaceholderText(self.tr("Add a pain point the customer confirmed"))
+        add = QPushButton(self.tr("Add"))
+        add.setObjectName(f"add_{key}")
+
+        def add_item() -> None:
+            text = edit.text()
+            if text.strip():
+                self.page.write(lambda s: ops.add_pain_point(s, deal_id, text))
+
+        add.clicked.connect(add_item)
+        edit.returnPressed.connect(add_item)
+        line.addWidget(edit, 1)
+        line.addWidget(add)
+        self.fix_area.addLayout(line)
+        self.fixer = edit
+
+    def _roles_fix(self) -> None:
+        lock = self.status.lock
+        record = self.page.card.record if self.page.card else {}
+        chain = record.get(lock.key) or {}
+        grid = QGridLayout()
+        deal_id = self.page.deal_id
+        contacts = self.page.contacts()
+        self.role_boxes: dict[str, QComboBox] = {}
+        for i, role in enumerate(lock.roles):
+            label = self.page.ctx.rules.roles.get(role)
+            combo = QComboBox()
+            combo.setObjectName(f"role_{role}")
+            combo.addItem(self.tr("(nobody yet)"), None)
+            for c in contacts:
+                combo.addItem(_contact_label(c), c["id"])
+            combo.setCurrentIndex(max(0, combo.findData(chain.get(role))))
+            combo.currentIndexChanged.connect(
+                lambda _i, r=role, cb=combo: self.page.write(
+                    lambda s: ops.set_decision_role(s, deal_id, r, cb.currentData())
+                )
+            )
+            grid.addWidget(QLabel(say(label) if label else role), i // 2, (i % 2) * 2)
+            grid.addWidget(combo, i // 2, (i % 2) * 2 + 1)
+            self.role_boxes[role] = combo
+        self.fix_area.addLayout(grid)
+
+    def _show_error(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationFailed):
+            self.error.show_message(join_messages(list(exc.errors.values())))
+            return
+        self.page.ctx.runner.report_error(exc)
+
+    # ---- drops on an attachment lock -------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_files(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = dropped_files(event)
+        if paths:
+            event.acceptProposedAction()
+            self.attach(paths)
+
+
+def _contact_label(c: dict[str, Any]) -> str:
+    return f"{c['name']}" + (f" · {c['title']}" if c.get("title") else "")
+
+
+class MoveDialog(QDialog):
+    """Ask for a reason (and a target stage) for moving back, losing or reopening a deal; the
+    store's refusal is shown here and what the user typed stays."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        deal_id: str,
+        title: str,
+        prompt: str,
+        targets: list[tuple[str, str]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.deal_id = deal_id
+        self.setObjectName("moveDialog")
+        self.setWindowTitle(title)
+        self.setMinimumWidth(420)
+        self.target = QComboBox()
+        for key, label in targets:
+            self.target.addItem(label, key)
+        self.reason = QPlainTextEdit()
+        self.reason.setTabChangesFocus(True)
+        self.reason.setFixedHeight(80)
+        self.reason.setPlaceholderText(
+            self.tr("Why? (at least %1 characters)").replace("%1", str(ctx.rules.reason_min_length))
+        )
+        self.error = ErrorLabel()
+        self.error.setObjectName("moveError")
+        form = QFormLayout()
+        if len(targets) > 1:
+            form.addRow(self.tr("Move to"), self.target)
+        form.addRow(self.tr("Reason"), self.reason)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        prompt_label = QLabel(prompt)
+        prompt_label.setWordWrap(True)
+        layout.addWidget(prompt_label)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def submit(self) -> None:
+        target = str(self.target.currentData())
+        reason = self.reason.toPlainText().strip()
+        deal_id = self.deal_id
+        self.ctx.runner.write(
+            lambda s: s.move_deal(deal_id, target, reason),
+            lambda _d: self.accept(),
+            on_error=self._refused,
+            owner=self,
+        )
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, MoveRefused):
+            self.error.show_message(join_messages([p.message for p in exc.decision.problems]))
+            return
+        self.ctx.runner.report_error(exc)
+
+
+class DealPage(QWidget):
+    """Stepper, lock checklist with fixes, stage moves, deal fields, files and follow-ups."""
+
+    open_record = Signal(str, str)
+
+    def __init__(self, ctx: AppContext, deal_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.deal_id = deal_id
+        self.record_id = deal_id
+        self.setObjectName("dealPage")
+        self.card: ops.DealCard | None = None
+        self.read_only = False
+        self._dirty = False
+        self.lock_rows: list[LockRow] = []
+
+        self.title = heading("", 15)
+        self.customer_link = QPushButton()
+        self.customer_link.setFlat(True)
+        self.customer_link.setStyleSheet("color:#1565c0; text-align:left;")
+        self.customer_link.clicked.connect(self._open_customer)
+        self.facts = QLabel()
+        self.facts.setStyleSheet("color:#616161;")
+        self.stepper = StageStepper()
+        self.banner = Banner()
+        self.banner.setObjectName("dealBanner")
+
+        self.checklist_box = QGroupBox()
+        self.checklist_layout = QVBoxLayout(self.checklist_box)
+        self.advance_button = QPushButton()
+        self.advance_button.setObjectName("advanceButton")
+        self.advance_button.clicked.connect(self.advance)
+        self.reasons = QLabel()
+        self.reasons.setObjectName("advanceReasons")
+        self.reasons.setWordWrap(True)
+        self.reasons.setStyleSheet("color:#bf360c;")
+        self.back_button = QPushButton(self.tr("Move back…"))
+        self.back_button.setObjectName("backButton")
+        self.back_button.clicked.connect(self.move_back)
+        self.lost_button = QPushButton(self.tr("Mark lost…"))
+        self.lost_button.setObjectName("lostButton")
+        self.lost_button.clicked.connect(self.mark_lost)
+        self.reopen_button = QPushButton(self.tr("Reopen…"))
+        self.reopen_button.clicked.connect(self.reopen)
+        log = QPushButton(self.tr("Log follow-up"))
+        log.clicked.connect(self.log_followup)
+        moves = QHBoxLayout()
+        moves.addWidget(self.advance_button)
+        moves.addStretch(1)
+        moves.addWidget(log)
+        moves.addWidget(self.back_button)
+        moves.addWidget(self.lost_button)
+        moves.addWidget(self.reopen_button)
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.addWidget(self.checklist_box)
+        ll.addLayout(moves)
+        ll.addWidget(self.reasons)
+        ll.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+
+        self.form = EntityForm("deal", DEAL_FIELDS)
+        self.save_button = QPushButton(self.tr("Save changes"))
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_fields)
+        self.form.edited.connect(lambda: self.save_button.setEnabled(True))
+        fields = QWidget()
+        fl = QVBoxLayout(fields)
+        fl.addWidget(self.form)
+        fl.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignRight)
+        fl.addStretch(1)
+        self.attachments: AttachmentPane | None = None
+        self.timeline = QTextBrowser()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(fields, self.tr("Deal"))
+        self.tabs.addTab(QWidget(), self.tr("Attachments"))
+        self.tabs.addTab(self.timeline, self.tr("Follow-ups"))
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([620, 420])
+        head = QVBoxLayout()
+        head.addWidget(self.title)
+        line = QHBoxLayout()
+        line.addWidget(self.customer_link)
+        line.addWidget(self.facts, 1)
+        head.addLayout(line)
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(self.stepper)
+        layout.addWidget(self.banner)
+        layout.addWidget(split, 1)
+        self.reload()
+
+    # ---- loading and drawing ---------------------------------------------------------------------
+    def reload(self) -> None:
+        did = self.deal_id
+        self.ctx.runner.read(lambda s: ops.deal_card(s, did), self.show_card, owner=self)
+
+    def contacts(self) -> list[dict[str, Any]]:
+        return self.card.contacts if self.card else []
+
+    def write(self, fn: Any, on_error: Any = None) -> None:
+        """Run a fix on the store worker; the page redraws on the ``changed`` that follows."""
+        self.ctx.runner.write(fn, on_error=on_error, owner=self)
+
+    def show_card(self, card: ops.DealCard) -> None:
+        first = self.card is None
+        self.card = card
+        rules = self.ctx.rules
+        r = card.record
+        stage = str(r["stage"])
+        self.title.setText(str(r["title"]))
+        self.customer_link.setText(card.customer_name)
+        self.facts.setText(
+            self.tr("%1 · owner %2 · in this stage since %3")
+            .replace("%1", money(r.get("amount")) or self.tr("no amount yet"))
+            .replace("%2", card.owner_name)
+            .replace("%3", when(r.get("stage_entered_at")))
+        )
+        self.stepper.show_stage(rules, stage, r.get("lost_from"))
+        self.read_only = stage == LOST or card.next_stage is None
+
+        while self.checklist_layout.count():
+            item = self.checklist_layout.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()  # type: ignore[union-attr]
+        self.lock_rows = []
+        nxt = card.next_stage
+        if nxt is not None:
+            self.checklist_box.setTitle(
+                self.tr("To move on to %1").replace("%1", stage_name(rules, nxt))
+            )
+            if not card.checklist.items:
+                note = QLabel(self.tr("No requirements for this step."))
+                note.setStyleSheet("color:#757575;")
+                self.checklist_layout.addWidget(note)
+            for status in card.checklist.items:
+                row = LockRow(self, status)
+                self.lock_rows.append(row)
+                self.checklist_layout.addWidget(row)
+        self.checklist_box.setVisible(nxt is not None)
+
+        missing = card.checklist.missing
+        gated = nxt is not None and (stage, nxt) in rules.approval_gates
+        waiting = card.pending_approval is not None
+        self.advance_button.setVisible(nxt is not None)
+        if nxt is not None:
+            label = self.tr("Advance to %1").replace("%1", stage_name(rules, nxt))
+            if gated and not card.approved_next:
+                label = self.tr("Request approval to move to %1").replace(
+                    "%1", stage_name(rules, nxt)
+                )
+            self.advance_button.setText(label)
+        self.advance_button.setEnabled(nxt is not None and not missing and not waiting)
+        if missing:
+            self.reasons.setText(
+                self.tr("Advance is locked until:")
+                + "\n"
+                + "\n".join(f"• {say(m.detail)}" for m in missing if m.detail)
+            )
+        else:
+            self.reasons.setText("")
+        self.reasons.setVisible(bool(missing))
+        self.back_button.setVisible(stage != LOST and rules.index(stage) > 0)
+        self.lost_button.setVisible(stage != LOST and stage != rules.stage_keys[-1])
+        self.reopen_button.setVisible(stage == LOST)
+
+        if stage == LOST:
+            self.banner.show_text(
+                self.tr("Lost: %1").replace("%1", str(r.get("lost_reason") or "")), "error"
+            )
+        elif waiting:
+            self.banner.show_text(
+                self.tr("Waiting for the team lead's approval to move to %1 (requested %2).")
+                .replace("%1", stage_name(rules, nxt))
+                .replace("%2", when(card.pending_approval.get("requested_at"))),  # type: ignore[union-attr]
+                "warn",
+            )
+        elif nxt is None:
+            self.banner.show_text(self.tr("Signed. Handover is complete."), "ok")
+        elif gated and card.approved_next:
+            self.banner.show_text(self.tr("Approved by the team lead: you may advance."), "ok")
+        else:
+            self.banner.show_text("")
+
+        if first or not self.save_button.isEnabled():
+            self.form.set_values(r)
+            self.save_button.setEnabled(False)
+        if self.attachments is None:
+            self.attachments = AttachmentPane(self.ctx, str(r["customer_id"]), self.deal_id)
+            self.tabs.removeTab(1)
+            self.tabs.insertTab(1, self.attachments, "")
+        self.attachments.show_attachments(card.attachments, card.files)
+        self.tabs.setTabText(
+            1, self.tr("Attachments (%1)").replace("%1", str(len(card.attachments)))
+        )
+        self.timeline.setHtml(
+            timeline_html(self.ctx, card.timeline, self.tr("No follow-ups on this deal yet."))
+        )
+
+    def on_changed(self, changes: list[Change]) -> None:
+        relevant = any(
+            c.record_id == self.deal_id
+            or c.entity in ("attachment", "approval", "contact", "followup", "sync")
+            for c in changes
+        )
+        if relevant:
+            if self.isVisible():
+                self.reload()
+            else:
+                self._dirty = True
+
+    def showEvent(self, event: Any) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.reload()
+        super().showEvent(event)
+
+    # ---- moves -----------------------------------------------------------------------------------
+    def advance(self) -> None:
+        """Move one stage on; a refusal lists every missing lock, a gated move asks the lead."""
+        did = self.deal_id
+        self.ctx.runner.write(
+            lambda s: ops.advance_deal(s, did),
+            self._advanced,
+            on_error=self._advance_refused,
+            owner=self,
+            label=self.tr("Moving the deal"),
+        )
+
+    def _advanced(self, decision: Any) -> None:
+        if decision.needs_approval and not decision.allowed:
+            self.banner.show_text(
+                self.tr(
+                    "Approval requested. The deal moves on once the team lead approves; "
+                    "the request is sent with the next sync."
+                ),
+                "warn",
+            )
+
+    def _advance_refused(self, exc: BaseException) -> None:
+        if isinstance(exc, MoveRefused):
+            problems: list[Msg] = [p.message for p in exc.decision.problems]
+            self.reasons.setText(
+                self.tr("Cannot advance yet:") + "\n" + "\n".join(f"• {say(m)}" for m in problems)
+            )
+            self.reasons.show()
+            return
+        self.ctx.runner.report_error(exc)
+
+    def move_back(self, target: str | None = None) -> None:
+        if self.card is None:
+            return
+        rules = self.ctx.rules
+        stage = str(self.card.record["stage"])
+        earlier = [(k, stage_name(rules, k)) for k in rules.stage_keys[: rules.index(stage)]]
+        earlier.reverse()
+        dialog = MoveDialog(
+            self.ctx,
+            self.deal_id,
+            self.tr("Move the deal back"),
+            self.tr("Moving back is allowed with a reason; it is kept in the history."),
+            earlier,
+            self,
+        )
+        if target is not None:
+            dialog.target.setCurrentIndex(max(0, dialog.target.findData(target)))
+        dialog.open()
+        self.move_dialog = dialog
+
+    def mark_lost(self) -> None:
+        dialog = MoveDialog(
+            self.ctx,
+            self.deal_id,
+            self.tr("Mark the deal lost"),
+            self.tr("Say why the deal was lost (budget, competitor, project cancelled…)."),
+            [(LOST, stage_name(self.ctx.rules, LOST))],
+            self,
+        )
+        dialog.open()
+        self.move_dialog = dialog
+
+    def reopen(self) -> None:
+        if self.card is None:
+            return
+        rules = self.ctx.rules
+        limit = self.card.record.get("lost_from")
+        keys = rules.stage_keys
+        upto = rules.index(limit) if limit in keys else len(keys) - 2
+        dialog = MoveDialog(
+            self.ctx,
+            self.deal_id,
+            self.tr("Reopen the deal"),
+            self.tr("A reopened deal returns to the stage it was lost in, or an earlier one."),
+            [(k, stage_name(rules, k)) for k in keys[: upto + 1]],
+            self,
+        )
+        dialog.open()
+        self.move_dialog = dialog
+
+    # ---- other actions ---------------------------------------------------------------------------
+    def save_fields(self) -> None:
+        if self.card is None:
+            return
+        changes = self.form.changes(self.card.record)
+        if not changes or self.form.check_all(partial=True):
+            return
+        did = self.deal_id
+        self.ctx.runner.write(
+            lambda s: s.update("deal", did, changes),
+            lambda _d: self.save_button.setEnabled(False),
+            on_error=self._fields_refused,
+            owner=self,
+        )
+
+    def _fields_refused(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationFailed):
+            self.form.show_errors(exc.errors)
+            return
+        self.ctx.runner.report_error(exc)
+
+    def log_followup(self) -> None:
+        if self.card is None:
+            return
+        r = self.card.record
+        FollowUpForm(
+            self.ctx,
+            str(r["customer_id"]),
+            customer_name=self.card.customer_name,
+            deals=[(self.deal_id, str(r["title"]))],
+            deal_id=self.deal_id,
+            parent=self,
+        ).open()
+
+    def _open_customer(self) -> None:
+        if self.card is not None:
+            self.open_record.emit("customer", str(self.card.record["customer_id"]))
+
+    def lock_row(self, key: str) -> LockRow | None:
+        return next((r for r in self.lock_rows if r.status.lock.key == key), None)

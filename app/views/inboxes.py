@@ -1,0 +1,488 @@
+"""Lists a rep and a team lead work through: follow-ups due, leads, approvals, alerts (T2)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.store import queries
+from app.store.errors import ValidationFailed
+from app.store.service import Change
+from app.views.context import AppContext
+from app.views.errors import join_messages
+from app.views.followup_form import FollowUpForm
+from app.views.i18n import current, say
+from app.views.widgets import (
+    ErrorLabel,
+    fill_table,
+    heading,
+    make_table,
+    money,
+    selected_id,
+    stage_name,
+    when,
+)
+
+DUE_HORIZON_DAYS = 7
+
+
+class ListScreen(QWidget):
+    """A titled table that reloads itself when relevant records change (later, if hidden)."""
+
+    open_record = Signal(str, str)
+    ENTITIES: tuple[str, ...] = ()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._dirty = False
+        self.rows: list[dict[str, Any]] = []
+
+    def reload(self) -> None:
+        raise NotImplementedError
+
+    def on_changed(self, changes: list[Change]) -> None:
+        if any(c.entity in (*self.ENTITIES, "sync") for c in changes):
+            if self.isVisible():
+                self.reload()
+            else:
+                self._dirty = True
+
+    def showEvent(self, event: Any) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.reload()
+        super().showEvent(event)
+
+    def selected_row(self, table: QTableWidget) -> dict[str, Any] | None:
+        rid = selected_id(table)
+        return next((r for r in self.rows if r["id"] == rid), None)
+
+
+class FollowupsDueScreen(ListScreen):
+    """Next actions due within a week (overdue first, in red); log the next follow-up here."""
+
+    ENTITIES = ("followup", "customer")
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.setObjectName("followupsDueScreen")
+        self.mine = QCheckBox(self.tr("Only my customers"))
+        self.mine.setChecked(ctx.session.known)
+        self.mine.setVisible(ctx.session.known)
+        self.mine.toggled.connect(self.reload)
+        log = QPushButton(self.tr("Log follow-up"))
+        log.setObjectName("logDueFollowUp")
+        log.clicked.connect(self.log_followup)
+        self.count = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(heading(self.tr("Follow-ups due")))
+        bar.addStretch(1)
+        bar.addWidget(self.mine)
+        bar.addWidget(log)
+        self.table = make_table(
+            [
+                self.tr("Due"),
+                self.tr("Customer"),
+                self.tr("Next action"),
+                self.tr("Priority"),
+                self.tr("Type"),
+            ]
+        )
+        self.table.setObjectName("dueTable")
+        self.table.activated.connect(self._open)
+        self.table.doubleClicked.connect(self._open)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.count)
+        self.reload()
+
+    def reload(self) -> None:
+        owner = self.ctx.session.user_id if self.mine.isChecked() else None
+        until = (self.ctx.today() + timedelta(days=DUE_HORIZON_DAYS)).isoformat()
+        self.ctx.runner.read(
+            lambda s: queries.followups_due(s.db, owner=owner, until=until),
+            self.show_rows,
+            owner=self,
+        )
+
+    def show_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        types = {t.key: say(t.label) for t in self.ctx.rules.followup.types}
+        names = {"high": self.tr("High"), "medium": self.tr("Medium"), "low": self.tr("Low")}
+        fill_table(
+            self.table,
+            [
+                [
+                    r["due_on"],
+                    r["customer_name"],
+                    r["next_action"],
+                    names.get(r.get("priority") or "", r.get("priority")),
+                    types.get(r["type"], r["type"]),
+                ]
+                for r in rows
+            ],
+            [r["id"] for r in rows],
+        )
+        today = self.ctx.today().isoformat()
+        overdue = 0
+        for i, r in enumerate(rows):
+            if r["due_on"] < today:
+                overdue += 1
+                for c in range(self.table.columnCount()):
+                    item = self.table.item(i, c)
+                    if item is not None:
+                        item.setForeground(QColor("#c62828"))
+        self.count.setText(
+            self.tr("%1 due within a week, %2 overdue")
+            .replace("%1", str(len(rows)))
+            .replace("%2", str(overdue))
+        )
+
+    def _open(self) -> None:
+        row = self.selected_row(self.table)
+        if row:
+            self.open_record.emit("customer", row["customer_id"])
+
+    def log_followup(self) -> None:
+        row = self.selected_row(self.table)
+        if row is None:
+            return
+        FollowUpForm(
+            self.ctx,
+            row["customer_id"],
+            customer_name=str(row["customer_name"]),
+            parent=self,
+        ).open()
+
+
+class LeadsScreen(ListScreen):
+    """Open leads with a live countdown to their response deadline (L3)."""
+
+    ENTITIES = ("lead",)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.setObjectName("leadsScreen")
+        self.sort = QComboBox()
+        self.sort.addItem(self.tr("Response deadline first"), "due")
+        self.sort.addItem(self.tr("Highest score first"), "score")
+        self.sort.addItem(self.tr("Newest first"), "created")
+        self.sort.currentIndexChanged.connect(self.reload)
+        bar = QHBoxLayout()
+        bar.addWidget(heading(self.tr("Leads")))
+        bar.addStretch(1)
+        bar.addWidget(self.sort)
+        self.table = make_table(
+            [
+                self.tr("Name"),
+                self.tr("Company"),
+                self.tr("Channel"),
+                self.tr("Score"),
+                self.tr("Status"),
+                self.tr("Owner"),
+                self.tr("Respond within"),
+            ]
+        )
+        self.table.setObjectName("leadTable")
+        self.empty = QLabel(self.tr("No open leads. New leads appear here after a sync."))
+        self.empty.setStyleSheet("color:#757575; padding:8px;")
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+        # The countdown ticks while the screen is visible.
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(30_000)
+        self.ticker.timeout.connect(self._tick)
+        self.reload()
+
+    def reload(self) -> None:
+        sort = str(self.sort.currentData())
+        self.ctx.runner.read(lambda s: queries.leads(s.db, sort=sort), self.show_rows, owner=self)
+
+    def show_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.empty.setVisible(not rows)
+        channels = {
+            "web_form": self.tr("Web form"),
+            "douyin": self.tr("Douyin"),
+            "wechat": self.tr("WeChat"),
+            "trade_show": self.tr("Trade show"),
+            "import": self.tr("Import"),
+            "referral": self.tr("Referral"),
+            "other": self.tr("Other"),
+        }
+        fill_table(
+            self.table,
+            [
+                [
+                    r["name"],
+                    r.get("company"),
+                    channels.get(r.get("channel") or "", r.get("channel")),
+                    r.get("score"),
+                    self._status(r.get("status")),
+                    r.get("owner_name"),
+                    "",
+                ]
+                for r in rows
+            ],
+            [r["id"] for r in rows],
+        )
+        self._tick()
+
+    def _status(self, status: str | None) -> str:
+        names = {
+            "new": self.tr("New"),
+            "assigned": self.tr("Assigned"),
+            "accepted": self.tr("Accepted"),
+            "contacted": self.tr("Contacted"),
+            "pooled": self.tr("In shared pool"),
+        }
+        return names.get(status or "new", status or "")
+
+    def _tick(self) -> None:
+        now = self.ctx.clock()
+        for i, r in enumerate(self.rows):
+            item = self.table.item(i, 6)
+            due = r.get("response_due")
+            if item is None or not due or r.get("status") in ("contacted", "accepted"):
+                continue
+            left = datetime.fromisoformat(due) - now
+            minutes = int(left.total_seconds() // 60)
+            if minutes < 0:
+                item.setText(self.tr("overdue by %1 min").replace("%1", str(-minutes)))
+                item.setForeground(QColor("#c62828"))
+            elif minutes < 120:
+                item.setText(self.tr("%1 min").replace("%1", str(minutes)))
+                item.setForeground(QColor("#e65100"))
+            else:
+                item.setText(self.tr("%1 h").replace("%1", str(minutes // 60)))
+
+    def showEvent(self, event: Any) -> None:
+        self.ticker.start()
+        super().showEvent(event)
+
+    def hideEvent(self, event: Any) -> None:
+        self.ticker.stop()
+        super().hideEvent(event)
+
+
+class ApprovalsScreen(ListScreen):
+    """Approval requests (P4): the lead approves or rejects with a comment; approving applies
+    the stage move. Works offline: the verdict syncs later."""
+
+    ENTITIES = ("approval",)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.setObjectName("approvalsScreen")
+        self.show_all = QCheckBox(self.tr("Include decided requests"))
+        self.show_all.toggled.connect(self.reload)
+        bar = QHBoxLayout()
+        bar.addWidget(heading(self.tr("Approvals")))
+        bar.addStretch(1)
+        bar.addWidget(self.show_all)
+        self.table = make_table(
+            [
+                self.tr("Deal"),
+                self.tr("Customer"),
+                self.tr("Amount"),
+                self.tr("Move"),
+                self.tr("Requested by"),
+                self.tr("Requested"),
+                self.tr("Status"),
+                self.tr("Note"),
+            ]
+        )
+        self.table.setObjectName("approvalTable")
+        self.table.itemSelectionChanged.connect(self._selection)
+        self.table.doubleClicked.connect(self._open)
+        self.comment = QLineEdit()
+        self.comment.setObjectName("approvalComment")
+        self.comment.setPlaceholderText(self.tr("Comment (required when rejecting)"))
+        self.approve = QPushButton(self.tr("Approve"))
+        self.approve.setObjectName("approveButton")
+        self.reject = QPushButton(self.tr("Reject"))
+        self.reject.setObjectName("rejectButton")
+        self.approve.clicked.connect(lambda: self.decide(True))
+        self.reject.clicked.connect(lambda: self.decide(False))
+        self.error = ErrorLabel()
+        self.error.setObjectName("approvalError")
+        self.note = QLabel()
+        self.note.setStyleSheet("color:#757575;")
+        if not ctx.session.may_approve:
+            self.note.setText(self.tr("Your team lead decides these requests."))
+        actions = QHBoxLayout()
+        actions.addWidget(self.comment, 1)
+        actions.addWidget(self.approve)
+        actions.addWidget(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+        layout.addWidget(self.error)
+        layout.addWidget(self.note)
+        self.reload()
+
+    def reload(self) -> None:
+        pending_only = not self.show_all.isChecked()
+        self.ctx.runner.read(
+            lambda s: queries.approvals(s.db, pending_only=pending_only), self.show_rows, owner=self
+        )
+
+    def show_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        rules = self.ctx.rules
+        states = {
+            "pending": self.tr("Pending"),
+            "approved": self.tr("Approved"),
+            "rejected": self.tr("Rejected"),
+        }
+        fill_table(
+            self.table,
+            [
+                [
+                    r.get("deal_title"),
+                    r.get("customer_name"),
+                    money(r.get("amount")),
+                    f"{stage_name(rules, r['from_stage'])} → {stage_name(rules, r['to_stage'])}",
+                    r.get("requested_by_name"),
+                    when(r.get("requested_at")),
+                    states.get(r.get("status") or "", r.get("status")),
+                    r.get("comment") or r.get("reason") or "",
+                ]
+                for r in rows
+            ],
+            [r["id"] for r in rows],
+        )
+        if rows and self.table.currentRow() < 0:
+            self.table.selectRow(0)
+        self._selection()
+
+    def _selection(self) -> None:
+        row = self.selected_row(self.table)
+        can = self.ctx.session.may_approve and row is not None and row["status"] == "pending"
+        self.approve.setEnabled(can)
+        self.reject.setEnabled(can)
+        self.comment.setEnabled(can)
+
+    def decide(self, approve: bool) -> None:
+        row = self.selected_row(self.table)
+        if row is None:
+            return
+        comment = self.comment.text().strip()
+        approval_id = row["id"]
+        self.ctx.runner.write(
+            lambda s: s.decide_approval(approval_id, approve, comment),
+            lambda _r: self._decided(),
+            on_error=self._refused,
+            owner=self,
+        )
+
+    def _decided(self) -> None:
+        self.comment.clear()
+        self.error.show_message(None)
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationFailed):
+            self.error.show_message(join_messages(list(exc.errors.values())))
+            return
+        self.ctx.runner.report_error(exc)
+
+    def _open(self) -> None:
+        row = self.selected_row(self.table)
+        if row:
+            self.open_record.emit("deal", row["deal_id"])
+
+
+class AlertsScreen(ListScreen):
+    """Open alerts: deals stagnating beyond the configured hours (P5), late lead responses."""
+
+    ENTITIES = ("alert", "followup", "deal")
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.setObjectName("alertsScreen")
+        refresh = QPushButton(self.tr("Check now"))
+        refresh.setToolTip(
+            self.tr("Recompute stagnation alerts from follow-up times on this device")
+        )
+        refresh.clicked.connect(self.recompute)
+        bar = QHBoxLayout()
+        bar.addWidget(heading(self.tr("Alerts")))
+        bar.addStretch(1)
+        bar.addWidget(refresh)
+        self.table = make_table(
+            [
+                self.tr("Raised"),
+                self.tr("Kind"),
+                self.tr("Customer"),
+                self.tr("Owner"),
+                self.tr("Message"),
+            ]
+        )
+        self.table.setObjectName("alertTable")
+        self.table.activated.connect(self._open)
+        self.table.doubleClicked.connect(self._open)
+        self.empty = QLabel(self.tr("Nothing needs attention."))
+        self.empty.setStyleSheet("color:#757575; padding:8px;")
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+        self.reload()
+
+    def reload(self) -> None:
+        self.ctx.runner.read(lambda s: queries.open_alerts(s.db), self.show_rows, owner=self)
+
+    def recompute(self) -> None:
+        self.ctx.runner.write(lambda s: s.refresh_stagnation_alerts(), owner=self)
+
+    def show_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.empty.setVisible(not rows)
+        kinds = {
+            "stagnation": self.tr("Stagnating deal"),
+            "lead_response": self.tr("Lead not answered"),
+            "journey": self.tr("Customer journey"),
+        }
+        message = "message_zh" if current() == "zh" else "message_en"
+        fill_table(
+            self.table,
+            [
+                [
+                    when(r["created_at"]),
+                    kinds.get(r["kind"], r["kind"]),
+                    r.get("customer_name"),
+                    r.get("owner_name"),
+                    r.get(message),
+                ]
+                for r in rows
+            ],
+            [r["id"] for r in rows],
+        )
+
+    def _open(self) -> None:
+        row = self.selected_row(self.table)
+        if row is None:
+            return
+        if row["kind"] == "stagnation" and row.get("record_id"):
+            self.open_record.emit("deal", row["record_id"])
+        elif row.get("customer_id"):
+            self.open_record.emit("customer", row["customer_id"])

@@ -1,0 +1,356 @@
+"""The main window: navigation, the screens, record pages, the status bar (SPEC D4, T1, T2).
+
+Screens never call each other. They emit ``open_record(entity, id)``; the window opens the
+page. The runner's ``changed`` signal reaches every screen through :meth:`_connect_signals`, the
+one place where wiring lives, and each screen decides whether it needs to redraw.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.messages import Msg
+from app.store import queries
+from app.store.service import Change
+from app.sync.api import SyncService, SyncState
+from app.views.account import AccountHooks, SettingsScreen
+from app.views.conflicts import ConflictsScreen
+from app.views.context import AppContext
+from app.views.customer_page import CustomerPage
+from app.views.customers import CustomersScreen
+from app.views.deal_page import DealPage
+from app.views.errors import log_file
+from app.views.forms import RecordDialog
+from app.views.i18n import say
+from app.views.inboxes import AlertsScreen, ApprovalsScreen, FollowupsDueScreen, LeadsScreen
+from app.views.pipeline import PipelineScreen
+from app.views.status import PROGRESS_DELAY_MS, SyncStatus
+from app.views.tasks import Task
+from app.views.widgets import Banner
+
+NAV = ("customers", "leads", "deals", "due", "approvals", "alerts", "conflicts", "settings")
+PROBLEM_SHOWN_MS = 15_000
+
+
+class MainWindow(QMainWindow):
+    """Everything a rep or a lead works in, over one profile's store."""
+
+    language_chosen = Signal(str)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        sync: SyncService,
+        *,
+        account: AccountHooks | None = None,
+        profile_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.sync_service = sync
+        self.account = account or AccountHooks()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(self.tr("FieldCRM"))
+        self.resize(1280, 800)
+        self._busy: list[Task] = []
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(176)
+        self.nav.setIconSize(QSize(18, 18))
+        self.nav.setStyleSheet(
+            "QListWidget { background:#263238; color:#eceff1; border:none; font-size:11pt; }"
+            "QListWidget::item { padding:10px 12px; }"
+            "QListWidget::item:selected { background:#1565c0; color:white; }"
+        )
+        self.nav_titles = {
+            "customers": self.tr("Customers"),
+            "leads": self.tr("Leads"),
+            "deals": self.tr("Deals"),
+            "due": self.tr("Follow-ups due"),
+            "approvals": self.tr("Approvals"),
+            "alerts": self.tr("Alerts"),
+            "conflicts": self.tr("Conflicts"),
+            "settings": self.tr("Settings"),
+        }
+        for key in NAV:
+            item = QListWidgetItem(self.nav_titles[key])
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.nav.addItem(item)
+        who = QLabel(
+            f"<b>{ctx.session.display_name}</b>"
+            + (f"<br/><span style='color:#90a4ae'>{self._role_name()}</span>")
+        )
+        who.setStyleSheet("background:#263238; color:#eceff1; padding:12px;")
+        side = QWidget()
+        side.setStyleSheet("background:#263238;")
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.setSpacing(0)
+        app_name = QLabel("FieldCRM")
+        app_name.setStyleSheet(
+            "background:#263238; color:white; font-size:15pt; font-weight:bold; padding:12px;"
+        )
+        sl.addWidget(app_name)
+        sl.addWidget(self.nav, 1)
+        sl.addWidget(who)
+
+        self.customers = CustomersScreen(ctx)
+        self.leads = LeadsScreen(ctx)
+        self.pipeline = PipelineScreen(ctx)
+        self.due = FollowupsDueScreen(ctx)
+        self.approvals = ApprovalsScreen(ctx)
+        self.alerts = AlertsScreen(ctx)
+        self.conflicts = ConflictsScreen(ctx)
+        self.settings = SettingsScreen(ctx, self.account, profile_dir, log_file())
+        self.screens: dict[str, QWidget] = {
+            "customers": self.customers,
+            "leads": self.leads,
+            "deals": self.pipeline,
+            "due": self.due,
+            "approvals": self.approvals,
+            "alerts": self.alerts,
+            "conflicts": self.conflicts,
+            "settings": self.settings,
+        }
+        self.stack = QStackedWidget()
+        for key in NAV:
+            self.stack.addWidget(self.screens[key])
+        self.record_pages: list[QWidget] = []
+
+        self.back = QPushButton("← " + self.tr("Back"))
+        self.back.setObjectName("backToList")
+        self.back.setFlat(True)
+        self.back.clicked.connect(self.go_back)
+        self.crumb = QLabel()
+        self.crumb.setStyleSheet("color:#616161;")
+        self.record_bar = QWidget()
+        bar = QHBoxLayout(self.record_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.back)
+        bar.addWidget(self.crumb, 1)
+        self.record_bar.hide()
+        self.problem = Banner()
+        self.problem.setObjectName("problemBanner")
+        self.problem_timer = QTimer(self)
+        self.problem_timer.setSingleShot(True)
+        self.problem_timer.timeout.connect(self.problem.hide)
+
+        main = QWidget()
+        ml = QVBoxLayout(main)
+        ml.addWidget(self.problem)
+        ml.addWidget(self.record_bar)
+        ml.addWidget(self.stack, 1)
+        central = QWidget()
+        cl = QHBoxLayout(central)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        cl.addWidget(side)
+        cl.addWidget(main, 1)
+        self.setCentralWidget(central)
+
+        self.sync_status = SyncStatus(ctx, sync)
+        self.busy_label = QLabel()
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setFixedWidth(100)
+        self.busy_label.hide()
+        self.busy_bar.hide()
+        self.statusBar().addWidget(self.busy_label)
+        self.statusBar().addWidget(self.busy_bar)
+        self.statusBar().addPermanentWidget(self.sync_status)
+        self.busy_timer = QTimer(self)
+        self.busy_timer.setSingleShot(True)
+        self.busy_timer.setInterval(PROGRESS_DELAY_MS)
+        self.busy_timer.timeout.connect(self._show_busy)
+
+        self._connect_signals()
+        self.nav.setCurrentRow(0)
+        self.sync_status.refresh()
+        self.refresh_counts()
+
+    def _role_name(self) -> str:
+        role = self.ctx.session.role
+        return {
+            "lead": self.tr("Team lead"),
+            "rep": self.tr("Sales rep"),
+            "admin": self.tr("Administrator"),
+        }.get(role or "", self.tr("Local profile"))
+
+    # ---- wiring (the one place) ------------------------------------------------------------------
+    def _connect_signals(self) -> None:
+        runner = self.ctx.runner
+        runner.changed.connect(self.on_changed)
+        runner.problem.connect(self.show_problem)
+        runner.task_started.connect(self._task_started)
+        runner.task_finished.connect(self._task_finished)
+        self.nav.currentRowChanged.connect(self._nav_changed)
+        for screen in self.screens.values():
+            signal = getattr(screen, "open_record", None)
+            if signal is not None:
+                signal.connect(self.open_record)
+        self.customers.new_customer.connect(self.new_customer)
+        self.sync_status.open_conflicts.connect(lambda: self.show_screen("conflicts"))
+        self.sync_status.message.connect(self.show_status_message)
+        self.sync_status.state_changed.connect(self._sync_state)
+        self.settings.language_chosen.connect(self.language_chosen)
+        self.settings.signed_in_or_out.connect(self.sync_status.refresh)
+        QShortcut(QKeySequence("F5"), self, self.sync_status.sync_now)
+        QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
+        QShortcut(QKeySequence("Alt+Left"), self, self.go_back)
+        for i, _key in enumerate(NAV):
+            QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, lambda i=i: self.nav.setCurrentRow(i))
+
+    def on_changed(self, changes: list[Change]) -> None:
+        """Hand every change to every screen and open page; each decides whether to redraw."""
+        for screen in self.screens.values():
+            handler = getattr(screen, "on_changed", None)
+            if handler is not None:
+                handler(changes)
+        for page in self.record_pages:
+            page.on_changed(changes)  # type: ignore[attr-defined]
+        self.sync_status.on_changed(changes)
+        self.refresh_counts()
+
+    # ---- navigation ------------------------------------------------------------------------------
+    def _nav_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self._drop_record_pages()
+        self.stack.setCurrentWidget(self.screens[NAV[row]])
+
+    def show_screen(self, key: str) -> None:
+        self.nav.setCurrentRow(NAV.index(key))
+        self._drop_record_pages()
+        self.stack.setCurrentWidget(self.screens[key])
+
+    def open_record(self, entity: str, record_id: str) -> QWidget:
+        """Open a customer or deal page on top of the current screen (Back returns)."""
+        page: CustomerPage | DealPage
+        if entity == "customer":
+            page = CustomerPage(self.ctx, record_id)
+        else:
+            page = DealPage(self.ctx, record_id)
+        page.open_record.connect(self.open_record)
+        self.record_pages.append(page)
+        self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        self.record_bar.show()
+        current = self.nav.currentItem()
+        self.crumb.setText(current.text() if current is not None else "")
+        return page
+
+    def go_back(self) -> None:
+        if not self.record_pages:
+            return
+        page = self.record_pages.pop()
+        self.stack.removeWidget(page)
+        page.deleteLater()
+        if self.record_pages:
+            self.stack.setCurrentWidget(self.record_pages[-1])
+        else:
+            self.record_bar.hide()
+            self.stack.setCurrentWidget(self.screens[NAV[max(self.nav.currentRow(), 0)]])
+
+    def _drop_record_pages(self) -> None:
+        while self.record_pages:
+            page = self.record_pages.pop()
+            self.stack.removeWidget(page)
+            page.deleteLater()
+        self.record_bar.hide()
+
+    def current_page(self) -> QWidget | None:
+        return self.stack.currentWidget()
+
+    def focus_search(self) -> None:
+        self.show_screen("customers")
+        self.customers.search.setFocus()
+        self.customers.search.selectAll()
+
+    def new_customer(self) -> None:
+        dialog = RecordDialog(
+            self.ctx,
+            "customer",
+            ("name", "credit_code", "phone", "email", "address", "industry", "region", "owner"),
+            {},
+            self.tr("New customer"),
+            self,
+        )
+        if self.ctx.session.known:
+            dialog.form.set_values({"owner": self.ctx.session.user_id})
+        dialog.created.connect(lambda cid: self.open_record("customer", cid))
+        dialog.open()
+
+    # ---- badges, problems, progress --------------------------------------------------------------
+    def refresh_counts(self) -> None:
+        owner = self.ctx.session.user_id if self.ctx.session.known else None
+        until = (self.ctx.today() + timedelta(days=7)).isoformat()
+        self.ctx.runner.read(
+            lambda s: queries.inbox_counts(s.db, owner=owner, due_until=until),
+            self._show_counts,
+            owner=self,
+        )
+
+    def _show_counts(self, counts: dict[str, int]) -> None:
+        for row, key in enumerate(NAV):
+            item = self.nav.item(row)
+            n = counts.get(key, 0)
+            item.setText(self.nav_titles[key] + (f"  ({n})" if n else ""))
+
+    def _sync_state(self, state: SyncState) -> None:
+        self.settings.show_state(state)
+
+    def show_problem(self, msg: Msg | str) -> None:
+        """A known problem (offline, disk full, invalid input…): say it; nothing is lost."""
+        text = say(msg) if isinstance(msg, Msg) else msg
+        self.problem.show_text(text, "error")
+        self.problem_timer.start(PROBLEM_SHOWN_MS)
+
+    def show_status_message(self, text: str, is_problem: bool) -> None:
+        if is_problem:
+            self.show_problem(text)
+        else:
+            self.statusBar().showMessage(text, 8000)
+
+    def _task_started(self, task: Task) -> None:
+        self._busy.append(task)
+        if not self.busy_timer.isActive():
+            self.busy_timer.start()
+
+    def _task_finished(self, task: Task) -> None:
+        if task in self._busy:
+            self._busy.remove(task)
+        if not self._busy:
+            self.busy_timer.stop()
+            self.busy_label.hide()
+            self.busy_bar.hide()
+
+    def _show_busy(self) -> None:
+        if self._busy:
+            self.busy_label.setText(self._busy[-1].label + "…")
+            self.busy_label.show()
+            self.busy_bar.show()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.sync_status.poll.stop()
+        self.sync_status.auto.stop()
+        super().closeEvent(event)
+
+
+__all__ = ["NAV", "MainWindow"]

@@ -1,0 +1,1232 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>AlertsScreen</name>
+    <message>
+        <source>Check now</source>
+        <translation>立即检查</translation>
+    </message>
+    <message>
+        <source>Recompute stagnation alerts from follow-up times on this device</source>
+        <translation>根据本机的跟进时间重新计算停滞提醒</translation>
+    </message>
+    <message>
+        <source>Alerts</source>
+        <translation>提醒</translation>
+    </message>
+    <message>
+        <source>Raised</source>
+        <translation>提醒时间</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>内容</translation>
+    </message>
+    <message>
+        <source>Nothing needs attention.</source>
+        <translation>暂无需要处理的提醒。</translation>
+    </message>
+    <message>
+        <source>Stagnating deal</source>
+        <translation>商机停滞</translation>
+    </message>
+    <message>
+        <source>Lead not answered</source>
+        <translation>线索未响应</translation>
+    </message>
+    <message>
+        <source>Customer journey</source>
+        <translation>客户旅程</translation>
+    </message>
+</context>
+<context>
+    <name>ApprovalsScreen</name>
+    <message>
+        <source>Include decided requests</source>
+        <translation>包含已处理的申请</translation>
+    </message>
+    <message>
+        <source>Approvals</source>
+        <translation>审批</translation>
+    </message>
+    <message>
+        <source>Deal</source>
+        <translation>商机</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Move</source>
+        <translation>阶段变更</translation>
+    </message>
+    <message>
+        <source>Requested by</source>
+        <translation>申请人</translation>
+    </message>
+    <message>
+        <source>Requested</source>
+        <translation>申请时间</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>说明</translation>
+    </message>
+    <message>
+        <source>Comment (required when rejecting)</source>
+        <translation>审批意见(驳回时必填)</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>批准</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>驳回</translation>
+    </message>
+    <message>
+        <source>Your team lead decides these requests.</source>
+        <translation>这些申请由你的主管审批。</translation>
+    </message>
+    <message>
+        <source>Pending</source>
+        <translation>待审批</translation>
+    </message>
+    <message>
+        <source>Approved</source>
+        <translation>已批准</translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation>已驳回</translation>
+    </message>
+</context>
+<context>
+    <name>AttachmentPane</name>
+    <message>
+        <source>Add file…</source>
+        <translation>添加文件…</translation>
+    </message>
+    <message>
+        <source>Drop files here to attach them</source>
+        <translation>把文件拖到这里即可上传</translation>
+    </message>
+    <message>
+        <source>Kind for new files:</source>
+        <translation>新文件类型:</translation>
+    </message>
+    <message>
+        <source>No attachments yet.</source>
+        <translation>还没有附件。</translation>
+    </message>
+    <message>
+        <source>Attach files</source>
+        <translation>上传附件</translation>
+    </message>
+    <message>
+        <source>Attaching %1</source>
+        <translation>正在上传 %1</translation>
+    </message>
+</context>
+<context>
+    <name>Attachments</name>
+    <message>
+        <source>Business card</source>
+        <translation>名片</translation>
+    </message>
+    <message>
+        <source>Contract</source>
+        <translation>合同</translation>
+    </message>
+    <message>
+        <source>Quote</source>
+        <translation>报价单</translation>
+    </message>
+    <message>
+        <source>Org chart</source>
+        <translation>组织架构图</translation>
+    </message>
+    <message>
+        <source>Requirement confirmation</source>
+        <translation>需求确认书</translation>
+    </message>
+    <message>
+        <source>Implementation schedule</source>
+        <translation>实施排期表</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+</context>
+<context>
+    <name>ConflictsScreen</name>
+    <message>
+        <source>(empty)</source>
+        <translation>(空)</translation>
+    </message>
+    <message>
+        <source>These fields were changed on this device and elsewhere at the same time. Both values are kept: keep the value in force, or restore the other one.</source>
+        <translation>这些字段同时在本机和其他地方被修改过。两个值都已保留:可以保留当前值,或恢复另一方的值。</translation>
+    </message>
+    <message>
+        <source>Record</source>
+        <translation>记录</translation>
+    </message>
+    <message>
+        <source>Field</source>
+        <translation>字段</translation>
+    </message>
+    <message>
+        <source>Value now</source>
+        <translation>当前值</translation>
+    </message>
+    <message>
+        <source>Other value</source>
+        <translation>另一方的值</translation>
+    </message>
+    <message>
+        <source>Other value by</source>
+        <translation>另一方修改人</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Decide</source>
+        <translation>处理</translation>
+    </message>
+    <message>
+        <source>No conflicts. Every change merged cleanly.</source>
+        <translation>没有冲突,所有修改都已顺利合并。</translation>
+    </message>
+    <message>
+        <source>Conflicts</source>
+        <translation>冲突</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Contact</source>
+        <translation>联系人</translation>
+    </message>
+    <message>
+        <source>Deal</source>
+        <translation>商机</translation>
+    </message>
+    <message>
+        <source>Lead</source>
+        <translation>线索</translation>
+    </message>
+    <message>
+        <source>Keep</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>Restore other</source>
+        <translation>恢复另一方的值</translation>
+    </message>
+</context>
+<context>
+    <name>CrashDialog</name>
+    <message>
+        <source>FieldCRM – unexpected error</source>
+        <translation>FieldCRM – 意外错误</translation>
+    </message>
+    <message>
+        <source>Something went wrong inside FieldCRM. Everything you saved is safe. Please send the details below to your IT contact.</source>
+        <translation>FieldCRM 内部出错了。你保存过的内容都安全无损。请把下面的详情发给 IT 同事。</translation>
+    </message>
+    <message>
+        <source>The details were also written to: %1</source>
+        <translation>详情已写入:%1</translation>
+    </message>
+    <message>
+        <source>Copy details</source>
+        <translation>复制详情</translation>
+    </message>
+</context>
+<context>
+    <name>CustomerListModel</name>
+    <message>
+        <source>Customer</source>
+        <translation>客户名称</translation>
+    </message>
+    <message>
+        <source>Industry</source>
+        <translation>行业</translation>
+    </message>
+    <message>
+        <source>Region</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>电话</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Last follow-up</source>
+        <translation>最近跟进</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+</context>
+<context>
+    <name>CustomerPage</name>
+    <message>
+        <source>Log follow-up</source>
+        <translation>写跟进</translation>
+    </message>
+    <message>
+        <source>Ctrl+N</source>
+        <translation>Ctrl+N</translation>
+    </message>
+    <message>
+        <source>Save changes</source>
+        <translation>保存修改</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>基本信息</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>职务</translation>
+    </message>
+    <message>
+        <source>Mobile</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>邮箱</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>关键</translation>
+    </message>
+    <message>
+        <source>Add contact</source>
+        <translation>添加联系人</translation>
+    </message>
+    <message>
+        <source>Deal</source>
+        <translation>商机名称</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Expected close</source>
+        <translation>预计成交</translation>
+    </message>
+    <message>
+        <source>New deal</source>
+        <translation>新建商机</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>修改人</translation>
+    </message>
+    <message>
+        <source>Field</source>
+        <translation>字段</translation>
+    </message>
+    <message>
+        <source>Old</source>
+        <translation>原值</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>新线索</translation>
+    </message>
+    <message>
+        <source>Follow-ups</source>
+        <translation>跟进记录</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>联系人</translation>
+    </message>
+    <message>
+        <source>Deals</source>
+        <translation>商机</translation>
+    </message>
+    <message>
+        <source>Attachments</source>
+        <translation>附件</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>修改历史</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>Owner: %1 · Last follow-up: %2</source>
+        <translation>负责人:%1 · 最近跟进:%2</translation>
+    </message>
+    <message>
+        <source>No follow-ups yet.</source>
+        <translation>还没有跟进记录。</translation>
+    </message>
+    <message>
+        <source>(created)</source>
+        <translation>(新建)</translation>
+    </message>
+    <message>
+        <source>History verified: every change is chained and untouched.</source>
+        <translation>历史记录已校验:每一处修改都环环相扣,未被篡改。</translation>
+    </message>
+    <message>
+        <source>Warning: this history was altered outside FieldCRM.</source>
+        <translation>警告:此历史记录曾在 FieldCRM 之外被改动。</translation>
+    </message>
+    <message>
+        <source>Contacts (%1)</source>
+        <translation>联系人(%1)</translation>
+    </message>
+    <message>
+        <source>Deals (%1)</source>
+        <translation>商机(%1)</translation>
+    </message>
+    <message>
+        <source>Attachments (%1)</source>
+        <translation>附件(%1)</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>CustomersScreen</name>
+    <message>
+        <source>Search customers, contacts, phone numbers, notes… (pinyin initials work)</source>
+        <translation>搜索客户、联系人、电话、跟进内容……(支持拼音首字母)</translation>
+    </message>
+    <message>
+        <source>All owners</source>
+        <translation>全部负责人</translation>
+    </message>
+    <message>
+        <source>Mine</source>
+        <translation>我的</translation>
+    </message>
+    <message>
+        <source>Any deal stage</source>
+        <translation>不限商机阶段</translation>
+    </message>
+    <message numerus="yes">
+        <source>No follow-up for %n day(s)</source>
+        <translation>
+            <numerusform>%n 天未跟进</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>New customer</source>
+        <translation>新建客户</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n customer(s)</source>
+        <translation>
+            <numerusform>共 %n 个客户</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>DealPage</name>
+    <message>
+        <source>Move back…</source>
+        <translation>退回…</translation>
+    </message>
+    <message>
+        <source>Mark lost…</source>
+        <translation>标记输单…</translation>
+    </message>
+    <message>
+        <source>Reopen…</source>
+        <translation>重新打开…</translation>
+    </message>
+    <message>
+        <source>Log follow-up</source>
+        <translation>写跟进</translation>
+    </message>
+    <message>
+        <source>Save changes</source>
+        <translation>保存修改</translation>
+    </message>
+    <message>
+        <source>Deal</source>
+        <translation>商机信息</translation>
+    </message>
+    <message>
+        <source>Attachments</source>
+        <translation>附件</translation>
+    </message>
+    <message>
+        <source>Follow-ups</source>
+        <translation>跟进记录</translation>
+    </message>
+    <message>
+        <source>%1 · owner %2 · in this stage since %3</source>
+        <translation>%1 · 负责人 %2 · 自 %3 起处于本阶段</translation>
+    </message>
+    <message>
+        <source>no amount yet</source>
+        <translation>尚无金额</translation>
+    </message>
+    <message>
+        <source>To move on to %1</source>
+        <translation>推进到「%1」的条件</translation>
+    </message>
+    <message>
+        <source>No requirements for this step.</source>
+        <translation>这一步没有前置要求。</translation>
+    </message>
+    <message>
+        <source>Advance to %1</source>
+        <translation>推进到「%1」</translation>
+    </message>
+    <message>
+        <source>Request approval to move to %1</source>
+        <translation>申请审批:推进到「%1」</translation>
+    </message>
+    <message>
+        <source>Advance is locked until:</source>
+        <translation>完成以下事项后才能推进:</translation>
+    </message>
+    <message>
+        <source>Lost: %1</source>
+        <translation>已输单:%1</translation>
+    </message>
+    <message>
+        <source>Waiting for the team lead&apos;s approval to move to %1 (requested %2).</source>
+        <translation>等待主管审批推进到「%1」(申请于 %2)。</translation>
+    </message>
+    <message>
+        <source>Signed. Handover is complete.</source>
+        <translation>已签约,交接完成。</translation>
+    </message>
+    <message>
+        <source>Approved by the team lead: you may advance.</source>
+        <translation>主管已批准,可以推进。</translation>
+    </message>
+    <message>
+        <source>Attachments (%1)</source>
+        <translation>附件(%1)</translation>
+    </message>
+    <message>
+        <source>No follow-ups on this deal yet.</source>
+        <translation>这个商机还没有跟进记录。</translation>
+    </message>
+    <message>
+        <source>Moving the deal</source>
+        <translation>正在推进商机</translation>
+    </message>
+    <message>
+        <source>Approval requested. The deal moves on once the team lead approves; the request is sent with the next sync.</source>
+        <translation>已提交审批。主管批准后商机自动推进;申请会在下次同步时发送。</translation>
+    </message>
+    <message>
+        <source>Cannot advance yet:</source>
+        <translation>暂时无法推进:</translation>
+    </message>
+    <message>
+        <source>Move the deal back</source>
+        <translation>退回商机</translation>
+    </message>
+    <message>
+        <source>Moving back is allowed with a reason; it is kept in the history.</source>
+        <translation>填写原因即可退回,原因会记入历史。</translation>
+    </message>
+    <message>
+        <source>Mark the deal lost</source>
+        <translation>标记商机输单</translation>
+    </message>
+    <message>
+        <source>Say why the deal was lost (budget, competitor, project cancelled…).</source>
+        <translation>请说明输单原因(预算、竞品、项目取消……)。</translation>
+    </message>
+    <message>
+        <source>Reopen the deal</source>
+        <translation>重新打开商机</translation>
+    </message>
+    <message>
+        <source>A reopened deal returns to the stage it was lost in, or an earlier one.</source>
+        <translation>重新打开的商机只能回到输单时所在的阶段或更早的阶段。</translation>
+    </message>
+</context>
+<context>
+    <name>FollowUpForm</name>
+    <message>
+        <source>Log follow-up</source>
+        <translation>写跟进</translation>
+    </message>
+    <message>
+        <source>The customer&apos;s concern, our answer, the outcome</source>
+        <translation>客户的顾虑、我方的回应、结果</translation>
+    </message>
+    <message>
+        <source>e.g. send the revised quote</source>
+        <translation>例如:发送修订后的报价</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>Medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>(no deal)</source>
+        <translation>(不关联商机)</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>&amp;Type</source>
+        <translation>沟通类型(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Conclusion</source>
+        <translation>关键结论(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Next action</source>
+        <translation>下一步动作(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Due</source>
+        <translation>截止日期(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Priority</source>
+        <translation>优先级(&amp;P)</translation>
+    </message>
+    <message>
+        <source>D&amp;eal</source>
+        <translation>商机(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Save (Ctrl+Enter)</source>
+        <translation>保存(Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>Tab moves to the next field · Ctrl+Enter saves · Esc cancels</source>
+        <translation>Tab 跳到下一项 · Ctrl+Enter 保存 · Esc 取消</translation>
+    </message>
+    <message>
+        <source>Saving follow-up</source>
+        <translation>正在保存跟进记录</translation>
+    </message>
+</context>
+<context>
+    <name>FollowupsDueScreen</name>
+    <message>
+        <source>Only my customers</source>
+        <translation>只看我的客户</translation>
+    </message>
+    <message>
+        <source>Log follow-up</source>
+        <translation>写跟进</translation>
+    </message>
+    <message>
+        <source>Follow-ups due</source>
+        <translation>待跟进</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>截止日期</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Next action</source>
+        <translation>下一步动作</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>Medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>%1 due within a week, %2 overdue</source>
+        <translation>一周内到期 %1 条,已逾期 %2 条</translation>
+    </message>
+</context>
+<context>
+    <name>LeadsScreen</name>
+    <message>
+        <source>Response deadline first</source>
+        <translation>响应截止优先</translation>
+    </message>
+    <message>
+        <source>Highest score first</source>
+        <translation>评分最高优先</translation>
+    </message>
+    <message>
+        <source>Newest first</source>
+        <translation>最新优先</translation>
+    </message>
+    <message>
+        <source>Leads</source>
+        <translation>线索</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Company</source>
+        <translation>公司</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Respond within</source>
+        <translation>响应倒计时</translation>
+    </message>
+    <message>
+        <source>No open leads. New leads appear here after a sync.</source>
+        <translation>没有待处理的线索。新线索会在同步后出现在这里。</translation>
+    </message>
+    <message>
+        <source>Web form</source>
+        <translation>官网表单</translation>
+    </message>
+    <message>
+        <source>Douyin</source>
+        <translation>抖音</translation>
+    </message>
+    <message>
+        <source>WeChat</source>
+        <translation>微信</translation>
+    </message>
+    <message>
+        <source>Trade show</source>
+        <translation>展会</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>Referral</source>
+        <translation>转介绍</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>新线索</translation>
+    </message>
+    <message>
+        <source>Assigned</source>
+        <translation>已分配</translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation>已接收</translation>
+    </message>
+    <message>
+        <source>Contacted</source>
+        <translation>已联系</translation>
+    </message>
+    <message>
+        <source>In shared pool</source>
+        <translation>在公海中</translation>
+    </message>
+    <message>
+        <source>overdue by %1 min</source>
+        <translation>已超时 %1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 h</source>
+        <translation>%1 小时</translation>
+    </message>
+</context>
+<context>
+    <name>LockRow</name>
+    <message>
+        <source>Done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>(choose a contact)</source>
+        <translation>(选择联系人)</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Attach %1…</source>
+        <translation>上传%1…</translation>
+    </message>
+    <message>
+        <source>Attach another…</source>
+        <translation>再上传一个…</translation>
+    </message>
+    <message>
+        <source>or drop the file on this row</source>
+        <translation>或把文件拖到这一行</translation>
+    </message>
+    <message>
+        <source>Attach %1</source>
+        <translation>上传%1</translation>
+    </message>
+    <message>
+        <source>Ticked = confirmed with the customer</source>
+        <translation>勾选 = 已与客户确认</translation>
+    </message>
+    <message>
+        <source>Add a pain point the customer confirmed</source>
+        <translation>添加一条客户已确认的痛点</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>(nobody yet)</source>
+        <translation>(尚未指定)</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>FieldCRM</source>
+        <translation>FieldCRM</translation>
+    </message>
+    <message>
+        <source>Customers</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Leads</source>
+        <translation>线索</translation>
+    </message>
+    <message>
+        <source>Deals</source>
+        <translation>商机</translation>
+    </message>
+    <message>
+        <source>Follow-ups due</source>
+        <translation>待跟进</translation>
+    </message>
+    <message>
+        <source>Approvals</source>
+        <translation>审批</translation>
+    </message>
+    <message>
+        <source>Alerts</source>
+        <translation>提醒</translation>
+    </message>
+    <message>
+        <source>Conflicts</source>
+        <translation>冲突</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <source>Team lead</source>
+        <translation>销售主管</translation>
+    </message>
+    <message>
+        <source>Sales rep</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <source>Administrator</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <source>Local profile</source>
+        <translation>本机资料</translation>
+    </message>
+    <message>
+        <source>New customer</source>
+        <translation>新建客户</translation>
+    </message>
+</context>
+<context>
+    <name>MoveDialog</name>
+    <message>
+        <source>Why? (at least %1 characters)</source>
+        <translation>原因(至少 %1 个字)</translation>
+    </message>
+    <message>
+        <source>Move to</source>
+        <translation>移到</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+</context>
+<context>
+    <name>PipelineScreen</name>
+    <message>
+        <source>My deals</source>
+        <translation>我的商机</translation>
+    </message>
+    <message>
+        <source>Whole team</source>
+        <translation>整个团队</translation>
+    </message>
+    <message>
+        <source>Any close date</source>
+        <translation>不限成交日期</translation>
+    </message>
+    <message>
+        <source>Closing this month</source>
+        <translation>本月成交</translation>
+    </message>
+    <message>
+        <source>Closing this quarter</source>
+        <translation>本季度成交</translation>
+    </message>
+    <message>
+        <source>Board</source>
+        <translation>看板</translation>
+    </message>
+    <message>
+        <source>Table</source>
+        <translation>表格</translation>
+    </message>
+    <message>
+        <source>Show:</source>
+        <translation>显示:</translation>
+    </message>
+    <message>
+        <source>Deal</source>
+        <translation>商机名称</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Expected close</source>
+        <translation>预计成交</translation>
+    </message>
+    <message>
+        <source>In stage since</source>
+        <translation>进入阶段</translation>
+    </message>
+    <message>
+        <source>%1 deals · %2</source>
+        <translation>%1 个商机 · %2</translation>
+    </message>
+    <message>
+        <source>… %1 more (largest shown)</source>
+        <translation>……还有 %1 个(仅显示金额最大的)</translation>
+    </message>
+    <message>
+        <source>Open pipeline: %1</source>
+        <translation>在途金额:%1</translation>
+    </message>
+    <message>
+        <source>Approval requested</source>
+        <translation>已提交审批</translation>
+    </message>
+    <message>
+        <source>Moving to %1 needs the team lead&apos;s approval. The request was filed; the deal moves once it is approved.</source>
+        <translation>移到「%1」需要主管审批。已提交申请,批准后商机自动推进。</translation>
+    </message>
+    <message>
+        <source>The deal cannot move yet</source>
+        <translation>商机暂时不能移动</translation>
+    </message>
+    <message>
+        <source>It cannot move to %1 yet:</source>
+        <translation>暂时不能移到「%1」:</translation>
+    </message>
+    <message>
+        <source>Open checklist</source>
+        <translation>打开检查清单</translation>
+    </message>
+    <message>
+        <source>Mark the deal lost</source>
+        <translation>标记商机输单</translation>
+    </message>
+    <message>
+        <source>Move the deal to %1</source>
+        <translation>把商机移到「%1」</translation>
+    </message>
+    <message>
+        <source>Give a reason; it is kept in the history.</source>
+        <translation>请填写原因,原因会记入历史。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsScreen</name>
+    <message>
+        <source>Not signed in.</source>
+        <translation>未登录。</translation>
+    </message>
+    <message>
+        <source>Sign in…</source>
+        <translation>登录…</translation>
+    </message>
+    <message>
+        <source>Sign out</source>
+        <translation>退出登录</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>账户</translation>
+    </message>
+    <message>
+        <source>This installation has no server connection configured yet; everything you do is kept on this device.</source>
+        <translation>此安装尚未配置服务器连接;你的所有操作都保存在本机。</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>Display language</source>
+        <translation>界面语言</translation>
+    </message>
+    <message>
+        <source>This device</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>Profile folder</source>
+        <translation>资料文件夹</translation>
+    </message>
+    <message>
+        <source>Log file</source>
+        <translation>日志文件</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Signed in as %1 on %2. Last synced: %3.</source>
+        <translation>已以 %1 身份登录 %2。上次同步:%3。</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>Not signed in. Your work is kept on this device until you sign in.</source>
+        <translation>未登录。登录前,你的工作都保存在本机。</translation>
+    </message>
+</context>
+<context>
+    <name>SignInDialog</name>
+    <message>
+        <source>Sign in to FieldCRM</source>
+        <translation>登录 FieldCRM</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Your password is not stored. FieldCRM keeps a sign-in token in the system keyring; work done offline is never lost when the session expires.</source>
+        <translation>密码不会被保存。FieldCRM 把登录令牌存放在系统钥匙串中;登录过期也不会丢失离线时的工作。</translation>
+    </message>
+    <message>
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Fill in the server, your user name and password.</source>
+        <translation>请填写服务器地址、用户名和密码。</translation>
+    </message>
+    <message>
+        <source>Signing in</source>
+        <translation>正在登录</translation>
+    </message>
+</context>
+<context>
+    <name>SyncStatus</name>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Sync now</source>
+        <translation>立即同步</translation>
+    </message>
+    <message>
+        <source>F5</source>
+        <translation>F5</translation>
+    </message>
+    <message>
+        <source>Not signed in</source>
+        <translation>未登录</translation>
+    </message>
+    <message>
+        <source>Syncing</source>
+        <translation>同步中</translation>
+    </message>
+    <message>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n pending edit(s)</source>
+        <translation>
+            <numerusform>%n 项修改待同步</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n conflict(s)</source>
+        <translation>
+            <numerusform>%n 个冲突</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Last synced: %1</source>
+        <translation>上次同步:%1</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>Sending changes</source>
+        <translation>正在发送修改</translation>
+    </message>
+    <message>
+        <source>Receiving changes</source>
+        <translation>正在接收修改</translation>
+    </message>
+    <message>
+        <source>Transferring files</source>
+        <translation>正在传输文件</translation>
+    </message>
+    <message>
+        <source>Synced: %1 sent, %2 received, %3 conflict(s).</source>
+        <translation>同步完成:发送 %1 项,接收 %2 项,冲突 %3 个。</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,53 @@
+"""UI fixtures: real widgets offscreen over the real store, with the task runner inline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.store.service import Store
+from app.sync.api import OfflineSync
+from app.views.context import AppContext, load_context
+from app.views.main_window import MainWindow
+from app.views.tasks import TaskRunner
+
+
+@pytest.fixture
+def runner(qapp: Any, store: Store) -> Iterator[TaskRunner]:
+    """Every job runs inline: no threads, no waiting, same callbacks."""
+    r = TaskRunner(store, synchronous=True)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def ctx(runner: TaskRunner) -> AppContext:
+    found: list[AppContext] = []
+    load_context(runner, found.append)
+    return found[0]
+
+
+@pytest.fixture
+def contacts(store: Store, customer_id: str) -> list[str]:
+    names = [("陈思远", "总经理"), ("王海燕", "采购经理"), ("刘洋", "财务总监")]
+    return [
+        store.create("contact", {"customer_id": customer_id, "name": n, "title": t})
+        for n, t in names
+    ]
+
+
+@pytest.fixture
+def deal_id(store: Store, customer_id: str) -> str:
+    return store.create("deal", {"customer_id": customer_id, "title": "全屋定制样板间"})
+
+
+@pytest.fixture
+def window(qtbot: Any, ctx: AppContext, store: Store, tmp_path: Path) -> MainWindow:
+    sync = OfflineSync(lambda: (store.pending_count(), store.conflict_count(), 0))
+    w = MainWindow(ctx, sync, profile_dir=tmp_path)
+    qtbot.addWidget(w)
+    w.show()
+    return w
