@@ -240,7 +240,22 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX audit_op ON audit(op_id)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4)
+def _v5(db: sqlite_utils.Database) -> None:
+    """Normalised company names for the duplicate check (C1), backfilled."""
+    from app.domain.text import company_key
+
+    db.execute("ALTER TABLE customers ADD COLUMN name_key TEXT")
+    db.execute("CREATE INDEX customers_name_key ON customers(name_key)")
+    db.execute("CREATE INDEX contacts_email ON contacts(email)")
+    db.execute("CREATE INDEX customers_email ON customers(email)")
+    rows = db.execute("SELECT id, name FROM customers").fetchall()
+    db.conn.executemany(
+        "UPDATE customers SET name_key = ? WHERE id = ?",
+        [(company_key(name or ""), rid) for rid, name in rows],
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5)
 LATEST = len(MIGRATIONS)
 
 

@@ -35,7 +35,7 @@ from app.domain.process import (
 )
 from app.domain.rules import LOST, ProcessRules, default_rules, load_rules_json
 from app.domain.schema import ENTITIES, entity, validate_values
-from app.domain.text import pinyin_sort_key
+from app.domain.text import company_key, pinyin_sort_key
 from app.paths import STORE_FILE
 from app.store import search as search_index
 from app.store.errors import MoveRefused, NotFound, StoreUnavailable, ValidationFailed
@@ -311,6 +311,11 @@ class Store:
                 f"UPDATE {table} SET name_sort = ? WHERE id = ?",
                 (pinyin_sort_key(str(row.get("name") or "")), row["id"]),
             )
+            if entity_name == "customer":
+                self.db.execute(
+                    "UPDATE customers SET name_key = ? WHERE id = ?",
+                    (company_key(str(row.get("name") or "")), row["id"]),
+                )
         search_index.index_record(self.db, entity_name, row)
 
     def _notify(self, changes: list[Change]) -> None:
@@ -332,6 +337,8 @@ class Store:
         row = {"id": rid, **clean}
         if entity_name in SORTED_BY_NAME:
             row["name_sort"] = pinyin_sort_key(str(clean.get("name") or ""))
+        if entity_name == "customer":
+            row["name_key"] = company_key(str(clean.get("name") or ""))
         names = list(row)
         self.db.execute(
             f"INSERT INTO {ent.table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.schema import ENTITIES, entity
-from app.domain.text import pinyin_sort_key
+from app.domain.text import company_key, pinyin_sort_key
 from app.store import search as search_index
 from app.store.service import SORTED_BY_NAME, Change, Store, _encode
 
@@ -105,6 +105,8 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
             columns = ["id", "_version", *ent.field_names]
             if entity_name in SORTED_BY_NAME:
                 columns.append("name_sort")
+            if entity_name == "customer":
+                columns.append("name_key")
             new_rows: list[dict[str, Any]] = []
             for rec in recs:
                 keep = pending_fields(store, rec.id) if rec.id in pending else set()
@@ -127,6 +129,8 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                 row["_version"] = rec.version
                 if entity_name in SORTED_BY_NAME and "name" in values:
                     row["name_sort"] = pinyin_sort_key(str(values.get("name") or ""))
+                if entity_name == "customer" and "name" in values:
+                    row["name_key"] = company_key(str(values.get("name") or ""))
                 if current is None and rec.id not in versions:
                     versions[rec.id] = rec.version  # a page may repeat a record
                     new_rows.append({"id": rec.id, **row})

@@ -1,0 +1,81 @@
+"""Duplicate check (C1) on the local copy, before a customer or contact is created."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.store.duplicates import find_duplicates
+from app.store.service import Store
+
+
+@pytest.fixture
+def book(store: Store) -> dict[str, str]:
+    c = store.create(
+        "customer",
+        {
+            "name": "杭州某某科技股份有限公司",
+            "owner": "u-rep",
+            "credit_code": "91350100M000100Y43",
+            "email": "Info@MouMou.cn",
+        },
+    )
+    k = store.create(
+        "contact",
+        {"customer_id": c, "name": "张伟", "mobile": "13812345678", "email": "zhangwei@moumou.cn"},
+    )
+    other = store.create("customer", {"name": "宁波安泰机械有限公司", "owner": "u-rep"})
+    return {"customer": c, "contact": k, "other": other}
+
+
+@pytest.mark.parametrize(
+    "company",
+    [
+        "杭州某某科技(集团)",
+        "某某科技",
+        "浙江省杭州市某某科技有限责任公司",
+        "杭州某某科技有限公司",
+        "杭州某某科技（集团）有限公司",
+    ],
+)
+def test_same_company_under_other_spellings(
+    store: Store, book: dict[str, str], company: str
+) -> None:
+    hits = find_duplicates(store, company=company)
+    assert [(h.record_id, h.exact) for h in hits] == [(book["customer"], True)]
+
+
+def test_similar_name_is_a_softer_hit(store: Store, book: dict[str, str]) -> None:
+    hits = find_duplicates(store, company="某某科技发展有限公司")
+    assert [(h.record_id, h.exact) for h in hits] == [(book["customer"], False)]
+    assert "Similar" in hits[0].reason.en
+
+
+@pytest.mark.parametrize(
+    ("kw", "entity"),
+    [
+        ({"credit_code": "91350100m000100y43"}, "customer"),
+        ({"mobile": "+86 138-1234-5678"}, "contact"),
+        ({"email": "ZhangWei@moumou.cn"}, "contact"),
+        ({"email": "info@moumou.cn"}, "customer"),
+    ],
+)
+def test_exact_matches(store: Store, book: dict[str, str], kw: dict[str, str], entity: str) -> None:
+    hits = find_duplicates(store, **kw)
+    assert [(h.entity, h.exact) for h in hits] == [(entity, True)]
+    assert hits[0].customer_id == book["customer"]
+
+
+def test_person_at_the_same_company(store: Store, book: dict[str, str]) -> None:
+    hits = find_duplicates(store, company="某某科技", person="张伟")
+    assert [h.entity for h in hits] == ["contact", "customer"]
+    assert hits[0].record_id == book["contact"]
+
+
+def test_no_false_alarms(store: Store, book: dict[str, str]) -> None:
+    assert find_duplicates(store, company="杭州科技有限公司") == []  # only generic words left
+    assert (
+        find_duplicates(
+            store, company="上海青鸟贸易", mobile="13900000000", email="x@y.cn", credit_code="bad"
+        )
+        == []
+    )
