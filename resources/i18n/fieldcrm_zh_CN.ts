@@ -182,6 +182,73 @@
     </message>
 </context>
 <context>
+    <name>CardCaptureDialog</name>
+    <message>
+        <source>Scan business cards</source>
+        <translation>扫描名片</translation>
+    </message>
+    <message>
+        <source>Company</source>
+        <translation>公司</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Possible duplicates</source>
+        <translation>可能重复</translation>
+    </message>
+    <message>
+        <source>Stop reading</source>
+        <translation>停止识别</translation>
+    </message>
+    <message>
+        <source>Save contact</source>
+        <translation>保存联系人</translation>
+    </message>
+    <message>
+        <source>Skip card</source>
+        <translation>跳过此卡</translation>
+    </message>
+    <message>
+        <source>Save to</source>
+        <translation>保存到</translation>
+    </message>
+    <message>
+        <source>Card %1 of %2: %3</source>
+        <translation>第 %1 张,共 %2 张:%3</translation>
+    </message>
+    <message>
+        <source>Reading the card…</source>
+        <translation>正在识别名片…</translation>
+    </message>
+    <message>
+        <source>Reading the card</source>
+        <translation>正在识别名片</translation>
+    </message>
+    <message>
+        <source>Check the highlighted fields, then save.</source>
+        <translation>请核对高亮的字段,然后保存。</translation>
+    </message>
+    <message>
+        <source>Read. Check the fields, then save.</source>
+        <translation>已识别。请核对各字段,然后保存。</translation>
+    </message>
+    <message>
+        <source>New customer: %1</source>
+        <translation>新客户:%1</translation>
+    </message>
+    <message>
+        <source>Existing customer: %1</source>
+        <translation>已有客户:%1</translation>
+    </message>
+    <message>
+        <source>Saving the contact</source>
+        <translation>正在保存联系人</translation>
+    </message>
+</context>
+<context>
     <name>ConflictsScreen</name>
     <message>
         <source>(empty)</source>
@@ -250,6 +317,41 @@
     <message>
         <source>Restore other</source>
         <translation>恢复另一方的值</translation>
+    </message>
+</context>
+<context>
+    <name>ContractDialog</name>
+    <message>
+        <source>Read contract</source>
+        <translation>识别合同</translation>
+    </message>
+    <message>
+        <source>Party A (甲方)</source>
+        <translation>甲方</translation>
+    </message>
+    <message>
+        <source>Party B (乙方)</source>
+        <translation>乙方</translation>
+    </message>
+    <message>
+        <source>Reading the contract…</source>
+        <translation>正在识别合同…</translation>
+    </message>
+    <message>
+        <source>Attach and apply to deal</source>
+        <translation>附加到商机并填入</translation>
+    </message>
+    <message>
+        <source>Reading the contract</source>
+        <translation>正在识别合同</translation>
+    </message>
+    <message>
+        <source>Check the fields (highlighted ones especially), then apply.</source>
+        <translation>请核对各字段(尤其是高亮的),然后填入商机。</translation>
+    </message>
+    <message>
+        <source>Attaching the contract</source>
+        <translation>正在附加合同</translation>
     </message>
 </context>
 <context>
@@ -1066,6 +1168,22 @@
     <message>
         <source>Give a reason; it is kept in the history.</source>
         <translation>请填写原因,原因会记入历史。</translation>
+    </message>
+</context>
+<context>
+    <name>Preview</name>
+    <message>
+        <source>(no preview for this file)</source>
+        <translation>(此文件无法预览)</translation>
+    </message>
+</context>
+<context>
+    <name>ReadForm</name>
+    <message numerus="yes">
+        <source>Read with %n% confidence: please check</source>
+        <translation>
+            <numerusform>识别置信度 %n%,请核对</numerusform>
+        </translation>
     </message>
 </context>
 <context>

@@ -1,0 +1,468 @@
+"""Capture from paper (SPEC O1–O3): business cards into contacts, contracts into deals.
+
+OCR runs on its own lane ("ocr"), never on the GUI thread or the store's, reports progress and
+can be cancelled. The user always confirms: every read value lands in an editable field, fields
+read with low confidence are highlighted, and for cards the duplicate check (C1) runs against
+the local customers and contacts before anything is saved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.messages import Msg
+from app.store.capture import apply_contract, save_card
+from app.store.duplicates import DuplicateHit, find_duplicates
+from app.store.errors import ValidationFailed
+from app.views.context import AppContext
+from app.views.i18n import say
+from app.views.widgets import ErrorLabel, field_label
+
+LOW_CONFIDENCE = 0.8
+LOW_STYLE = "QLineEdit { background: #fff4ce; border: 1px solid #e0a800; }"
+CARD_FIELDS = (
+    "name",
+    "title",
+    "company",
+    "mobile",
+    "phone",
+    "email",
+    "website",
+    "address",
+    "wechat",
+)
+CONTRACT_FIELDS = ("contract_no", "party_a", "party_b", "amount", "signed_on", "expires_on")
+_CARD_LABELS = {
+    "name": ("contact", "name"),
+    "title": ("contact", "title"),
+    "company": ("customer", "name"),
+    "mobile": ("contact", "mobile"),
+    "phone": ("contact", "phone"),
+    "email": ("contact", "email"),
+    "website": ("customer", "website"),
+    "address": ("customer", "address"),
+    "wechat": ("contact", "wechat"),
+}
+
+
+def ocr_error_message(exc: BaseException) -> Msg:
+    """The bilingual message of an OCR failure (missing engine, unreadable file…)."""
+    msg = getattr(exc, "msg", None)
+    if isinstance(msg, Msg):
+        return msg
+    return Msg("无法识别该文件:{e}", "Could not read the file: {e}").format(e=exc)
+
+
+class ReadForm(QWidget):
+    """Editable fields pre-filled from OCR, low-confidence ones highlighted."""
+
+    edited = Signal()
+
+    def __init__(
+        self, names: tuple[str, ...], labels: dict[str, str], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.edits: dict[str, QLineEdit] = {}
+        self.errors: dict[str, ErrorLabel] = {}
+        form = QFormLayout(self)
+        for name in names:
+            edit = QLineEdit()
+            edit.setObjectName(f"field_{name}")
+            edit.textEdited.connect(lambda _t, e=edit: e.setStyleSheet(""))
+            edit.textEdited.connect(lambda _t: self.edited.emit())
+            error = ErrorLabel()
+            box = QWidget()
+            inner = QVBoxLayout(box)
+            inner.setContentsMargins(0, 0, 0, 0)
+            inner.setSpacing(2)
+            inner.addWidget(edit)
+            inner.addWidget(error)
+            form.addRow(labels.get(name, name), box)
+            self.edits[name], self.errors[name] = edit, error
+
+    def fill(self, fields: dict[str, Any]) -> None:
+        for name, edit in self.edits.items():
+            found = fields.get(name)
+            value = getattr(found, "value", None) if found is not None else None
+            confidence = float(getattr(found, "confidence", 1.0)) if found is not None else 0.0
+            edit.setText(value or "")
+            low = value is not None and confidence < LOW_CONFIDENCE
+            edit.setStyleSheet(LOW_STYLE if low else "")
+            edit.setToolTip(
+                self.tr("Read with %n% confidence: please check", "", round(confidence * 100))
+                if low
+                else ""
+            )
+            self.errors[name].show_message(None)
+
+    def values(self) -> dict[str, str | None]:
+        return {k: (e.text().strip() or None) for k, e in self.edits.items()}
+
+    def show_errors(self, errors: dict[str, Msg]) -> None:
+        for name, label in self.errors.items():
+            label.show_message(errors.get(name))
+
+    def low_confidence(self) -> list[str]:
+        return [k for k, e in self.edits.items() if e.styleSheet() == LOW_STYLE]
+
+
+def _intact_image(path: Path) -> bool:
+    """Whether Pillow can read the whole file (Qt would print warnings for a broken one)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
+
+
+class Preview(QScrollArea):
+    """The scanned image, scaled to the pane's width."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWidget(self.label)
+        self.setWidgetResizable(True)
+        # The image is scaled to the pane's width; only tall pages need a scroll bar.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(420)
+
+    def show_file(self, path: Path) -> None:
+        pixmap = QPixmap(str(path)) if _intact_image(path) else QPixmap()
+        if pixmap.isNull():
+            self.label.setText(self.tr("(no preview for this file)"))
+            return
+        self.label.setPixmap(
+            pixmap.scaledToWidth(
+                max(200, self.viewport().width() - 8), Qt.TransformationMode.SmoothTransformation
+            )
+        )
+
+
+class CardCaptureDialog(QDialog):
+    """Read a stack of business cards one by one: check, confirm, save (or skip)."""
+
+    saved = Signal(str)  # contact id
+
+    def __init__(self, ctx: AppContext, files: list[Path], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.files = list(files)
+        self.index = -1
+        self.hits: list[DuplicateHit] = []
+        self.task: Any = None
+        self.setObjectName("cardCapture")
+        self.setWindowTitle(self.tr("Scan business cards"))
+        self.resize(1080, 640)
+
+        self.preview = Preview()
+        labels = {k: field_label(*_CARD_LABELS[k]) for k in CARD_FIELDS}
+        labels["company"] = self.tr("Company")
+        labels["name"] = self.tr("Name")
+        self.form = ReadForm(CARD_FIELDS, labels)
+        self.form.edited.connect(self._schedule_duplicates)
+        self.target = QComboBox()
+        self.target.setObjectName("cardTarget")
+        self.dupes = QListWidget()
+        self.dupes.setObjectName("duplicates")
+        self.dupes.setMaximumHeight(110)
+        self.dupes_title = QLabel(self.tr("Possible duplicates"))
+        self.dupes_title.setStyleSheet("color:#b45309; font-weight:bold;")
+        self.status = QLabel()
+        self.status.setObjectName("captureStatus")
+        self.problem = ErrorLabel()
+        self.counter = QLabel()
+        self.cancel_read = QPushButton(self.tr("Stop reading"))
+        self.cancel_read.clicked.connect(self._cancel_read)
+        self.cancel_read.hide()
+
+        self.buttons = QDialogButtonBox()
+        self.save_button = self.buttons.addButton(
+            self.tr("Save contact"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.save_button.setObjectName("saveCard")
+        self.skip_button = self.buttons.addButton(
+            self.tr("Skip card"), QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.save_button.clicked.connect(self.save)
+        self.skip_button.clicked.connect(self.next_card)
+        self.buttons.rejected.connect(self.reject)
+
+        right = QVBoxLayout()
+        right.addWidget(self.counter)
+        right.addWidget(self.form)
+        save_to = QHBoxLayout()
+        save_to.addWidget(QLabel(self.tr("Save to")))
+        save_to.addWidget(self.target, 1)
+        right.addLayout(save_to)
+        right.addWidget(self.dupes_title)
+        right.addWidget(self.dupes)
+        right.addWidget(self.problem)
+        right.addStretch(1)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.cancel_read)
+        right.addLayout(status_row)
+        right.addWidget(self.buttons)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.preview, 1)
+        layout.addLayout(right, 1)
+
+        self._dupe_timer = QTimer(self)
+        self._dupe_timer.setSingleShot(True)
+        self._dupe_timer.setInterval(250)
+        self._dupe_timer.timeout.connect(self._check_duplicates)
+        self.next_card()
+
+    # ---- reading ---------------------------------------------------------------------------
+    def next_card(self) -> None:
+        self.index += 1
+        if self.index >= len(self.files):
+            self.accept()
+            return
+        path = self.files[self.index]
+        self.counter.setText(
+            self.tr("Card %1 of %2: %3")
+            .replace("%1", str(self.index + 1))
+            .replace("%2", str(len(self.files)))
+            .replace("%3", path.name)
+        )
+        self.preview.show_file(path)
+        self.form.fill({})
+        self._set_hits([])
+        self.problem.show_message(None)
+        self.save_button.setEnabled(False)
+        self.status.setText(self.tr("Reading the card…"))
+        self.cancel_read.show()
+
+        def read(progress: Any, cancelled: Any) -> Any:
+            from app.ocr import read_card
+
+            return read_card(path, cancel=cancelled, progress=progress)
+
+        self.task = self.ctx.runner.background(
+            "ocr",
+            read,
+            self._have_card,
+            on_error=self._read_failed,
+            on_progress=self._progress,
+            owner=self,
+            label=self.tr("Reading the card"),
+        )
+
+    def _progress(self, value: Any) -> None:
+        stage = getattr(value, "stage", "")
+        done, total = getattr(value, "done", 0), getattr(value, "total", 0)
+        suffix = f" ({done}/{total})" if total else ""
+        self.status.setText(self.tr("Reading the card…") + (f" {stage}{suffix}" if stage else ""))
+
+    def _cancel_read(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def _have_card(self, result: Any) -> None:
+        self.cancel_read.hide()
+        self.form.fill(result.fields)
+        low = self.form.low_confidence()
+        self.status.setText(
+            self.tr("Check the highlighted fields, then save.")
+            if low
+            else self.tr("Read. Check the fields, then save.")
+        )
+        self.save_button.setEnabled(True)
+        self._check_duplicates()
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self.cancel_read.hide()
+        self.status.setText("")
+        self.problem.show_message(ocr_error_message(exc))
+        # Typing the card in is still possible: the image stays beside the form.
+        self.save_button.setEnabled(True)
+
+    # ---- duplicates ----------------------------------------------------------------------------
+    def _schedule_duplicates(self) -> None:
+        self._dupe_timer.start()
+
+    def _check_duplicates(self) -> None:
+        v = self.form.values()
+        self.ctx.runner.read(
+            lambda store: find_duplicates(
+                store, company=v["company"], mobile=v["mobile"], email=v["email"], person=v["name"]
+            ),
+            self._set_hits,
+            owner=self,
+        )
+
+    def _set_hits(self, hits: list[DuplicateHit]) -> None:
+        self.hits = hits
+        self.dupes.clear()
+        for h in hits:
+            self.dupes.addItem(f"{h.label} — {say(h.reason)}")
+        self.dupes.setVisible(bool(hits))
+        self.dupes_title.setVisible(bool(hits))
+        current = self.target.currentData()
+        self.target.clear()
+        company = self.form.values().get("company") or ""
+        self.target.addItem(self.tr("New customer: %1").replace("%1", company), None)
+        seen: set[str] = set()
+        for h in hits:
+            if h.customer_id not in seen:
+                seen.add(h.customer_id)
+                name = h.label.split(" · ")[-1]
+                self.target.addItem(
+                    self.tr("Existing customer: %1").replace("%1", name), h.customer_id
+                )
+        # A sure match (same credit code, mobile, e-mail or name) preselects that customer.
+        exact = next((h.customer_id for h in hits if h.exact), None)
+        pick = current if current in seen else exact
+        if pick is not None:
+            self.target.setCurrentIndex(max(0, self.target.findData(pick)))
+
+    # ---- saving ----------------------------------------------------------------------------
+    def save(self) -> None:
+        values = self.form.values()
+        customer_id = self.target.currentData()
+        path = self.files[self.index]
+        self.save_button.setEnabled(False)
+        self.ctx.runner.write(
+            lambda store: save_card(store, values, path, customer_id=customer_id),
+            self._saved,
+            on_error=self._refused,
+            owner=self,
+            label=self.tr("Saving the contact"),
+        )
+
+    def _saved(self, result: Any) -> None:
+        self.saved.emit(result.contact_id)
+        self.next_card()
+
+    def _refused(self, exc: BaseException) -> None:
+        self.save_button.setEnabled(True)
+        if isinstance(exc, ValidationFailed):
+            self.form.show_errors(exc.errors)
+            return
+        self.ctx.runner.report_error(exc)
+
+
+class ContractDialog(QDialog):
+    """Read a contract for a deal, let the user confirm the fields, attach and apply them."""
+
+    applied = Signal(str)  # attachment id
+
+    def __init__(
+        self, ctx: AppContext, deal_id: str, file: Path, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.deal_id = deal_id
+        self.file = file
+        self.task: Any = None
+        self.setObjectName("contractDialog")
+        self.setWindowTitle(self.tr("Read contract"))
+        self.resize(1000, 620)
+        self.preview = Preview()
+        labels = {
+            "contract_no": field_label("deal", "contract_no"),
+            "party_a": self.tr("Party A (甲方)"),
+            "party_b": self.tr("Party B (乙方)"),
+            "amount": field_label("deal", "amount"),
+            "signed_on": field_label("deal", "signed_on"),
+            "expires_on": field_label("deal", "expires_on"),
+        }
+        self.form = ReadForm(CONTRACT_FIELDS, labels)
+        self.status = QLabel(self.tr("Reading the contract…"))
+        self.problem = ErrorLabel()
+        self.buttons = QDialogButtonBox()
+        self.apply_button = self.buttons.addButton(
+            self.tr("Attach and apply to deal"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.apply_button.setObjectName("applyContract")
+        self.apply_button.setEnabled(False)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.apply_button.clicked.connect(self.apply)
+        self.buttons.rejected.connect(self._cancel)
+        right = QVBoxLayout()
+        right.addWidget(QLabel(file.name))
+        right.addWidget(self.form)
+        right.addWidget(self.problem)
+        right.addStretch(1)
+        right.addWidget(self.status)
+        right.addWidget(self.buttons)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.preview, 1)
+        layout.addLayout(right, 1)
+        self.preview.show_file(file)
+
+        def read(progress: Any, cancelled: Any) -> Any:
+            from app.ocr import read_contract
+
+            return read_contract(file, cancel=cancelled, progress=progress)
+
+        self.task = ctx.runner.background(
+            "ocr",
+            read,
+            self._have,
+            on_error=self._failed,
+            owner=self,
+            label=self.tr("Reading the contract"),
+        )
+
+    def _have(self, result: Any) -> None:
+        self.form.fill(result.fields)
+        self.status.setText(self.tr("Check the fields (highlighted ones especially), then apply."))
+        self.apply_button.setEnabled(True)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status.setText("")
+        self.problem.show_message(ocr_error_message(exc))
+        self.apply_button.setEnabled(True)  # the fields can be typed from the preview
+
+    def _cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.reject()
+
+    def apply(self) -> None:
+        values = self.form.values()
+        self.apply_button.setEnabled(False)
+        self.ctx.runner.write(
+            lambda store: apply_contract(store, self.deal_id, values, self.file),
+            self._applied,
+            on_error=self._refused,
+            owner=self,
+            label=self.tr("Attaching the contract"),
+        )
+
+    def _applied(self, attachment_id: str) -> None:
+        self.applied.emit(attachment_id)
+        self.accept()
+
+    def _refused(self, exc: BaseException) -> None:
+        self.apply_button.setEnabled(True)
+        if isinstance(exc, ValidationFailed):
+            self.form.show_errors(exc.errors)
+            return
+        self.ctx.runner.report_error(exc)

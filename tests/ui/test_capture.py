@@ -1,0 +1,119 @@
+"""Card and contract capture with real Tesseract, real widgets and the real store."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.domain.messages import Msg
+from app.paths import bundle_root
+from app.store.service import Store
+from app.views.capture import LOW_STYLE, CardCaptureDialog, ContractDialog
+from app.views.context import AppContext
+from app.views.i18n import say
+
+SAMPLES = bundle_root() / "resources" / "samples"
+
+
+@pytest.fixture
+def cards(tmp_path: Path) -> list[Path]:
+    out = []
+    for name in ("card-clean-0000.png", "card-scan-0000.jpg"):
+        target = tmp_path / name
+        shutil.copyfile(SAMPLES / name, target)
+        out.append(target)
+    return out
+
+
+def test_card_is_read_checked_for_duplicates_and_saved(
+    qtbot: Any, ctx: AppContext, store: Store, cards: list[Path], tmp_path: Path
+) -> None:
+    dialog = CardCaptureDialog(ctx, cards[:1])
+    qtbot.addWidget(dialog)
+    edits = dialog.form.edits
+    assert edits["mobile"].text()  # read by Tesseract from the sample
+    mobile = edits["mobile"].text()
+    # Someone already has that mobile: the duplicate check says so and offers the customer.
+    existing = store.create("customer", {"name": "已有客户有限公司", "owner": "u-rep"})
+    store.create("contact", {"customer_id": existing, "name": "老联系人", "mobile": mobile})
+    dialog._check_duplicates()
+    expected = say(Msg("手机号相同", "Same mobile number"))
+    assert [dialog.dupes.item(i).text() for i in range(dialog.dupes.count())] == [
+        f"老联系人 · 已有客户有限公司 — {expected}"
+    ]
+    assert dialog.target.currentData() == existing  # an exact match is preselected
+    edits["name"].setText(edits["name"].text() or "Tony Li")
+    dialog.save_button.click()
+    contact = store.db.execute(
+        "SELECT id, customer_id FROM contacts WHERE mobile = ? AND name != '老联系人'", (mobile,)
+    ).fetchone()
+    assert contact is not None and contact[1] == existing
+    kinds = [
+        r[0]
+        for r in store.db.execute(
+            "SELECT kind FROM attachments WHERE contact_id = ?", (contact[0],)
+        )
+    ]
+    assert kinds == ["business_card"]
+    assert dialog.result() == dialog.DialogCode.Accepted  # one card: done
+
+
+def test_invalid_field_keeps_the_card_open_with_a_message(
+    qtbot: Any, ctx: AppContext, store: Store, cards: list[Path]
+) -> None:
+    dialog = CardCaptureDialog(ctx, cards)
+    qtbot.addWidget(dialog)
+    dialog.form.edits["mobile"].setText("1395555")
+    dialog.form.edits["name"].setText("李娜")
+    dialog.form.edits["company"].setText("新客户科技有限公司")
+    dialog.save_button.click()
+    assert not dialog.form.errors["mobile"].isHidden()
+    assert (
+        dialog.index == 0 and store.db.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+    )
+    dialog.skip_button.click()  # on to the second card
+    assert dialog.index == 1 and dialog.form.edits["mobile"].text()
+
+
+def test_unreadable_file_is_a_message_not_a_crash(
+    qtbot: Any, ctx: AppContext, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    dialog = CardCaptureDialog(ctx, [broken])
+    qtbot.addWidget(dialog)
+    assert not dialog.problem.isHidden() and dialog.problem.text()
+    assert dialog.save_button.isEnabled()  # the user may still type the card in
+
+
+def test_low_confidence_fields_are_highlighted(qtbot: Any, ctx: AppContext) -> None:
+    photo = SAMPLES / "card-photo-0000.jpg"
+    dialog = CardCaptureDialog(ctx, [photo])
+    qtbot.addWidget(dialog)
+    low = dialog.form.low_confidence()
+    for name in low:
+        assert dialog.form.edits[name].styleSheet() == LOW_STYLE
+        assert dialog.form.edits[name].toolTip()
+    dialog.form.edits[low[0] if low else "name"].setText("x")  # typing clears the highlight
+    if low:
+        dialog.form.edits[low[0]].textEdited.emit("x")
+        assert dialog.form.edits[low[0]].styleSheet() == ""
+
+
+def test_contract_fills_the_deal(
+    qtbot: Any, ctx: AppContext, store: Store, deal_id: str, tmp_path: Path
+) -> None:
+    doc = tmp_path / "contract.png"
+    shutil.copyfile(SAMPLES / "contract-0000.png", doc)
+    dialog = ContractDialog(ctx, deal_id, doc)
+    qtbot.addWidget(dialog)
+    assert dialog.apply_button.isEnabled()
+    dialog.form.edits["amount"].setText("123000")  # the user corrects what OCR misread
+    dialog.form.edits["signed_on"].setText("2026-03-05")
+    dialog.apply_button.click()
+    deal = store.require("deal", deal_id)
+    assert deal["amount"] == "123000.00" and deal["signed_on"] == "2026-03-05"
+    assert "contract" in store.attachment_kinds(deal_id)
