@@ -279,3 +279,45 @@ def test_offline_is_a_clear_message_and_keeps_everything(make_device) -> None:
     assert a.store.pending_count() == 1
     state = a.engine.state()
     assert state.online is False and state.pending == 1 and state.last_error is not None
+
+
+def test_without_an_os_keyring_sign_in_lasts_for_the_run(
+    make_device, server: Server, tmp_path
+) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    from app.sync.session import NO_KEYRING
+
+    keyring.set_keyring(NoKeyring())
+    a = make_device("a")
+    session = a.engine.session()
+    assert not session.persistent and session.warning == NO_KEYRING
+    new_customer(a)
+    a.sync()  # works for this run, the token kept in memory only
+    assert a.store.pending_count() == 0
+    token = session.refresh_token()
+    assert token
+    for path in tmp_path.rglob("*"):  # profile, WAL files, keyring folder: nowhere on disk
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path
+
+
+def test_interrupted_download_resumes(make_device, tmp_path) -> None:
+    a, b = make_device("a"), make_device("b")
+    cid = new_customer(a)
+    big = tmp_path / "contract.pdf"
+    big.write_bytes(bytes(range(256)) * 12_000)  # ~3 MB
+    att = a.store.attach_file(big, "contract", customer_id=cid)
+    a.sync(), b.sync()
+    sha = b.store.require("attachment", att)["sha256"]
+    target = b.store.file_path(sha)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    part.write_bytes(big.read_bytes()[:1_000_000])  # what arrived before the cut
+    seen: list[str | None] = []
+    b.transport.rules.append(
+        lambda r, n: seen.append(r.headers.get("range")) if "/attachments/" in r.url.path else None
+    )
+    assert b.engine.fetch_file(sha).read_bytes() == big.read_bytes()
+    assert seen == ["bytes=1000000-"]  # only the rest was asked for
