@@ -107,7 +107,10 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                 columns.append("name_sort")
             if entity_name == "customer":
                 columns.append("name_key")
-            new_rows: list[dict[str, Any]] = []
+            fields = ent.field_names
+            sorted_by_name = entity_name in SORTED_BY_NAME
+            new_rows: list[list[Any]] = []
+            new_docs: list[dict[str, Any]] = []
             for rec in recs:
                 keep = pending_fields(store, rec.id) if rec.id in pending else set()
                 current = versions.get(rec.id)
@@ -122,23 +125,30 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                         search_index.unindex_record(db, rec.id)
                         changes.append(Change(entity_name, rec.id, "delete", ()))
                     continue
-                values = {
-                    k: v for k, v in rec.values.items() if k in ent.field_set and k not in keep
-                }
-                row: dict[str, Any] = {k: _encode(v) for k, v in values.items()}
-                row["_version"] = rec.version
-                if entity_name in SORTED_BY_NAME and "name" in values:
-                    row["name_sort"] = pinyin_sort_key(str(values.get("name") or ""))
-                if entity_name == "customer" and "name" in values:
-                    row["name_key"] = company_key(str(values.get("name") or ""))
+                given = rec.values
                 if current is None and rec.id not in versions:
+                    # The common case on a first sync: straight to one insert tuple.
                     versions[rec.id] = rec.version  # a page may repeat a record
-                    new_rows.append({"id": rec.id, **row})
-                    changes.append(Change(entity_name, rec.id, "create", tuple(values)))
+                    row = [rec.id, rec.version, *(_encode(given.get(f)) for f in fields)]
+                    name = str(given.get("name") or "")
+                    if sorted_by_name:
+                        row.append(pinyin_sort_key(name))
+                    if entity_name == "customer":
+                        row.append(company_key(name))
+                    new_rows.append(row)
+                    new_docs.append({**given, "id": rec.id})
+                    changes.append(Change(entity_name, rec.id, "create", ()))
                     continue
-                sets = ", ".join(f"{k} = ?" for k in row)
+                values = {k: v for k, v in given.items() if k in ent.field_set and k not in keep}
+                update: dict[str, Any] = {k: _encode(v) for k, v in values.items()}
+                update["_version"] = rec.version
+                if sorted_by_name and "name" in values:
+                    update["name_sort"] = pinyin_sort_key(str(values.get("name") or ""))
+                if entity_name == "customer" and "name" in values:
+                    update["name_key"] = company_key(str(values.get("name") or ""))
+                sets = ", ".join(f"{k} = ?" for k in update)
                 db.conn.execute(
-                    f"UPDATE {ent.table} SET {sets} WHERE id = ?", [*row.values(), rec.id]
+                    f"UPDATE {ent.table} SET {sets} WHERE id = ?", [*update.values(), rec.id]
                 )
                 full = store.get(entity_name, rec.id)
                 if full is not None:
@@ -148,13 +158,9 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                 db.conn.executemany(
                     f"INSERT INTO {ent.table} ({', '.join(columns)}) "
                     f"VALUES ({', '.join('?' * len(columns))})",
-                    [[r.get(c) for c in columns] for r in new_rows],
+                    new_rows,
                 )
-                search_index.index_many(
-                    db,
-                    entity_name,
-                    [{**r, **_decoded(ent, r)} for r in new_rows],
-                )
+                search_index.index_many(db, entity_name, new_docs)
         followed = {str(r.values.get("customer_id")) for r in by_entity.get("followup", [])}
         _refresh_last_followup(store, followed - {"None"})
     return changes
@@ -172,11 +178,6 @@ def _refresh_last_followup(store: Store, customer_ids: set[str]) -> None:
                 WHERE id IN ({", ".join("?" * len(chunk))})""",
             chunk,
         )
-
-
-def _decoded(ent: Any, row: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON fields back to values, for the indexer (which reads plain text fields only)."""
-    return {f.name: row.get(f.name) for f in ent.fields if f.kind != "json"}
 
 
 def confirm_operations(store: Store, results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
