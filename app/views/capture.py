@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.messages import Msg
+from app.ocr.results import CARD_FIELDS, CONTRACT_FIELDS
 from app.store.capture import apply_contract, save_card
 from app.store.duplicates import DuplicateHit, find_duplicates
 from app.store.errors import ValidationFailed
@@ -38,18 +39,6 @@ from app.views.widgets import ErrorLabel, field_label
 
 LOW_CONFIDENCE = 0.8
 LOW_STYLE = "QLineEdit { background: #fff4ce; border: 1px solid #e0a800; }"
-CARD_FIELDS = (
-    "name",
-    "title",
-    "company",
-    "mobile",
-    "phone",
-    "email",
-    "website",
-    "address",
-    "wechat",
-)
-CONTRACT_FIELDS = ("contract_no", "party_a", "party_b", "amount", "signed_on", "expires_on")
 _CARD_LABELS = {
     "name": ("contact", "name"),
     "title": ("contact", "title"),
