@@ -1,0 +1,171 @@
+"""Two server processes on one PostgreSQL database serve the same clients consistently (I3).
+
+A company that outgrows one box adds server processes (or machines) in front of the same
+database. Here two real ``fieldcrm-server serve`` processes share one throwaway database; devices
+talk to either of them and must end up identical.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import keyring
+import psycopg
+import pytest
+from keyrings.alt.file import PlaintextKeyring
+from sqlalchemy.engine import make_url
+
+from app.store.service import Store
+from app.sync.engine import SyncEngine
+
+PASSWORD = "two servers 42"
+pytestmark = pytest.mark.postgres
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    url = os.environ.get("FIELDCRM_TEST_PG_URL")
+    if not url:
+        pytest.skip("FIELDCRM_TEST_PG_URL is not set")
+    base = make_url(url)
+    admin_dsn = base.set(drivername="postgresql", database=base.database or "postgres")
+    name = f"fieldcrm_two_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_dsn.render_as_string(hide_password=False), autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn.render_as_string(hide_password=False), autocommit=True) as c:
+        c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def server_cli(db: str, data: Path, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "--db", db, "--data-dir", str(data), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def two_servers(database: str, tmp_path: Path) -> Iterator[list[str]]:
+    data = tmp_path / "server-data"  # shared attachment folder, as on a network volume
+    server_cli(database, data, "migrate")
+    server_cli(database, data, "team", "add", "华南组")
+    server_cli(
+        database,
+        data,
+        "user",
+        "add",
+        "mei",
+        "--team",
+        "华南组",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    procs, urls = [], []
+    for _ in range(2):
+        port = free_port()
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "server.cli",
+                    "--db",
+                    database,
+                    "--data-dir",
+                    str(data),
+                    "serve",
+                    "--port",
+                    str(port),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 60
+    for url in urls:
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "a server did not start"
+            time.sleep(0.2)
+    yield urls
+    for p in procs:
+        p.terminate()
+        p.wait(30)
+
+
+@pytest.fixture
+def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(PlaintextKeyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("file_keyring")
+def test_devices_on_different_server_processes_converge(
+    two_servers: list[str], tmp_path: Path
+) -> None:
+    devices = []
+    for name, url in zip(("a", "b"), two_servers, strict=True):
+        engine = SyncEngine(tmp_path / name)
+        engine.sign_in(url, "mei", PASSWORD)
+        store = Store(tmp_path / name)
+        store.actor = store.meta("user_id") or "?"
+        devices.append((engine, store))
+    (ea, sa), (eb, sb) = devices
+    ids = [
+        sa.create("customer", {"name": f"双服务器客户{i}", "owner": sa.actor}) for i in range(20)
+    ]
+    card = tmp_path / "card.jpg"
+    card.write_bytes(b"\xff\xd8" + os.urandom(4096))
+    sa.attach_file(card, "business_card", customer_id=ids[0])
+    assert ea.sync().error is None
+    assert eb.sync().error is None
+    # Edits through both processes at once: different fields merge, one field conflicts.
+    sa.update("customer", ids[1], {"industry": "外贸"})
+    sb.update("customer", ids[1], {"region": "深圳"})
+    sa.update("customer", ids[2], {"notes": "经由一号服务器"})
+    sb.update("customer", ids[2], {"notes": "经由二号服务器"})
+    for engine in (ea, eb, ea, eb):
+        assert engine.sync().error is None
+    rows = [
+        {
+            r["id"]: (r["name"], r["industry"], r["region"], r["notes"], r["_version"])
+            for r in s.db.query("SELECT * FROM customers")
+        }
+        for s in (sa, sb)
+    ]
+    assert rows[0] == rows[1] and len(rows[0]) == 20
+    assert rows[0][ids[1]][1:3] == ("外贸", "深圳")
+    assert sa.conflict_count() == sb.conflict_count() == 1
+    # A file uploaded through one process downloads through the other.
+    sha = sb.db.execute("SELECT sha256 FROM attachments").fetchone()[0]
+    assert eb.fetch_file(sha).read_bytes() == card.read_bytes()
+    sa.close()
+    sb.close()
