@@ -1,7 +1,9 @@
 """The ``fieldcrm`` command line: for IT, for scripts and for tests.
 
 Every command works on one profile (``--profile DIR`` or ``FIELDCRM_PROFILE``, else the default
-profile in the user-data folder) and goes through the same services as the desktop app.
+profile in the user-data folder) and goes through the same services as the desktop app. The
+settings IT preset (:mod:`app.config`) are read first; ``--set KEY=VALUE`` overrides one for a
+run unless IT locked it, and problems in the files are printed (on stderr) but never fatal.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from app import __version__
+from app.config import SETTINGS, Config, load_config
 from app.domain.messages import Msg
 from app.paths import resolve_profile
 from app.store.errors import StoreError, StoreUnavailable, ValidationFailed
@@ -39,11 +42,19 @@ def ui_language() -> str:
 
 
 class Context:
-    def __init__(self, profile: Path, lang: str, *, profile_given: bool = True) -> None:
+    def __init__(
+        self,
+        profile: Path,
+        lang: str,
+        *,
+        profile_given: bool = True,
+        config: Config | None = None,
+    ) -> None:
         self.profile = profile
         self.lang = lang
         # False when the default profile folder is in use (demo mode then keeps its own).
         self.profile_given = profile_given
+        self.config = config or Config()
 
     def store(self) -> Store:
         try:
@@ -71,11 +82,24 @@ pass_ctx = click.make_pass_decorator(Context)
     help="Profile folder (default: $FIELDCRM_PROFILE or the per-user data folder).",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Message language.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help=f"Change a setting for this run unless IT locked it ({', '.join(SETTINGS)}).",
+)
 @click.pass_context
-def cli(ctx: click.Context, profile: Path | None, lang: str | None) -> None:
+def cli(
+    ctx: click.Context, profile: Path | None, lang: str | None, overrides: tuple[str, ...]
+) -> None:
     """FieldCRM: offline-first sales client."""
     given = profile is not None or bool(os.environ.get("FIELDCRM_PROFILE"))
-    ctx.obj = Context(resolve_profile(profile), lang or ui_language(), profile_given=given)
+    lang = lang or ui_language()
+    config = load_config(overrides)
+    for problem in config.problems:
+        click.echo(problem.message().text(lang), err=True)
+    ctx.obj = Context(resolve_profile(profile), lang, profile_given=given, config=config)
 
 
 @cli.command("import")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import sys
@@ -10,15 +11,20 @@ from typing import Any
 import click
 
 from app.cli import Context, pass_ctx
+from app.config import URL_LOCKED
 from app.domain.messages import Msg
 from app.store.service import Store
 from app.sync.api import SyncProgress
 from app.sync.engine import SyncEngine
 from app.sync.errors import SyncError
+from app.sync.http import ApiClient
 
 
 def _engine(ctx: Context) -> SyncEngine:
-    return SyncEngine(ctx.profile)
+    """The profile's engine, trusting IT's CA bundle (TLS-inspecting proxies) if one is set."""
+    return SyncEngine(
+        ctx.profile, api_factory=functools.partial(ApiClient, verify=ctx.config.tls_verify())
+    )
 
 
 @click.command("login")
@@ -30,6 +36,8 @@ def _engine(ctx: Context) -> SyncEngine:
 @pass_ctx
 def login(ctx: Context, server_url: str, user: str, password_stdin: bool) -> None:
     """Sign in; the refresh token goes to the system keyring, never to a file."""
+    if ctx.config.is_locked("server.url") and server_url.rstrip("/") != ctx.config.server_url:
+        ctx.fail(URL_LOCKED.format(u=ctx.config.server_url))
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

@@ -8,6 +8,7 @@ failure becomes a :mod:`app.sync.errors` exception with a message for the user.
 from __future__ import annotations
 
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,7 +47,7 @@ class ApiClient:
         *,
         token: Callable[[], str | None] = lambda: None,
         transport: httpx.BaseTransport | None = None,
-        verify: bool | str = True,
+        verify: ssl.SSLContext | bool = True,  # a context with IT's CA bundle (app.config)
         timeout: float = 20.0,
         retries: int = 4,
         sleep: Callable[[float], None] = time.sleep,

@@ -1,5 +1,6 @@
 """Sign-in and settings (SPEC S6, I2): server URL (prefilled when IT preset it), user, password,
-sign out, language.
+sign out, language, the settings IT may preset or lock (server, CA bundle, sync interval, OCR
+languages; :mod:`app.config`), and the version.
 
 The UI does not know how signing in works. It calls the ``sign_in(url, user, password)`` it is
 given, on the network lane; the sync engine stores the refresh token in the OS keyring. An error
@@ -25,13 +26,25 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from app import __version__
+from app.config import (
+    MAX_INTERVAL_MIN,
+    Config,
+    InvalidSetting,
+    check_value,
+    save_user_settings,
+    user_values,
+)
+from app.domain.messages import Msg
+from app.paths import bundle_root
 from app.sync.api import SyncState
 from app.views.context import AppContext
-from app.views.errors import known_message
+from app.views.errors import join_messages, known_message
 from app.views.i18n import current, say
 from app.views.widgets import ErrorLabel, heading, when
 
@@ -47,6 +60,9 @@ class AccountHooks:
     sign_out: SignOut | None = None
     preset_url: str | None = None  # from the IT config file (I2)
     preset_user: str | None = None
+    url_locked: bool = False  # IT locked the server address: the field is read-only
+    # Called with the new settings after the user saved them (CA bundle for the next sync).
+    apply_config: Callable[[Config], None] | None = None
 
 
 class SignInDialog(QDialog):
@@ -61,6 +77,7 @@ class SignInDialog(QDialog):
         *,
         url: str | None = None,
         user: str | None = None,
+        url_locked: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -72,6 +89,9 @@ class SignInDialog(QDialog):
         self.url = QLineEdit(url or "")
         self.url.setObjectName("serverUrl")
         self.url.setPlaceholderText("https://crm.example.com")
+        if url_locked:
+            self.url.setReadOnly(True)
+            self.url.setToolTip(self.tr("Set by your IT department"))
         self.user = QLineEdit(user or "")
         self.user.setObjectName("userName")
         self.password = QLineEdit()
@@ -146,10 +166,12 @@ class SignInDialog(QDialog):
 
 
 class SettingsScreen(QWidget):
-    """Account (sign in / out), language, and where this profile keeps its files."""
+    """Account (sign in / out), language, the settings IT may preset or lock, where this
+    profile keeps its files, and the version."""
 
     language_chosen = Signal(str)
     signed_in_or_out = Signal()
+    config_changed = Signal(object)  # Config, after the user saved settings
 
     def __init__(
         self,
@@ -158,10 +180,13 @@ class SettingsScreen(QWidget):
         profile_dir: Path | None,
         log_path: Path | None,
         parent: QWidget | None = None,
+        *,
+        config: Config | None = None,
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.account = account
+        self.config = config or Config()
         self.setObjectName("settingsScreen")
         self.state: SyncState | None = None
 
@@ -217,13 +242,173 @@ class SettingsScreen(QWidget):
             text.setWordWrap(True)
             dl.addRow(label, text)
 
+        about_box = QGroupBox(self.tr("About FieldCRM"))
+        about = QFormLayout(about_box)
+        self.version = QLabel(f"FieldCRM {__version__}")
+        self.version.setObjectName("versionLabel")
+        about.addRow(self.tr("Version"), self.version)
+        notices = bundle_root() / "THIRD_PARTY.md"
+        about.addRow(
+            self.tr("Bundled components"),
+            QLabel(
+                self.tr("Their licences are listed in %1").replace("%1", str(notices))
+                if notices.exists()
+                else "—"
+            ),
+        )
+
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.tr("Settings")))
         layout.addWidget(box)
+        layout.addWidget(self._build_preset_box())
         layout.addWidget(lang_box)
         layout.addWidget(data_box)
+        layout.addWidget(about_box)
         layout.addStretch(1)
         self.show_state(None)
+        self.show_config(self.config)
+
+    # ---- settings IT may preset (SPEC I2) --------------------------------------------------------
+    def _build_preset_box(self) -> QGroupBox:
+        box = QGroupBox(self.tr("Server and OCR"))
+        form = QFormLayout(box)
+        self.server_url = QLineEdit()
+        self.server_url.setObjectName("settingServerUrl")
+        self.server_url.setPlaceholderText("https://crm.example.com")
+        self.ca_bundle = QLineEdit()
+        self.ca_bundle.setObjectName("settingCaBundle")
+        self.ca_bundle.setPlaceholderText(self.tr("The system's certificates"))
+        self.sync_minutes = QSpinBox()
+        self.sync_minutes.setObjectName("settingSyncMinutes")
+        self.sync_minutes.setRange(1, MAX_INTERVAL_MIN)
+        self.sync_minutes.setSuffix(" " + self.tr("min"))
+        self.ocr_languages = QLineEdit()
+        self.ocr_languages.setObjectName("settingOcrLanguages")
+        self.ocr_languages.setPlaceholderText("chi_sim+eng")
+        self.setting_widgets: dict[str, QLineEdit | QSpinBox] = {
+            "server.url": self.server_url,
+            "server.ca_bundle": self.ca_bundle,
+            "sync.interval_minutes": self.sync_minutes,
+            "ocr.languages": self.ocr_languages,
+        }
+        self.lock_labels: dict[str, QLabel] = {}
+        labels = {
+            "server.url": self.tr("Server address"),
+            "server.ca_bundle": self.tr("CA certificates (PEM file)"),
+            "sync.interval_minutes": self.tr("Sync automatically every"),
+            "ocr.languages": self.tr("OCR languages"),
+        }
+        for key, widget in self.setting_widgets.items():
+            lock = QLabel(self.tr("Set by your IT department"))
+            lock.setObjectName("locked:" + key)
+            lock.setStyleSheet("color:#757575;")
+            row = QHBoxLayout()
+            row.addWidget(widget, 1)
+            row.addWidget(lock)
+            self.lock_labels[key] = lock
+            form.addRow(labels[key], row)
+        self.save_settings_button = QPushButton(self.tr("Save settings"))
+        self.save_settings_button.setObjectName("saveSettings")
+        self.save_settings_button.clicked.connect(self.save_settings)
+        self.settings_error = ErrorLabel()
+        self.settings_error.setObjectName("settingsError")
+        self.settings_note = QLabel()
+        self.settings_note.setObjectName("settingsNote")
+        self.settings_note.setWordWrap(True)
+        self.config_problems = ErrorLabel()
+        self.config_problems.setObjectName("configProblems")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_settings_button)
+        buttons.addWidget(self.settings_note, 1)
+        form.addRow(buttons)
+        form.addRow(self.settings_error)
+        form.addRow(self.config_problems)
+        return box
+
+    def _shown(self, config: Config) -> dict[str, object]:
+        """Each setting as its widget shows it."""
+        return {
+            "server.url": config.server_url or "",
+            "server.ca_bundle": str(config.ca_bundle) if config.ca_bundle else "",
+            "sync.interval_minutes": config.sync_interval_minutes,
+            "ocr.languages": "+".join(config.ocr_languages),
+        }
+
+    def show_config(self, config: Config) -> None:
+        """Fill the fields; what IT locked is read-only and says so."""
+        self.config = config
+        self.shown = self._shown(config)
+        for key, widget in self.setting_widgets.items():
+            value = self.shown[key]
+            locked = config.is_locked(key)
+            if isinstance(widget, QSpinBox):
+                widget.setValue(int(str(value)))
+                widget.setReadOnly(locked)
+            else:
+                widget.setText(str(value))
+                widget.setReadOnly(locked)
+            widget.setEnabled(not locked)
+            self.lock_labels[key].setVisible(locked)
+            self.lock_labels[key].setToolTip(config.origins.get(key, ""))
+        self.save_settings_button.setEnabled(len(config.locked) < len(self.setting_widgets))
+        self.config_problems.show_message(
+            join_messages([p.message() for p in config.problems]) if config.problems else None
+        )
+
+    def _typed(self, key: str) -> object:
+        widget = self.setting_widgets[key]
+        if isinstance(widget, QSpinBox):
+            return widget.value()
+        return widget.text().strip()
+
+    def save_settings(self) -> None:
+        """Keep what the user changed in their own settings file; IT's locks stay untouched."""
+        config = self.config
+        values = user_values(config)
+        for key in self.setting_widgets:
+            typed = self._typed(key)
+            if config.is_locked(key) or typed == self.shown[key]:
+                continue  # unchanged: whichever layer set it still does
+            if typed == "":
+                values.pop(key, None)  # cleared: back to IT's value or the default
+                continue
+            raw: object = typed
+            if key == "ocr.languages":
+                raw = [p.strip() for p in str(typed).replace(",", "+").split("+") if p.strip()]
+            try:
+                values[key] = check_value(key, raw)
+            except InvalidSetting as exc:
+                self.settings_error.show_message(
+                    Msg(f"{key}:{exc.reason.zh}", f"{key}: {exc.reason.en}")
+                )
+                self.setting_widgets[key].setFocus()
+                return
+        self.settings_error.show_message(None)
+        path = config.user_file
+        if path is None:
+            return
+        self.save_settings_button.setEnabled(False)
+
+        def save(_progress: Any, _cancelled: Any) -> Config:
+            save_user_settings(path, values)
+            return config.reload()
+
+        self.ctx.runner.background(
+            "files", save, self._saved, on_error=self._save_failed, owner=self
+        )
+
+    def _saved(self, config: Config) -> None:
+        self.show_config(config)
+        self.settings_note.setText(self.tr("Saved."))
+        self.config_changed.emit(config)
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self.save_settings_button.setEnabled(True)
+        msg = known_message(exc)
+        if msg is None:
+            self.ctx.runner.report_error(exc)
+        else:
+            self.settings_error.show_message(msg)
 
     def show_state(self, state: SyncState | None) -> None:
         self.state = state
@@ -253,8 +438,13 @@ class SettingsScreen(QWidget):
         dialog = SignInDialog(
             self.ctx,
             self.account.sign_in,
-            url=(state.server_url if state else None) or self.account.preset_url,
+            url=(
+                self.account.preset_url
+                if self.account.url_locked
+                else (state.server_url if state else None) or self.account.preset_url
+            ),
             user=(state.user if state else None) or self.account.preset_user,
+            url_locked=self.account.url_locked,
             parent=self,
         )
         dialog.signed_in.connect(lambda _u, _n: self.signed_in_or_out.emit())

@@ -6,12 +6,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.config import URL_LOCKED, Config
 from app.store.service import Store
 from app.sync.api import OfflineSync, SyncService
+from app.sync.engine import SyncEngine
+from app.sync.errors import SyncError
+from app.sync.http import ApiClient
 from app.views import i18n
 from app.views.account import AccountHooks
 from app.views.context import AppContext, load_context
@@ -27,6 +32,38 @@ def offline_sync(store: Store) -> SyncService:
     return OfflineSync(
         lambda: (store.pending_count(), store.conflict_count(), len(store.rejected_operations()))
     )
+
+
+def desktop_account(profile: Path, config: Config) -> tuple[SyncEngine, AccountHooks]:
+    """The sync engine of this profile and the account hooks the window uses, with IT's
+    settings applied: the preset (maybe locked) server address and the CA bundle."""
+    # Read at each connection, so a CA bundle saved in Settings is used from the next sync on.
+    current = {"config": config}
+
+    def api(url: str, **kw: Any) -> ApiClient:
+        return ApiClient(url, verify=current["config"].tls_verify(), **kw)
+
+    engine = SyncEngine(profile, api_factory=api)
+
+    def sign_in(url: str, user: str, password: str) -> None:
+        now = current["config"]
+        if now.is_locked("server.url") and url.rstrip("/") != now.server_url:
+            raise SyncError(URL_LOCKED.format(u=now.server_url))
+        engine.sign_in(url, user, password)
+
+    account = AccountHooks(
+        sign_in=sign_in,
+        sign_out=engine.sign_out,
+        preset_url=config.server_url or engine.server_url,
+        url_locked=config.is_locked("server.url") and config.server_url is not None,
+    )
+
+    def apply_config(new: Config) -> None:
+        current["config"] = new
+        account.preset_url = new.server_url or engine.server_url
+
+    account.apply_config = apply_config
+    return engine, account
 
 
 def qt_app() -> QApplication:
@@ -52,11 +89,13 @@ class DesktopApp:
         sync_factory: SyncFactory = offline_sync,
         account: AccountHooks | None = None,
         runner: TaskRunner | None = None,
+        config: Config | None = None,
     ) -> None:
         self.profile = profile
         self.lang = lang
         self.sync_factory = sync_factory
         self.account = account or AccountHooks()
+        self.config = config or Config()
         self.app = qt_app()
         self.runner = runner or TaskRunner(lambda: Store(profile))
         self.window: MainWindow | None = None
@@ -86,8 +125,11 @@ class DesktopApp:
         assert self.ctx is not None and self.sync is not None
         i18n.install(self.app, self.lang)
         old = self.window
-        window = MainWindow(self.ctx, self.sync, account=self.account, profile_dir=self.profile)
+        window = MainWindow(
+            self.ctx, self.sync, account=self.account, profile_dir=self.profile, config=self.config
+        )
         window.language_chosen.connect(self.switch_language)
+        window.config_changed.connect(self._config_changed)
         if old is not None:
             window.setGeometry(old.geometry())
             old.close()
@@ -97,6 +139,9 @@ class DesktopApp:
         if not self.runner.synchronous:
             window.sync_status.start_timers()
         return window
+
+    def _config_changed(self, config: Config) -> None:
+        self.config = config  # a window rebuilt for another language keeps the new settings
 
     def switch_language(self, lang: str) -> None:
         """Remember the choice in the profile and rebuild the window in that language."""
@@ -129,6 +174,7 @@ def run(
     *,
     sync_factory: SyncFactory = offline_sync,
     account: AccountHooks | None = None,
+    config: Config | None = None,
 ) -> int:
     """Show FieldCRM on ``profile`` until the user quits; return the exit code."""
     setup_logging(profile)
@@ -136,7 +182,7 @@ def run(
     reporter = CrashReporter()
     install_crash_handler(reporter)
     i18n.install(app, lang)
-    desktop = DesktopApp(profile, lang, sync_factory=sync_factory, account=account)
+    desktop = DesktopApp(profile, lang, sync_factory=sync_factory, account=account, config=config)
     desktop.start()
     try:
         code = app.exec()
@@ -157,4 +203,12 @@ def wait_until_ready(desktop: DesktopApp, timeout_ms: int = 20_000) -> MainWindo
     return desktop.window
 
 
-__all__ = ["DesktopApp", "SyncFactory", "offline_sync", "qt_app", "run", "wait_until_ready"]
+__all__ = [
+    "DesktopApp",
+    "SyncFactory",
+    "desktop_account",
+    "offline_sync",
+    "qt_app",
+    "run",
+    "wait_until_ready",
+]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from app.config import Config
 from app.domain.rules import ProcessRules
 from app.store.service import Store
 from app.views.operations import Session
@@ -28,6 +29,9 @@ class AppContext:
     clock: Callable[[], datetime]
     ui_lang: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The settings in force (IT's, the user's, the command line's); the window replaces it
+    # when the user saves Settings. OCR reads its languages here.
+    config: Config = field(default_factory=Config)
 
     def today(self) -> date:
         return self.clock().astimezone().date()

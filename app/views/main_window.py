@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.config import Config
 from app.domain.messages import Msg
 from app.store import queries
 from app.store.service import Change
@@ -35,7 +36,7 @@ from app.views.context import AppContext
 from app.views.customer_page import CustomerPage
 from app.views.customers import CustomersScreen
 from app.views.deal_page import DealPage
-from app.views.errors import log_file
+from app.views.errors import join_messages, log, log_file
 from app.views.forms import RecordDialog
 from app.views.i18n import say
 from app.views.inboxes import AlertsScreen, ApprovalsScreen, FollowupsDueScreen, LeadsScreen
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
     """Everything a rep or a lead works in, over one profile's store."""
 
     language_chosen = Signal(str)
+    config_changed = Signal(object)  # Config the user saved in Settings
 
     def __init__(
         self,
@@ -60,11 +62,14 @@ class MainWindow(QMainWindow):
         *,
         account: AccountHooks | None = None,
         profile_dir: Path | None = None,
+        config: Config | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.sync_service = sync
         self.account = account or AccountHooks()
+        self.config = config or ctx.config
+        ctx.config = self.config
         self.setObjectName("mainWindow")
         self.setWindowTitle(self.tr("FieldCRM"))
         self.resize(1280, 800)
@@ -118,7 +123,9 @@ class MainWindow(QMainWindow):
         self.approvals = ApprovalsScreen(ctx)
         self.alerts = AlertsScreen(ctx)
         self.conflicts = ConflictsScreen(ctx)
-        self.settings = SettingsScreen(ctx, self.account, profile_dir, log_file())
+        self.settings = SettingsScreen(
+            ctx, self.account, profile_dir, log_file(), config=self.config
+        )
         self.screens: dict[str, QWidget] = {
             "customers": self.customers,
             "leads": self.leads,
@@ -165,7 +172,9 @@ class MainWindow(QMainWindow):
         cl.addWidget(main, 1)
         self.setCentralWidget(central)
 
-        self.sync_status = SyncStatus(ctx, sync)
+        self.sync_status = SyncStatus(
+            ctx, sync, auto_sync_ms=self.config.sync_interval_minutes * 60_000
+        )
         self.busy_label = QLabel()
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
@@ -184,6 +193,11 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
         self.sync_status.refresh()
         self.refresh_counts()
+        if self.config.problems:
+            # The app runs on safe values; IT's file still needs fixing, so say where.
+            problems = join_messages([p.message() for p in self.config.problems])
+            log.warning("settings: %s", problems.en)
+            self.show_problem(problems)
 
     def _role_name(self) -> str:
         role = self.ctx.session.role
@@ -211,6 +225,7 @@ class MainWindow(QMainWindow):
         self.sync_status.state_changed.connect(self._sync_state)
         self.settings.language_chosen.connect(self.language_chosen)
         self.settings.signed_in_or_out.connect(self.sync_status.refresh)
+        self.settings.config_changed.connect(self._config_changed)
         QShortcut(QKeySequence("F5"), self, self.sync_status.sync_now)
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         QShortcut(QKeySequence("Alt+Left"), self, self.go_back)
@@ -312,6 +327,13 @@ class MainWindow(QMainWindow):
             item = self.nav.item(row)
             n = counts.get(key, 0)
             item.setText(self.nav_titles[key] + (f"  ({n})" if n else ""))
+
+    def _config_changed(self, config: Config) -> None:
+        self.config = self.ctx.config = config
+        self.sync_status.set_auto_sync_minutes(config.sync_interval_minutes)
+        if self.account.apply_config is not None:
+            self.account.apply_config(config)
+        self.config_changed.emit(config)
 
     def _sync_state(self, state: SyncState) -> None:
         self.settings.show_state(state)

@@ -36,7 +36,12 @@ class SyncStatus(QWidget):
     state_changed = Signal(object)  # SyncState
 
     def __init__(
-        self, ctx: AppContext, service: SyncService, parent: QWidget | None = None
+        self,
+        ctx: AppContext,
+        service: SyncService,
+        parent: QWidget | None = None,
+        *,
+        auto_sync_ms: int = AUTO_SYNC_MS,
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -89,13 +94,17 @@ class SyncStatus(QWidget):
         self.poll.setInterval(STATE_REFRESH_MS)
         self.poll.timeout.connect(self.refresh)
         self.auto = QTimer(self)
-        self.auto.setInterval(AUTO_SYNC_MS)
+        self.auto.setInterval(auto_sync_ms)
         self.auto.timeout.connect(self._auto_sync)
 
     def start_timers(self) -> None:
         """Poll the state and sync in the background (not in tests, which drive it)."""
         self.poll.start()
         self.auto.start()
+
+    def set_auto_sync_minutes(self, minutes: int) -> None:
+        """Sync every ``minutes`` from now on (IT's or the user's setting, SPEC I2)."""
+        self.auto.setInterval(minutes * 60_000)
 
     # ---- state -----------------------------------------------------------------------------------
     def refresh(self) -> None:

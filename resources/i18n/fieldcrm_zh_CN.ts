@@ -1229,8 +1229,64 @@
         <translation>日志文件</translation>
     </message>
     <message>
+        <source>About FieldCRM</source>
+        <translation>关于 FieldCRM</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Bundled components</source>
+        <translation>随附组件</translation>
+    </message>
+    <message>
+        <source>Their licences are listed in %1</source>
+        <translation>其许可证列于 %1</translation>
+    </message>
+    <message>
         <source>Settings</source>
         <translation>设置</translation>
+    </message>
+    <message>
+        <source>Server and OCR</source>
+        <translation>服务器与文字识别</translation>
+    </message>
+    <message>
+        <source>The system&apos;s certificates</source>
+        <translation>系统证书</translation>
+    </message>
+    <message>
+        <source>min</source>
+        <translation>分钟</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <source>CA certificates (PEM file)</source>
+        <translation>CA 证书(PEM 文件)</translation>
+    </message>
+    <message>
+        <source>Sync automatically every</source>
+        <translation>自动同步间隔</translation>
+    </message>
+    <message>
+        <source>OCR languages</source>
+        <translation>识别语言</translation>
+    </message>
+    <message>
+        <source>Set by your IT department</source>
+        <translation>由 IT 部门设定</translation>
+    </message>
+    <message>
+        <source>Save settings</source>
+        <translation>保存设置</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
     </message>
     <message>
         <source>Signed in as %1 on %2. Last synced: %3.</source>
@@ -1250,6 +1306,10 @@
     <message>
         <source>Sign in to FieldCRM</source>
         <translation>登录 FieldCRM</translation>
+    </message>
+    <message>
+        <source>Set by your IT department</source>
+        <translation>由 IT 部门设定</translation>
     </message>
     <message>
         <source>Server</source>

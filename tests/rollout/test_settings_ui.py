@@ -1,0 +1,149 @@
+"""IT's settings in the window: presets, read-only locks, the user's own changes, problems."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import __version__
+from app.config import Config, load_config
+from app.store.service import Store
+from app.sync.api import OfflineSync
+from app.sync.errors import SyncError
+from app.views.account import AccountHooks, SettingsScreen
+from app.views.application import desktop_account
+from app.views.context import AppContext
+from app.views.main_window import MainWindow
+
+IT_FILE = """\
+locked = ["server.url"]
+
+[server]
+url = "https://crm.example.cn"
+
+[sync]
+interval_minutes = 10
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    it = tmp_path / "etc" / "fieldcrm.toml"
+    it.parent.mkdir()
+    it.write_text(IT_FILE, "utf-8")
+    return load_config(it_files=[it], user_file=tmp_path / "user" / "settings.toml")
+
+
+def make_window(
+    qtbot: Any, ctx: AppContext, store: Store, config: Config, account: AccountHooks | None = None
+) -> MainWindow:
+    sync = OfflineSync(lambda: (store.pending_count(), store.conflict_count(), 0))
+    window = MainWindow(ctx, sync, config=config, account=account)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_locked_settings_are_read_only_and_say_so(
+    qtbot: Any, ctx: AppContext, store: Store, config: Config
+) -> None:
+    window = make_window(qtbot, ctx, store, config)
+    settings = window.settings
+    window.show_screen("settings")
+    assert settings.server_url.text() == "https://crm.example.cn"
+    assert not settings.server_url.isEnabled() and settings.server_url.isReadOnly()
+    assert settings.lock_labels["server.url"].isVisible()
+    assert settings.sync_minutes.isEnabled() and settings.sync_minutes.value() == 10
+    assert not settings.lock_labels["sync.interval_minutes"].isVisible()
+    assert window.sync_status.auto.interval() == 10 * 60_000
+    assert settings.version.text() == f"FieldCRM {__version__}"
+
+
+def test_saved_settings_go_to_the_user_file_and_apply_at_once(
+    qtbot: Any, ctx: AppContext, store: Store, config: Config
+) -> None:
+    applied: list[Config] = []
+    account = AccountHooks(apply_config=applied.append)
+    window = make_window(qtbot, ctx, store, config, account)
+    settings = window.settings
+    settings.sync_minutes.setValue(12)
+    settings.ocr_languages.setText("chi_sim + eng, jpn")
+    with qtbot.waitSignal(window.config_changed) as changed:
+        settings.save_settings_button.click()
+    assert config.user_file is not None
+    saved = tomllib.loads(config.user_file.read_text("utf-8"))
+    # Only what the user changed; the server address stays IT's business.
+    assert saved == {
+        "sync": {"interval_minutes": 12},
+        "ocr": {"languages": ["chi_sim", "eng", "jpn"]},
+    }
+    new: Config = changed.args[0]
+    assert new.sync_interval_minutes == 12 and new.server_url == "https://crm.example.cn"
+    assert window.sync_status.auto.interval() == 12 * 60_000
+    assert applied == [new]
+    assert ctx.config is new  # what OCR and other screens read from now on
+    assert settings.settings_note.text() == "Saved."
+
+
+def test_clearing_a_field_returns_to_it_value(
+    qtbot: Any, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    it = tmp_path / "fieldcrm.toml"
+    it.write_text('[server]\nurl = "https://it.example.cn"\n', "utf-8")
+    user = tmp_path / "settings.toml"
+    user.write_text('[server]\nurl = "https://mine.example.cn"\n', "utf-8")
+    config = load_config(it_files=[it], user_file=user)
+    screen = SettingsScreen(ctx, AccountHooks(), None, None, config=config)
+    qtbot.addWidget(screen)
+    assert screen.server_url.text() == "https://mine.example.cn"
+    screen.server_url.clear()
+    with qtbot.waitSignal(screen.config_changed):
+        screen.save_settings()
+    assert "server" not in tomllib.loads(user.read_text("utf-8"))
+    assert screen.server_url.text() == "https://it.example.cn"
+
+
+def test_a_bad_value_is_refused_before_anything_is_written(
+    qtbot: Any, ctx: AppContext, tmp_path: Path
+) -> None:
+    config = load_config(it_files=[], user_file=tmp_path / "settings.toml")
+    screen = SettingsScreen(ctx, AccountHooks(), None, None, config=config)
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.server_url.setText("crm.example.cn")
+    screen.save_settings()
+    assert "server.url" in screen.settings_error.text()
+    assert "https://" in screen.settings_error.text()
+    assert not (tmp_path / "settings.toml").exists()
+
+
+def test_problems_in_it_file_show_in_banner_and_settings(
+    qtbot: Any, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    it = tmp_path / "fieldcrm.toml"
+    it.write_text("[sync]\ninterval_minutes = 0\n", "utf-8")
+    config = load_config(it_files=[it], user_file=tmp_path / "settings.toml")
+    window = make_window(qtbot, ctx, store, config)
+    assert window.problem.isVisible()
+    for shown in (window.problem.text(), window.settings.config_problems.text()):
+        assert str(it) in shown and "interval_minutes" in shown
+    assert window.sync_status.auto.interval() == 5 * 60_000  # the safe default
+
+
+def test_sign_in_dialog_keeps_a_locked_server_address(
+    qtbot: Any, ctx: AppContext, config: Config, tmp_path: Path
+) -> None:
+    engine, account = desktop_account(tmp_path / "profile", config)
+    screen = SettingsScreen(ctx, account, None, None, config=config)
+    qtbot.addWidget(screen)
+    dialog = screen.open_sign_in()
+    qtbot.addWidget(dialog)
+    assert dialog.url.text() == "https://crm.example.cn" and dialog.url.isReadOnly()
+    assert account.sign_in is not None
+    with pytest.raises(SyncError) as refused:
+        account.sign_in("https://other.example.cn", "zhangwei", "secret")
+    assert "https://crm.example.cn" in refused.value.message.en
+    assert engine.server_url is None  # nothing was bound to the other server
