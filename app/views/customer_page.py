@@ -30,6 +30,7 @@ from app.views.i18n import say
 from app.views.widgets import (
     Banner,
     ErrorLabel,
+    ReloadingScreen,
     fill_table,
     heading,
     make_table,
@@ -77,7 +78,7 @@ def timeline_html(ctx: AppContext, rows: list[dict[str, Any]], empty: str) -> st
     return "".join(parts)
 
 
-class CustomerPage(QWidget):
+class CustomerPage(ReloadingScreen):
     """The customer's whole story on one page; edits save through the store worker."""
 
     open_record = Signal(str, str)
@@ -89,7 +90,6 @@ class CustomerPage(QWidget):
         self.record_id = customer_id
         self.setObjectName("customerPage")
         self.card: ops.CustomerCard | None = None
-        self._dirty = False
 
         self.title = heading("", 15)
         self.subtitle = QLabel()
@@ -278,16 +278,7 @@ class CustomerPage(QWidget):
             for c in changes
         )
         if relevant:
-            if self.isVisible():
-                self.reload()
-            else:
-                self._dirty = True
-
-    def showEvent(self, event: Any) -> None:
-        if self._dirty:
-            self._dirty = False
-            self.reload()
-        super().showEvent(event)
+            self.reload_when_seen()
 
     # ---- actions ---------------------------------------------------------------------------------
     def save(self) -> None:

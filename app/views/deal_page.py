@@ -54,6 +54,7 @@ from app.views.i18n import say
 from app.views.widgets import (
     Banner,
     ErrorLabel,
+    ReloadingScreen,
     StageStepper,
     heading,
     money,
@@ -344,7 +345,7 @@ class MoveDialog(QDialog):
         self.ctx.runner.report_error(exc)
 
 
-class DealPage(QWidget):
+class DealPage(ReloadingScreen):
     """Stepper, lock checklist with fixes, stage moves, deal fields, files and follow-ups."""
 
     open_record = Signal(str, str)
@@ -357,7 +358,6 @@ class DealPage(QWidget):
         self.setObjectName("dealPage")
         self.card: ops.DealCard | None = None
         self.read_only = False
-        self._dirty = False
         self.lock_rows: list[LockRow] = []
 
         self.title = heading("", 15)
@@ -559,16 +559,7 @@ class DealPage(QWidget):
             for c in changes
         )
         if relevant:
-            if self.isVisible():
-                self.reload()
-            else:
-                self._dirty = True
-
-    def showEvent(self, event: Any) -> None:
-        if self._dirty:
-            self._dirty = False
-            self.reload()
-        super().showEvent(event)
+            self.reload_when_seen()
 
     # ---- moves -----------------------------------------------------------------------------------
     def advance(self) -> None:

@@ -28,6 +28,7 @@ from app.views.followup_form import FollowUpForm
 from app.views.i18n import current, say
 from app.views.widgets import (
     ErrorLabel,
+    ReloadingScreen,
     fill_table,
     heading,
     make_table,
@@ -40,7 +41,7 @@ from app.views.widgets import (
 DUE_HORIZON_DAYS = 7
 
 
-class ListScreen(QWidget):
+class ListScreen(ReloadingScreen):
     """A titled table that reloads itself when relevant records change (later, if hidden)."""
 
     open_record = Signal(str, str)
@@ -49,7 +50,6 @@ class ListScreen(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self._dirty = False
         self.rows: list[dict[str, Any]] = []
 
     def reload(self) -> None:
@@ -57,16 +57,7 @@ class ListScreen(QWidget):
 
     def on_changed(self, changes: list[Change]) -> None:
         if any(c.entity in (*self.ENTITIES, "sync") for c in changes):
-            if self.isVisible():
-                self.reload()
-            else:
-                self._dirty = True
-
-    def showEvent(self, event: Any) -> None:
-        if self._dirty:
-            self._dirty = False
-            self.reload()
-        super().showEvent(event)
+            self.reload_when_seen()
 
     def selected_row(self, table: QTableWidget) -> dict[str, Any] | None:
         rid = selected_id(table)

@@ -34,7 +34,15 @@ from app.views import operations as ops
 from app.views.context import AppContext
 from app.views.deal_page import MoveDialog
 from app.views.i18n import say
-from app.views.widgets import fill_table, make_table, money, selected_id, short_money, stage_name
+from app.views.widgets import (
+    ReloadingScreen,
+    fill_table,
+    make_table,
+    money,
+    selected_id,
+    short_money,
+    stage_name,
+)
 
 DEAL_MIME = "application/x-fieldcrm-deal"
 RECORD_ID = Qt.ItemDataRole.UserRole
@@ -106,7 +114,7 @@ class StageColumn(QListWidget):
             self.dropped.emit(deal_id, from_stage, self.stage)
 
 
-class PipelineScreen(QWidget):
+class PipelineScreen(ReloadingScreen):
     """Board (default) or table of deals, filtered by owner and expected-close period."""
 
     open_record = Signal(str, str)
@@ -116,7 +124,6 @@ class PipelineScreen(QWidget):
         self.ctx = ctx
         self.setObjectName("pipelineScreen")
         self.board_data: ops.Board | None = None
-        self._dirty = False
         self.last_refusal: QMessageBox | None = None
 
         self.owner = QComboBox()
@@ -260,16 +267,7 @@ class PipelineScreen(QWidget):
 
     def on_changed(self, changes: list[Change]) -> None:
         if any(c.entity in ("deal", "approval", "sync") for c in changes):
-            if self.isVisible():
-                self.reload()
-            else:
-                self._dirty = True
-
-    def showEvent(self, event: Any) -> None:
-        if self._dirty:
-            self._dirty = False
-            self.reload()
-        super().showEvent(event)
+            self.reload_when_seen()
 
     # ---- moves by drag-and-drop ------------------------------------------------------------------
     def request_move(self, deal_id: str, from_stage: str, to_stage: str) -> None:

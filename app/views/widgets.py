@@ -259,3 +259,27 @@ __all__ = [
     "tr",
     "when",
 ]
+
+
+class ReloadingScreen(QWidget):
+    """A screen that redraws at once for a relevant change while it is shown, and otherwise
+    the next time it is shown: hidden screens never reload for nothing."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._stale = False
+
+    def reload(self) -> None:
+        raise NotImplementedError
+
+    def reload_when_seen(self) -> None:
+        if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: Any) -> None:
+        if self._stale:
+            self._stale = False
+            self.reload()
+        super().showEvent(event)
