@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 from PySide6.QtCore import (
@@ -25,6 +26,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -38,6 +40,7 @@ from PySide6.QtWidgets import (
 from app.store.queries import CustomerFilter
 from app.store.service import Change
 from app.views import operations as ops
+from app.views.capture import CardCaptureDialog
 from app.views.context import AppContext
 from app.views.tasks import TaskRunner
 from app.views.widgets import stage_name, when
@@ -259,6 +262,10 @@ class CustomersScreen(QWidget):
         self.count.setObjectName("customerCount")
         add = QPushButton(self.tr("New customer"))
         add.clicked.connect(self.new_customer)
+        scan = QPushButton(self.tr("Scan cards…"))
+        scan.setObjectName("scanCards")
+        scan.setToolTip(self.tr("Read business cards (photos or scans) into new contacts"))
+        scan.clicked.connect(self.scan_cards)
 
         self.table = QTableView()
         self.table.setObjectName("customerTable")
@@ -284,6 +291,7 @@ class CustomersScreen(QWidget):
         filters.addWidget(self.owner)
         filters.addWidget(self.stage)
         filters.addWidget(self.stale)
+        filters.addWidget(scan)
         filters.addWidget(add)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
@@ -312,6 +320,23 @@ class CustomersScreen(QWidget):
 
     def _show_count(self, n: int) -> None:
         self.count.setText(self.tr("%n customer(s)", "", n))
+
+    def scan_cards(self) -> None:
+        """Pick card images (several at once after a trade show) and read them one by one."""
+        paths, _ = QFileDialog.getOpenFileNames(
+            self,
+            self.tr("Scan business cards"),
+            "",
+            self.tr("Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp)"),
+        )
+        if paths:
+            self.open_capture([Path(p) for p in paths])
+
+    def open_capture(self, files: list[Path]) -> CardCaptureDialog:
+        dialog = CardCaptureDialog(self.ctx, files, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _open_index(self, index: QModelIndex) -> None:
         cid = self.model.customer_id(index.row())

@@ -45,6 +45,7 @@ from app.store.errors import MoveRefused, ValidationFailed
 from app.store.service import Change, Store
 from app.views import operations as ops
 from app.views.attachments import AttachmentPane, dropped_files, kind_label
+from app.views.capture import ContractDialog
 from app.views.context import AppContext
 from app.views.customer_page import timeline_html
 from app.views.errors import join_messages
@@ -173,9 +174,33 @@ class LockRow(QFrame):
         hint = QLabel(self.tr("or drop the file on this row"))
         hint.setStyleSheet("color:#757575;")
         line.addWidget(button)
+        if kind == "contract":
+            read = QPushButton(self.tr("Read a contract…"))
+            read.setObjectName("readContract")
+            read.setToolTip(
+                self.tr("Attach a scanned contract and fill in its number, amount and dates")
+            )
+            read.clicked.connect(self._read_contract)
+            line.addWidget(read)
         line.addWidget(hint, 1)
         self.fix_area.addLayout(line)
         self.fixer = button
+
+    def _read_contract(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Read a contract"),
+            "",
+            self.tr("Contracts (*.pdf *.png *.jpg *.jpeg *.tif *.tiff)"),
+        )
+        if path:
+            self.open_contract(Path(path))
+
+    def open_contract(self, path: Path) -> ContractDialog:
+        dialog = ContractDialog(self.page.ctx, self.page.deal_id, path, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _choose_file(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(

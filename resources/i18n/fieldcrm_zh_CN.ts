@@ -575,11 +575,27 @@
         <source>New customer</source>
         <translation>新建客户</translation>
     </message>
+    <message>
+        <source>Scan cards…</source>
+        <translation>扫描名片…</translation>
+    </message>
+    <message>
+        <source>Read business cards (photos or scans) into new contacts</source>
+        <translation>把名片(照片或扫描件)识别为新联系人</translation>
+    </message>
     <message numerus="yes">
         <source>%n customer(s)</source>
         <translation>
             <numerusform>共 %n 个客户</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Scan business cards</source>
+        <translation>扫描名片</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp)</source>
+        <translation>图片 (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp)</translation>
     </message>
 </context>
 <context>
@@ -963,6 +979,22 @@
     <message>
         <source>or drop the file on this row</source>
         <translation>或把文件拖到这一行</translation>
+    </message>
+    <message>
+        <source>Read a contract…</source>
+        <translation>识别合同…</translation>
+    </message>
+    <message>
+        <source>Attach a scanned contract and fill in its number, amount and dates</source>
+        <translation>附加扫描合同并自动填入编号、金额和日期</translation>
+    </message>
+    <message>
+        <source>Read a contract</source>
+        <translation>识别合同</translation>
+    </message>
+    <message>
+        <source>Contracts (*.pdf *.png *.jpg *.jpeg *.tif *.tiff)</source>
+        <translation>合同 (*.pdf *.png *.jpg *.jpeg *.tif *.tiff)</translation>
     </message>
     <message>
         <source>Attach %1</source>

@@ -117,3 +117,41 @@ def test_contract_fills_the_deal(
     deal = store.require("deal", deal_id)
     assert deal["amount"] == "123000.00" and deal["signed_on"] == "2026-03-05"
     assert "contract" in store.attachment_kinds(deal_id)
+
+
+def test_scan_cards_is_reachable_from_the_customer_list(
+    qtbot: Any, ctx: AppContext, cards: list[Path]
+) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    from app.views.customers import CustomersScreen
+
+    screen = CustomersScreen(ctx)
+    qtbot.addWidget(screen)
+    assert screen.findChild(QPushButton, "scanCards") is not None
+    dialog = screen.open_capture(cards)
+    assert dialog.isVisible() and dialog.form.edits["mobile"].text()
+    dialog.close()
+
+
+def test_read_contract_from_the_signed_stage_lock(
+    qtbot: Any, ctx: AppContext, store: Store, deal_id: str, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    from app.views.deal_page import DealPage
+
+    store.db.execute("UPDATE deals SET stage = 'negotiation' WHERE id = ?", (deal_id,))
+    page = DealPage(ctx, deal_id)
+    ctx.runner.changed.connect(page.on_changed)
+    qtbot.addWidget(page)
+    page.show()
+    row = page.lock_row("contract")
+    assert row is not None and row.findChild(QPushButton, "readContract") is not None
+    doc = tmp_path / "contract.png"
+    shutil.copyfile(SAMPLES / "contract-0000.png", doc)
+    dialog = row.open_contract(doc)
+    dialog.apply_button.click()
+    assert "contract" in store.attachment_kinds(deal_id)
+    row = page.lock_row("contract")
+    assert row is not None and row.status.met  # the page redrew: the contract lock is met
