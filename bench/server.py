@@ -5,9 +5,12 @@ conflict) each push 200 operations in batches, pulling between batches. Afterwar
 operation must have been applied exactly once and every device must hold exactly what the
 server holds for its user.
 
-    .venv/bin/python bench/server.py [--pg URL] [--devices 50] [--ops 200] [--batch 25]
+    .venv/bin/python -P bench/server.py [--pg URL] [--devices 50] [--ops 200] [--batch 50]
 
-The server runs as a real ``fieldcrm-server serve`` process on a loopback port.
+The server runs as a real ``fieldcrm-server serve`` process on a loopback port; each device has
+its own HTTP connection. Besides operations/s and latencies the run reports CPU milliseconds
+per operation of the server, of PostgreSQL and of this process, with the load average: on a
+shared machine those move far less than wall-clock figures, so compare them between versions.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import argparse  # noqa: E402 - after the sys.path fix above
 import asyncio  # noqa: E402 - after the sys.path fix above
+import contextlib  # noqa: E402 - after the sys.path fix above
 import os  # noqa: E402 - after the sys.path fix above
 import random  # noqa: E402 - after the sys.path fix above
 import socket  # noqa: E402 - after the sys.path fix above
@@ -35,7 +39,7 @@ from typing import Any  # noqa: E402 - after the sys.path fix above
 
 import httpx  # noqa: E402 - after the sys.path fix above
 import psycopg  # noqa: E402 - after the sys.path fix above
-from sqlalchemy import func, select  # noqa: E402 - after the sys.path fix above
+from sqlalchemy import func, select, text  # noqa: E402 - after the sys.path fix above
 from sqlalchemy.engine import make_url  # noqa: E402 - after the sys.path fix above
 
 from server import admin, migrate  # noqa: E402 - after the sys.path fix above
@@ -59,14 +63,21 @@ class Device:
     push_ms: list[float] = field(default_factory=list)
     pull_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    # Ids of the customers in ``state``, in the state's order (what next_op picks from).
+    customers: list[str] = field(default_factory=list)
+    http: httpx.AsyncClient | None = None
 
     def absorb(self, item: dict[str, Any]) -> None:
         if item.get("removed") or item.get("deleted"):
-            self.state.pop(item["id"], None)
+            gone = self.state.pop(item["id"], None)
+            if gone is not None and gone["entity"] == "customer":
+                self.customers.remove(item["id"])
             return
         have = self.state.get(item["id"])
         if have is None or have["version"] <= item["version"]:
             self.state[item["id"]] = item
+            if have is None and item["entity"] == "customer":
+                self.customers.append(item["id"])
 
 
 def free_port() -> int:
@@ -76,8 +87,7 @@ def free_port() -> int:
 
 
 def next_op(dev: Device, rng: random.Random) -> dict[str, Any]:
-    customers = [r for r in dev.state.values() if r["entity"] == "customer"]
-    cust = rng.choice(customers)
+    cust = dev.state[rng.choice(dev.customers)]
     roll = rng.random()
     rid = str(uuid.uuid4())
     base = {"op_id": str(uuid.uuid4()), "device": dev.name, "at": "2026-01-01T00:00:00"}
@@ -126,7 +136,9 @@ def next_op(dev: Device, rng: random.Random) -> dict[str, Any]:
     }
 
 
-async def pull_until_done(http: httpx.AsyncClient, dev: Device) -> None:
+async def pull_until_done(dev: Device) -> None:
+    http = dev.http
+    assert http is not None
     while True:
         t = time.perf_counter()
         r = await http.get(
@@ -146,11 +158,16 @@ async def pull_until_done(http: httpx.AsyncClient, dev: Device) -> None:
             return
 
 
-async def run_device(
-    http: httpx.AsyncClient, dev: Device, n_ops: int, batch: int, seed: int
-) -> None:
+async def run_device(dev: Device, n_ops: int, batch: int, seed: int) -> None:
+    http = dev.http
+    assert http is not None
     rng = random.Random(seed)
-    await pull_until_done(http, dev)
+    await pull_until_done(dev)
+    while not dev.customers:
+        # A transaction still running elsewhere on the cluster holds the pull horizon below the
+        # customers made in setup (docs/SYNC.md, "Why no change is ever missed"): wait for it.
+        await asyncio.sleep(0.2)
+        await pull_until_done(dev)
     done = 0
     while done < n_ops:
         ops = [next_op(dev, rng) for _ in range(min(batch, n_ops - done))]
@@ -173,7 +190,59 @@ async def run_device(
                 dev.absorb(res["record"] | {"entity": o["entity"], "id": o["record_id"]})
         dev.sent.extend(o["op_id"] for o in ops)
         done += len(ops)
-        await pull_until_done(http, dev)
+        await pull_until_done(dev)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes (Linux /proc; 0 for any that cannot be read)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def server_pids(root: int) -> list[int]:
+    """The server process and its workers."""
+    try:
+        with open(f"/proc/{root}/task/{root}/children") as fh:
+            return [root, *(int(p) for p in fh.read().split())]
+    except OSError:
+        return [root]
+
+
+class Backends:
+    """CPU time of the PostgreSQL backends serving the benchmark database (same host only),
+    including backends that come and go while it runs (pool overflow)."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url, pool_size=1)
+        self.seen: dict[int, float] = {}
+
+    def poll(self) -> float:
+        """Total CPU seconds used so far by every backend seen."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            for (pid,) in rows:
+                self.seen[int(pid)] = max(self.seen.get(int(pid), 0.0), cpu_seconds([int(pid)]))
+        for pid in self.seen:
+            self.seen[pid] = max(self.seen[pid], cpu_seconds([pid]))
+        return sum(self.seen.values())
+
+    async def watch(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(self.poll)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -181,11 +250,13 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-async def main_async(args: argparse.Namespace, url: str, base: str) -> int:
+async def main_async(args: argparse.Namespace, url: str, base: str, server_pid: int) -> int:
     reps = max(1, args.devices // 10)
     devices = [Device(f"dev{i:02d}", f"rep{i % reps}") for i in range(args.devices)]
-    limits = httpx.Limits(max_connections=args.devices, max_keepalive_connections=args.devices)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
+    # One client (one kept-alive connection) per device, as real devices have: a single shared
+    # httpx pool of 50 connections costs the benchmark process more CPU than it saves.
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
         for dev in devices:
             r = await http.post(
                 "/auth/signin",
@@ -193,11 +264,29 @@ async def main_async(args: argparse.Namespace, url: str, base: str) -> int:
             )
             r.raise_for_status()
             dev.token, dev.user_id = r.json()["access_token"], r.json()["user"]["id"]
+    async with contextlib.AsyncExitStack() as stack:
+        # Made only now: a connection opened during the (slow) sign-ins would sit idle past
+        # the server's keep-alive timeout and could be closed just as it is reused.
+        for dev in devices:
+            dev.http = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base, timeout=120, limits=one)
+            )
+        # CPU accounting: a run on a shared machine is judged by its CPU per operation too,
+        # which other load changes far less than it changes the wall time.
+        procs = server_pids(server_pid)
+        backends = Backends(url)
+        load_before = os.getloadavg()[0]
+        cpu0 = (cpu_seconds(procs), backends.poll(), time.process_time())
+        watch = asyncio.create_task(backends.watch())
         t0 = time.perf_counter()
         await asyncio.gather(
-            *(run_device(http, d, args.ops, args.batch, i) for i, d in enumerate(devices))
+            *(run_device(d, args.ops, args.batch, i) for i, d in enumerate(devices))
         )
         wall = time.perf_counter() - t0
+        watch.cancel()
+        cpu1 = (cpu_seconds(procs), backends.poll(), time.process_time())
+        load_after = os.getloadavg()[0]
+        backends.engine.dispose()
         # A retried batch (same operation ids) must change nothing.
         replay_dev = devices[0]
         engine = make_engine(url, pool_size=1)
@@ -211,14 +300,15 @@ async def main_async(args: argparse.Namespace, url: str, base: str) -> int:
                     .limit(args.batch)
                 )
             ]
-        r = await http.post(
+        assert replay_dev.http is not None
+        r = await replay_dev.http.post(
             "/sync/push",
             json={"device": replay_dev.name, "ops": payloads},
             headers={"Authorization": f"Bearer {replay_dev.token}"},
         )
         replayed_ok = all(x.get("replayed") for x in r.json()["results"])
         for dev in devices:
-            await pull_until_done(http, dev)
+            await pull_until_done(dev)
 
     sent = [op for d in devices for op in d.sent]
     with engine.connect() as conn:
@@ -262,6 +352,11 @@ async def main_async(args: argparse.Namespace, url: str, base: str) -> int:
     print(
         f"pull latency ms: p50={pct(pull_ms, 0.5):.1f} p99={pct(pull_ms, 0.99):.1f} "
         f"(n={len(pull_ms)})"
+    )
+    per_op = [(b - a) * 1000 / max(1, total) for a, b in zip(cpu0, cpu1, strict=True)]
+    print(
+        f"cpu ms/operation: server={per_op[0]:.2f} postgres={per_op[1]:.2f} "
+        f"bench client={per_op[2]:.2f}; load average {load_before:.2f} -> {load_after:.2f}"
     )
     print(f"results: {dict(statuses)}")
     print(
@@ -374,7 +469,13 @@ def _run(args: argparse.Namespace, url: str, port: int, dsn: str, name: str, log
             if time.time() > deadline or proc.poll() is not None:
                 raise SystemExit("server did not start")
             time.sleep(0.2)
-        return asyncio.run(main_async(args, url, base))
+        code = asyncio.run(main_async(args, url, base, proc.pid))
+        if code:
+            _print_log_tail(log)
+        return code
+    except BaseException:
+        _print_log_tail(log)
+        raise
     finally:
         if proc is not None:
             proc.terminate()
@@ -385,6 +486,14 @@ def _run(args: argparse.Namespace, url: str, port: int, dsn: str, name: str, log
                 proc.wait()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _print_log_tail(log: Any, lines: int = 40) -> None:
+    """The end of the server's log, for a run that failed."""
+    log.flush()
+    log.seek(0)
+    tail = log.read().decode("utf-8", "replace").splitlines()[-lines:]
+    print("--- server log (last lines) ---", *tail, sep="\n", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -259,8 +259,15 @@ def assign_customer(engine: Engine, customer_id: str, to_user: str) -> int:
 
 
 @lru_cache(maxsize=16)
-def _parse(version: int, text: str) -> ProcessRules:
+def parse_rule_set(version: int, text: str) -> ProcessRules:
+    """A stored rule set, parsed once per process (rule sets never change once stored)."""
     return parse_rules(json.loads(text))
+
+
+@lru_cache(maxsize=1)
+def shipped_rules() -> ProcessRules:
+    """The defaults shipped with the app, read and parsed once per process."""
+    return default_rules()
 
 
 def current_rules(conn: Connection) -> ProcessRules:
@@ -269,8 +276,8 @@ def current_rules(conn: Connection) -> ProcessRules:
         select(rule_sets.c.version, rule_sets.c.data).order_by(rule_sets.c.version.desc()).limit(1)
     ).first()
     if row is None:
-        return default_rules()
-    return _parse(int(row.version), str(row.data))
+        return shipped_rules()
+    return parse_rule_set(int(row.version), str(row.data))
 
 
 def load_rules(engine: Engine, text: str, *, loaded_by: str = "admin") -> int:

@@ -24,13 +24,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import app as app_package
+from app import __version__
 from server import auth
 from server.admin import current_rules
 from server.attachments import BlobStore, UploadError
 from server.config import Settings
 from server.db import make_engine, teams, users
-from server.pull import BadCursor, Cursor, ResyncRequired, pull
-from server.push import ID_PATTERN, check_json, push
+from server.pull import BadCursor, ResyncRequired, pull_json
+from server.push import ID_PATTERN, TooManyOperations, check_json, push_json
 from server.records import Viewer
 
 log = logging.getLogger("fieldcrm.server.api")
@@ -158,33 +159,50 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_viewer(
-    request: Request,
+def _unauthenticated() -> ApiError:
+    return ApiError(
+        401,
+        "unauthenticated",
+        "请先登录",
+        "Sign in first",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def _session_expired() -> ApiError:
+    return ApiError(
+        401,
+        "session_expired",
+        "登录已过期,请重新登录",
+        "The session has expired; sign in again",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def bearer_token(
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Viewer:
-    """The user whose bearer access token came with the request (401 otherwise)."""
+) -> str:
+    """The bearer token sent with the request, not yet checked (401 when there is none or it
+    cannot be a token). The sync calls check it inside their own transaction."""
     if creds is None or creds.scheme.lower() != "bearer":
-        raise ApiError(
-            401,
-            "unauthenticated",
-            "请先登录",
-            "Sign in first",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise _unauthenticated()
     try:
         check_json(creds.credentials)
-        return auth.authenticate(request.app.state.engine, creds.credentials)
-    except (auth.AuthError, ValueError):
-        raise ApiError(
-            401,
-            "session_expired",
-            "登录已过期,请重新登录",
-            "The session has expired; sign in again",
-            headers={"WWW-Authenticate": "Bearer"},
-        ) from None
+    except ValueError:
+        raise _session_expired() from None
+    return creds.credentials
+
+
+def current_viewer(request: Request, token: Annotated[str, Depends(bearer_token)]) -> Viewer:
+    """The user whose bearer access token came with the request (401 otherwise)."""
+    try:
+        return auth.authenticate(request.app.state.engine, token)
+    except auth.AuthError:
+        raise _session_expired() from None
 
 
 Me = Annotated[Viewer, Depends(current_viewer)]
+Token = Annotated[str, Depends(bearer_token)]
 Sha = Annotated[str, Path(pattern=SHA_PATTERN)]
 
 
@@ -293,10 +311,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     @api.get("/health", tags=["service"])
     def health() -> dict[str, str]:
-        """Liveness: the service answers and reaches its database."""
+        """Liveness: the service answers and reaches its database; and which version runs."""
         with db.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"status": "ok"}
+        return {"status": "ok", "version": __version__}
 
     @api.post("/auth/signin", response_model=Tokens, tags=["auth"], responses=ERRORS)
     def sign_in(body: SignIn, request: Request) -> JSONResponse:
@@ -377,12 +395,17 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         return {"version": r.version, "rules": r.raw}
 
     @api.post("/sync/push", response_model=PushOut, tags=["sync"], responses=ERRORS)
-    def sync_push(body: PushBody, user: Me) -> JSONResponse:
+    def sync_push(body: PushBody, token: Token) -> Response:
         """Apply a device's operations; each gets its own result (see docs/SYNC.md)."""
-        if len(body.ops) > settings.max_ops_per_push:
-            raise ApiError(413, "too_many_ops", "单次推送的操作过多", "Too many operations at once")
-        results = push(db, user, body.device, body.ops)
-        return JSONResponse({"results": results})
+        try:
+            answer = push_json(db, token, body.device, body.ops, max_ops=settings.max_ops_per_push)
+        except auth.AuthError:
+            raise _session_expired() from None
+        except TooManyOperations:
+            raise ApiError(
+                413, "too_many_ops", "单次推送的操作过多", "Too many operations at once"
+            ) from None
+        return Response(answer, media_type="application/json")
 
     @api.get(
         "/sync/pull",
@@ -394,17 +417,17 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         },
     )
     def sync_pull(
-        user: Me,
+        token: Token,
         cursor: Annotated[str | None, Query(max_length=40)] = None,
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     ) -> Response:
         """Changes in the user's scope after ``cursor``, oldest first."""
         try:
-            start = Cursor.parse(cursor)
+            answer = pull_json(db, token, cursor, min(limit, settings.max_pull_limit))
+        except auth.AuthError:
+            raise _session_expired() from None
         except BadCursor:
             raise ApiError(400, "bad_cursor", "同步位置无效", "Unknown cursor") from None
-        try:
-            page = pull(db, user, start, min(limit, settings.max_pull_limit))
         except ResyncRequired:
             raise ApiError(
                 410,
@@ -412,18 +435,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                 "离线太久,需要完整重新同步",
                 "Offline for too long: a full resync is needed",
             ) from None
-        body = (
-            '{"changes":['
-            + ",".join(page["changes"])
-            + '],"cursor":'
-            + json.dumps(page["cursor"])
-            + ',"more":'
-            + ("true" if page["more"] else "false")
-            + ',"rules_version":'
-            + str(page["rules_version"])
-            + "}"
-        )
-        return Response(body, media_type="application/json")
+        return Response(answer, media_type="application/json")
 
     @api.get(
         "/attachments/{sha256}/upload",

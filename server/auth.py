@@ -24,7 +24,18 @@ from typing import Any
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Float,
+    Row,
+    Select,
+    bindparam,
+    delete,
+    select,
+    update,
+)
 
 from server.config import Argon2Params, Settings
 from server.db import signin_failures, tokens, users, write_tx
@@ -276,20 +287,44 @@ def sign_out(engine: Engine, refresh_token: str) -> None:
         revoke_family(engine, family)
 
 
+def token_query(*extra: ColumnElement[Any]) -> Select[Any]:
+    """The access-token check as one statement (bound: ``digest``, ``now``) that also returns
+    ``extra`` columns, for state a request needs anyway. Build it once and pass it to
+    :func:`authenticate_in`: hot paths then skip building and compiling it per request."""
+    return (
+        select(
+            users.c.id, users.c.name, users.c.display_name, users.c.role, users.c.team_id, *extra
+        )
+        .join(tokens, tokens.c.user_id == users.c.id)
+        .where(
+            tokens.c.token_hash == bindparam("digest"),
+            tokens.c.kind == "access",
+            tokens.c.revoked.is_(False),
+            tokens.c.expires_at > bindparam("now", type_=Float),
+            users.c.active.is_(True),
+        )
+    )
+
+
+_TOKEN_QUERY = token_query()
+
+
 def authenticate(engine: Engine, access_token: str) -> Viewer:
     """The user an access token belongs to; :class:`AuthError` if revoked or expired."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(users.c.id, users.c.name, users.c.display_name, users.c.role, users.c.team_id)
-            .join(tokens, tokens.c.user_id == users.c.id)
-            .where(
-                tokens.c.token_hash == token_digest(access_token),
-                tokens.c.kind == "access",
-                tokens.c.revoked.is_(False),
-                tokens.c.expires_at > time.time(),
-                users.c.active.is_(True),
-            )
-        ).first()
+        return _viewer(authenticate_in(conn, access_token, _TOKEN_QUERY))
+
+
+def authenticate_in(conn: Connection, access_token: str, query: Select[Any]) -> Row[Any]:
+    """Check an access token inside the caller's transaction with a :func:`token_query`;
+    :class:`AuthError` if refused. The row has the user's ``id``, ``name``, ``display_name``,
+    ``role`` and ``team_id``, then the query's extra columns."""
+    row = conn.execute(query, {"digest": token_digest(access_token), "now": time.time()}).first()
     if row is None:
         raise AuthError("not signed in")
+    return row
+
+
+def viewer_of(row: Any) -> Viewer:
+    """The :class:`Viewer` in a row returned by :func:`authenticate_in`."""
     return _viewer(row)

@@ -11,20 +11,22 @@ Every write gives the rows it touches a position ``(xid, seq)``: ``xid`` identif
 transaction, ``seq`` orders rows. A pull hands out only rows whose ``xid`` lies below the *safe
 horizon*, the lowest transaction id that may still commit:
 
-* PostgreSQL: ``xid`` is ``pg_current_xact_id()`` and the horizon is the ``xmin`` of the
-  reader's snapshot (``pg_snapshot_xmin``). Every transaction below it has finished, and every
-  future transaction gets a larger id, so nothing can ever appear below a cursor that has passed
-  it, however the writers' commits interleave.
+* PostgreSQL: ``xid`` is ``pg_current_xact_id()`` and ``seq`` is ``nextval('change_seq')``,
+  evaluated by the statements that write the rows (:meth:`server.records.Workspace.flush`), and
+  the horizon is the ``xmin`` of the reader's snapshot (``pg_snapshot_xmin``). Every
+  transaction below it has finished, and every future transaction gets a larger id, so nothing
+  can ever appear below a cursor that has passed it, however the writers' commits interleave.
 * SQLite: writers are serialised (``BEGIN IMMEDIATE``), so a counter bumped by each write
   transaction orders them exactly as they commit; the horizon is that counter plus one.
 
-``docs/SYNC.md`` explains why this is gap-free; ``tests/server/test_pull_gapfree.py`` proves it
+``docs/SYNC.md`` explains why this is gap-free; ``tests/server/test_server_pull.py`` proves it
 with two PostgreSQL transactions that commit in the opposite order to their numbering.
 """
 
 from __future__ import annotations
 
 import json
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,6 +50,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -212,6 +215,9 @@ XID_COUNTER = "xid"  # SQLite only: the last write transaction's number
 SEQ_COUNTER = "seq"  # SQLite only: the last row sequence number
 PURGED_XID = "purged_xid"  # cursors at or below this position must resync
 PURGED_SEQ = "purged_seq"
+# Bumped by a trigger on ``users`` (migration 0002) whenever any user row changes, so that a
+# process can keep the user directory in memory and reload it only when this number moves.
+DIRECTORY_VERSION = "directory"
 
 
 def normalise_url(url: str) -> str:
@@ -242,9 +248,31 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
         _sqlite_transactions(engine)
         return engine
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=3600
-    )
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=3600)
+    _check_on_checkout(engine)
+    return engine
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    """Replace a pooled PostgreSQL connection the server has closed before handing it out.
+
+    SQLAlchemy's ``pool_pre_ping`` costs a round trip per checkout, that is per request. A
+    connection idle in the pool has nothing to read unless the server ended it (restart,
+    ``pg_terminate_backend``, idle timeout): then its socket reads as ready (the farewell
+    message or end of file). One ``select`` with no timeout sees that without a round trip;
+    the pool then opens a fresh connection. (A false alarm only costs a reconnection.)
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            if dbapi_conn.closed or dbapi_conn.broken:
+                raise DisconnectionError("connection closed")
+            ready, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+        except (OSError, ValueError) as exc:
+            raise DisconnectionError(str(exc)) from exc
+        if ready:
+            raise DisconnectionError("the server ended the connection")
 
 
 def _sqlite_transactions(engine: Engine) -> None:
@@ -290,7 +318,10 @@ def read_tx(engine: Engine) -> Iterator[Connection]:
 
 
 class Positions:
-    """Hands out change positions inside one write transaction (see the module docstring)."""
+    """Hands out change positions inside one write transaction (see the module docstring).
+
+    The SQLite flush numbers its rows with it; the PostgreSQL flush lets its statements take
+    the same values themselves (one round trip fewer)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

@@ -15,23 +15,46 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, select, true, tuple_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.exc import DBAPIError
 
-from server.admin import current_rules
+from server import auth, cache
 from server.db import (
     PURGED_SEQ,
     PURGED_XID,
+    XID_COUNTER,
+    is_postgres,
     read_tx,
     records,
-    safe_horizon,
+    rule_sets,
     scope_changes,
-    state_value,
+    server_state,
     users,
 )
 from server.records import Viewer
+
+_T = TypeVar("_T")
 
 _CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
 
@@ -72,95 +95,221 @@ def scope_clause(viewer: Viewer) -> ColumnElement[bool]:
     return records.c.scope_owner == viewer.id
 
 
-def _item(row: Any) -> str:
-    """A record as feed JSON, splicing the stored JSON text in rather than re-encoding it."""
-    head = json.dumps(
-        {"entity": row.entity, "id": row.id, "version": row.version, "deleted": bool(row.deleted)},
-        ensure_ascii=False,
+def _item_column(postgres: bool) -> Any:
+    """A record as feed JSON, built by the database: the stored JSON text of the fields is
+    spliced in as it is, never decoded and encoded again."""
+
+    def quoted(column: Any) -> Any:
+        return cast(func.to_json(column), Text) if postgres else func.json_quote(column)
+
+    def lit(value: str) -> Any:
+        return literal(value, Text)
+
+    head = (
+        lit('{"entity":')
+        + quoted(records.c.entity)
+        + lit(',"id":')
+        + quoted(records.c.id)
+        + lit(',"version":')
+        + cast(records.c.version, Text)
     )
-    if row.deleted:
-        return head
-    return f'{head[:-1]}, "fields": {row.data}}}'
+    return case(
+        (records.c.deleted, head + lit(',"deleted":true}')),
+        else_=head + lit(',"deleted":false,"fields":') + records.c.data + lit("}"),
+    ).label("item")
+
+
+@dataclass(frozen=True)
+class _State:
+    """What a pull reads before the feed, in its first statement (so in its snapshot)."""
+
+    horizon: int
+    purged: Cursor
+    rules_version: int | None
+
+    @classmethod
+    def of(cls, row: Any) -> _State:
+        return cls(
+            int(row.horizon),
+            Cursor(int(row.purged_xid or 0), int(row.purged_seq or 0)),
+            None if row.rules_version is None else int(row.rules_version),
+        )
+
+
+def _state_value(key: str) -> Any:
+    return select(server_state.c.value).where(server_state.c.key == key).scalar_subquery()
+
+
+def _state_columns(postgres: bool) -> list[Any]:
+    """Columns ``horizon``, ``purged_xid``, ``purged_seq`` and ``rules_version``, read by the
+    first statement of the pull's transaction (alone or with the token check)."""
+    if postgres:
+        # The xmin of the reader's own snapshot: see server.db.safe_horizon and docs/SYNC.md.
+        horizon: Any = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    else:
+        horizon = _state_value(XID_COUNTER) + 1
+    return [
+        horizon.label("horizon"),
+        _state_value(PURGED_XID).label("purged_xid"),
+        _state_value(PURGED_SEQ).label("purged_seq"),
+        select(func.max(rule_sets.c.version)).scalar_subquery().label("rules_version"),
+    ]
+
+
+# Statements built once (per dialect where they differ): a pull only binds values to them.
+_STATE = {pg: select(*_state_columns(pg)) for pg in (True, False)}
+_TOKEN_AND_STATE = {pg: auth.token_query(*_state_columns(pg)) for pg in (True, False)}
+_AFTER = (bindparam("after_xid", type_=BigInteger), bindparam("after_seq", type_=BigInteger))
+
+
+def _rows(postgres: bool) -> Select[Any]:
+    return (
+        select(_item_column(postgres), records.c.xid, records.c.seq)
+        .where(
+            tuple_(records.c.xid, records.c.seq) > tuple_(*_AFTER),
+            records.c.xid < bindparam("horizon", type_=BigInteger),
+        )
+        .order_by(records.c.xid, records.c.seq)
+        .limit(bindparam("limit"))
+    )
+
+
+_TEAM = select(users.c.id).where(users.c.team_id == bindparam("team")).scalar_subquery()
+_ROWS_BY_SCOPE: dict[tuple[bool, str], Select[Any]] = {}
+for _pg in (True, False):
+    _ROWS_BY_SCOPE[_pg, "all"] = _rows(_pg)
+    _ROWS_BY_SCOPE[_pg, "team"] = _rows(_pg).where(records.c.scope_owner.in_(_TEAM))
+    _ROWS_BY_SCOPE[_pg, "own"] = _rows(_pg).where(records.c.scope_owner == bindparam("viewer"))
+_NOTICES = (
+    select(scope_changes)
+    .where(
+        scope_changes.c.user_id == bindparam("viewer"),
+        tuple_(scope_changes.c.xid, scope_changes.c.seq) > tuple_(*_AFTER),
+        scope_changes.c.xid < bindparam("horizon", type_=BigInteger),
+    )
+    .order_by(scope_changes.c.xid, scope_changes.c.seq)
+    .limit(bindparam("limit"))
+)
+
+
+def _scope_kind(viewer: Viewer) -> str:
+    """Which of the feed statements :func:`scope_clause` corresponds to."""
+    if viewer.role == "admin":
+        return "all"
+    if viewer.role == "lead" and viewer.team_id is not None:
+        return "team"
+    return "own"
 
 
 def pull(engine: Engine, viewer: Viewer, cursor: Cursor | None, limit: int) -> dict[str, Any]:
     """One page of the feed after ``cursor``; the dict's ``changes`` holds JSON texts."""
-    with read_tx(engine) as conn:
-        return pull_in(conn, viewer, cursor, limit)
+    return _read(engine, lambda conn: pull_in(conn, viewer, cursor, limit))
+
+
+def _read(engine: Engine, work: Callable[[Connection], _T]) -> _T:
+    """Run a read-only transaction, once more if the connection turned out to be broken."""
+    for attempt in range(2):
+        try:
+            with read_tx(engine) as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            if attempt or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def pull_json(engine: Engine, access_token: str, cursor: str | None, limit: int) -> str:
+    """:func:`pull` for the HTTP API: the token is checked in the pull's first statement, which
+    also reads the horizon and the other state, and only then the cursor (text as sent); the
+    answer is the response body.
+
+    Raises :class:`server.auth.AuthError` for a refused token, then :class:`BadCursor` or
+    :class:`ResyncRequired`.
+    """
+
+    def work(conn: Connection) -> dict[str, Any]:
+        row = auth.authenticate_in(conn, access_token, _TOKEN_AND_STATE[is_postgres(conn)])
+        start = Cursor.parse(cursor)
+        return _page(conn, auth.viewer_of(row), start, limit, _State.of(row))
+
+    page = _read(engine, work)
+    return (
+        '{"changes":['
+        + ",".join(page["changes"])
+        + '],"cursor":'
+        + json.dumps(page["cursor"])
+        + ',"more":'
+        + ("true" if page["more"] else "false")
+        + ',"rules_version":'
+        + str(page["rules_version"])
+        + "}"
+    )
 
 
 def pull_in(conn: Connection, viewer: Viewer, cursor: Cursor | None, limit: int) -> dict[str, Any]:
     """:func:`pull` inside the caller's (snapshot) transaction."""
-    horizon = safe_horizon(conn)
-    purged = Cursor(state_value(conn, PURGED_XID), state_value(conn, PURGED_SEQ))
-    if cursor is not None and cursor < purged:
+    state = _State.of(conn.execute(_STATE[is_postgres(conn)]).one())
+    return _page(conn, viewer, cursor, limit, state)
+
+
+def _page(
+    conn: Connection, viewer: Viewer, cursor: Cursor | None, limit: int, state: _State
+) -> dict[str, Any]:
+    horizon = state.horizon
+    if cursor is not None and cursor < state.purged:
         raise ResyncRequired
     start = cursor or Cursor(0, 0)
-    after = tuple_(records.c.xid, records.c.seq) > tuple_(start.xid, start.seq)
-    rows = conn.execute(
-        select(
-            records.c.id,
-            records.c.entity,
-            records.c.version,
-            records.c.deleted,
-            records.c.data,
-            records.c.xid,
-            records.c.seq,
+    params = {
+        "after_xid": start.xid,
+        "after_seq": start.seq,
+        "horizon": horizon,
+        "limit": limit,
+        "viewer": viewer.id,
+        "team": viewer.team_id,
+    }
+    postgres = is_postgres(conn)
+    rows = conn.execute(_ROWS_BY_SCOPE[postgres, _scope_kind(viewer)], params).all()
+    notices = conn.execute(_NOTICES, params).all()
+    # Both lists come sorted by position; positions are unique across them.
+    merged: list[tuple[int, int, bool, Any]] = [(r.xid, r.seq, True, r) for r in rows]
+    if notices:
+        merged = sorted(
+            merged + [(n.xid, n.seq, False, n) for n in notices], key=lambda t: (t[0], t[1])
         )
-        .where(after, records.c.xid < horizon, scope_clause(viewer))
-        .order_by(records.c.xid, records.c.seq)
-        .limit(limit)
-    ).all()
-    notices = conn.execute(
-        select(scope_changes)
-        .where(
-            scope_changes.c.user_id == viewer.id,
-            tuple_(scope_changes.c.xid, scope_changes.c.seq) > tuple_(start.xid, start.seq),
-            scope_changes.c.xid < horizon,
-        )
-        .order_by(scope_changes.c.xid, scope_changes.c.seq)
-        .limit(limit)
-    ).all()
-    merged = sorted(
-        [(Cursor(r.xid, r.seq), "row", r) for r in rows]
-        + [(Cursor(n.xid, n.seq), "notice", n) for n in notices],
-        key=lambda t: t[0],
-    )
     page = merged[:limit]
-    added_ids = [n.record_id for _, kind, n in page if kind == "notice" and n.kind == "add"]
+    added_ids = [n.record_id for _, _, is_row, n in page if not is_row and n.kind == "add"]
     added: dict[str, Any] = {}
     if added_ids:
         for r in conn.execute(
-            select(
-                records.c.id, records.c.entity, records.c.version, records.c.deleted, records.c.data
-            ).where(
+            select(records.c.id, _item_column(postgres)).where(
                 and_(
                     records.c.id.in_(added_ids), scope_clause(viewer), records.c.deleted.is_(False)
                 )
             )
         ):
-            added[r.id] = r
+            added[r.id] = r.item
     changes: list[str] = []
-    for _, kind, item in page:
-        if kind == "row":
-            changes.append(_item(item))
+    for _, _, is_row, item in page:
+        if is_row:
+            changes.append(item.item)
         elif item.kind == "remove":
             changes.append(
                 json.dumps({"entity": item.entity, "id": item.record_id, "removed": True})
             )
         elif item.record_id in added:
-            changes.append(_item(added[item.record_id]))
+            changes.append(added[item.record_id])
     more = len(merged) > limit or len(rows) == limit or len(notices) == limit
     if page and more:
-        next_cursor = page[-1][0]
+        next_cursor = Cursor(page[-1][0], page[-1][1])
     else:
         # Everything in scope below the horizon has been sent: jump to it so the next pull
         # does not rescan other users' changes.
-        next_cursor = max(page[-1][0] if page else start, Cursor(horizon, 0))
+        last = Cursor(page[-1][0], page[-1][1]) if page else start
+        next_cursor = max(last, Cursor(horizon, 0))
     more = more and bool(page)
     return {
         "changes": changes,
         "cursor": str(next_cursor),
         "more": more,
-        "rules_version": current_rules(conn).version,
+        "rules_version": cache.rules(conn, state.rules_version).version,
     }

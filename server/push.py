@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Connection, Engine, and_, func, select
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from sqlalchemy import Connection, Engine, and_, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 
 from app.domain.audit import entry_hash
@@ -29,7 +29,8 @@ from app.domain.messages import Msg
 from app.domain.process import DealFacts, Move, decide_move
 from app.domain.rules import LOST, ProcessRules
 from app.domain.schema import ENTITIES, validate_values
-from server.admin import current_rules, reassign_customer
+from server import auth, cache
+from server.admin import reassign_customer
 from server.db import blobs, dumps, loads, operations, records, write_tx
 from server.records import Directory, Rec, Viewer, Workspace
 
@@ -78,6 +79,8 @@ class Operation(BaseModel):
     actor: str | None = Field(default=None, max_length=100)
     at: str | None = Field(default=None, max_length=40)
     audit: list[dict[str, Any]] = Field(default_factory=list, max_length=500)
+    # The operation as stored in ``operations.payload``, serialised before any row is locked.
+    _payload: str = PrivateAttr(default="")
 
 
 class Rejected(Exception):
@@ -101,6 +104,10 @@ NOT_FOUND = (
 )
 
 
+# NUL and lone surrogates: PostgreSQL text cannot hold them, and UTF-8 cannot encode the latter.
+_INVALID_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
 def check_json(value: Any, depth: int = 0) -> None:
     """Refuse values a database cannot store or that are absurdly deep or long."""
     if depth > MAX_DEPTH:
@@ -108,7 +115,10 @@ def check_json(value: Any, depth: int = 0) -> None:
     if isinstance(value, str):
         if len(value) > MAX_TEXT:
             raise ValueError("text too long")
-        if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        if value.isascii():
+            if "\x00" in value:
+                raise ValueError("text with invalid characters")
+        elif _INVALID_TEXT.search(value):
             raise ValueError("text with invalid characters")
     elif isinstance(value, dict):
         for k, v in value.items():
@@ -138,6 +148,56 @@ class Batch:
         return self.ws.directory
 
 
+class TooManyOperations(Exception):
+    """The batch is larger than the server accepts (checked after the token)."""
+
+
+class Outcome:
+    """One operation's result, as a dict, as stored JSON text, or both (built on demand)."""
+
+    __slots__ = ("_data", "_text")
+
+    def __init__(self, data: dict[str, Any] | None = None, text: str | None = None) -> None:
+        self._data, self._text = data, text
+
+    def as_dict(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = loads(self._text)
+        return self._data
+
+    def as_text(self) -> str:
+        if self._text is None:
+            self._text = dumps(self._data)
+        return self._text
+
+    def replayed(self) -> Outcome:
+        """The same result marked ``"replayed": true`` (spliced into the stored text)."""
+        return Outcome(text=self.as_text()[:-1] + ',"replayed":true}')
+
+
+_TOKEN_AND_VERSIONS = auth.token_query(*cache.version_columns())
+# (rules version, directory version) read with the token, or None to read them separately.
+Versions = tuple[int | None, int | None] | None
+Identify = Callable[[Connection], tuple[Viewer, Versions]]
+
+
+def prepare(raw_ops: list[Any]) -> list[Operation | dict[str, Any]]:
+    """Parse and check a batch before any database work (and before any row is locked): an
+    :class:`Operation` per well-formed entry, a ``malformed`` result for the others."""
+    parsed: list[Operation | dict[str, Any]] = []
+    for raw in raw_ops:
+        try:
+            if not isinstance(raw, dict):
+                raise ValueError("an operation must be an object")
+            check_json(raw)
+            op = Operation.model_validate(raw)
+            op._payload = dumps(op.model_dump())
+            parsed.append(op)
+        except (ValidationError, ValueError) as exc:
+            parsed.append(_malformed(raw, exc))
+    return parsed
+
+
 def push(
     engine: Engine,
     viewer: Viewer,
@@ -149,10 +209,45 @@ def push(
     """Apply a batch in one transaction; retried whole when the database reports a deadlock,
     a serialisation failure or a concurrent duplicate (the retry then finds the first result).
     """
+    outcomes = _push(engine, lambda _conn: (viewer, None), device, raw_ops, attempts=attempts)
+    return [o.as_dict() for o in outcomes]
+
+
+def push_json(
+    engine: Engine,
+    access_token: str,
+    device: str,
+    raw_ops: list[Any],
+    *,
+    max_ops: int,
+    attempts: int = 6,
+) -> str:
+    """:func:`push` for the HTTP API: the token is checked inside the push's transaction (in
+    the query that also reads the directory and rule versions) and the answer is the response
+    body, built from the results' stored JSON text.
+
+    Raises :class:`server.auth.AuthError` for a refused token and :class:`TooManyOperations`.
+    """
+
+    def identify(conn: Connection) -> tuple[Viewer, Versions]:
+        row = auth.authenticate_in(conn, access_token, _TOKEN_AND_VERSIONS)
+        if len(raw_ops) > max_ops:
+            raise TooManyOperations
+        return auth.viewer_of(row), (row.rules_version, row.directory_version)
+
+    outcomes = _push(engine, identify, device, raw_ops, attempts=attempts)
+    return '{"results":[' + ",".join(o.as_text() for o in outcomes) + "]}"
+
+
+def _push(
+    engine: Engine, identify: Identify, device: str, raw_ops: list[Any], *, attempts: int
+) -> list[Outcome]:
+    parsed = prepare(raw_ops)
     for attempt in range(attempts):
         try:
             with write_tx(engine) as conn:
-                return apply_push(conn, viewer, device, raw_ops, now=time.time())
+                viewer, versions = identify(conn)
+                return _apply(conn, viewer, device, parsed, now=time.time(), versions=versions)
         except DBAPIError as exc:
             if attempt == attempts - 1 or not _retryable(exc):
                 raise
@@ -162,6 +257,10 @@ def push(
 
 
 def _retryable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        # The connection broke (database restarted): whether or not the batch committed, the
+        # retry is safe, since operations already stored answer with their first result.
+        return True
     code = getattr(exc.orig, "sqlstate", None)
     if code in ("40001", "40P01", "23505"):
         return True
@@ -183,49 +282,66 @@ def apply_push(
     ``before_flush`` is a test hook that runs after the records are locked and changed in
     memory but before anything is written.
     """
-    ws = Workspace(conn, now, Directory.load(conn))
-    batch = Batch(ws, viewer, device, current_rules(conn))
-    parsed: list[Operation | dict[str, Any]] = []
-    for raw in raw_ops:
-        try:
-            if not isinstance(raw, dict):
-                raise ValueError("an operation must be an object")
-            check_json(raw)
-            parsed.append(Operation.model_validate(raw))
-        except (ValidationError, ValueError) as exc:
-            parsed.append(_malformed(raw, exc))
-    ops = [op for op in parsed if isinstance(op, Operation)]
-    _prefetch(batch, ops)
-    seen = _first_results(conn, [op.op_id for op in ops])
+    outcomes = _apply(
+        conn, viewer, device, prepare(raw_ops), now=now, versions=None, before_flush=before_flush
+    )
+    return [o.as_dict() for o in outcomes]
 
-    results: list[dict[str, Any]] = []
+
+def _apply(
+    conn: Connection,
+    viewer: Viewer,
+    device: str,
+    parsed: list[Operation | dict[str, Any]],
+    *,
+    now: float,
+    versions: Versions,
+    before_flush: Callable[[], None] | None = None,
+) -> list[Outcome]:
+    rules_version, directory_version = versions if versions else cache.read_versions(conn)
+    ws = Workspace(conn, now, cache.directory(conn, directory_version))
+    batch = Batch(ws, viewer, device, cache.rules(conn, rules_version))
+    ops = [op for op in parsed if isinstance(op, Operation)]
+    # Operation ids seen before are looked up before any row is locked. A concurrent push of
+    # the same id is not visible yet, but its operations row is: inserting ours then fails
+    # with a duplicate key, and the retry of the whole batch finds the first result.
+    seen = _first_results(conn, [op.op_id for op in ops])
+    _prefetch(batch, [op for op in ops if op.op_id not in seen])
+
+    results: list[Outcome] = []
     op_rows: list[dict[str, Any]] = []
-    in_batch: dict[str, dict[str, Any]] = {}
+    in_batch: dict[str, Outcome] = {}
     for item in parsed:
         if not isinstance(item, Operation):
-            results.append(item)
+            results.append(Outcome(item))
             continue
         op = item
         if op.op_id in in_batch:
-            results.append({**in_batch[op.op_id], "replayed": True})
+            results.append(in_batch[op.op_id].replayed())
             continue
         if op.op_id in seen:
             owner, stored = seen[op.op_id]
             if owner == viewer.id:
-                results.append({**stored, "replayed": True})
+                results.append(Outcome(text=stored).replayed())
             else:
                 results.append(
-                    _rejected_result(
-                        op,
-                        _reject(
-                            "op_id_taken", "操作编号已被使用", "This operation id is already taken"
-                        ),
+                    Outcome(
+                        _rejected_result(
+                            op,
+                            _reject(
+                                "op_id_taken",
+                                "操作编号已被使用",
+                                "This operation id is already taken",
+                            ),
+                        )
                     )
                 )
             continue
         result = _apply_one(batch, op)
-        in_batch[op.op_id] = result
-        results.append(result)
+        # Serialised now: later operations of the batch may change the same record.
+        outcome = Outcome(result, dumps(result))
+        in_batch[op.op_id] = outcome
+        results.append(outcome)
         op_rows.append(
             {
                 "op_id": op.op_id,
@@ -235,16 +351,15 @@ def apply_push(
                 "record_id": op.record_id,
                 "action": op.action[:10],
                 "status": result["status"],
-                "result": dumps(result),
-                "payload": dumps(op.model_dump()),
+                "result": outcome.as_text(),
+                "payload": op._payload,
                 "received_at": now,
             }
         )
+    ws.insert_later(operations, op_rows)
     if before_flush is not None:
         before_flush()
     ws.flush()
-    if op_rows:
-        conn.execute(operations.insert(), op_rows)
     return results
 
 
@@ -264,16 +379,18 @@ def _malformed(raw: Any, exc: Exception) -> dict[str, Any]:
     }
 
 
-def _first_results(conn: Connection, op_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-    out: dict[str, tuple[str, dict[str, Any]]] = {}
+_FIRST_RESULTS = select(operations.c.op_id, operations.c.user_id, operations.c.result).where(
+    operations.c.op_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _first_results(conn: Connection, op_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """The owner and stored result (JSON text) of operation ids seen before."""
+    out: dict[str, tuple[str, str]] = {}
     unique = sorted(set(op_ids))
     for i in range(0, len(unique), 500):
-        rows = conn.execute(
-            select(operations.c.op_id, operations.c.user_id, operations.c.result).where(
-                operations.c.op_id.in_(unique[i : i + 500])
-            )
-        )
-        out.update({r.op_id: (r.user_id, loads(r.result)) for r in rows})
+        rows = conn.execute(_FIRST_RESULTS, {"ids": unique[i : i + 500]})
+        out.update({r.op_id: (r.user_id, r.result) for r in rows})
     return out
 
 
@@ -287,10 +404,7 @@ def _prefetch(batch: Batch, ops: list[Operation]) -> None:
             value = op.fields.get(key)
             if isinstance(value, str) and len(value) <= 64:
                 ids.add(value)
-    parents = ws.peek(ids)
-    for customer_id, deal_id in parents.values():
-        ids.update(x for x in (customer_id, deal_id) if x)
-    ws.load(ids)
+    ws.lock_with_parents(ids)
     # Parents discovered only now (a row moved meanwhile) are locked in a second, rare sweep.
     extra = {x for r in ws.recs.values() for x in (r.customer_id, r.deal_id) if x}
     ws.load(extra - set(ws.recs))

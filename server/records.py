@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from app.domain.audit import GENESIS, entry_hash
-from server.db import Positions, audit, dumps, loads, records, scope_changes, users
+from server.db import Positions, audit, dumps, is_postgres, loads, records, scope_changes, users
 
 ROLES = ("rep", "lead", "admin", "csm")
 
@@ -127,7 +128,7 @@ class Rec:
     dirty: bool = False
 
     def view(self) -> dict[str, Any]:
-        """The record as a client receives it."""
+        """The record as a client receives it, as it is now (later changes do not show)."""
         if self.deleted:
             return {"entity": self.entity, "id": self.id, "version": self.version, "deleted": True}
         return {
@@ -135,7 +136,7 @@ class Rec:
             "id": self.id,
             "version": self.version,
             "deleted": False,
-            "fields": self.data,
+            "fields": dict(self.data),
         }
 
 
@@ -154,6 +155,71 @@ _COLUMNS = (
     records.c.audit_head,
     records.c.created_at,
     records.c.updated_at,
+)
+
+
+_COLUMN_LIST = ", ".join(c.name for c in _COLUMNS)
+# PostgreSQL: the records asked for and their parents, locked in one id-ordered statement.
+_PG_LOCK_WITH_PARENTS = text(
+    f"SELECT {_COLUMN_LIST} FROM records WHERE id = ANY("
+    "CAST(:ids AS text[]) || ARRAY("
+    "SELECT customer_id::text FROM records WHERE id = ANY(CAST(:ids AS text[])) "
+    "UNION SELECT deal_id::text FROM records WHERE id = ANY(CAST(:ids AS text[]))"
+    ")) ORDER BY id FOR UPDATE"
+)
+
+# PostgreSQL writes go through the driver in one pipeline (one round trip), each table's rows
+# as one JSON value; positions are taken by the statements themselves.
+_PG_XID = "pg_current_xact_id()::text::bigint"
+_PG_SEQ = "nextval('change_seq')"
+_REC_VALUES = (
+    "customer_id",
+    "deal_id",
+    "blob_sha256",
+    "scope_owner",
+    "data",
+    "field_versions",
+    "version",
+    "deleted",
+    "deleted_at",
+    "audit_head",
+    "updated_at",
+)
+
+
+def _q(name: str) -> str:
+    return '"' + name + '"'
+
+
+def _pg_insert(
+    table: str, columns: Iterable[str], computed: Mapping[str, str] | None = None
+) -> str:
+    """INSERT of the rows passed as one JSON array (``json_populate_recordset``): one bound
+    value per statement, however many rows, so the driver has no per-row work to do."""
+    computed = computed or {}
+    names = ", ".join(_q(c) for c in [*columns, *computed])
+    values = ", ".join([_q(c) for c in columns] + list(computed.values()))
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {values} "
+        f"FROM json_populate_recordset(NULL::{table}, CAST(%s AS json))"
+    )
+
+
+_PG_POSITION = {"xid": _PG_XID, "seq": _PG_SEQ}
+_PG_INSERT_RECORD = _pg_insert(
+    "records", ("id", "entity", "created_at", *_REC_VALUES), _PG_POSITION
+)
+_PG_UPDATE_RECORD = (
+    "UPDATE records SET "
+    + ", ".join(
+        [f"{_q(c)} = v.{_q(c)}" for c in _REC_VALUES] + [f"xid = {_PG_XID}", f"seq = {_PG_SEQ}"]
+    )
+    + " FROM json_populate_recordset(NULL::records, CAST(%s AS json)) AS v"
+    # The id list lets the planner find the rows by primary key rather than scan the table.
+    + " WHERE records.id = v.id AND records.id = ANY(CAST(%s AS text[]))"
+)
+_PG_INSERT_NOTICE = _pg_insert(
+    "scope_changes", ("user_id", "record_id", "entity", "kind", "created_at"), _PG_POSITION
 )
 
 
@@ -187,10 +253,14 @@ class Workspace:
     _audit: list[dict[str, Any]] = field(default_factory=list)
     _scope: list[dict[str, Any]] = field(default_factory=list)
     _extra_dirty: set[str] = field(default_factory=set)
+    _rows: list[tuple[Table, list[dict[str, Any]]]] = field(default_factory=list)
+    _stamp: tuple[float, str] | None = None
 
     @property
     def stamp(self) -> str:
-        return iso(self.now)
+        if self._stamp is None or self._stamp[0] != self.now:
+            self._stamp = (self.now, iso(self.now))
+        return self._stamp[1]
 
     def peek(self, ids: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
         """Parents (customer id, deal id) of existing records, read without locking."""
@@ -214,6 +284,20 @@ class Workspace:
                 q = q.with_for_update()
             for row in self.conn.execute(q):
                 self.recs[row.id] = _rec(row)
+
+    def lock_with_parents(self, ids: Iterable[str]) -> None:
+        """Load and lock records and their parents (customer, deal) in one id-ordered sweep."""
+        wanted = sorted(set(ids) - set(self.recs))
+        if not wanted:
+            return
+        if not is_postgres(self.conn):
+            parents = self.peek(wanted)
+            more = {x for pair in parents.values() for x in pair if x}
+            self.load([*wanted, *more])
+            return
+        for chunk in _chunks(wanted):
+            for row in self.conn.execute(_PG_LOCK_WITH_PARENTS, {"ids": chunk}):
+                self.recs.setdefault(row.id, _rec(row))
 
     def load_where(self, *conditions: Any, lock: bool = True) -> list[Rec]:
         """Load every record matching ``conditions`` (e.g. all rows of one customer)."""
@@ -368,10 +452,19 @@ class Workspace:
         """Audit entries made on a device, stored as received with their hash checked."""
         self._audit.extend(rows)
 
+    def insert_later(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Rows for another table, written by :meth:`flush` together with the records."""
+        if rows:
+            self._rows.append((table, rows))
+
     def flush(self) -> None:
-        """Write every change with new positions: new rows, changed rows, audit, notices."""
+        """Write every change with new positions: new rows, changed rows, audit, notices and
+        the rows given to :meth:`insert_later`."""
         dirty = [r for r in self.recs.values() if r.dirty]
-        if not dirty and not self._scope and not self._audit:
+        if not dirty and not self._scope and not self._audit and not self._rows:
+            return
+        if is_postgres(self.conn):
+            self._flush_pg(dirty)
             return
         positions = Positions(self.conn)
         xid = positions.xid
@@ -419,6 +512,61 @@ class Workspace:
         if self._audit:
             self.conn.execute(audit.insert(), self._audit)
             self._audit = []
+        for table, rows in self._rows:
+            self.conn.execute(table.insert(), rows)
+        self._rows = []
+
+    def _flush_pg(self, dirty: list[Rec]) -> None:
+        """The PostgreSQL flush: every write in one pipeline (one round trip), with positions
+        taken by the statements themselves (``pg_current_xact_id()``, ``nextval``)."""
+        rows_new: list[dict[str, Any]] = []
+        rows_old: list[dict[str, Any]] = []
+        for rec in dirty:
+            row = {
+                "id": rec.id,
+                "customer_id": rec.customer_id,
+                "deal_id": rec.deal_id,
+                "blob_sha256": rec.blob_sha256,
+                "scope_owner": rec.scope_owner,
+                "data": dumps(rec.data),
+                "field_versions": dumps(rec.field_versions),
+                "version": rec.version,
+                "deleted": rec.deleted,
+                "deleted_at": rec.deleted_at,
+                "audit_head": rec.audit_head,
+                "updated_at": rec.updated_at,
+            }
+            if rec.is_new:
+                row.update(entity=rec.entity, created_at=rec.created_at)
+                rows_new.append(row)
+            else:
+                rows_old.append(row)
+            rec.is_new = rec.dirty = False
+        writes: list[tuple[str, tuple[Any, ...]]] = []
+        if rows_new:
+            writes.append((_PG_INSERT_RECORD, (dumps(rows_new),)))
+        if rows_old:
+            writes.append((_PG_UPDATE_RECORD, (dumps(rows_old), [r["id"] for r in rows_old])))
+        if self._scope:
+            writes.append((_PG_INSERT_NOTICE, (dumps(self._scope),)))
+        for table, rows in [(audit, self._audit), *self._rows]:
+            if rows:
+                columns = list(dict.fromkeys(k for r in rows for k in r))
+                writes.append((_pg_insert(table.name, columns), (dumps(rows),)))
+        self._scope, self._audit, self._rows = [], [], []
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        dbapi = self.conn.dialect.loaded_dbapi
+        sql = ""
+        try:
+            with driver.cursor() as cur, driver.pipeline():
+                for sql, params in writes:
+                    cur.execute(sql, params)
+        except dbapi.Error as exc:
+            # Raised as SQLAlchemy raises it, so that callers (the push retry) see one type.
+            raise DBAPIError.instance(
+                sql, None, exc, dbapi.Error, connection_invalidated=bool(driver.broken)
+            ) from exc
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:

@@ -48,11 +48,19 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+# JSON scalars whose canonical texts differ whenever the values differ (not floats: NaN).
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def same(a: Any, b: Any) -> bool:
     """Value equality that ignores key order and int/float or tuple/list differences."""
     if a is MISSING or b is MISSING:
         return a is b
-    return a == b or canonical(a) == canonical(b)
+    if a == b:
+        return True
+    if type(a) in _PLAIN and type(b) in _PLAIN:
+        return False  # the common case, decided without encoding both sides
+    return canonical(a) == canonical(b)
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,10 @@ def _wipe_pg(url: str) -> None:
             names = ", ".join(t.name for t in metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             conn.execute(
-                text("INSERT INTO server_state (key, value) VALUES ('xid', 0), ('seq', 0)")
+                text(
+                    "INSERT INTO server_state (key, value) "
+                    "VALUES ('xid', 0), ('seq', 0), ('directory', 0)"
+                )
             )
     finally:
         engine.dispose()

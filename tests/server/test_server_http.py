@@ -83,7 +83,9 @@ def test_unauthenticated_and_bogus_tokens_are_refused(client: httpx.Client) -> N
     assert client.get("/sync/pull").status_code == 401
     r = client.get("/sync/pull", headers={"Authorization": "Bearer nonsense"})
     assert r.status_code == 401 and r.json()["message"]["zh"]
-    assert client.get("/health").json() == {"status": "ok"}
+    from app import __version__
+
+    assert client.get("/health").json() == {"status": "ok", "version": __version__}
 
 
 def test_rep_cannot_read_or_write_another_reps_data_over_http(
