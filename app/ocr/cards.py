@@ -5,7 +5,11 @@ label says, a number starting 13–19 with 11 digits is a mobile) and by labels 
 are short and often misread ("邮箱" came back as "B¥8"), so they only settle what the shape
 cannot: a landline labelled 传真/Fax is not the phone, a WeChat id is whatever follows 微信.
 Name, title and company have no shape; they are chosen by vocabulary (surnames, job words,
-legal suffixes) and by type size (the name is the largest text on most cards).
+legal suffixes) and by type size: the name is the biggest line that reads as a name.
+
+The words come in the lines :mod:`app.ocr.lines` found, each word as tall as its line's ink.
+OCR slips that a closed vocabulary can catch are mended here: Latin ids against pinyin
+(:mod:`app.ocr.pinyin`), provinces, cities and districts against a list (:mod:`app.ocr.places`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from app.domain.validators import (
     validate_url,
 )
 from app.ocr.layout import Segment, is_cjk, segments, tidy
+from app.ocr.pinyin import mend_pinyin
+from app.ocr.places import mend_address
 from app.ocr.results import CARD_FIELDS, Box, Fields, FieldValue, Word
 
 # Label spellings, folded (full-width colon → ":"). Single letters need a colon after them.
@@ -31,7 +37,7 @@ _LABELS: tuple[tuple[str, str], ...] = (
     ("phone", r"电话|座机|固话|办公电话|Tel|TEL|Phone|PHONE|Office|T(?=\s*[:;.])"),
     ("email", r"电子邮箱|邮箱|电邮|邮件|E-?[Mm]ail|EMAIL|Mail|E(?=\s*[:;.])"),
     ("website", r"网址|网站|主页|Website|Web|WEB|URL|Http|W(?=\s*[:;.])"),
-    ("address", r"地址|Address|ADDRESS|Addr|Add|ADD|A(?=\s*[:;.])"),
+    ("address", r"地址|Address|ADDRESS|Addr|Add|ADD|Ad[ao]|A(?=\s*[:;.])"),
 )
 _LABEL_RE = re.compile(
     r"(?:^|(?<=\s))(?:" + "|".join(f"(?P<{k}>{p})" for k, p in _LABELS) + r")\s*[:;.]?\s*"
@@ -141,15 +147,17 @@ class _Phone:
 
 
 _PHONE_SPAN = re.compile(
-    r"(?P<intl>\+\s*86|0086)?[\s-]*[(（]?\s*\d[\d\s()（）-]{5,}\d"
-    r"(?:\s*(?:转|ext\.?|x|#|分机)\s*(?P<ext>\d{1,5}))?",
+    r"(?P<intl>\+\s*86|0086)?[\s-]*[(（]?\s*\d[\d\s()（）.-]{5,}\d"
+    r"(?:\s*[^\w\s]{0,2}\s*(?:转|ext\.?|x|#|分机)\s*[^\w\s]{0,2}\s*(?P<ext>\d{1,5}))?",
     re.IGNORECASE,
 )
 
 
 def _phones(piece: _Piece) -> list[_Phone]:
     """Mobiles and landlines in a piece of text, normalised by the domain validators."""
-    text = _fix_digits(piece.text)
+    text = _fix_digits(piece.text).replace("=", "-")
+    # Quote marks and commas that specks between digit groups were read as.
+    text = re.sub(r"(?<=[\d\s-])[“”‘’'\"`,，](?=[\s\d])", "", text)
     found: list[_Phone] = []
     for m in _PHONE_SPAN.finditer(text):
         span = m.group(0)
@@ -159,8 +167,10 @@ def _phones(piece: _Piece) -> list[_Phone]:
         if m.group("intl"):
             groups = groups[1:]
         digits = "".join(groups)
-        if m.group("intl") and not digits.startswith(("0", "1")):
-            digits = "0" + digits
+        if m.group("intl") and not normalize_mobile(digits) and not digits.startswith("0"):
+            digits = "0" + digits  # +86 10 5571 5021: the area code loses its 0
+        elif digits.startswith("00") and not m.group("intl"):
+            digits = digits[1:]  # a speck before the area code read as O
         mobile = normalize_mobile(digits)
         if mobile:
             found.append(_Phone("mobile", mobile, piece))
@@ -180,21 +190,60 @@ def _phones(piece: _Piece) -> list[_Phone]:
     return found
 
 
+def _latin_id(text: str) -> str:
+    """Latin ids with the Latin model's slips mended: a bar for l (or beside an l, extra),
+    pinyin syllables broken by one misread letter."""
+    t = re.sub(r"\|(?=[l1I])|(?<=[l1I])\|", "", text)
+    t = re.sub(r"(?<=[a-z])I|I(?=[a-z])", "l", t)  # capital I inside a lower-case id is an l
+    t = re.sub(r"\b[Ww]{4,}\.", "www.", t)
+    # One letter read twice in two cases ("WxX", "Ssales") is one letter.
+    out: list[str] = []
+    for ch in t:
+        if out and ch != out[-1] and ch.lower() == out[-1].lower() and ch.isalpha():
+            if ch.islower():
+                out[-1] = ch
+            continue
+        out.append(ch)
+    t = "".join(out)
+    t = re.sub(r"(?<=[A-Za-z.])\|(?=[A-Za-z])", "l", t)
+    return mend_pinyin(t)
+
+
 def _wechat_text(text: str) -> str:
     """A WeChat id as printed: OCR drops the underscore ("wx _li" / "wx li") and reads 1 as l."""
-    t = re.sub(r"\s*_\s*", "_", text.strip())
+    t = re.sub(r"\s*_\s*", "_", _latin_id(text.strip()))
     t = re.sub(r"(?<=[A-Za-z0-9])\s+(?=[A-Za-z0-9])", "_", t)
+    # A label's colon read as a letter or digit and glued on: "t_wanfeng45", "1_ruifeng".
+    t = re.sub(r"^[^A-Za-z0-9]*[A-Za-z0-9]_(?=[A-Za-z0-9]{4})", "", t)
     t = re.sub(r"[lI|](?=\d{2})|(?<=\d)[lI|]", "1", t)
-    return re.sub(r"(?<=\d)[Oo]|[Oo](?=\d{2})", "0", t)
+    # An o before a year ("hanbo1998") is the end of a pinyin syllable, not a zero.
+    return re.sub(r"(?<=\d)[Oo]|[Oo](?=\d{2})(?!(?:19|20)\d\d(?!\d))", "0", t)
+
+
+def known_surname(name: str) -> bool:
+    """True when ``name`` starts with one of the common (or compound) Chinese surnames."""
+    return name[:2] in COMPOUND_SURNAMES or name[:1] in SURNAMES
 
 
 def _name_in(text: str) -> str | None:
     t = re.sub(r"\s+", "", text)
     if not 2 <= len(t) <= 4 or not all(is_cjk(c) for c in t):
         return None
-    if t[:2] in COMPOUND_SURNAMES or t[0] in SURNAMES:
-        return t
-    return None
+    return t if known_surname(t) else None
+
+
+_NOT_NAME = re.compile(r"[省市区县路街道号室楼层座]")
+
+
+def chinese_name(text: str) -> str | None:
+    """The 2–4 hanzi of a line that could be a Chinese name (OCR specks ignored), or None."""
+    hanzi = "".join(c for c in text if is_cjk(c))
+    latin = sum(c.isascii() and c.isalnum() for c in text)
+    if not 2 <= len(hanzi) <= 4 or latin > 1:
+        return None
+    if _TITLE_WORDS.search(hanzi) or _COMPANY_CJK.search(hanzi) or _NOT_NAME.search(hanzi[1:]):
+        return None
+    return hanzi
 
 
 def _english_name(text: str) -> bool:
@@ -210,14 +259,16 @@ def _english_name(text: str) -> bool:
 
 def extract_card_fields(words: list[Word]) -> Fields:
     """Pick the card fields out of Tesseract's words (boxes are used for sizes and lines)."""
-    segs = segments(words)
+    # Words come in lines already cut at column gaps; Tesseract's word boxes are too rough
+    # to cut them again except at very wide gaps.
+    segs = segments(words, gap_factor=6.0)
     fields: Fields = dict.fromkeys(CARD_FIELDS)
     used: set[int] = set()  # ids of segments that hold a contact value
     pieces = [p for s in segs for p in _pieces(s)]
 
     # E-mail and web address, by shape.
     for p in pieces:
-        compact = re.sub(r"\s*([@.])\s*", r"\1", p.text)
+        compact = _latin_id(re.sub(r"\s*([@.])\s*", r"\1", p.text))
         if "@" not in compact and p.label == "email":
             compact = re.sub(r"[©®]", "@", compact)
         m = _EMAIL_RE.search(compact)
@@ -328,15 +379,32 @@ def _address(pieces: list[_Piece], segs: list[Segment], used: set[int]) -> Field
         confs.append(nxt.confidence)
         box = box.union(nxt.box)
         seg = nxt
-    joined = parts[0]
-    for part in parts[1:]:
-        sep = "" if is_cjk(joined[-1:]) or is_cjk(part[:1]) else " "
-        joined += sep + part
-    value = tidy(joined).strip(" ,，;")
+    chinese = sum(is_cjk(c) for c in "".join(parts)) >= 4
+    # A Chinese address wraps anywhere, even inside a number; an English one at a space.
+    joined = ("" if chinese else " ").join(p.strip() for p in parts)
+    value = clean_address(joined, chinese)
     if len(value) < 4:
         return None
     conf = sum(confs) / len(confs) * (1.0 if start.label else 0.85)
     return FieldValue(value, min(1.0, conf), box, start.seg.page)
+
+
+def clean_address(text: str, chinese: bool) -> str:
+    """An address without OCR specks: in a Chinese one, stray marks and Latin letters that
+    are not a building or block letter (A座, B栋) are dropped."""
+    t = tidy(text)
+    if not chinese:
+        t = re.sub(r"^[^A-Za-z0-9]+", "", t)
+        t = re.sub(r"\bNo[,:]\s", "No. ", t)
+        t = re.sub(r"\bChin[a-z]?\.?$", "China", t.strip(" ,，;|"))
+        return re.sub(r"\s+", " ", t)
+    label = re.match(r"^.{0,6}?(?:地址|[A-Za-z]{1,8})\s*[:;]", t)
+    if label and sum(is_cjk(c) for c in t[label.end() :]) >= 4:
+        t = t[label.end() :]
+    t = t[next((i for i, c in enumerate(t) if is_cjk(c)), 0) :]
+    t = re.sub(r"[\s|;:'\"`~^_!?,，。、‘’“”{}\[\]<>]+", "", t)
+    t = re.sub(r"[A-Za-z](?![A-Za-z]*[座栋幢区号楼单元\d-])", "", t)
+    return mend_address(t)
 
 
 def _value_left(seg: Segment, value: str) -> int:
@@ -407,36 +475,50 @@ def _title_text(text: str) -> str | None:
 
 
 def _name_and_title(free: list[Segment]) -> tuple[FieldValue | None, FieldValue | None]:
-    """The name is the biggest name-like text; the title the job words nearest to it."""
+    """The name is the biggest line that reads as a name; the title the job words nearest.
+
+    A line of 2–4 hanzi starting with a common surname is a name; one whose first glyph is not
+    a known surname (often a misread one) still is when nothing bigger is, at a lower score.
+    """
     cands: list[tuple[float, FieldValue, Segment, list[Word]]] = []
     for s in free:
-        # A name and a title on one baseline come back as one line: try every split point
-        # and keep the longest name whose glyphs are as big as its first one.
-        best_here: tuple[float, FieldValue, Segment, list[Word]] | None = None
-        first_h = s.words[0].box.height
-        for k in range(1, min(len(s.words), 4) + 1):
+        name = chinese_name(s.text)
+        if name:
+            known = known_surname(name)
+            conf = s.confidence * (0.95 if known else 0.6)
+            fv = FieldValue(name, conf, s.box, s.page)
+            cands.append((s.height * (1.0 if known else 0.7), fv, s, s.words))
+            continue
+        if _english_name(s.text):
+            fv = FieldValue(s.text, s.confidence * 0.85, s.box, s.page)
+            cands.append((s.height * 0.9, fv, s, s.words))
+            continue
+        # A name and a title set close together on one baseline can come back as one line.
+        if not _TITLE_WORDS.search(s.text):
+            continue
+        latin_head = re.match(
+            r"((?:[A-Z][a-z]+|[A-Z]{2,})(?: (?:[A-Z][a-z]+|[A-Z]{2,})){1,2}) ", s.text
+        )
+        if latin_head:
+            for k in (2, 3):  # "Given Family" first; a middle name is rarer than a two-word title
+                head_text = " ".join(latin_head.group(1).split()[:k])
+                tail = s.text[len(head_text) :]
+                if _english_name(head_text) and _TITLE_WORDS.search(tail):
+                    head = s.words[: len(head_text.split())]
+                    fv = FieldValue(head_text, s.confidence * 0.8, s.box, s.page)
+                    cands.append((s.height * 0.9, fv, s, head))
+                    break
+            continue
+        for k in range(min(len(s.words) - 1, 4), 0, -1):
             head = s.words[:k]
-            if k > 1 and head[-1].box.height < 0.7 * first_h:
-                break
             name = _name_in(_JUNK.sub("", "".join(w.text for w in head)))
-            if not name:
-                continue
-            rest_text = "".join(w.text for w in s.words[k:])
-            if best_here and len(name) == 4 and not _TITLE_WORDS.search(rest_text):
-                continue
-            h = max(w.box.height for w in head)
-            conf = sum(w.confidence for w in head) / k
-            box = head[0].box
-            for w in head[1:]:
-                box = box.union(w.box)
-            best_here = (h * 1.5, FieldValue(name, conf * 0.95, box, s.page), s, head)
-        if best_here:
-            cands.append(best_here)
-        text = s.text
-        if _english_name(text):
-            cands.append(
-                (s.height, FieldValue(text, s.confidence * 0.85, s.box, s.page), s, s.words)
-            )
+            if name and _TITLE_WORDS.search("".join(w.text for w in s.words[k:])):
+                box = head[0].box
+                for w in head[1:]:
+                    box = box.union(w.box)
+                conf = sum(w.confidence for w in head) / k * 0.9
+                cands.append((s.height, FieldValue(name, conf, box, s.page), s, head))
+                break
     if not cands:
         return None, _best_title(free, None)
     _, name_fv, seg, name_words = max(cands, key=lambda c: c[0])

@@ -7,11 +7,13 @@ between hanzi, so every pattern runs on a copy with those removed.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from decimal import Decimal
 
 from app.domain.text import fold
 from app.ocr.amounts import (
     AMOUNT_CHARS,
+    Uppercase,
     format_amount,
     has_numeral,
     parse_arabic,
@@ -40,7 +42,8 @@ _ROLE = re.compile(
 _ROLE_A = ("买方", "需方", "采购方", "委托方", "发包方", "甲方")
 _COMPANY_END = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|集团|公司|研究院|事务所|中心|厂)")
 _AMOUNT_KEYS = re.compile(r"合同总金额|合同总价款?|总金额|总价款?|合同金额|合同价款|价款总额|总计")
-_UPPER_SPAN = re.compile(rf"[{re.escape(AMOUNT_CHARS)}]{{2,40}}")
+# 人参 is how the fast model reads 叁 now and then.
+_UPPER_SPAN = re.compile(rf"(?:[{re.escape(AMOUNT_CHARS)}]|人参){{2,40}}")
 _ARABIC_SPAN = re.compile(
     # OCR turns ¥ into Y, 半, 羊, 习 or #; after 小写 anything short may stand for it.
     r"(?P<cur>[¥￥Y丫半羊习#]|RMB|人民币|小写\s*[:：]?\s*\S{0,3}?)\s*"
@@ -63,14 +66,13 @@ def _contract_no(text: str) -> FieldValue | None:
     return None
 
 
-def _parties(text: str) -> tuple[FieldValue | None, FieldValue | None]:
-    found: dict[str, FieldValue] = {}
+def _party_names(text: str) -> list[tuple[str, FieldValue]]:
+    """Every (side, name) that ``text`` states, in order: header and signature block alike."""
     matches = [(m.group("side"), m) for m in _PARTY.finditer(text)]
     matches += [("甲" if m.group("role") in _ROLE_A else "乙", m) for m in _ROLE.finditer(text)]
     matches.sort(key=lambda sm: sm[1].start())
+    out: list[tuple[str, FieldValue]] = []
     for side, m in matches:
-        if side in found:
-            continue
         name = m.group("name").strip()
         end = None
         for end in _COMPANY_END.finditer(name):
@@ -82,26 +84,68 @@ def _parties(text: str) -> tuple[FieldValue | None, FieldValue | None]:
         else:
             name = re.split(r"\s{2,}|[,，;；]", name)[0]
             conf = 0.6
-        name = name.strip(" :：")
+        name = name.strip(" :：;；,，.。、|")
         if len(name) >= 2:
-            found[side] = FieldValue(name, conf)
+            out.append((side, FieldValue(name, conf)))
+    return out
+
+
+def _parties(text: str) -> tuple[FieldValue | None, FieldValue | None]:
+    """Party A and B: the first name stated for each side."""
+    found: dict[str, FieldValue] = {}
+    for side, fv in _party_names(text):
+        found.setdefault(side, fv)
     return found.get("甲"), found.get("乙")
 
 
-def _amount(text: str) -> FieldValue | None:
-    """The contract total: uppercase and Arabic figures near a 'total' keyword, cross-checked."""
-    candidates: list[tuple[int, str, Decimal, int]] = []  # (position, kind, value, fixes)
+def _uppercase_spans(text: str) -> list[tuple[int, Uppercase]]:
+    """Uppercase amounts that start right after 人民币/大写/金额… (the tail of a misread
+    amount, "陆元捌角", would parse as a plausible but wrong small sum)."""
+    out: list[tuple[int, Uppercase]] = []
     for m in _UPPER_SPAN.finditer(text):
         span = m.group(0)
         if not has_numeral(span) or not re.search(r"[元圆圓整角分无兀园]", span):
             continue
-        # Only a span that starts right after 人民币/大写/金额…: the tail of a misread amount
-        # ("陆元捌角") would parse as a plausible but wrong small sum.
         if not re.search(r"[币写额款为计:：)）]\s*$", text[max(0, m.start() - 3) : m.start()]):
             continue
-        parsed = parse_uppercase(span)
-        if parsed is not None:
-            candidates.append((m.start(), "upper", parsed.value, parsed.corrections))
+        # OCR junk after the amount ("元整，含" → "元整合") is cut at the last end mark
+        # that leaves a valid amount.
+        for end in sorted(
+            (e.end() for e in re.finditer(r"[元圆圓整角分无兀园]", span)), reverse=True
+        ):
+            parsed = parse_uppercase(span[:end])
+            if parsed is not None:
+                out.append((m.start(), parsed))
+                break
+    return out
+
+
+def _amount(text: str, rereads: list[str] | None = None) -> FieldValue | None:
+    """The contract total: uppercase and Arabic figures near a 'total' keyword, cross-checked.
+
+    ``rereads`` are the amount lines read again at other sizes; the uppercase value most of
+    the readings agree on wins.
+    """
+    candidates: list[tuple[int, str, Decimal, int]] = []  # (position, kind, value, fixes)
+    votes: Counter[Decimal] = Counter(v.value for _, v in _uppercase_spans(text))
+    for extra in rereads or []:
+        votes.update({v.value for _, v in _uppercase_spans(extra)})
+    for pos, parsed in _uppercase_spans(text):
+        fixes = parsed.corrections
+        chosen = parsed.value
+        if votes:
+            top, n = votes.most_common(1)[0]
+            if n > votes[chosen]:
+                chosen = top  # the page reading was outvoted by the other sizes
+            fixes = 0 if votes[chosen] >= 3 else max(1, fixes)
+        candidates.append((pos, "upper", chosen, fixes))
+    if not candidates and votes:
+        # The page reading of the uppercase amount did not parse, the other sizes did.
+        top, n = votes.most_common(1)[0]
+        keys = [k.start() for k in _AMOUNT_KEYS.finditer(text)]
+        pos = text.find("人民币", keys[0]) if keys else -1
+        if pos >= 0:
+            candidates.append((pos, "upper", top, 1 if n >= 2 else 2))
     for m in _ARABIC_SPAN.finditer(text):
         raw = m.group("num") or m.group("num2")
         value = parse_arabic(raw)
@@ -130,7 +174,13 @@ def _amount(text: str) -> FieldValue | None:
         if best_upper[2] == best_arabic[2]:
             return FieldValue(format_amount(best_upper[2]), 0.99)
         # They disagree: one was misread. Tesseract reads digits far more reliably than the
-        # rare uppercase numerals, so the figures win, with a confidence that asks for review.
+        # rare uppercase numerals, so the figures win, with a confidence that asks for review;
+        # except when the figures are the uppercase value less its leading digits: the ¥ and
+        # the first digit were read as one glyph ("¥595,000.36" as "区95,000.36").
+        upper_digits = format_amount(best_upper[2]).replace(".", "")
+        arabic_digits = format_amount(best_arabic[2]).replace(".", "")
+        if upper_digits.endswith(arabic_digits) and len(upper_digits) > len(arabic_digits):
+            return FieldValue(format_amount(best_upper[2]), 0.6)
         return FieldValue(format_amount(best_arabic[2]), 0.5 if best_upper[3] == 0 else 0.6)
     if best_upper:
         conf = 0.9 if best_upper[3] == 0 else 0.7
@@ -148,9 +198,9 @@ def _dates(text: str) -> tuple[FieldValue | None, FieldValue | None]:
     for d in dates:
         before = text[max(0, d.start - 16) : d.start]
         after = text[d.end : d.end + 12]
-        if re.search(r"(?:签订|签署|签约|签字)(?:日期|时间)\s*[:：]?\s*$", before) or re.match(
-            r"\s*(?:签订|签署|订立)", after
-        ):
+        if re.search(
+            r"(?:签订|签署|签约|签字)(?:日期|时间)\s*[:：;；]{0,2}\s*$", before
+        ) or re.match(r"\s*(?:签订|签署|订立)", after):
             signed = FieldValue(d.value.isoformat(), 0.95)
     # The term: "自 X 起至 Y 止", "X 至 Y", "有效期至 Y".
     for i, d in enumerate(dates):
@@ -172,8 +222,13 @@ def _dates(text: str) -> tuple[FieldValue | None, FieldValue | None]:
     return signed, expires
 
 
-def extract_contract_fields(text: str, words: list[Word] | None = None) -> Fields:
-    """All contract fields from the full text (pages joined); values normalised."""
+def extract_contract_fields(
+    text: str, words: list[Word] | None = None, rereads: list[str] | None = None
+) -> Fields:
+    """All contract fields from the full text (pages joined); values normalised.
+
+    ``rereads``: the lines stating the amount in words, read again (see ``reread_amounts``).
+    """
     del words  # boxes are not needed for contracts yet; kept for a future highlight view
     flat = _flat(fold(text) if "\n" not in text else text)
     fields: Fields = dict.fromkeys(CONTRACT_FIELDS)
@@ -181,6 +236,6 @@ def extract_contract_fields(text: str, words: list[Word] | None = None) -> Field
     fields["party_a"], fields["party_b"] = _parties(flat)
     # Figures wrap across lines ("¥7,402,\n200.39"): amounts and dates read joined text.
     joined = re.sub(r"(?<=[\d,，.])\s+(?=[\d,，.])", "", flat.replace("\n", ""))
-    fields["amount"] = _amount(joined)
+    fields["amount"] = _amount(joined, [r.replace("\n", "") for r in rereads or []])
     fields["signed_on"], fields["expires_on"] = _dates(joined)
     return fields

@@ -92,6 +92,9 @@ def _make(y: int | None, m: int | None, d: int | None) -> dt.date | None:
 def find_dates(text: str) -> list[FoundDate]:
     """Every valid date in ``text``, in order of appearance."""
     found: list[FoundDate] = []
+    # OCR reads one 〇 as two glyphs ("二@ 〇二六"); the duplicate is blanked to a space so
+    # that offsets into ``text`` stay valid.
+    text = re.sub(r"(?<=[一二])[@Oo○]+(?=\s*〇)", lambda m: " " * len(m.group(0)), text)
     for m in DATE_PATTERN.finditer(text):
         if m.group("y1"):
             date = _make(int(m.group("y1")), int(m.group("m1")), int(m.group("d1")))

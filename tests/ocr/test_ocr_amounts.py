@@ -94,3 +94,28 @@ def test_arabic() -> None:
     assert parse_arabic("123000") == Decimal("123000")
     assert parse_arabic("12,34") is None
     assert format_amount(Decimal("123456")) == "123456.00"
+
+
+def test_fast_model_lookalikes() -> None:
+    # 壹佰柒拾壹万叁仟柒佰零柒元整 as the fast chi_sim model read it on a 300-dpi page
+    parsed = parse_uppercase("喜佰沫拾过万人参什沫佰零汪元整")
+    assert parsed is not None and parsed.value == Decimal("1713707")
+    assert parsed.corrections >= 6
+
+
+def test_grammar_settles_an_ambiguous_glyph() -> None:
+    # 全 stands for 佰 more often than for 叁; only 叁 makes "全拾元整" a valid amount.
+    parsed = parse_uppercase("全拾元整")
+    assert parsed is not None and parsed.value == Decimal("30")
+
+
+def test_other_readings_outvote_the_page_reading() -> None:
+    from app.ocr.contracts import extract_contract_fields
+
+    page = "本合同总金额为人民币喜佰吉拾元整,含税。"  # 吉 taken as 壹: 110, but it was 贰
+    good = "本合同总金额为人民币壹佰贰拾元整,含税。"
+    amount = extract_contract_fields(page, rereads=[good, good])["amount"]
+    assert amount is not None and amount.value == "120.00"
+    unreadable = "本合同总金额为人民币壹佰贰某元整,含税。"
+    amount = extract_contract_fields(unreadable, rereads=[good])["amount"]
+    assert amount is not None and amount.value == "120.00" and amount.confidence < 0.9

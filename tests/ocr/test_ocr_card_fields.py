@@ -119,3 +119,66 @@ def test_confidences_are_fractions() -> None:
     mobile = fields["mobile"]
     assert mobile is not None
     assert 0.0 < mobile.confidence <= 1.0
+
+
+def test_name_is_the_biggest_name_like_line_not_a_title() -> None:
+    words = [
+        *line(100, ("董事长", 45)),  # 董 is a surname, but 董事长 is a title
+        *line(200, ("雇晓明", 90)),  # a misread surname: still the biggest name-like line
+        *line(300, ("杭州轻鹿家居有限公司", 40)),
+    ]
+    got = values(words)
+    assert got["name"] == "雇晓明"
+    assert got["title"] == "董事长"
+    fields = extract_card_fields(words)
+    assert fields["name"] is not None and fields["name"].confidence < 0.7  # asks for review
+
+
+def test_known_surname_wins_over_a_slightly_bigger_unknown_one() -> None:
+    words = [*line(100, ("内怡郁", 92)), *line(250, ("崔怡秀", 86))]
+    assert values(words)["name"] == "崔怡秀"
+
+
+def test_english_name_on_an_english_card() -> None:
+    words = [*line(100, ("Grace", 60), ("Cheng", 60)), *line(200, ("Sales", 30), ("Manager", 30))]
+    got = values(words)
+    assert got["name"] == "Grace Cheng" and got["title"] == "Sales Manager"
+
+
+def test_wrapped_address_is_joined_cleaned_and_mended() -> None:
+    words = [
+        *line(100, ("王伟", 80)),
+        *line(300, ("Add:", 30), ("|南京市建邮区江东中路31", 30)),
+        *line(345, ("0号商务大厦7号楼308室", 30), left=190),
+    ]
+    # 建邮区 is a one-glyph slip for the Nanjing district 建邺区; the number wraps mid-way.
+    assert values(words)["address"] == "南京市建邺区江东中路310号商务大厦7号楼308室"
+
+
+def test_latin_ids_with_typical_slips() -> None:
+    words = [
+        *line(100, ("邮箱:", 30), ("helen@jingiao.net", 30)),  # q read as g breaks the pinyin
+        *line(150, ("微信:", 30), ("WxX_min2000", 30)),  # one letter read twice
+        *line(200, ("网址:", 30), ("www.llianchuang.com", 30)),
+    ]
+    got = values(words)
+    assert got["email"] == "helen@jinqiao.net"  # "helen" is not pinyin and stays as it is
+    assert got["wechat"] is not None and got["wechat"].lower() == "wx_min2000"
+    assert got["website"] == "www.lianchuang.com"
+
+
+def test_phone_extension_after_a_misread_mark_and_area_code_after_plus_86() -> None:
+    words = [
+        *line(100, ("Tel:", 30), ("027-7060", 30), ("8230!转5883", 30)),
+        *line(150, ("T:", 30), ("+86-10-55715021", 30)),
+    ]
+    got = values(words)
+    assert got["phone"] == "027-70608230-5883"
+    words = line(150, ("电话:", 30), ("+86-10-55715021", 30))
+    assert values(words)["phone"] == "010-55715021"
+
+
+def test_english_name_and_title_read_as_one_line() -> None:
+    words = line(100, ("Tony", 50), ("Li", 50), ("Technical", 50), ("Director", 50))
+    got = values(words)
+    assert got["name"] == "Tony Li" and got["title"] == "Technical Director"

@@ -62,3 +62,14 @@ def test_uppercase_only_and_term_without_start() -> None:
     assert fields["amount"] is not None and fields["amount"].value == "50000.00"
     assert fields["expires_on"] is not None and fields["expires_on"].value == "2027-06-30"
     assert fields["party_a"] is not None and fields["party_a"].value == "北京某某科技有限公司"
+
+
+def test_lost_leading_digit_of_the_figures_and_a_doubled_label_mark() -> None:
+    text = (
+        "本合同总金额为人民币(大写)伍拾玖万伍仟元叁角陆分(小写:区95,000.36)\n"
+        "签订日期;: 2026-11-06\n合同有效期:二O@ 〇二六年三月五日至二〇二七年三月四日。"
+    )
+    values = {k: (v.value if v else None) for k, v in extract_contract_fields(text).items()}
+    assert values["amount"] == "595000.36"  # ¥5 read as one glyph: the words keep the 5
+    assert values["signed_on"] == "2026-11-06"
+    assert values["expires_on"] == "2027-03-04"

@@ -81,3 +81,24 @@ def test_contract_pages_as_images(samples: Path) -> None:
     result = read_contract([path, path])
     assert result.pages == 2
     assert result.values()["party_a"] == truth(path)["party_a"]
+
+
+@pytest.mark.parametrize("amount", ["1713707", "8037.50"])
+def test_uppercase_only_amount_is_read(amount: str) -> None:
+    """Amounts in words alone, full of the numerals the fast model misreads (柒 叁 仟 捌)."""
+    from decimal import Decimal
+
+    from app.ocr.amounts import format_amount, to_uppercase
+    from app.ocr.evalset import available_fonts, render_contract_page
+
+    value = Decimal(amount)
+    paragraphs = [
+        ("title", "设备采购合同"),
+        ("body", "甲方：杭州轻鹿家居有限公司"),
+        ("body", "乙方：宁波恒泰科技有限公司"),
+        ("para", f"本合同总金额为人民币{to_uppercase(value)}，含13%增值税。"),
+        ("para", "付款方式：合同签订后五个工作日内支付。"),
+    ]
+    page = render_contract_page(paragraphs, available_fonts()[0], 300)
+    result = read_contract(page.convert("L"))
+    assert result.values()["amount"] == format_amount(value)
