@@ -2,17 +2,20 @@
 
 Public API::
 
-    read_card(path_or_image, *, cancel=None, progress=None) -> CardResult
-    read_contract(path_or_pages, *, cancel=None, progress=None) -> ContractResult
-    read_cards(paths, *, workers=None, cancel=None, progress=None) -> Iterator[BatchItem]
+    read_card(path_or_image, *, languages=LANGUAGES, cancel=None, progress=None) -> CardResult
+    read_contract(path_or_pages, *, languages=..., cancel=None, progress=None) -> ContractResult
+    read_cards(paths, *, languages=..., workers=None, cancel=None, progress=None)
+        -> Iterator[BatchItem]
     read_contracts(paths, ...) -> Iterator[BatchItem]
-    find_tesseract() -> TesseractInstall;  check_engine() -> TesseractInstall
+    find_tesseract() -> TesseractInstall;  check_engine(languages=...) -> TesseractInstall
+
+``languages`` are Tesseract names (the setting ``ocr.languages``; chi_sim and eng by default).
 
 Errors are described in :mod:`app.ocr.errors`.
 """
 
 from app.ocr.batch import BatchItem, read_cards, read_contracts
-from app.ocr.engine import TesseractInstall, check_engine, find_tesseract
+from app.ocr.engine import LANGUAGES, TesseractInstall, check_engine, find_tesseract
 from app.ocr.errors import Cancelled, EngineMissing, InputError, LanguageMissing, OcrError
 from app.ocr.reader import read_card, read_contract
 from app.ocr.results import (
@@ -29,6 +32,7 @@ from app.ocr.results import (
 __all__ = [
     "CARD_FIELDS",
     "CONTRACT_FIELDS",
+    "LANGUAGES",
     "BatchItem",
     "Box",
     "Cancelled",

@@ -13,9 +13,11 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from app.ocr.engine import LANGUAGES
 from app.ocr.errors import Cancelled, EngineMissing, OcrError
 from app.ocr.reader import read_card, read_contract
 from app.ocr.results import CancelCheck, CardResult, ContractResult, Progress, ProgressCallback
@@ -34,14 +36,6 @@ class BatchItem(Generic[R]):
 
 def _init_worker() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
-
-
-def _card(path: str) -> CardResult:
-    return read_card(path)
-
-
-def _contract(path: str) -> ContractResult:
-    return read_contract(path)
 
 
 def _run(
@@ -107,6 +101,7 @@ def _run(
 def read_cards(
     paths: Sequence[str | Path],
     *,
+    languages: Sequence[str] = LANGUAGES,
     workers: int | None = None,
     cancel: CancelCheck | None = None,
     progress: ProgressCallback | None = None,
@@ -117,15 +112,19 @@ def read_cards(
     A file that cannot be read yields an item with ``error``; a missing engine raises
     EngineMissing, and ``cancel()`` returning True raises Cancelled.
     """
-    return _run(_card, paths, workers, cancel, progress)
+    # A partial of a module-level function pickles, so spawned workers can run it.
+    func = partial(read_card, languages=tuple(languages))
+    return _run(func, paths, workers, cancel, progress)
 
 
 def read_contracts(
     paths: Sequence[str | Path],
     *,
+    languages: Sequence[str] = LANGUAGES,
     workers: int | None = None,
     cancel: CancelCheck | None = None,
     progress: ProgressCallback | None = None,
 ) -> Iterator[BatchItem[ContractResult]]:
     """Read many contracts in parallel; see :func:`read_cards`."""
-    return _run(_contract, paths, workers, cancel, progress)
+    func = partial(read_contract, languages=tuple(languages))
+    return _run(func, paths, workers, cancel, progress)

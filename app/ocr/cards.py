@@ -25,7 +25,7 @@ from app.domain.validators import (
     validate_url,
 )
 from app.ocr.layout import Segment, is_cjk, segments, tidy
-from app.ocr.pinyin import mend_pinyin
+from app.ocr.pinyin import is_pinyin, mend_pinyin
 from app.ocr.places import mend_address
 from app.ocr.results import CARD_FIELDS, Box, Fields, FieldValue, Word
 
@@ -195,7 +195,7 @@ def _latin_id(text: str) -> str:
     pinyin syllables broken by one misread letter."""
     t = re.sub(r"\|(?=[l1I])|(?<=[l1I])\|", "", text)
     t = re.sub(r"(?<=[a-z])I|I(?=[a-z])", "l", t)  # capital I inside a lower-case id is an l
-    t = re.sub(r"\b[Ww]{4,}\.", "www.", t)
+    t = re.sub(r"\b[Ww]{4,}\.|\bWww\.", "www.", t)
     # One letter read twice in two cases ("WxX", "Ssales") is one letter.
     out: list[str] = []
     for ch in t:
@@ -215,9 +215,33 @@ def _wechat_text(text: str) -> str:
     t = re.sub(r"(?<=[A-Za-z0-9])\s+(?=[A-Za-z0-9])", "_", t)
     # A label's colon read as a letter or digit and glued on: "t_wanfeng45", "1_ruifeng".
     t = re.sub(r"^[^A-Za-z0-9]*[A-Za-z0-9]_(?=[A-Za-z0-9]{4})", "", t)
-    t = re.sub(r"[lI|](?=\d{2})|(?<=\d)[lI|]", "1", t)
-    # An o before a year ("hanbo1998") is the end of a pinyin syllable, not a zero.
-    return re.sub(r"(?<=\d)[Oo]|[Oo](?=\d{2})(?!(?:19|20)\d\d(?!\d))", "0", t)
+    return _digits_after_letters(t)
+
+
+def _digits_after_letters(text: str) -> str:
+    """Ids end in figures ("hanbo1998", "jiamin1984"); a glyph between the letters and the
+    figures that can be a letter or a digit (o/0, l/1, i/1) is settled by pinyin: it is a
+    letter when it ends a pinyin syllable, else a digit when the letters are pinyin without
+    it."""
+
+    def settle(m: re.Match[str]) -> str:
+        letters, glyph, figures = m.group(1), m.group(2), m.group(3)
+        digit = "0" if glyph in "Oo" else "1"
+        if digit == "1" and re.fullmatch(r"9\d\d", figures):
+            return letters + digit + figures  # a year of birth: "jiamini984" is jiamin1984
+        with_glyph = is_pinyin((letters + glyph).lower())
+        without = is_pinyin(letters.lower())
+        if with_glyph:
+            return m.group(0)
+        if without:
+            return letters + digit + figures
+        # Neither: an o before a year is a letter, l/I/| next to figures a 1.
+        if glyph in "Oo" and re.fullmatch(r"(?:19|20)\d\d", figures):
+            return m.group(0)
+        return letters + digit + figures
+
+    t = re.sub(r"([A-Za-z]*)([OoIil|])(\d{2,})", settle, text)
+    return re.sub(r"(?<=\d)[lI|]|(?<=\d)[Oo]", lambda m: "1" if m.group(0) in "lI|" else "0", t)
 
 
 def known_surname(name: str) -> bool:
@@ -269,6 +293,9 @@ def extract_card_fields(words: list[Word]) -> Fields:
     # E-mail and web address, by shape.
     for p in pieces:
         compact = _latin_id(re.sub(r"\s*([@.])\s*", r"\1", p.text))
+        # In an e-mail name, 1 between letters is an l and l after figures a 1.
+        compact = re.sub(r"(?<=[a-z])1(?=[a-z])", "l", compact)
+        compact = re.sub(r"(?<=\d)[lI](?=[\d@])", "1", compact)
         if "@" not in compact and p.label == "email":
             compact = re.sub(r"[©®]", "@", compact)
         m = _EMAIL_RE.search(compact)
@@ -440,7 +467,9 @@ def _company(free: list[Segment]) -> FieldValue | None:
             fv = FieldValue(value, s.confidence, s.box, s.page)
         elif _COMPANY_EN.search(text) and not _ADDRESS_EN.search(text):
             score = 1.0 + s.height / 100
-            fv = FieldValue(text.strip(), s.confidence * 0.9, s.box, s.page)
+            # "Co., Ltd" at the very edge of a card loses its full stop (or gains a speck).
+            value = re.sub(r"\bLtd\W*$", "Ltd.", text.strip())
+            fv = FieldValue(value, s.confidence * 0.9, s.box, s.page)
         else:
             continue
         if best is None or score > best[0]:

@@ -15,8 +15,15 @@ from typing import Any
 import click
 
 from app.ocr.batch import BatchItem, read_cards, read_contracts
+from app.ocr.engine import LANGUAGES
 from app.ocr.errors import EngineMissing
 from app.ocr.results import CARD_FIELDS, CONTRACT_FIELDS, CardResult, ContractResult
+
+
+def _languages(obj: Any) -> tuple[str, ...]:
+    """The ``ocr.languages`` setting in force (IT file, user settings, ``--set``)."""
+    config = getattr(obj, "config", None)
+    return config.ocr_languages if config is not None else LANGUAGES
 
 
 @click.group(name="ocr")
@@ -74,17 +81,21 @@ def _emit(
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file per line.")
 @click.option("--workers", type=int, default=None, help="Processes (default: one per core).")
-def card_cmd(images: tuple[Path, ...], as_json: bool, workers: int | None) -> None:
+@click.pass_obj
+def card_cmd(obj: Any, images: tuple[Path, ...], as_json: bool, workers: int | None) -> None:
     """Read business-card IMAGES: name, title, company, phones, e-mail, web, address, WeChat."""
     order = [str(p) for p in images]
-    _emit(read_cards(order, workers=workers), CARD_FIELDS, as_json, order)
+    items = read_cards(order, languages=_languages(obj), workers=workers)
+    _emit(items, CARD_FIELDS, as_json, order)
 
 
 @ocr.command("contract")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file per line.")
 @click.option("--workers", type=int, default=None, help="Processes (default: one per core).")
-def contract_cmd(files: tuple[Path, ...], as_json: bool, workers: int | None) -> None:
+@click.pass_obj
+def contract_cmd(obj: Any, files: tuple[Path, ...], as_json: bool, workers: int | None) -> None:
     """Read contract FILES (PDF or images): number, parties, amount, dates."""
     order = [str(p) for p in files]
-    _emit(read_contracts(order, workers=workers), CONTRACT_FIELDS, as_json, order)
+    items = read_contracts(order, languages=_languages(obj), workers=workers)
+    _emit(items, CONTRACT_FIELDS, as_json, order)

@@ -227,7 +227,7 @@ def extract_contract_fields(
 ) -> Fields:
     """All contract fields from the full text (pages joined); values normalised.
 
-    ``rereads``: the lines stating the amount in words, read again (see ``reread_amounts``).
+    ``rereads``: the lines stating the amount or dates, read again (see ``reread_amounts``).
     """
     del words  # boxes are not needed for contracts yet; kept for a future highlight view
     flat = _flat(fold(text) if "\n" not in text else text)
@@ -235,7 +235,24 @@ def extract_contract_fields(
     fields["contract_no"] = _contract_no(flat)
     fields["party_a"], fields["party_b"] = _parties(flat)
     # Figures wrap across lines ("¥7,402,\n200.39"): amounts and dates read joined text.
-    joined = re.sub(r"(?<=[\d,，.])\s+(?=[\d,，.])", "", flat.replace("\n", ""))
-    fields["amount"] = _amount(joined, [r.replace("\n", "") for r in rereads or []])
+    joined = _joined(flat)
+    again = [_joined(_flat(r)) for r in rereads or []]
+    fields["amount"] = _amount(joined, again)
     fields["signed_on"], fields["expires_on"] = _dates(joined)
+    # A date the page text lost a glyph of may be whole in a re-read of its lines.
+    for extra in again:
+        if fields["signed_on"] is not None and fields["expires_on"] is not None:
+            break
+        signed, expires = _dates(extra)
+        if fields["signed_on"] is None and signed is not None and signed.confidence >= 0.9:
+            fields["signed_on"] = FieldValue(signed.value, 0.8)
+        if fields["expires_on"] is None and expires is not None and expires.confidence >= 0.9:
+            fields["expires_on"] = FieldValue(expires.value, 0.8)
     return fields
+
+
+def _joined(flat: str) -> str:
+    """Lines joined into one, with figures split by a wrap put back together."""
+    joined = re.sub(r"(?<=[\d,，.])\s+(?=[\d,，.])", "", flat.replace("\n", ""))
+    # The fast model reads "¥1," as "习,": the 1 is otherwise lost from the figures.
+    return re.sub(r"习(?=\s*[,，]\d{3})", "¥1", joined)

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,10 @@ from app.ocr.errors import INSTALL_HINT, EngineMissing, LanguageMissing, OcrErro
 from app.ocr.results import Box, Word
 
 LANGUAGES = ("chi_sim", "eng")
+# Languages written in hanzi (or kana/hangul) that read whole lines; the rest read Latin runs.
+CJK_LANGUAGES = frozenset(
+    {"chi_sim", "chi_tra", "chi_sim_vert", "chi_tra_vert", "jpn", "jpn_vert", "kor", "kor_vert"}
+)
 SCRIPT_MODELS = ("HanS", "script/HanS")  # optional, where Debian and upstream install it
 ENV_VAR = "FIELDCRM_TESSERACT"
 # Per call; a healthy card takes about a second, a dense A4 page a few.
@@ -124,8 +129,15 @@ def _languages(cmd: Path, tessdata: Path | None) -> frozenset[str]:
     return frozenset(line.strip() for line in out.splitlines()[1:] if line.strip())
 
 
-def check_engine(install: TesseractInstall | None = None) -> TesseractInstall:
-    """Find tesseract and make sure chi_sim and eng are installed.
+def package_for(language: str) -> str:
+    """The Debian/Ubuntu package holding a Tesseract language: chi_sim → tesseract-ocr-chi-sim."""
+    return "tesseract-ocr-" + language.lower().replace("_", "-")
+
+
+def check_engine(
+    install: TesseractInstall | None = None, languages: Sequence[str] = LANGUAGES
+) -> TesseractInstall:
+    """Find tesseract and make sure every language in ``languages`` is installed.
 
     Raises:
         EngineMissing: no usable tesseract.
@@ -133,16 +145,47 @@ def check_engine(install: TesseractInstall | None = None) -> TesseractInstall:
     """
     install = install or find_tesseract()
     langs = _languages(install.cmd, install.tessdata)
-    missing = [lang for lang in LANGUAGES if lang not in langs]
+    missing = [lang for lang in languages if lang not in langs]
     if missing:
         names = ", ".join(missing)
+        hint = "apt-get install " + " ".join(package_for(lang) for lang in missing)
         raise LanguageMissing(
             Msg(
-                f"Tesseract 缺少语言数据:{names}。请安装:{INSTALL_HINT}",
-                f"Tesseract lacks the language data {names}. Install it: {INSTALL_HINT}",
+                f"Tesseract 缺少语言数据:{names}。请安装:{hint},或在设置中修改 OCR 语言",
+                f"Tesseract lacks the language data {names}. Install it ({hint}) "
+                "or change the OCR languages in the settings",
             )
         )
     return install
+
+
+@dataclass(frozen=True)
+class LanguagePlan:
+    """Which Tesseract languages read what, from the languages the user or IT chose."""
+
+    lines: str  # every line of a card
+    latin: str | None  # Latin runs of those lines again; None: no second reading
+    document: str  # contract pages
+
+
+def plan_languages(install: TesseractInstall, languages: Sequence[str] = LANGUAGES) -> LanguagePlan:
+    """Split the chosen languages into the card passes and the contract pass.
+
+    Hanzi-script languages read whole lines (chi_sim joined by the Han script model when it
+    is installed), the others read the Latin runs again; with no hanzi-script language the
+    Latin ones read the lines and there is no second pass. Contracts are read with the hanzi
+    languages alone: with eng loaded too, lines of uppercase numerals came back as Latin
+    garbage ("RASA TAATERRD").
+    """
+    cjk = [lang for lang in languages if lang in CJK_LANGUAGES]
+    other = [lang for lang in languages if lang not in CJK_LANGUAGES]
+    if not cjk:
+        joined = "+".join(other)
+        return LanguagePlan(joined, None, joined)
+    lines = "+".join(cjk)
+    if "chi_sim" in cjk:
+        lines = cjk_languages(install).replace("chi_sim", lines, 1)
+    return LanguagePlan(lines, "+".join(other) or None, "+".join(cjk))
 
 
 def cjk_languages(install: TesseractInstall) -> str:
@@ -181,7 +224,7 @@ def ocr_words(
     """Run Tesseract (chi_sim+eng by default) on ``image``; its words in reading order."""
     import pytesseract
 
-    install = check_engine(install)
+    install = check_engine(install, lang.split("+"))
     pytesseract.pytesseract.tesseract_cmd = str(install.cmd)
     os.environ["OMP_THREAD_LIMIT"] = "1"  # pytesseract passes our environment to tesseract
     try:

@@ -2,7 +2,7 @@
 
     OcrError                 base class; ``.msg`` is a :class:`~app.domain.messages.Msg`
     ├── EngineMissing        the tesseract program cannot be found or does not run
-    │   └── LanguageMissing  tesseract runs but chi_sim or eng language data is missing
+    │   └── LanguageMissing  tesseract runs but lacks the data of a language in use
     ├── InputError           one file cannot be read: missing, empty, corrupt, too large,
     │                        unsupported type (per file: a batch goes on with the next one)
     └── Cancelled            the caller's cancel check returned True
@@ -35,7 +35,7 @@ class EngineMissing(OcrError):
 
 
 class LanguageMissing(EngineMissing):
-    """Tesseract lacks the chi_sim or eng language data."""
+    """Tesseract lacks the data of a language in use (chi_sim and eng unless configured)."""
 
 
 class InputError(OcrError):

@@ -314,13 +314,24 @@ def _whiten_edges(gray: Image.Image, margin: int) -> Image.Image:
     return Image.fromarray(arr)
 
 
+def _longest_run(line: np.ndarray) -> int:
+    """Length of the longest run of True in a 1-D boolean array."""
+    if not line.any():
+        return 0
+    padded = np.concatenate(([0], line.astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(padded))
+    return int((edges[1::2] - edges[::2]).max())
+
+
 def _whiten_bars(gray: Image.Image) -> Image.Image:
     """Blank out solid rows and columns (colour bars, rules): Tesseract reads them as glyphs
     or drops the text line beside them."""
     arr = np.array(gray)
     dark = arr < 160
-    rows = dark.mean(axis=1) > 0.5
-    cols = dark.mean(axis=0) > 0.5
+    # A bar is one long unbroken run of ink; a row through a long line of bold text is
+    # mostly ink too, but in short strokes.
+    rows = np.array([_longest_run(r) > 0.5 * len(r) for r in dark])
+    cols = np.array([_longest_run(c) > 0.5 * len(c) for c in dark.T])
     if rows.any() or cols.any():
         arr[rows, :] = 255
         arr[:, cols] = 255

@@ -26,6 +26,7 @@ LATIN_HEIGHT = 64  # Latin runs again, a little bigger: eng likes an x-height of
 MAX_BIG = 4
 BIG_FACTOR = 1.15
 BIG_SIZES = (0.75, 1.1)
+MAX_SKIPPED = 3  # lines read again one by one (a Tesseract call each)
 FIGURES_MARGIN = 0.15  # how much surer eng must be to replace chi_sim's figures
 LATIN_LANG = "eng"
 
@@ -227,7 +228,8 @@ def _group(blobs: list[Box], width: int) -> list[list[Box]]:
             inside = (
                 b.top >= box.top - 0.15 * box.height
                 and b.bottom <= box.bottom + 0.15 * box.height
-                and -0.3 * box.height < gap < 0.35 * box.height
+                and b.left > box.left - 0.3 * box.height
+                and gap < 0.35 * box.height
             )
             if similar or inside:
                 best = i
@@ -338,7 +340,7 @@ def _crop(gray: Image.Image, box: Box, others: list[Box], scale: float, key: int
 
 
 def _read_stack(
-    crops: list[_Crop], install: TesseractInstall, lang: str, page: int
+    crops: list[_Crop], install: TesseractInstall, lang: str, page: int, psm: int = STACK_PSM
 ) -> dict[int, list[Word]]:
     """OCR crops stacked one per row in one call; words by crop key, in prepared-image pixels.
 
@@ -357,7 +359,7 @@ def _read_stack(
         canvas.paste(c.image, (_PAD, y))
         spans.append((y, y + c.image.height, c))
         y += c.image.height + _PAD
-    for wd in ocr_words(canvas, psm=STACK_PSM, install=install, lang=lang):
+    for wd in ocr_words(canvas, psm=psm, install=install, lang=lang):
         cy = wd.box.top + wd.box.height / 2
         for y0, y1, c in spans:
             if y0 - _PAD / 2 <= cy < y1 + _PAD / 2:
@@ -414,18 +416,18 @@ def read_lines(
     *,
     page: int = 0,
     cjk_lang: str | None = None,
-    latin_lang: str | None = None,
+    latin_lang: str | None = LATIN_LANG,
     target: int | None = None,
     cancel: CancelCheck | None = None,
 ) -> list[Word]:
-    """Words of every text line of a prepared card: all lines read with ``cjk_lang``, their
-    Latin runs again with ``latin_lang``. A word's ``line_key`` is its line's index.
+    """Words of every text line of a prepared card: all lines read with ``cjk_lang`` (default:
+    chi_sim, with the Han script model where installed), their Latin runs again with
+    ``latin_lang`` unless it is None. A word's ``line_key`` is its line's index.
 
     Raises:
         Cancelled: ``cancel()`` returned True between the two Tesseract calls.
     """
     cjk_lang = cjk_lang or cjk_languages(install)
-    latin_lang = latin_lang or LATIN_LANG
     target = target or LINE_HEIGHT
     lines, gray = find_lines(image)
     if not lines:
@@ -452,16 +454,28 @@ def read_lines(
             twins.setdefault(i, []).append(key)
     by_line = _read_stack(crops, install, cjk_lang, page)
     for i, keys in twins.items():
-        options = [by_line.pop(k) for k in keys if k in by_line]
-        base = by_line.get(i, [])
-        if sum(is_cjk(c) for w in base for c in w.text) < 2:
-            continue  # a Latin line: its runs are read again below in any case
-        options.append(base)
-        by_line[i] = [
-            Word(w.text, w.box, w.confidence, page, (i, 0, 0)) for w in max(options, key=_mean_conf)
-        ]
+        options = [by_line.pop(k) for k in keys if k in by_line] + [by_line.get(i, [])]
+        # Only readings in hanzi compete: a Latin line's runs are read again below anyway.
+        options = [o for o in options if sum(is_cjk(c) for w in o for c in w.text) >= 2]
+        if options:
+            by_line[i] = [
+                Word(w.text, w.box, w.confidence, page, (i, 0, 0))
+                for w in max(options, key=_mean_conf)
+            ]
+    # Now and then Tesseract's layout analysis drops a short line of well-spaced hanzi ("余龙",
+    # "技术总监") at every size; read alone as a raw line (psm 13) it comes back.
+    skipped = [
+        i
+        for i, ln in enumerate(lines)
+        if i not in by_line and ln.height >= 15 and ln.box.width >= 1.2 * ln.height
+    ]
+    for i in skipped[:MAX_SKIPPED]:
+        crop = _crop(gray, lines[i].box, others(i), scales[i], i)
+        by_line.update(_read_stack([crop], install, cjk_lang, page, psm=13))
     if cancel is not None and cancel():
         raise Cancelled()
+    if latin_lang is None:
+        return [w for i in sorted(by_line) for w in by_line[i]]
     again: list[_Crop] = []
     runs: dict[int, tuple[int, list[Word], bool]] = {}
     for i, words in by_line.items():

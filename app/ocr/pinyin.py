@@ -36,6 +36,7 @@ SYLLABLES = frozenset(_SYLLABLE_TEXT.split())
 _LONGEST = max(len(s) for s in SYLLABLES)
 # Single-letter slips of the Latin model on these fonts: (read, meant).
 _SWAPS = (("g", "q"), ("q", "g"))
+_RARER_SWAPS = (("i", "l"),)  # tried only when no likelier slip explains the word
 
 
 @lru_cache(maxsize=4096)
@@ -62,20 +63,22 @@ def _mend_word(word: str) -> str:
         return word
     for affix in _AFFIXES:
         if low.endswith(affix) and len(low) - len(affix) >= 4:
-            head = _mend_word(word[: -len(affix)])
-            return head + word[len(head) :] if head != word[: -len(affix)] else word
+            return _mend_word(word[: -len(affix)]) + word[-len(affix) :]
         if low.startswith(affix) and len(low) - len(affix) >= 4:
             tail = _mend_word(word[len(affix) :])
             return word[: len(affix)] + tail
-    options: list[str] = []
-    for i in range(len(low)):
-        if i and (low[i] == low[i - 1] or (low[i - 1], low[i]) in _SWAPS):
-            options.append(low[:i] + low[i + 1 :])  # a letter read twice ("ll", "qg")
-            options.append(low[: i - 1] + low[i:])
-        for read, meant in _SWAPS:
-            if low[i] == read:
-                options.append(low[:i] + meant + low[i + 1 :])
-    fixed = [o for o in dict.fromkeys(options) if is_pinyin(o)]
+    for swaps in (_SWAPS, _RARER_SWAPS):
+        options: list[str] = []
+        for i in range(len(low)):
+            if i and (low[i] == low[i - 1] or (low[i - 1], low[i]) in _SWAPS):
+                options.append(low[:i] + low[i + 1 :])  # a letter read twice ("ll", "qg")
+                options.append(low[: i - 1] + low[i:])
+            for read, meant in swaps:
+                if low[i] == read:
+                    options.append(low[:i] + meant + low[i + 1 :])
+        fixed = [o for o in dict.fromkeys(options) if is_pinyin(o)]
+        if len(fixed) == 1:
+            break
     if len(fixed) != 1:
         return word  # none, or several equally good: keep what was read
     return fixed[0] if word.islower() else word

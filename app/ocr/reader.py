@@ -16,7 +16,7 @@ from PIL import Image
 from app.domain.messages import Msg
 from app.ocr.cards import extract_card_fields
 from app.ocr.contracts import extract_contract_fields
-from app.ocr.engine import TesseractInstall, check_engine, ocr_words
+from app.ocr.engine import LANGUAGES, TesseractInstall, check_engine, ocr_words, plan_languages
 from app.ocr.errors import Cancelled, InputError
 from app.ocr.imaging import ImageSource, open_image, prepare_card, prepare_page
 from app.ocr.layout import join_words, segments, tidy
@@ -32,11 +32,10 @@ from app.ocr.results import (
     Word,
 )
 
-# Contracts are Chinese text with figures: with eng loaded too, Tesseract read lines of
-# uppercase numerals as Latin garbage ("RASA TAATERRD"); chi_sim alone reads its digits fine.
-CONTRACT_LANG = "chi_sim"
-_AMOUNT_LINE = re.compile(r"人民币|大写")
-MAX_AMOUNT_LINES = 4
+# Lines worth a second look: an amount in words, and dates (a 一 or 十 at the start of a
+# wrapped date line was often dropped at the page's size).
+_KEY_LINE = re.compile(r"人民币|大写|有效期|日期|起至|[年月]$")
+MAX_KEY_LINES = 8
 # Reading sizes as a share of the page's 300 dpi: 0.5–0.8 gave the most distinct misreads.
 AMOUNT_SIZES = (0.5, 0.65, 0.8)
 
@@ -59,26 +58,31 @@ def page_text(words: list[Word]) -> str:
 def read_card(
     source: ImageSource,
     *,
+    languages: Sequence[str] = LANGUAGES,
     cancel: CancelCheck | None = None,
     progress: ProgressCallback | None = None,
 ) -> CardResult:
-    """Read a business card photo or scan (path, bytes or PIL image).
+    """Read a business card photo or scan (path, bytes or PIL image) in ``languages``
+    (Tesseract names; the setting ``ocr.languages``).
 
     Raises:
         InputError: the file cannot be read as an image.
-        EngineMissing: Tesseract or its chi_sim/eng data is missing.
+        EngineMissing: Tesseract or the data of one of ``languages`` is missing.
         Cancelled: ``cancel()`` returned True.
     """
     total = 4
     _report(progress, 0, total, "load")
-    install = check_engine()
+    install = check_engine(languages=languages)
+    plan = plan_languages(install, languages)
     image = open_image(source)
     _check(cancel)
     _report(progress, 1, total, "prepare")
     prepared = prepare_card(image)
     _check(cancel)
     _report(progress, 2, total, "ocr")
-    words = read_lines(prepared.image, install, cancel=cancel)
+    words = read_lines(
+        prepared.image, install, cjk_lang=plan.lines, latin_lang=plan.latin, cancel=cancel
+    )
     _check(cancel)
     _report(progress, 3, total, "extract")
     fields = extract_card_fields(words)
@@ -86,17 +90,20 @@ def read_card(
     return CardResult(fields, page_text(words), words, prepared.image.size, prepared.card_found)
 
 
-def reread_amounts(page: Image.Image, words: list[Word], install: TesseractInstall) -> list[str]:
-    """The lines that state an amount in words, read again at other sizes, one text per size.
+def reread_amounts(
+    page: Image.Image, words: list[Word], install: TesseractInstall, lang: str = "chi_sim"
+) -> list[str]:
+    """The lines that state an amount in words or a date, read again at other sizes, one
+    text per size.
 
     The fast model misreads the rare uppercase numerals (柒 as 业, 沫, 类…) differently at each
     size, so the amount parser can vote over several readings. A line is read together with
-    the next one, where a long amount often ends.
+    the next one, where a long amount or a date often ends.
     """
     segs = segments(words)
     boxes: list[Box] = []
     for k, seg in enumerate(segs):
-        if not _AMOUNT_LINE.search(tidy(seg.text)) or len(boxes) >= MAX_AMOUNT_LINES:
+        if not _KEY_LINE.search(tidy(seg.text)) or len(boxes) >= MAX_KEY_LINES:
             continue
         boxes.append(seg.box)
         nxt = segs[k + 1] if k + 1 < len(segs) else None
@@ -107,7 +114,7 @@ def reread_amounts(page: Image.Image, words: list[Word], install: TesseractInsta
     gray = page.convert("L")
     out: list[str] = []
     for factor in AMOUNT_SIZES:
-        got = read_boxes(gray, boxes, install, CONTRACT_LANG, factor)
+        got = read_boxes(gray, boxes, install, lang, factor)
         out.append("".join(tidy(join_words(got.get(j, []))) for j in range(len(boxes))))
     return out
 
@@ -140,6 +147,7 @@ def _pages(
 def read_contract(
     source: ImageSource | Sequence[str | Path],
     *,
+    languages: Sequence[str] = LANGUAGES,
     cancel: CancelCheck | None = None,
     progress: ProgressCallback | None = None,
 ) -> ContractResult:
@@ -150,7 +158,8 @@ def read_contract(
         InputError, EngineMissing, Cancelled: as for :func:`read_card`.
     """
     _report(progress, 0, 1, "load")
-    install = check_engine()
+    install = check_engine(languages=languages)
+    lang = plan_languages(install, languages).document
     count, pages, text_layer = _pages(source)
     if text_layer is not None:
         fields = extract_contract_fields(text_layer)
@@ -164,10 +173,10 @@ def read_contract(
         _check(cancel)
         _report(progress, i, total, f"page {i + 1}/{count}")
         page_img = prepare_page(img, dpi=dpi)
-        words = ocr_words(page_img, psm=6, page=i, install=install, lang=CONTRACT_LANG)
+        words = ocr_words(page_img, psm=6, page=i, install=install, lang=lang)
         words_all.extend(words)
         texts.append(page_text(words))
-        rereads += reread_amounts(page_img, words, install)
+        rereads += reread_amounts(page_img, words, install, lang)
     _check(cancel)
     _report(progress, count, total, "extract")
     text = "\n\f".join(texts)

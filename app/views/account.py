@@ -389,7 +389,11 @@ class SettingsScreen(QWidget):
             return
         self.save_settings_button.setEnabled(False)
 
+        languages = values.get("ocr.languages") if "ocr.languages" in values else None
+
         def save(_progress: Any, _cancelled: Any) -> Config:
+            if languages is not None and tuple(languages) != config.ocr_languages:
+                _check_ocr_languages(languages)
             save_user_settings(path, values)
             return config.reload()
 
@@ -469,3 +473,16 @@ class SettingsScreen(QWidget):
             self.ctx.runner.report_error(exc)
         else:
             self.account_error.show_message(msg)
+
+
+def _check_ocr_languages(languages: list[str]) -> None:
+    """Refuse languages Tesseract lacks, naming the package; with no Tesseract at all the
+    setting is still saved (the OCR screens say what to install)."""
+    from app.ocr import EngineMissing, LanguageMissing, check_engine
+
+    try:
+        check_engine(languages=languages)
+    except LanguageMissing:
+        raise
+    except EngineMissing:
+        return

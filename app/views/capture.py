@@ -247,10 +247,12 @@ class CardCaptureDialog(QDialog):
         self.status.setText(self.tr("Reading the card…"))
         self.cancel_read.show()
 
+        languages = self.ctx.config.ocr_languages
+
         def read(progress: Any, cancelled: Any) -> Any:
             from app.ocr import read_card
 
-            return read_card(path, cancel=cancelled, progress=progress)
+            return read_card(path, languages=languages, cancel=cancelled, progress=progress)
 
         self.task = self.ctx.runner.background(
             "ocr",
@@ -405,10 +407,12 @@ class ContractDialog(QDialog):
         layout.addLayout(right, 1)
         self.preview.show_file(file)
 
+        languages = ctx.config.ocr_languages
+
         def read(progress: Any, cancelled: Any) -> Any:
             from app.ocr import read_contract
 
-            return read_contract(file, cancel=cancelled, progress=progress)
+            return read_contract(file, languages=languages, cancel=cancelled, progress=progress)
 
         self.task = ctx.runner.background(
             "ocr",

@@ -182,3 +182,14 @@ def test_english_name_and_title_read_as_one_line() -> None:
     words = line(100, ("Tony", 50), ("Li", 50), ("Technical", 50), ("Director", 50))
     got = values(words)
     assert got["name"] == "Tony Li" and got["title"] == "Technical Director"
+
+
+def test_wechat_letters_and_figures_settled_by_pinyin() -> None:
+    for read, meant in (
+        ("zhengyangbo60", "zhengyangbo60"),  # bo is a syllable: the o is a letter
+        ("wx_huixiaol992", "wx_huixiao1992"),  # huixiaol is not pinyin: the l is a 1
+        ("wx_jiamini984", "wx_jiamin1984"),  # a year of birth
+        ("wx_li1981", "wx_li1981"),
+    ):
+        words = line(100, ("微信:", 30), (read, 30))
+        assert values(words)["wechat"] == meant

@@ -70,7 +70,7 @@ def test_saved_settings_go_to_the_user_file_and_apply_at_once(
     window = make_window(qtbot, ctx, store, config, account)
     settings = window.settings
     settings.sync_minutes.setValue(12)
-    settings.ocr_languages.setText("chi_sim + eng, jpn")
+    settings.ocr_languages.setText("eng + chi_sim")
     with qtbot.waitSignal(window.config_changed) as changed:
         settings.save_settings_button.click()
     assert config.user_file is not None
@@ -78,7 +78,7 @@ def test_saved_settings_go_to_the_user_file_and_apply_at_once(
     # Only what the user changed; the server address stays IT's business.
     assert saved == {
         "sync": {"interval_minutes": 12},
-        "ocr": {"languages": ["chi_sim", "eng", "jpn"]},
+        "ocr": {"languages": ["eng", "chi_sim"]},
     }
     new: Config = changed.args[0]
     assert new.sync_interval_minutes == 12 and new.server_url == "https://crm.example.cn"
@@ -117,6 +117,21 @@ def test_a_bad_value_is_refused_before_anything_is_written(
     screen.save_settings()
     assert "server.url" in screen.settings_error.text()
     assert "https://" in screen.settings_error.text()
+    assert not (tmp_path / "settings.toml").exists()
+
+
+def test_ocr_languages_tesseract_lacks_are_refused_with_the_package_to_install(
+    qtbot: Any, ctx: AppContext, tmp_path: Path
+) -> None:
+    config = load_config(it_files=[], user_file=tmp_path / "settings.toml")
+    screen = SettingsScreen(ctx, AccountHooks(), None, None, config=config)
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.ocr_languages.setText("chi_sim+eng+xx_nowhere")
+    screen.save_settings()
+    qtbot.waitUntil(lambda: screen.save_settings_button.isEnabled())
+    assert "xx_nowhere" in screen.settings_error.text()
+    assert "tesseract-ocr-xx-nowhere" in screen.settings_error.text()
     assert not (tmp_path / "settings.toml").exists()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.config import Config
 from app.domain.messages import Msg
 from app.paths import bundle_root
 from app.store.service import Store
@@ -87,6 +88,16 @@ def test_unreadable_file_is_a_message_not_a_crash(
     qtbot.addWidget(dialog)
     assert not dialog.problem.isHidden() and dialog.problem.text()
     assert dialog.save_button.isEnabled()  # the user may still type the card in
+
+
+def test_the_ocr_languages_setting_is_used(qtbot: Any, ctx: AppContext, deal_id: str) -> None:
+    ctx.config = Config(ocr_languages=("chi_sim", "xx_nowhere"))
+    dialog = CardCaptureDialog(ctx, [SAMPLES / "card-clean-0000.png"])
+    qtbot.addWidget(dialog)
+    assert "tesseract-ocr-xx-nowhere" in dialog.problem.text()
+    contract = ContractDialog(ctx, deal_id, SAMPLES / "contract-0000.png")
+    qtbot.addWidget(contract)
+    assert "tesseract-ocr-xx-nowhere" in contract.problem.text()
 
 
 def test_low_confidence_fields_are_highlighted(qtbot: Any, ctx: AppContext) -> None:
