@@ -419,7 +419,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     def sync_pull(
         token: Token,
         cursor: Annotated[str | None, Query(max_length=40)] = None,
-        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     ) -> Response:
         """Changes in the user's scope after ``cursor``, oldest first."""
         try:

@@ -55,7 +55,7 @@ class Settings:
     max_chunk_bytes: int = 8 * 1024 * 1024
     max_body_bytes: int = 16 * 1024 * 1024
     max_ops_per_push: int = 500
-    max_pull_limit: int = 2000
+    max_pull_limit: int = 10_000
     pool_size: int = 10
     argon2: Argon2Params = field(default_factory=Argon2Params)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 _SPACES = re.compile(r"\s+")
 # Runs of CJK ideographs (basic block plus extension A and compatibility ideographs).
@@ -171,9 +172,31 @@ def _t2s() -> object:
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _traditional_marks() -> frozenset[str]:
+    """Every character that traditional → simplified conversion can change.
+
+    A text with none of them converts to itself, so most names never reach the converter,
+    which costs ~50 µs a name (and a quarter of a second to load).
+    """
+    import opencc
+
+    marks: set[str] = set()
+    folder = Path(opencc.__file__).parent / "dictionary"
+    for name in ("TSPhrases.txt", "TSCharacters.txt"):  # what the t2s configuration reads
+        for line in (folder / name).read_text("utf-8").splitlines():
+            key, _, values = line.partition("\t")
+            for value in values.split():
+                if len(value) == len(key):
+                    marks.update(k for k, v in zip(key, value, strict=True) if k != v)
+                else:
+                    marks.update(key)
+    return frozenset(marks)
+
+
 def to_simplified(text: str) -> str:
     """Traditional → simplified Chinese characters; other text is returned unchanged."""
-    if not CJK_RUN.search(text):
+    if not CJK_RUN.search(text) or _traditional_marks().isdisjoint(text):
         return text
     return str(_t2s().convert(text))  # type: ignore[attr-defined]
 

@@ -119,17 +119,24 @@ def unindex_record(db: sqlite_utils.Database, record_id: str) -> None:
         db.execute("DELETE FROM search_docs WHERE rowid = ?", (rowid,))
 
 
-def index_many(db: sqlite_utils.Database, entity: str, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Bulk variant of :func:`index_record` for records not in the index yet."""
-    if entity not in INDEXED:
-        return
-    docs = []
-    for row in rows:
-        if row.get("_deleted"):
-            continue
-        body, label, initials = _document(entity, row)
-        customer_id = row["id"] if entity == "customer" else row.get("customer_id")
-        docs.append((entity, row["id"], customer_id, label, body, initials))
+# A record ready for the index: (entity, record_id, customer_id, label, body, initials, tokens).
+Document = tuple[str, str, Any, str, str, str, str]
+
+
+def document(entity: str, row: Mapping[str, Any]) -> Document | None:
+    """What :func:`insert_documents` writes for a record; None for what is not indexed.
+
+    Pure, so sync can build documents on its download thread while the last page is written.
+    """
+    if entity not in INDEXED or row.get("_deleted"):
+        return None
+    body, label, initials = _document(entity, row)
+    customer_id = row["id"] if entity == "customer" else row.get("customer_id")
+    return (entity, row["id"], customer_id, label, body, initials, _doc_tokens(body, initials))
+
+
+def insert_documents(db: sqlite_utils.Database, docs: list[Document]) -> None:
+    """Index records that are not in the index yet (one insert per table)."""
     if not docs:
         return
     # Row ids are handed out here so both tables can be filled with one executemany each.
@@ -137,12 +144,17 @@ def index_many(db: sqlite_utils.Database, entity: str, rows: Iterable[Mapping[st
     db.conn.executemany(
         "INSERT INTO search_docs(rowid, entity, record_id, customer_id, label, body, initials) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(first + i, *doc) for i, doc in enumerate(docs)],
+        [(first + i, *doc[:6]) for i, doc in enumerate(docs)],
     )
     db.conn.executemany(
         "INSERT INTO search_fts(rowid, tokens) VALUES (?, ?)",
-        [(first + i, _doc_tokens(doc[4], doc[5])) for i, doc in enumerate(docs)],
+        [(first + i, doc[6]) for i, doc in enumerate(docs)],
     )
+
+
+def index_many(db: sqlite_utils.Database, entity: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Bulk variant of :func:`index_record` for records not in the index yet."""
+    insert_documents(db, [d for row in rows if (d := document(entity, row)) is not None])
 
 
 def reindex_all(db: sqlite_utils.Database) -> None:

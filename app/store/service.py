@@ -8,6 +8,7 @@ none of it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -70,6 +71,10 @@ def _audit_text(value: Any) -> str | None:
     return str(value)
 
 
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+BULK_CACHE_KIB = 64 * 1024
+
+
 def open_database(path: Path, *, durable: bool = True) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate a store file in WAL mode.
 
@@ -84,6 +89,14 @@ def open_database(path: Path, *, durable: bool = True) -> sqlite_utils.Database:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         db.execute("PRAGMA busy_timeout = 10000")
+        # A WAL that grew large (a first sync) is cut back when it is next reset.
+        db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+        if not durable:
+            # Bulk writes: a bigger page cache keeps the id indexes (random uuids) in memory,
+            # and the WAL is copied back into the file once, by checkpoint(), not every
+            # thousand pages: on a first sync that halved the time spent committing.
+            db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+            db.execute("PRAGMA wal_autocheckpoint = 0")
         migrate(db)
     except sqlite3.DatabaseError as exc:
         raise StoreUnavailable(describe_sqlite_error(exc, path)) from exc
@@ -187,6 +200,16 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL back into the database file without waiting for readers.
+
+        Connections opened with ``durable=False`` never do this on their own; without it the
+        next small write of the app's own connection would pay for a whole sync's WAL.
+        """
+        # Busy: the next checkpoint (or the app's own) does it.
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # ---- reads ----------------------------------------------------------------------------
     def get(self, entity_name: str, record_id: str) -> dict[str, Any] | None:

@@ -40,7 +40,9 @@ from app.sync.session import Session
 
 ApiFactory = Callable[..., ApiClient]
 PUSH_BATCH = 200
-PULL_PAGE = 2000
+# A first sync commits once per page: 10 000 rows a page took a fifth off its time against
+# 2 000 (fewer commits, each index page written back fewer times); a page is ~5 MB.
+PULL_PAGE = 10_000
 
 
 class SyncEngine:
@@ -244,6 +246,7 @@ class SyncEngine:
             raise
         finally:
             api.close()
+            store.checkpoint()
             store.close()
             self.running = False
             lock.release()
@@ -388,19 +391,23 @@ class SyncEngine:
         pulled = removed = conflicts = 0
         seen: set[str] = set()
         cursor = None if full else store.meta("cursor")
-        # The next page downloads while this one is written: the server's time and ours overlap.
+        limit = self.pull_page
+
+        def fetch(after: str | None) -> local.PulledPage:
+            return local.read_page(api.pull(after, limit))
+
+        # The next page downloads while this one is written: the server's time and ours
+        # overlap. Rows and search documents are built here, on the writing thread: SQLite
+        # lets go of the GIL for every row it inserts, and a busy second thread then holds
+        # the writer up for longer than the work it saves.
         with ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-pull") as pool:
-            upcoming: Future[dict[str, Any]] | None = pool.submit(api.pull, cursor, self.pull_page)
+            upcoming: Future[local.PulledPage] | None = pool.submit(fetch, cursor)
             while upcoming is not None:
                 if cancelled():
                     upcoming.cancel()
                     raise Cancelled()
                 page = upcoming.result()
-                upcoming = (
-                    pool.submit(api.pull, str(page["cursor"]), self.pull_page)
-                    if page.get("more")
-                    else None
-                )
+                upcoming = pool.submit(fetch, page.cursor) if page.more else None
                 try:
                     n_records, n_removed, n_conflicts = self._apply_page(store, page, seen)
                 except BaseException:
@@ -410,7 +417,7 @@ class SyncEngine:
                 pulled += n_records
                 removed += n_removed
                 conflicts += n_conflicts
-                if int(page.get("rules_version", 0)) != int(store.meta("rules_version") or 0):
+                if page.rules_version != int(store.meta("rules_version") or 0):
                     rules = api.rules()
                     store.set_rules_json(json.dumps(rules["rules"], ensure_ascii=False))
                     store.set_meta("rules_version", str(rules["version"]))
@@ -420,35 +427,19 @@ class SyncEngine:
         return pulled, removed, conflicts
 
     def _apply_page(
-        self, store: Store, page: dict[str, Any], seen: set[str]
+        self, store: Store, page: local.PulledPage, seen: set[str]
     ) -> tuple[int, int, int]:
         """Write one pulled page and advance the cursor, in one transaction."""
-        records, removals, conflict_rows = [], [], []
-        for item in page["changes"]:
-            if item.get("removed"):
-                removals.append((str(item["entity"]), str(item["id"])))
-            elif item.get("entity") == "conflict":
-                conflict_rows.append(item)
-            else:
-                seen.add(str(item["id"]))
-                records.append(
-                    local.RemoteRecord(
-                        str(item["entity"]),
-                        str(item["id"]),
-                        int(item.get("version", 0)),
-                        bool(item.get("deleted")),
-                        item.get("fields") or {},
-                    )
-                )
+        seen.update(r.id for r in page.records)
         with store.db.atomic():
-            changes = local.apply_remote(store, records)
-            conflicts = self._store_conflicts(store, conflict_rows)
-            deferred = self._evict(store, removals)
+            changes = local.apply_remote(store, page.records)
+            conflicts = self._store_conflicts(store, page.conflicts)
+            deferred = self._evict(store, page.removals)
             if deferred:
                 self._defer_evictions(store, deferred)
-            store.set_meta("cursor", str(page["cursor"]))
+            store.set_meta("cursor", page.cursor)
         self._notify(changes)
-        return len(records), len(removals) - len(deferred), conflicts
+        return len(page.records), len(page.removals) - len(deferred), conflicts
 
     def _store_conflicts(self, store: Store, items: Iterable[dict[str, Any]]) -> int:
         new = 0

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.domain.schema import ENTITIES, entity
+from app.domain.schema import ENTITIES, Entity, entity
 from app.domain.text import company_key, pinyin_sort_key
 from app.store import search as search_index
 from app.store.service import SORTED_BY_NAME, Change, Store, _encode
@@ -35,6 +35,71 @@ class RemoteRecord:
     version: int
     deleted: bool
     values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PulledPage:
+    """A page of the change feed, sorted by kind, its records prepared for inserting."""
+
+    records: list[RemoteRecord]
+    removals: list[tuple[str, str]]
+    conflicts: list[dict[str, Any]]
+    cursor: str
+    more: bool
+    rules_version: int
+
+
+def _columns(ent: Entity) -> list[str]:
+    columns = ["id", "_version", *ent.field_names]
+    if ent.name in SORTED_BY_NAME:
+        columns.append("name_sort")
+    if ent.name == "customer":
+        columns.append("name_key")
+    return columns
+
+
+def _insert_row(ent: Entity, rec_id: str, version: int, given: Mapping[str, Any]) -> list[Any]:
+    """The values of :func:`_columns` for a record inserted as the server sent it."""
+    json_types = (dict, list)
+    row = [rec_id, version]
+    row += [_encode(v) if isinstance(v, json_types) else v for v in map(given.get, ent.field_names)]
+    if ent.name in SORTED_BY_NAME or ent.name == "customer":
+        name = str(given.get("name") or "")
+        if ent.name in SORTED_BY_NAME:
+            row.append(pinyin_sort_key(name))
+        if ent.name == "customer":
+            row.append(company_key(name))
+    return row
+
+
+def read_page(page: Mapping[str, Any]) -> PulledPage:
+    """Sort a pulled page into records, scope removals and conflicts."""
+    records: list[RemoteRecord] = []
+    removals: list[tuple[str, str]] = []
+    conflicts: list[dict[str, Any]] = []
+    for item in page["changes"]:
+        if item.get("removed"):
+            removals.append((str(item["entity"]), str(item["id"])))
+        elif item.get("entity") == "conflict":
+            conflicts.append(item)
+        else:
+            records.append(
+                RemoteRecord(
+                    str(item["entity"]),
+                    str(item["id"]),
+                    int(item.get("version", 0)),
+                    bool(item.get("deleted")),
+                    item.get("fields") or {},
+                )
+            )
+    return PulledPage(
+        records,
+        removals,
+        conflicts,
+        str(page["cursor"]),
+        bool(page.get("more")),
+        int(page.get("rules_version", 0)),
+    )
 
 
 def pending_fields(store: Store, record_id: str) -> set[str]:
@@ -102,15 +167,10 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
             ids = [r.id for r in recs]
             pending = has_pending(store, ids)
             versions = _versions(store, ent.table, ids)
-            columns = ["id", "_version", *ent.field_names]
-            if entity_name in SORTED_BY_NAME:
-                columns.append("name_sort")
-            if entity_name == "customer":
-                columns.append("name_key")
-            fields = ent.field_names
+            columns = _columns(ent)
             sorted_by_name = entity_name in SORTED_BY_NAME
             new_rows: list[list[Any]] = []
-            new_docs: list[dict[str, Any]] = []
+            new_docs: list[search_index.Document] = []
             for rec in recs:
                 keep = pending_fields(store, rec.id) if rec.id in pending else set()
                 current = versions.get(rec.id)
@@ -129,14 +189,10 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                 if current is None and rec.id not in versions:
                     # The common case on a first sync: straight to one insert tuple.
                     versions[rec.id] = rec.version  # a page may repeat a record
-                    row = [rec.id, rec.version, *(_encode(given.get(f)) for f in fields)]
-                    name = str(given.get("name") or "")
-                    if sorted_by_name:
-                        row.append(pinyin_sort_key(name))
-                    if entity_name == "customer":
-                        row.append(company_key(name))
-                    new_rows.append(row)
-                    new_docs.append({**given, "id": rec.id})
+                    new_rows.append(_insert_row(ent, rec.id, rec.version, given))
+                    doc = search_index.document(entity_name, {**given, "id": rec.id})
+                    if doc is not None:
+                        new_docs.append(doc)
                     changes.append(Change(entity_name, rec.id, "create", ()))
                     continue
                 values = {k: v for k, v in given.items() if k in ent.field_set and k not in keep}
@@ -160,10 +216,51 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                     f"VALUES ({', '.join('?' * len(columns))})",
                     new_rows,
                 )
-                search_index.index_many(db, entity_name, new_docs)
-        followed = {str(r.values.get("customer_id")) for r in by_entity.get("followup", [])}
-        _refresh_last_followup(store, followed - {"None"})
+                search_index.insert_documents(db, new_docs)
+        _update_last_followup(store, by_entity, changes)
     return changes
+
+
+def _update_last_followup(
+    store: Store, by_entity: Mapping[str, list[RemoteRecord]], changes: list[Change]
+) -> None:
+    """Keep customers' derived "last follow-up" right after a page.
+
+    New follow-ups can only move it later, so they raise it in one cheap statement per
+    customer; changed or deleted ones, and customers arriving after their follow-ups, are
+    computed again from the table.
+    """
+    created = {c.record_id for c in changes if c.action == "create"}
+    latest: dict[str, str] = {}
+    recheck: set[str] = set()
+    gone: list[str] = []  # tombstones carry no fields: their customer is in the table
+    for rec in by_entity.get("followup", []):
+        customer_id = rec.values.get("customer_id")
+        if not customer_id:
+            gone.append(rec.id)
+            continue
+        at = rec.values.get("created_at")
+        if rec.id in created and at:
+            latest[str(customer_id)] = max(latest.get(str(customer_id), ""), str(at))
+        else:
+            recheck.add(str(customer_id))
+    recheck.update(r.id for r in by_entity.get("customer", []) if r.id in created)
+    for i in range(0, len(gone), 500):
+        chunk = gone[i : i + 500]
+        recheck.update(
+            str(r[0])
+            for r in store.db.execute(
+                f"SELECT DISTINCT customer_id FROM followups "
+                f"WHERE id IN ({', '.join('?' * len(chunk))}) AND customer_id IS NOT NULL",
+                chunk,
+            )
+        )
+    store.db.conn.executemany(
+        "UPDATE customers SET last_followup_at = max(coalesce(last_followup_at, ''), ?) "
+        "WHERE id = ?",
+        [(at, cid) for cid, at in latest.items() if cid not in recheck],
+    )
+    _refresh_last_followup(store, recheck)
 
 
 def _refresh_last_followup(store: Store, customer_ids: set[str]) -> None:

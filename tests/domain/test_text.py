@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.domain.text import company_key, fold, pinyin_initials, pinyin_sort_key, to_simplified
@@ -36,3 +38,18 @@ def test_fold_and_simplified() -> None:
     assert pinyin_initials("轻鹿家居") == "qljj"
     names = ["张伟", "安娜", "李娜"]
     assert sorted(names, key=pinyin_sort_key) == ["安娜", "李娜", "张伟"]
+
+
+def test_only_text_with_traditional_marks_reaches_the_converter() -> None:
+    import opencc
+
+    converter = opencc.OpenCC("t2s")
+    # Every hanzi alone, and the phrases the converter knows, convert as the converter does.
+    samples = [chr(cp) for cp in range(0x4E00, 0xA000)]
+    folder = Path(opencc.__file__).parent / "dictionary"
+    samples += [
+        line.split("\t")[0] for line in (folder / "TSPhrases.txt").read_text("utf-8").splitlines()
+    ]
+    assert [to_simplified(s) for s in samples] == [converter.convert(s) for s in samples]
+    assert to_simplified("香港東方實業") == "香港东方实业"
+    assert to_simplified("反覆") == "反复"  # changed only inside a phrase
