@@ -267,3 +267,13 @@ def pinyin_initials(text: str) -> str:
 def pinyin_sort_key(text: str) -> str:
     """Key that sorts Chinese names by pinyin and Latin names alphabetically."""
     return pinyin_keys(text)[0]
+
+
+def load_tables() -> None:
+    """Load the pinyin and character-conversion tables now rather than on first use.
+
+    The pinyin segmenter builds its phrase index on first use (~0.6 s); done on a spare
+    thread while a sync waits for the server, it is ready when the first page arrives.
+    """
+    pinyin_sort_key("张伟")
+    _traditional_marks()
