@@ -148,7 +148,11 @@ def check_engine(
     missing = [lang for lang in languages if lang not in langs]
     if missing:
         names = ", ".join(missing)
-        hint = "apt-get install " + " ".join(package_for(lang) for lang in missing)
+        if install.tessdata is not None:  # a bundled or configured copy keeps its own data
+            files = ", ".join(f"{lang}.traineddata" for lang in missing)
+            hint = f"{files} → {install.tessdata}"
+        else:
+            hint = "apt-get install " + " ".join(package_for(lang) for lang in missing)
         raise LanguageMissing(
             Msg(
                 f"Tesseract 缺少语言数据:{names}。请安装:{hint},或在设置中修改 OCR 语言",

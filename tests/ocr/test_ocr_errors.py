@@ -99,7 +99,9 @@ def test_missing_language(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     assert install.source == "env" and install.tessdata == bundle / "tessdata"
     with pytest.raises(LanguageMissing) as err:
         check_engine(install)
-    assert "chi_sim" in err.value.msg.en and "tesseract-ocr-chi-sim" in err.value.msg.zh
+    # A copy with its own data folder is told which file goes where; a system one, its package.
+    assert f"chi_sim.traineddata → {bundle / 'tessdata'}" in err.value.msg.en
+    assert "chi_sim.traineddata" in err.value.msg.zh
 
 
 def test_frozen_bundle_is_preferred(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def test_english_only_machine_reads_cards_when_configured(eng_only: Path, sample
     expected = truth(card)
     with pytest.raises(LanguageMissing) as err:
         read_card(card)  # the default wants chi_sim, which this Tesseract lacks
-    assert "tesseract-ocr-chi-sim" in err.value.msg.en
+    assert f"chi_sim.traineddata → {eng_only / 'tessdata'}" in err.value.msg.en
     got = read_card(card, languages=["eng"]).fields
     assert got["email"] is not None and got["email"].value == expected["email"]
     assert got["mobile"] is not None and got["mobile"].value == expected["mobile"]
@@ -83,7 +83,7 @@ def test_cli_reads_with_the_configured_languages(
     refused = CliRunner().invoke(cli, [*base, "ocr", "card", "--json", "--workers", "1", card])
     assert refused.exit_code == 2
     error = json.loads(refused.output.splitlines()[0])["error"]
-    assert "tesseract-ocr-chi-sim" in error["en"]
+    assert "chi_sim.traineddata" in error["en"]
     configured = CliRunner().invoke(
         cli,
         [*base, "--set", "ocr.languages=eng", "ocr", "card", "--json", "--workers", "1", card],
