@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.ui_fixtures import ctx, runner
 
 from app.store.service import Store
 from app.sync.api import OfflineSync
-from app.views.context import AppContext, load_context
+from app.views.context import AppContext
 from app.views.main_window import MainWindow
-from app.views.tasks import TaskRunner
 
-
-@pytest.fixture
-def runner(qapp: Any, store: Store) -> Iterator[TaskRunner]:
-    """Every job runs inline: no threads, no waiting, same callbacks."""
-    r = TaskRunner(store, synchronous=True)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def ctx(runner: TaskRunner) -> AppContext:
-    found: list[AppContext] = []
-    load_context(runner, found.append)
-    return found[0]
+__all__ = ["contacts", "ctx", "deal_id", "runner", "window"]
 
 
 @pytest.fixture
