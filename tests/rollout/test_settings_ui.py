@@ -106,13 +106,20 @@ def test_clearing_a_field_returns_to_it_value(
     assert screen.server_url.text() == "https://it.example.cn"
 
 
-def test_a_bad_value_is_refused_before_anything_is_written(
-    qtbot: Any, ctx: AppContext, tmp_path: Path
-) -> None:
+@pytest.fixture
+def plain_screen(qtbot: Any, ctx: AppContext, tmp_path: Path) -> SettingsScreen:
+    """The settings screen with no IT file and no user settings yet."""
     config = load_config(it_files=[], user_file=tmp_path / "settings.toml")
     screen = SettingsScreen(ctx, AccountHooks(), None, None, config=config)
     qtbot.addWidget(screen)
     screen.show()
+    return screen
+
+
+def test_a_bad_value_is_refused_before_anything_is_written(
+    plain_screen: SettingsScreen, tmp_path: Path
+) -> None:
+    screen = plain_screen
     screen.server_url.setText("crm.example.cn")
     screen.save_settings()
     assert "server.url" in screen.settings_error.text()
@@ -121,12 +128,9 @@ def test_a_bad_value_is_refused_before_anything_is_written(
 
 
 def test_ocr_languages_tesseract_lacks_are_refused_with_the_package_to_install(
-    qtbot: Any, ctx: AppContext, tmp_path: Path
+    qtbot: Any, plain_screen: SettingsScreen, tmp_path: Path
 ) -> None:
-    config = load_config(it_files=[], user_file=tmp_path / "settings.toml")
-    screen = SettingsScreen(ctx, AccountHooks(), None, None, config=config)
-    qtbot.addWidget(screen)
-    screen.show()
+    screen = plain_screen
     screen.ocr_languages.setText("chi_sim+eng+xx_nowhere")
     screen.save_settings()
     qtbot.waitUntil(lambda: screen.save_settings_button.isEnabled())
