@@ -25,7 +25,7 @@ from app.domain.validators import (
     validate_url,
 )
 from app.ocr.layout import Segment, is_cjk, segments, tidy
-from app.ocr.pinyin import is_pinyin, mend_pinyin
+from app.ocr.pinyin import SURNAMES_BY_PINYIN, is_pinyin, mend_pinyin, surname_syllables
 from app.ocr.places import mend_address
 from app.ocr.results import CARD_FIELDS, Box, Fields, FieldValue, Word
 
@@ -227,6 +227,9 @@ def _digits_after_letters(text: str) -> str:
     def settle(m: re.Match[str]) -> str:
         letters, glyph, figures = m.group(1), m.group(2), m.group(3)
         digit = "0" if glyph in "Oo" else "1"
+        year = re.fullmatch(r"(?:19|20)\d\d", figures)
+        if digit == "1" and year and not is_pinyin((letters + glyph).lower()):
+            return letters + figures  # a speck before a year ("jianjunl1984")
         if digit == "1" and re.fullmatch(r"9\d\d", figures):
             return letters + digit + figures  # a year of birth: "jiamini984" is jiamin1984
         with_glyph = is_pinyin((letters + glyph).lower())
@@ -293,6 +296,8 @@ def extract_card_fields(words: list[Word]) -> Fields:
     # E-mail and web address, by shape.
     for p in pieces:
         compact = _latin_id(re.sub(r"\s*([@.])\s*", r"\1", p.text))
+        # Specks beside a dot read as a comma or a second dot ("126,.com", "wanxiang..cn").
+        compact = re.sub(r"[,，]*\.[.,，]*", ".", compact)
         # In an e-mail name, 1 between letters is an l and l after figures a 1.
         compact = re.sub(r"(?<=[a-z])1(?=[a-z])", "l", compact)
         compact = re.sub(r"(?<=\d)[lI](?=[\d@])", "1", compact)
@@ -322,9 +327,11 @@ def extract_card_fields(words: list[Word]) -> Fields:
     # Phones by shape; the label only rules out fax and tells a WeChat id.
     for p in pieces:
         if p.label == "wechat":
-            m = _WECHAT_RE.search(_wechat_text(p.text))
-            if m and fields["wechat"] is None:
-                fields["wechat"] = _fv(m.group(0), p.seg.confidence, p.seg)
+            value_seg = p.seg if p.text else _value_after(p.seg, segs)
+            text = p.text or (value_seg.text if value_seg else "")
+            m = _WECHAT_RE.search(_wechat_text(text))
+            if m and value_seg is not None and fields["wechat"] is None:
+                fields["wechat"] = _fv(m.group(0), value_seg.confidence, value_seg)
                 used.add(id(p.seg))
             continue
         if p.label in ("email", "website", "address"):
@@ -347,8 +354,52 @@ def extract_card_fields(words: list[Word]) -> Fields:
         used.update(id(s) for s in free if fields["company"].box == s.box)
     free = [s for s in segs if id(s) not in used]
     name, title = _name_and_title(free)
+    if name is not None and not known_surname(name.value):
+        hints = [v.value.split("@")[0] for v in (fields["email"], fields["wechat"]) if v]
+        hints += [s.text for s in free if _english_name(s.text)]
+        name = _surname_from_pinyin(name, hints)
     fields["name"], fields["title"] = name, title
     return fields
+
+
+def _surname_from_pinyin(name: FieldValue, hints: list[str]) -> FieldValue:
+    """``name`` with a misread surname put right from the pinyin the card spells it in.
+
+    Chinese cards spell the name again in an e-mail or WeChat id ("xuexuelei",
+    "haipeng.qiu") or an English name ("Leo Cui"). When those agree on one surname syllable
+    and the read first glyph is no known surname, the commonest surname of that spelling
+    replaces it (at a confidence that asks for a look).
+    """
+    if not 2 <= len(name.value) <= 4 or not all(is_cjk(c) for c in name.value):
+        return name
+    syllables = set().union(*(surname_syllables(h, len(name.value)) for h in hints))
+    options = [SURNAMES_BY_PINYIN[s][0] for s in syllables if s in SURNAMES_BY_PINYIN]
+    if len(options) != 1:
+        return name  # no spelling, or several that disagree
+    return FieldValue(options[0] + name.value[1:], min(name.confidence, 0.6), name.box, name.page)
+
+
+def _value_after(label: Segment, segs: list[Segment]) -> Segment | None:
+    """The value of a label that stands alone: the unlabelled segment just right of it on
+    its line, else the one just below it."""
+    h = max(1.0, label.height)
+    b = label.box
+    for s in segs:
+        o = s.box
+        if s is label or s.page != label.page or _LABEL_RE.match(s.text):
+            continue
+        same_line = abs((o.top + o.bottom) - (b.top + b.bottom)) < h
+        if same_line and 0 <= o.left - b.right < 4 * h:
+            return s
+    below = [
+        s
+        for s in segs
+        if s.page == label.page
+        and 0 <= s.box.top - b.bottom < 1.5 * h
+        and abs(s.box.left - b.left) < 2 * h
+        and not _LABEL_RE.match(s.text)
+    ]
+    return min(below, key=lambda s: s.box.top) if below else None
 
 
 def _address_score(text: str) -> float:
@@ -448,10 +499,31 @@ def _last_suffix(text: str) -> re.Match[str] | None:
     return matches[-1] if matches else None
 
 
+# The long legal forms that end many Chinese company names; one glyph of them misread
+# ("有限资任公司") is put back, as places are. Shorter ends are left alone: "集成有限公司"
+# is a real name one glyph away from "集团有限公司".
+_LEGAL_FORMS = ("股份有限公司", "有限责任公司")
+
+
+def mend_legal_form(text: str) -> str:
+    """``text`` with a legal form at its end that OCR got one glyph wrong spelled right."""
+    for form in _LEGAL_FORMS:
+        tail = text[-len(form) :]
+        if len(tail) < len(form) or tail == form:
+            continue
+        wrong = [i for i, (a, b) in enumerate(zip(tail, form, strict=True)) if a != b]
+        # The last two glyphs (公司) must be right: they are what says this is a company.
+        if len(wrong) == 1 and wrong[0] < len(form) - 2 and is_cjk(tail[wrong[0]]):
+            return text[: -len(form)] + form
+    return text
+
+
 def _company(free: list[Segment]) -> FieldValue | None:
     best: tuple[float, FieldValue] | None = None
     for s in free:
-        text = tidy(s.text)
+        text = mend_legal_form(tidy(s.text))
+        # "Co., Ltd." with the L read as a dash or a bar.
+        text = re.sub(r"(\bCo\.?,?\s*)[-_|Il1]td\b", r"\1Ltd", text)
         m = _last_suffix(text)
         if m is not None and _address_score(text) < 2.0:
             text = _left_neighbour(s, free) + text

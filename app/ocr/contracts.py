@@ -24,8 +24,10 @@ from app.ocr.layout import tidy
 from app.ocr.results import CONTRACT_FIELDS, Fields, FieldValue, Word
 
 _NUMBER = re.compile(
-    r"(?:合同编号|合同号|协议编号|编号|Contract\s*No\.?|No\.)\s*[:：]?\s*"
-    r"(?P<no>[A-Za-z0-9][A-Za-z0-9\-_/]{3,40})",
+    # 合同编 and any glyph: the 号 of the label is misread now and then (编呈).
+    r"(?:合同编\S|合同号|协议编号|编号|Contract\s*No\.?|No\.)\s*[:：]?\s*"
+    # A dot inside is taken too (a hyphen read as one); the readings vote on the spelling.
+    r"(?P<no>[A-Za-z0-9][A-Za-z0-9\-_/.]{3,40})",
     re.IGNORECASE,
 )
 _OPEN, _CLOSE = re.escape("（(〈<[【"), re.escape("）)〉>]】")
@@ -57,19 +59,41 @@ def _flat(text: str) -> str:
     return "\n".join(tidy(line) for line in text.splitlines())
 
 
-def _contract_no(text: str) -> FieldValue | None:
+def _number_in(text: str) -> str | None:
     for m in _NUMBER.finditer(text):
-        value = m.group("no").strip("-_/")
+        value = m.group("no").strip("-_/.")
         # A contract number has digits; "No. 3" inside a clause is too short to be one.
         if sum(c.isdigit() for c in value) >= 3:
-            return FieldValue(value.upper(), 0.9)
+            return value.upper()
     return None
+
+
+def _contract_no(text: str, rereads: list[str] | None = None) -> FieldValue | None:
+    """The contract number more than half of the page and re-read number lines agree on, else
+    the page's (or, when the page has none, the re-reads' commonest): a letter misread as a
+    digit (S as 9) or a hyphen as a dot rarely happens at every size."""
+    first = _number_in(text)
+    readings = [n for n in [first, *(_number_in(r) for r in rereads or [])] if n is not None]
+    if not readings:
+        return None
+    votes = Counter(readings)
+    best = max(votes, key=lambda v: (votes[v], v == first))
+    if first is not None and 2 * votes[best] <= len(readings):
+        best = first  # no majority: the page, read at its own size, is the safer guess
+    conf = 0.9 * votes[best] / len(readings) + 0.05
+    return FieldValue(best, round(conf if first is not None else 0.8 * conf, 3))
 
 
 def _party_names(text: str) -> list[tuple[str, FieldValue]]:
     """Every (side, name) that ``text`` states, in order: header and signature block alike."""
     matches = [(m.group("side"), m) for m in _PARTY.finditer(text)]
-    matches += [("甲" if m.group("role") in _ROLE_A else "乙", m) for m in _ROLE.finditer(text)]
+    # A line both patterns match ("乙方(供应方):…") states the name once, not twice.
+    seen = {m.start("name") for _, m in matches}
+    matches += [
+        ("甲" if m.group("role") in _ROLE_A else "乙", m)
+        for m in _ROLE.finditer(text)
+        if m.start("name") not in seen
+    ]
     matches.sort(key=lambda sm: sm[1].start())
     out: list[tuple[str, FieldValue]] = []
     for side, m in matches:
@@ -90,12 +114,37 @@ def _party_names(text: str) -> list[tuple[str, FieldValue]]:
     return out
 
 
-def _parties(text: str) -> tuple[FieldValue | None, FieldValue | None]:
-    """Party A and B: the first name stated for each side."""
-    found: dict[str, FieldValue] = {}
-    for side, fv in _party_names(text):
-        found.setdefault(side, fv)
-    return found.get("甲"), found.get("乙")
+def _parties(
+    text: str, rereads: list[str] | None = None
+) -> tuple[FieldValue | None, FieldValue | None]:
+    """Party A and B: for each side, the name most readings agree on.
+
+    A contract states each party twice (header and signature block) and ``rereads`` hold
+    those lines read at other sizes; a rare glyph misread in one reading is outvoted when
+    more than half of the readings agree on another. Otherwise the page's first statement
+    wins.
+    """
+    return _vote_party(text, rereads, "甲"), _vote_party(text, rereads, "乙")
+
+
+def _vote_party(text: str, rereads: list[str] | None, side: str) -> FieldValue | None:
+    page = [fv for s, fv in _party_names(text) if s == side]
+    others = [fv for extra in rereads or [] for s, fv in _party_names(extra) if s == side]
+    if not page:
+        return None
+    # Only full names (with a legal suffix) vote; a cut-off reading would split the vote.
+    votes = Counter(fv.value for fv in [*page, *others] if fv.confidence >= 0.9)
+    if not votes:
+        return page[0]
+    order = {fv.value: i for i, fv in reversed(list(enumerate([*page, *others])))}
+    name = max(votes, key=lambda v: (votes[v], -order[v]))
+    share = votes[name] / sum(votes.values())
+    if share <= 0.5 and page[0].value in votes:
+        # Scattered readings (a glyph the model cannot read at any size) outvote nothing:
+        # the page's first statement, read at the page's own size, stands.
+        name = page[0].value
+        share = votes[name] / sum(votes.values())
+    return FieldValue(name, round(0.95 * share + 0.5 * (1 - share), 3))
 
 
 def _uppercase_spans(text: str) -> list[tuple[int, Uppercase]]:
@@ -227,13 +276,15 @@ def extract_contract_fields(
 ) -> Fields:
     """All contract fields from the full text (pages joined); values normalised.
 
-    ``rereads``: the lines stating the amount or dates, read again (see ``reread_amounts``).
+    ``rereads``: the lines stating the number, the parties, the amount or dates, read again
+    at other sizes, one text per size (see ``reread_amounts``).
     """
     del words  # boxes are not needed for contracts yet; kept for a future highlight view
     flat = _flat(fold(text) if "\n" not in text else text)
     fields: Fields = dict.fromkeys(CONTRACT_FIELDS)
-    fields["contract_no"] = _contract_no(flat)
-    fields["party_a"], fields["party_b"] = _parties(flat)
+    again_lines = [_flat(r) for r in rereads or []]
+    fields["contract_no"] = _contract_no(flat, again_lines)
+    fields["party_a"], fields["party_b"] = _parties(flat, again_lines)
     # Figures wrap across lines ("¥7,402,\n200.39"): amounts and dates read joined text.
     joined = _joined(flat)
     again = [_joined(_flat(r)) for r in rereads or []]

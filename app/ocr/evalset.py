@@ -26,20 +26,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from app.domain.text import fold
 from app.domain.validators import normalize_mobile
 from app.ocr.amounts import format_amount, to_uppercase
+from app.ocr.results import CARD_FIELDS, CONTRACT_FIELDS
 
 CONDITIONS = ("clean", "scan", "photo")
-CARD_FIELDS = (
-    "name",
-    "title",
-    "company",
-    "mobile",
-    "phone",
-    "email",
-    "website",
-    "address",
-    "wechat",
-)
-CONTRACT_FIELDS = ("contract_no", "party_a", "party_b", "amount", "signed_on", "expires_on")
 
 # (file, face index): the CJK faces that Debian's font packages install.
 FONT_CANDIDATES: tuple[tuple[str, int], ...] = (
@@ -1037,7 +1026,8 @@ def write_card(outdir: Path, seed: int, index: int, condition: str) -> Path:
     truth = {
         "kind": "card",
         "condition": condition,
-        "fields": spec.fields,
+        # Every field the readers return, in their order (a KeyError if the spec lacks one).
+        "fields": {k: spec.fields[k] for k in CARD_FIELDS},
         "layout": spec.layout,
         "labels": spec.label_style,
         "font": Path(spec.font[0]).name,
@@ -1072,7 +1062,8 @@ def write_contract(outdir: Path, seed: int, index: int, *, noisy: bool = True) -
             for im in images
         ]
         scanned[0].save(path, save_all=True, append_images=scanned[1:], resolution=float(dpi))
-    truth = {"kind": "contract", "format": fmt, "pages": pages, "fields": spec.fields}
+    fields = {k: spec.fields[k] for k in CONTRACT_FIELDS}
+    truth = {"kind": "contract", "format": fmt, "pages": pages, "fields": fields}
     path.with_suffix(".json").write_text(
         json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8"
     )

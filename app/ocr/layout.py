@@ -79,7 +79,9 @@ def segments(words: list[Word], gap_factor: float = 2.2) -> list[Segment]:
         current = [line[0]]
         for prev, w in itertools.pairwise(line):
             gap = w.box.left - prev.box.right
-            h = min(prev.box.height, w.box.height)
+            # The taller of the two: a flat glyph (一, a dash) has a box a few pixels high,
+            # and measured by it every ordinary gap looked wide ("第 | 一 | 条").
+            h = max(prev.box.height, w.box.height)
             if gap > gap_factor * max(h, 8):
                 out.append(Segment(current))
                 current = []

@@ -81,9 +81,68 @@ def _mend_word(word: str) -> str:
             break
     if len(fixed) != 1:
         return word  # none, or several equally good: keep what was read
-    return fixed[0] if word.islower() else word
+    if word[1:].islower():  # "Jingiao": a capital first letter is kept
+        return fixed[0] if word.islower() else fixed[0].capitalize()
+    return word
 
 
 def mend_pinyin(text: str) -> str:
     """``text`` with each run of letters mended when one likely slip made it non-pinyin."""
     return re.sub(r"[A-Za-z]+", lambda m: _mend_word(m.group(0)), text)
+
+
+# The common surnames with how they are spelled in pinyin ids (ü as v, and 吕 also as lu).
+_SURNAME_TEXT = """
+    王wang 李li 张zhang 刘liu 陈chen 杨yang 黄huang 赵zhao 吴wu 周zhou 徐xu 孙sun 马ma 朱zhu
+    胡hu 郭guo 何he 高gao 林lin 罗luo 郑zheng 梁liang 谢xie 宋song 唐tang 许xu 韩han 冯feng
+    邓deng 曹cao 彭peng 曾zeng 肖xiao 田tian 董dong 袁yuan 潘pan 于yu 蒋jiang 蔡cai 余yu 杜du
+    叶ye 程cheng 苏su 魏wei 吕lv 吕lu 丁ding 任ren 沈shen 姚yao 卢lu 姜jiang 崔cui 钟zhong
+    谭tan 陆lu 汪wang 范fan 金jin 石shi 廖liao 贾jia 夏xia 韦wei 付fu 傅fu 方fang 白bai 邹zou
+    孟meng 熊xiong 秦qin 邱qiu 江jiang 尹yin 薛xue 闫yan 段duan 雷lei 侯hou 龙long 史shi 陶tao
+    黎li 贺he 顾gu 毛mao 郝hao 龚gong 邵shao 万wan 钱qian 严yan 覃qin 武wu 戴dai 莫mo 孔kong
+    向xiang 汤tang 常chang 温wen 康kang 施shi 文wen 牛niu 樊fan 葛ge 邢xing 安an 齐qi 易yi
+    乔qiao 伍wu 庞pang 颜yan 倪ni 庄zhuang 聂nie 章zhang 鲁lu 岳yue 翟zhai 殷yin 詹zhan 申shen
+    欧ou 耿geng 关guan 兰lan 焦jiao 俞yu 左zuo 柳liu 甘gan 祝zhu 包bao 宁ning 尚shang 符fu
+    舒shu 阮ruan 柯ke 纪ji 梅mei 童tong 凌ling 毕bi 单shan 季ji 裴pei 霍huo 涂tu 成cheng 苗miao
+    谷gu 盛sheng 曲qu 翁weng 冉ran 骆luo 蓝lan 路lu 游you 辛xin 靳jin 管guan 柴chai 蒙meng
+    鲍bao 华hua 喻yu 祁qi 蒲pu 房fang 滕teng 屈qu 饶rao 解xie 牟mou 艾ai 尤you 阳yang 时shi
+    穆mu 农nong 司si 卓zhuo 古gu 吉ji 缪miao 简jian 车che 项xiang 连lian 芦lu 麦mai 褚chu
+    娄lou 窦dou 戚qi 岑cen 景jing 党dang 宫gong 费fei 卜bu 冷leng 晏yan 席xi 卫wei 米mi 柏bai
+    宗zong 瞿qu 桂gui 全quan 佟tong 应ying 臧zang 闵min 苟gou 邬wu 边bian 卞bian 姬ji 师shi
+    和he 仇qiu 栾luan 隋sui 商shang 刁diao 沙sha 荣rong 巫wu 寇kou 桑sang 郎lang 甄zhen
+    丛cong 仲zhong 虞yu 敖ao 巩gong 明ming 佘she 池chi 查zha 麻ma 苑yuan 迟chi 邝kuang"""
+# Pinyin → surnames spelled so, commonest first.
+SURNAMES_BY_PINYIN: dict[str, tuple[str, ...]] = {}
+for _entry in _SURNAME_TEXT.split():
+    SURNAMES_BY_PINYIN[_entry[1:]] = (*SURNAMES_BY_PINYIN.get(_entry[1:], ()), _entry[0])
+
+
+def syllable_splits(token: str, count: int) -> list[tuple[str, ...]]:
+    """Every way the lower-case letters ``token`` split into ``count`` pinyin syllables."""
+    if count == 0:
+        return [()] if not token else []
+    out: list[tuple[str, ...]] = []
+    for size in range(1, min(_LONGEST, len(token)) + 1):
+        head = token[:size]
+        if head in SYLLABLES:
+            out += [(head, *rest) for rest in syllable_splits(token[size:], count - 1)]
+    return out
+
+
+def surname_syllables(hint: str, glyphs: int) -> set[str]:
+    """The syllables that may spell the surname of a name of ``glyphs`` hanzi in an id made
+    from it: "xuexuelei" (surname first), "haipeng.qiu" or "qiu.haipeng" (either order
+    when split), "Leo Qiu" (an English given name and the family name)."""
+    tokens = [t for t in re.split(r"[^a-z]+", hint.lower()) if t]
+    found: set[str] = set()
+    if len(tokens) == 1:
+        found.update(s[0] for s in syllable_splits(tokens[0], glyphs))
+    elif len(tokens) >= 2:
+        first, last = tokens[0], tokens[-1]
+        if first in SYLLABLES and syllable_splits("".join(tokens[1:]), glyphs - 1):
+            found.add(first)
+        if last in SYLLABLES and (
+            syllable_splits("".join(tokens[:-1]), glyphs - 1) or not is_pinyin(tokens[0])
+        ):
+            found.add(last)
+    return found

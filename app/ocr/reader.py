@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from app.domain.messages import Msg
-from app.ocr.cards import extract_card_fields
+from app.ocr.cards import extract_card_fields, known_surname
 from app.ocr.contracts import extract_contract_fields
 from app.ocr.engine import LANGUAGES, TesseractInstall, check_engine, ocr_words, plan_languages
 from app.ocr.errors import Cancelled, InputError
@@ -33,9 +33,12 @@ from app.ocr.results import (
 )
 
 # Lines worth a second look: an amount in words, and dates (a 一 or 十 at the start of a
-# wrapped date line was often dropped at the page's size).
+# wrapped date line was often dropped at the page's size); these are read with the next line.
 _KEY_LINE = re.compile(r"人民币|大写|有效期|日期|起至|[年月]$")
-MAX_KEY_LINES = 8
+# The contract number and the parties, read alone: a rare glyph in a company name (睿, 鹿)
+# is misread at one size and not at another, so the readings can outvote the page.
+_NAME_LINE = re.compile(r"^.{0,3}[甲乙]方.{0,8}[:：;；]|编号\s*[:：;；]|合同编\S\s*[:：;；]")
+MAX_KEY_LINES = 14
 # Reading sizes as a share of the page's 300 dpi: 0.5–0.8 gave the most distinct misreads.
 AMOUNT_SIZES = (0.5, 0.65, 0.8)
 
@@ -81,7 +84,12 @@ def read_card(
     _check(cancel)
     _report(progress, 2, total, "ocr")
     words = read_lines(
-        prepared.image, install, cjk_lang=plan.lines, latin_lang=plan.latin, cancel=cancel
+        prepared.image,
+        install,
+        cjk_lang=plan.lines,
+        latin_lang=plan.latin,
+        cancel=cancel,
+        prefer=known_surname,
     )
     _check(cancel)
     _report(progress, 3, total, "extract")
@@ -93,8 +101,8 @@ def read_card(
 def reread_amounts(
     page: Image.Image, words: list[Word], install: TesseractInstall, lang: str = "chi_sim"
 ) -> list[str]:
-    """The lines that state an amount in words or a date, read again at other sizes, one
-    text per size.
+    """The lines that state an amount in words, a date, a party or the contract number, read
+    again at other sizes: one text per size, a line of text per line read.
 
     The fast model misreads the rare uppercase numerals (柒 as 业, 沫, 类…) differently at each
     size, so the amount parser can vote over several readings. A line is read together with
@@ -103,7 +111,12 @@ def reread_amounts(
     segs = segments(words)
     boxes: list[Box] = []
     for k, seg in enumerate(segs):
-        if not _KEY_LINE.search(tidy(seg.text)) or len(boxes) >= MAX_KEY_LINES:
+        if len(boxes) >= MAX_KEY_LINES:
+            break
+        if _NAME_LINE.search(tidy(seg.text)):
+            boxes.append(seg.box)
+            continue
+        if not _KEY_LINE.search(tidy(seg.text)):
             continue
         boxes.append(seg.box)
         nxt = segs[k + 1] if k + 1 < len(segs) else None
@@ -115,7 +128,7 @@ def reread_amounts(
     out: list[str] = []
     for factor in AMOUNT_SIZES:
         got = read_boxes(gray, boxes, install, lang, factor)
-        out.append("".join(tidy(join_words(got.get(j, []))) for j in range(len(boxes))))
+        out.append("\n".join(tidy(join_words(got.get(j, []))) for j in range(len(boxes))))
     return out
 
 

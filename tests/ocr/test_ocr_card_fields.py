@@ -1,6 +1,6 @@
 """Field extraction on hand-made OCR output (no Tesseract): labels, shapes, layouts."""
 
-from app.ocr.cards import extract_card_fields
+from app.ocr.cards import extract_card_fields, mend_legal_form
 from app.ocr.results import Box, Word
 
 
@@ -190,6 +190,50 @@ def test_wechat_letters_and_figures_settled_by_pinyin() -> None:
         ("wx_huixiaol992", "wx_huixiao1992"),  # huixiaol is not pinyin: the l is a 1
         ("wx_jiamini984", "wx_jiamin1984"),  # a year of birth
         ("wx_li1981", "wx_li1981"),
+        ("Wx_jianjunl1984", "Wx_jianjun1984"),  # a speck before a whole year is dropped
+        ("hanbol998", "hanbo1998"),
     ):
         words = line(100, ("微信:", 30), (read, 30))
         assert values(words)["wechat"] == meant
+
+
+def test_a_misread_glyph_of_a_long_legal_form_is_put_back() -> None:
+    words = [*line(100, ("宁波华创网络科技有限资任公司", 40)), *line(200, ("戴婷涛", 80))]
+    assert values(words)["company"] == "宁波华创网络科技有限责任公司"
+    assert mend_legal_form("杭州某某股价有限公司") == "杭州某某股份有限公司"
+    # A real name one glyph from a legal form, and a misread 公司, are left alone.
+    assert mend_legal_form("苏州某某系统集成有限公司") == "苏州某某系统集成有限公司"
+    assert mend_legal_form("某某有限责任公可") == "某某有限责任公可"
+
+
+def test_ltd_with_its_l_misread() -> None:
+    words = [
+        *line(
+            100, ("Suzhou", 30), ("Huachuang", 30), ("Furnishing", 30), ("Co.,", 30), ("-td.", 30)
+        ),
+        *line(200, ("Jason", 50), ("Feng", 50)),
+    ]
+    assert values(words)["company"] == "Suzhou Huachuang Furnishing Co., Ltd."
+
+
+def test_specks_beside_the_dot_of_an_address() -> None:
+    words = [
+        *line(100, ("Email:", 30), ("leo44@126,.com", 30)),
+        *line(150, ("网址", 30), ("www.", 30), ("lianchuang,.com", 30)),
+    ]
+    got = values(words)
+    assert got["email"] == "leo44@126.com"
+    assert got["website"] == "www.lianchuang.com"
+
+
+def test_a_wechat_label_alone_takes_the_value_below_it() -> None:
+    words = [
+        *line(200, ("付轩亮", 80)),
+        *line(300, ("157", 30), ("0201", 30), ("9402", 30)),
+        *line(350, ("微信", 30)),
+        *line(400, ("wx_xuanliang", 30)),
+    ]
+    assert values(words)["wechat"] == "wx_xuanliang"
+    # A label with nothing readable after it gives no id.
+    words = [*line(350, ("微信", 30)), *line(400, ("地址:", 30), ("广州市越秀区花城大道618号", 30))]
+    assert values(words)["wechat"] is None

@@ -23,6 +23,7 @@ def test_not_pinyin(word: str) -> None:
         ("gianxiaze@qiming.cn", "qianxiaze@qiming.cn"),
         ("llianchuang", "lianchuang"),
         ("jianggiangchun58", "jiangqiangchun58"),
+        ("Jingiao", "Jinqiao"),  # a capital first letter is mended and kept
     ],
 )
 def test_one_slip_is_mended(read: str, meant: str) -> None:
