@@ -83,22 +83,11 @@ def index_record(
     """
     if entity not in INDEXED:
         return
-    if row.get("_deleted"):
+    if not fresh or row.get("_deleted"):
         unindex_record(db, str(row["id"]))
-        return
-    if not fresh:
-        unindex_record(db, str(row["id"]))
-    body, label, initials = _document(entity, row)
-    customer_id = row["id"] if entity == "customer" else row.get("customer_id")
-    cursor = db.execute(
-        """INSERT INTO search_docs(entity, record_id, customer_id, label, body, initials)
-           VALUES (?, ?, ?, ?, ?, ?)""",
-        (entity, row["id"], customer_id, label, body, initials),
-    )
-    db.execute(
-        "INSERT INTO search_fts(rowid, tokens) VALUES (?, ?)",
-        (cursor.lastrowid, _doc_tokens(body, initials)),
-    )
+    doc = document(entity, row)
+    if doc is not None:
+        insert_documents(db, [doc])
 
 
 def unindex_record(db: sqlite_utils.Database, record_id: str) -> None:

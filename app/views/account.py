@@ -389,7 +389,7 @@ class SettingsScreen(QWidget):
             return
         self.save_settings_button.setEnabled(False)
 
-        languages = values.get("ocr.languages") if "ocr.languages" in values else None
+        languages = values.get("ocr.languages")
 
         def save(_progress: Any, _cancelled: Any) -> Config:
             if languages is not None and tuple(languages) != config.ocr_languages:

@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import keyring
 import psycopg
 import pytest
-from keyrings.alt.file import PlaintextKeyring
+from helpers.keyrings import file_keyring  # noqa: F401 - a fixture, requested by name
 from sqlalchemy.engine import make_url
 
 from app.store.service import Store
@@ -115,15 +114,6 @@ def two_servers(database: str, tmp_path: Path) -> Iterator[list[str]]:
     for p in procs:
         p.terminate()
         p.wait(30)
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(PlaintextKeyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 @pytest.mark.slow

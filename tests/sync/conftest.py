@@ -6,10 +6,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
+from helpers.keyrings import file_keyring
 from helpers.syncing import PASSWORD, Device, FaultyTransport, Server
-from keyrings.alt.file import PlaintextKeyring
 
 from app.store.service import Store
 from app.sync.engine import SyncEngine
@@ -17,6 +16,8 @@ from app.sync.http import ApiClient
 from server import admin
 from server.db import make_engine
 from server.embedded import start
+
+__all__ = ["file_keyring"]  # a fixture: every test here requests it through _tokens_in_a_file
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +46,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(autouse=True)
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """keyring's own file backend in a temporary folder (this machine has no OS keyring)."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(PlaintextKeyring())
-    yield
-    keyring.set_keyring(previous)
+def _tokens_in_a_file(file_keyring: None) -> None:
+    """Every sync test keeps its tokens in keyring's file backend (see helpers.keyrings)."""
 
 
 @pytest.fixture

@@ -321,3 +321,17 @@ def test_interrupted_download_resumes(make_device, tmp_path) -> None:
     )
     assert b.engine.fetch_file(sha).read_bytes() == big.read_bytes()
     assert seen == ["bytes=1000000-"]  # only the rest was asked for
+
+
+def test_a_sync_leaves_its_writes_in_the_database_file(make_device) -> None:
+    """Sync's connection never checkpoints on its own; the app's connection, open all along,
+    must not inherit the whole pull's WAL for its next small write."""
+    a = make_device("a")
+    for i in range(300):
+        new_customer(a, f"客户{i:03d}有限公司")
+    a.sync()
+    b = make_device("b")  # its app connection stays open while it syncs
+    before = b.store.path.stat().st_size
+    b.sync()
+    assert len(snapshot(b.store, "customers")) == 300
+    assert b.store.path.stat().st_size > before + 100_000
