@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -25,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import app as app_package
 from app import __version__
+from app.domain.text import load_tables
 from server import auth
 from server.admin import current_rules
 from server.attachments import BlobStore, UploadError
@@ -268,6 +270,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Writes derive sort keys and search documents (app.domain.derived): load the pinyin
+        # and conversion tables now, not in the first push a user waits for.
+        threading.Thread(target=load_tables, name="fieldcrm-load-tables", daemon=True).start()
         yield
         if own_engine:
             db.dispose()

@@ -117,6 +117,9 @@ records = Table(
     Column("blob_sha256", String(64), nullable=True),
     Column("scope_owner", String(36), nullable=True),
     Column("data", Text, nullable=False),
+    # What devices derive from ``data`` (sort keys, search document) as JSON, written with it
+    # (see app.domain.derived); NULL for tombstones and entities with nothing derived.
+    Column("derived", Text, nullable=True),
     Column("field_versions", Text, nullable=False),
     Column("version", Integer, nullable=False),
     Column("deleted", Boolean, nullable=False),
@@ -218,6 +221,8 @@ PURGED_SEQ = "purged_seq"
 # Bumped by a trigger on ``users`` (migration 0002) whenever any user row changes, so that a
 # process can keep the user directory in memory and reload it only when this number moves.
 DIRECTORY_VERSION = "directory"
+# The app.domain.derived.VERSION that every record's ``derived`` column was computed with.
+DERIVED_VERSION = "derived"
 
 
 def normalise_url(url: str) -> str:

@@ -1,4 +1,5 @@
-"""Housekeeping: purge old tombstones and notices, expired tokens and old operation ids.
+"""Housekeeping: purge old tombstones and notices, expired tokens and old operation ids;
+keep what devices derive from records current.
 
 Run it from cron (``fieldcrm-server purge``). A device whose cursor is older than the newest
 purged position is told to resync fully at its next pull (HTTP 410).
@@ -9,12 +10,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, delete, select
+from sqlalchemy import Engine, and_, bindparam, delete, false, select, update
 
+from app.domain import derived
 from server.config import Settings
 from server.db import (
+    DERIVED_VERSION,
     PURGED_SEQ,
     PURGED_XID,
+    loads,
     operations,
     records,
     scope_changes,
@@ -24,6 +28,7 @@ from server.db import (
     tokens,
     write_tx,
 )
+from server.records import derived_json
 
 
 @dataclass(frozen=True)
@@ -66,3 +71,44 @@ def purge(engine: Engine, s: Settings, *, now: float | None = None) -> PurgeRepo
             delete(operations).where(operations.c.received_at < now - 2 * s.tombstone_days * 86400)
         ).rowcount
     return PurgeReport(n_rows, n_notices, n_tokens, n_ops)
+
+
+def refresh_derived(engine: Engine, *, page: int = 2000) -> int:
+    """Compute every record's ``derived`` column again unless this version already did.
+
+    Devices store derived values only when stamped with their own version, so a stale column
+    is never wrong, only slow for first syncs. Positions are not touched: devices that have
+    the records already derived them themselves. Returns how many records were written.
+    """
+    written = 0
+    with write_tx(engine) as conn:
+        if state_value(conn, DERIVED_VERSION) == derived.VERSION:
+            return 0
+        after = ""
+        query = (
+            select(records.c.id, records.c.entity, records.c.data)
+            .where(
+                records.c.deleted == false(),
+                records.c.entity.in_(sorted(derived.DERIVED_ENTITIES)),
+                records.c.id > bindparam("after"),
+            )
+            .order_by(records.c.id)
+            .limit(page)
+        )
+        store = (
+            update(records)
+            .where(records.c.id == bindparam("b_id"))
+            .values(derived=bindparam("v_derived"))
+        )
+        while rows := conn.execute(query, {"after": after}).all():
+            conn.execute(
+                store,
+                [
+                    {"b_id": r.id, "v_derived": derived_json(r.entity, loads(r.data), False)}
+                    for r in rows
+                ],
+            )
+            written += len(rows)
+            after = rows[-1].id
+        set_state(conn, DERIVED_VERSION, derived.VERSION)
+    return written

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from server.maintenance import refresh_derived
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -42,6 +44,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
         if conn.in_transaction():
             conn.commit()
+    if revision == "head":
+        refresh_derived(engine)  # after a change of app.domain.derived.VERSION, too
 
 
 def is_current(engine: Engine) -> bool:

@@ -96,8 +96,8 @@ def scope_clause(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def _item_column(postgres: bool) -> Any:
-    """A record as feed JSON, built by the database: the stored JSON text of the fields is
-    spliced in as it is, never decoded and encoded again."""
+    """A record as feed JSON, built by the database: the stored JSON text of the fields (and
+    of what devices derive from them) is spliced in as it is, never decoded and encoded again."""
 
     def quoted(column: Any) -> Any:
         return cast(func.to_json(column), Text) if postgres else func.json_quote(column)
@@ -113,9 +113,11 @@ def _item_column(postgres: bool) -> Any:
         + lit(',"version":')
         + cast(records.c.version, Text)
     )
+    live = head + lit(',"deleted":false,"fields":') + records.c.data
     return case(
         (records.c.deleted, head + lit(',"deleted":true}')),
-        else_=head + lit(',"deleted":false,"fields":') + records.c.data + lit("}"),
+        (records.c.derived.is_(None), live + lit("}")),
+        else_=live + lit(',"derived":') + records.c.derived + lit("}"),
     ).label("item")
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from app.domain.audit import GENESIS, entry_hash
+from app.domain.derived import derive
 from server.db import Positions, audit, dumps, is_postgres, loads, records, scope_changes, users
 
 ROLES = ("rep", "lead", "admin", "csm")
@@ -178,6 +179,7 @@ _REC_VALUES = (
     "blob_sha256",
     "scope_owner",
     "data",
+    "derived",
     "field_versions",
     "version",
     "deleted",
@@ -221,6 +223,12 @@ _PG_UPDATE_RECORD = (
 _PG_INSERT_NOTICE = _pg_insert(
     "scope_changes", ("user_id", "record_id", "entity", "kind", "created_at"), _PG_POSITION
 )
+
+
+def derived_json(entity: str, data: Mapping[str, Any], deleted: bool) -> str | None:
+    """The ``derived`` column of a record: what devices would derive from ``data``."""
+    derived = None if deleted else derive(entity, data)
+    return None if derived is None else dumps(derived)
 
 
 def _rec(row: Any) -> Rec:
@@ -474,6 +482,7 @@ class Workspace:
         for rec, seq in zip(dirty, seqs, strict=False):
             row = {
                 "data": dumps(rec.data),
+                "derived": derived_json(rec.entity, rec.data, rec.deleted),
                 "field_versions": dumps(rec.field_versions),
                 "version": rec.version,
                 "customer_id": rec.customer_id,
@@ -529,6 +538,7 @@ class Workspace:
                 "blob_sha256": rec.blob_sha256,
                 "scope_owner": rec.scope_owner,
                 "data": dumps(rec.data),
+                "derived": derived_json(rec.entity, rec.data, rec.deleted),
                 "field_versions": dumps(rec.field_versions),
                 "version": rec.version,
                 "deleted": rec.deleted,

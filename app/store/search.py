@@ -1,10 +1,7 @@
 """Instant search over customers, contacts, leads and follow-ups (SPEC D4).
 
-SQLite's FTS5 has no tokenizer that finds a two-character Chinese word inside a longer one
-("鹿家" in "轻鹿家居"), and people mostly type two-character names. So the index is fed
-pre-split tokens: every CJK character pair, every suffix of every digit run (which turns
-substring search into FTS5 prefix search: "1234" finds "13812341234"), every Latin word (found
-by its beginning), and the pinyin initials of names. Candidates from FTS5 are then checked
+Each searchable record has a document (see :mod:`app.domain.derived`): its folded text, the
+pinyin initials of its name and the tokens FTS5 is fed. Candidates from FTS5 are checked
 against the folded text, so a hit always really contains what was typed.
 """
 
@@ -16,18 +13,11 @@ from typing import Any
 
 import sqlite_utils
 
-from app.domain.text import ALNUM_RUN, CJK_RUN, fold_key, pinyin_initials
+from app.domain.derived import INDEXED, MAX_SUFFIXES, search_text, search_tokens
+from app.domain.text import ALNUM_RUN, CJK_RUN, fold_key
 
-# What is indexed per entity: (text fields, the field that labels a hit, has pinyin initials).
-INDEXED: dict[str, tuple[tuple[str, ...], str, bool]] = {
-    "customer": (("name", "credit_code", "phone", "email", "address", "industry"), "name", True),
-    "contact": (("name", "title", "mobile", "phone", "email", "wechat"), "name", True),
-    "lead": (("name", "company", "mobile", "email"), "name", True),
-    "followup": (("conclusion", "next_action", "competitor_comparison"), "conclusion", False),
-}
 TABLES = {"customer": "customers", "contact": "contacts", "lead": "leads", "followup": "followups"}
 ENTITY_ORDER = {"customer": 0, "contact": 1, "lead": 2, "followup": 3}
-_MAX_SUFFIXES = 24
 
 
 @dataclass(frozen=True)
@@ -36,42 +26,6 @@ class SearchHit:
     record_id: str
     customer_id: str | None
     label: str
-
-
-def tokens_for(text: str) -> list[str]:
-    """Index tokens of already-folded text.
-
-    A CJK run gives its character pairs plus its last character: a one-character query is a
-    prefix query ("鹿"*) that finds the pairs starting with it, so the other single
-    characters need no tokens of their own (half the index of indexing them all).
-    """
-    out: list[str] = []
-    for run in CJK_RUN.findall(text):
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
-        out.append(run[-1])
-    for word in ALNUM_RUN.findall(text):
-        if word.isdigit():
-            # People search phone numbers by any part ("1234" of 13812341234): every suffix
-            # makes a substring a prefix query. Words are found by their beginning.
-            out.extend(word[i:] for i in range(min(len(word), _MAX_SUFFIXES)))
-        else:
-            out.append(word)
-    return out
-
-
-def _document(entity: str, row: Mapping[str, Any]) -> tuple[str, str, str]:
-    fields, label_field, with_initials = INDEXED[entity]
-    body = " \u2029 ".join(fold_key(str(row[f])) for f in fields if row.get(f))
-    label = str(row.get(label_field) or "")
-    initials = pinyin_initials(label) if with_initials else ""
-    return body, label, initials
-
-
-def _doc_tokens(body: str, initials: str) -> str:
-    tokens = tokens_for(body)
-    if initials:
-        tokens.append(initials)
-    return " ".join(tokens)
 
 
 def index_record(
@@ -85,7 +39,7 @@ def index_record(
         return
     if not fresh or row.get("_deleted"):
         unindex_record(db, str(row["id"]))
-    doc = document(entity, row)
+    doc = document(entity, str(row["id"]), row)
     if doc is not None:
         insert_documents(db, [doc])
 
@@ -103,7 +57,7 @@ def unindex_record(db: sqlite_utils.Database, record_id: str) -> None:
         rowid, body, initials = row
         db.execute(
             "INSERT INTO search_fts(search_fts, rowid, tokens) VALUES ('delete', ?, ?)",
-            (rowid, _doc_tokens(body, initials or "")),
+            (rowid, search_tokens(body, initials or "")),
         )
         db.execute("DELETE FROM search_docs WHERE rowid = ?", (rowid,))
 
@@ -112,16 +66,27 @@ def unindex_record(db: sqlite_utils.Database, record_id: str) -> None:
 Document = tuple[str, str, Any, str, str, str, str]
 
 
-def document(entity: str, row: Mapping[str, Any]) -> Document | None:
+def document(
+    entity: str,
+    record_id: str,
+    fields: Mapping[str, Any],
+    derived: Mapping[str, Any] | None = None,
+) -> Document | None:
     """What :func:`insert_documents` writes for a record; None for what is not indexed.
 
-    Pure, so sync can build documents on its download thread while the last page is written.
+    ``derived`` is what the server derived for the record (see
+    :func:`app.domain.derived.usable`); without it the document is built here.
     """
-    if entity not in INDEXED or row.get("_deleted"):
+    if entity not in INDEXED or fields.get("_deleted"):
         return None
-    body, label, initials = _document(entity, row)
-    customer_id = row["id"] if entity == "customer" else row.get("customer_id")
-    return (entity, row["id"], customer_id, label, body, initials, _doc_tokens(body, initials))
+    if derived is not None and "doc" in derived:
+        body, initials, tokens = derived["doc"]
+    else:
+        body, initials = search_text(entity, fields)
+        tokens = search_tokens(body, initials)
+    label = str(fields.get(INDEXED[entity][1]) or "")
+    customer_id = record_id if entity == "customer" else fields.get("customer_id")
+    return (entity, record_id, customer_id, label, body, initials, tokens)
 
 
 def insert_documents(db: sqlite_utils.Database, docs: list[Document]) -> None:
@@ -143,7 +108,8 @@ def insert_documents(db: sqlite_utils.Database, docs: list[Document]) -> None:
 
 def index_many(db: sqlite_utils.Database, entity: str, rows: Iterable[Mapping[str, Any]]) -> None:
     """Bulk variant of :func:`index_record` for records not in the index yet."""
-    insert_documents(db, [d for row in rows if (d := document(entity, row)) is not None])
+    docs = (document(entity, str(row["id"]), row) for row in rows)
+    insert_documents(db, [d for d in docs if d is not None])
 
 
 def reindex_all(db: sqlite_utils.Database) -> None:
@@ -163,7 +129,7 @@ def _fts_query(folded: str) -> str | None:
             grams = [run[i : i + 2] for i in range(len(run) - 1)]
             terms.extend(f'"{g}"' for g in dict.fromkeys(grams))
     for word in ALNUM_RUN.findall(folded):
-        terms.append(f'"{word[:_MAX_SUFFIXES]}"*')
+        terms.append(f'"{word[:MAX_SUFFIXES]}"*')
     return " AND ".join(terms) if terms else None
 
 

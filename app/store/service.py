@@ -23,6 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from app.domain import audit
+from app.domain.derived import SORTED_BY_NAME
 from app.domain.followups import validate_followup
 from app.domain.messages import Msg
 from app.domain.process import (
@@ -44,7 +45,6 @@ from app.store.migrations import migrate
 
 Clock = Callable[[], datetime]
 _ALERT_NS = uuid.UUID("6f1c2a9e-4b1d-4e8a-9c62-0f3e5d7a1b20")
-SORTED_BY_NAME = frozenset({"customer", "contact"})
 
 
 def utc_now() -> datetime:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from app import __version__
 from app.domain.messages import Msg
@@ -139,7 +140,9 @@ class ApiClient:
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        return dict(self.request("GET", "/sync/pull", params=params).json())
+        # A first sync decodes tens of megabytes here while the writer thread waits for the
+        # GIL: orjson does it in two thirds of the time of the standard library.
+        return dict(orjson.loads(self.request("GET", "/sync/pull", params=params).content))
 
     def upload(self, sha256: str, path: Path) -> None:
         """Upload a file, resuming where the server's copy ends; skip files it already has."""

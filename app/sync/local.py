@@ -17,11 +17,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.domain import derived as derivation
+from app.domain.derived import SORTED_BY_NAME
 from app.domain.schema import ENTITIES, Entity, entity
 from app.domain.text import company_key, pinyin_sort_key
 from app.store import search as search_index
-from app.store.service import SORTED_BY_NAME, Change, Store, _encode
+from app.store.service import Change, Store, _encode
 
+# Positions in an insert row (after id and version) of the fields stored as JSON text.
+_JSON_COLUMNS = {
+    e.name: tuple(2 + i for i, f in enumerate(e.fields) if f.kind == "json")
+    for e in ENTITIES.values()
+}
 # Children removed with a customer that leaves the scope, in delete order.
 _CHILD_TABLES = ("alerts", "approvals", "followups", "attachments", "deals", "contacts")
 
@@ -35,6 +42,9 @@ class RemoteRecord:
     version: int
     deleted: bool
     values: Mapping[str, Any]
+    # What the server derived from the values (sort key, search document…), when this device
+    # can store it as it is (see app.domain.derived).
+    derived: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,17 +68,24 @@ def _columns(ent: Entity) -> list[str]:
     return columns
 
 
-def _insert_row(ent: Entity, rec_id: str, version: int, given: Mapping[str, Any]) -> list[Any]:
+def _insert_row(
+    ent: Entity,
+    rec_id: str,
+    version: int,
+    given: Mapping[str, Any],
+    derived: Mapping[str, Any] | None,
+) -> list[Any]:
     """The values of :func:`_columns` for a record inserted as the server sent it."""
-    json_types = (dict, list)
-    row = [rec_id, version]
-    row += [_encode(v) if isinstance(v, json_types) else v for v in map(given.get, ent.field_names)]
+    row = [rec_id, version, *map(given.get, ent.field_names)]
+    for i in _JSON_COLUMNS[ent.name]:
+        if isinstance(row[i], (dict, list)):
+            row[i] = _encode(row[i])
     if ent.name in SORTED_BY_NAME or ent.name == "customer":
         name = str(given.get("name") or "")
         if ent.name in SORTED_BY_NAME:
-            row.append(pinyin_sort_key(name))
+            row.append(derived["sort"] if derived else pinyin_sort_key(name))
         if ent.name == "customer":
-            row.append(company_key(name))
+            row.append(derived["key"] if derived else company_key(name))
     return row
 
 
@@ -90,6 +107,7 @@ def read_page(page: Mapping[str, Any]) -> PulledPage:
                     int(item.get("version", 0)),
                     bool(item.get("deleted")),
                     item.get("fields") or {},
+                    derivation.usable(item.get("derived")),
                 )
             )
     return PulledPage(
@@ -189,8 +207,8 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                 if current is None and rec.id not in versions:
                     # The common case on a first sync: straight to one insert tuple.
                     versions[rec.id] = rec.version  # a page may repeat a record
-                    new_rows.append(_insert_row(ent, rec.id, rec.version, given))
-                    doc = search_index.document(entity_name, {**given, "id": rec.id})
+                    new_rows.append(_insert_row(ent, rec.id, rec.version, given, rec.derived))
+                    doc = search_index.document(entity_name, rec.id, given, rec.derived)
                     if doc is not None:
                         new_docs.append(doc)
                     changes.append(Change(entity_name, rec.id, "create", ()))
@@ -198,17 +216,28 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                 values = {k: v for k, v in given.items() if k in ent.field_set and k not in keep}
                 update: dict[str, Any] = {k: _encode(v) for k, v in values.items()}
                 update["_version"] = rec.version
-                if sorted_by_name and "name" in values:
-                    update["name_sort"] = pinyin_sort_key(str(values.get("name") or ""))
-                if entity_name == "customer" and "name" in values:
-                    update["name_key"] = company_key(str(values.get("name") or ""))
+                # What the server derived holds for the server's values: with a local edit
+                # kept on top, the row is derived again here.
+                derived = rec.derived if not keep else None
+                if "name" in values:
+                    name = str(values.get("name") or "")
+                    if sorted_by_name:
+                        update["name_sort"] = derived["sort"] if derived else pinyin_sort_key(name)
+                    if entity_name == "customer":
+                        update["name_key"] = derived["key"] if derived else company_key(name)
                 sets = ", ".join(f"{k} = ?" for k in update)
                 db.conn.execute(
                     f"UPDATE {ent.table} SET {sets} WHERE id = ?", [*update.values(), rec.id]
                 )
-                full = store.get(entity_name, rec.id)
-                if full is not None:
-                    search_index.index_record(db, entity_name, full)
+                if derived is not None:
+                    search_index.unindex_record(db, rec.id)
+                    doc = search_index.document(entity_name, rec.id, given, derived)
+                    if doc is not None:
+                        search_index.insert_documents(db, [doc])
+                else:
+                    full = store.get(entity_name, rec.id)
+                    if full is not None:
+                        search_index.index_record(db, entity_name, full)
                 changes.append(Change(entity_name, rec.id, "update", tuple(values)))
             if new_rows:
                 db.conn.executemany(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.store.search import tokens_for
+from app.domain.derived import tokens_for
 from app.store.service import Store
 
 

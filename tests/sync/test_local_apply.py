@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from app.domain.derived import VERSION, derive
 from app.store.service import Store
 from app.sync.local import RemoteRecord, apply_remote, read_page
 
@@ -81,3 +84,66 @@ def test_pulled_records_are_searchable_and_json_fields_round_trip(store: Store) 
     assert [h.record_id for h in store.search("鹿家")] == ["k-1"]
     assert [h.record_id for h in store.search("8888")] == ["k-1"]
     assert [h.record_id for h in store.search("方案")] == ["f-1"]
+
+
+def served(entity: str, rid: str, fields: dict[str, Any], derived_from: dict[str, Any]) -> Any:
+    """A feed item as the server sends it, with what it derived from ``derived_from``."""
+    return {
+        "entity": entity,
+        "id": rid,
+        "version": 1,
+        "deleted": False,
+        "fields": fields,
+        "derived": derive(entity, derived_from),
+    }
+
+
+def page_of(*items: Any, version: int = 1) -> list[RemoteRecord]:
+    return read_page({"changes": list(items), "cursor": f"{version}.1", "more": False}).records
+
+
+def test_records_are_stored_with_what_the_server_derived(store: Store) -> None:
+    # The server's derived values are stored as they come (here deliberately those of another
+    # name, to tell them from values computed on the device), and the index stays consistent.
+    fields = {"name": "轻鹿家居", "owner": "u-rep"}
+    apply_remote(store, page_of(served("customer", "k-1", fields, {"name": "云杉科技"})))
+    row = store.require("customer", "k-1")
+    assert (row["name_key"], row["name_sort"]) == ("云杉科技", "yun shan ke ji")
+    assert [h.record_id for h in store.search("云杉")] == ["k-1"]
+    assert store.search("鹿家") == []
+    # The next version comes without derived values: derived on the device, old entry gone.
+    apply_remote(store, [RemoteRecord("customer", "k-1", 2, False, fields)])
+    assert store.require("customer", "k-1")["name_key"] == "轻鹿家居"
+    assert store.search("云杉") == []
+    assert [h.record_id for h in store.search("鹿家")] == ["k-1"]
+
+
+def test_derived_values_of_another_version_are_derived_again(store: Store) -> None:
+    item = served("customer", "k-1", {"name": "轻鹿家居"}, {"name": "云杉科技"})
+    item["derived"]["v"] = VERSION + 1
+    apply_remote(store, page_of(item))
+    assert store.require("customer", "k-1")["name_key"] == "轻鹿家居"
+    assert [h.record_id for h in store.search("qljj")] == ["k-1"]
+
+
+def test_a_pending_rename_is_not_overwritten_by_the_servers_derived_values(store: Store) -> None:
+    apply_remote(store, [customer("k-1", "轻鹿家居")])
+    store.update("customer", "k-1", {"name": "云杉科技"})  # not yet pushed
+    server_side = {"name": "轻鹿家居", "owner": "u-rep", "phone": "0571-88886666"}
+    item = served("customer", "k-1", server_side, server_side) | {"version": 2}
+    apply_remote(store, page_of(item, version=2))
+    row = store.require("customer", "k-1")
+    assert (row["name"], row["phone"]) == ("云杉科技", "0571-88886666")
+    assert (row["name_key"], row["name_sort"]) == ("云杉科技", "yun shan ke ji")
+    assert [h.record_id for h in store.search("云杉 8888")] == ["k-1"]
+    assert store.search("鹿家") == []
+
+
+def test_an_update_without_local_edits_uses_the_servers_derived_values(store: Store) -> None:
+    apply_remote(store, [customer("k-1", "轻鹿家居")])
+    renamed = {"name": "北京云杉科技有限公司", "owner": "u-rep"}
+    apply_remote(store, page_of(served("customer", "k-1", renamed, renamed) | {"version": 2}))
+    row = store.require("customer", "k-1")
+    assert row["name_key"] == "云杉科技"
+    assert [h.record_id for h in store.search("云杉")] == ["k-1"]
+    assert store.search("鹿家") == []

@@ -336,3 +336,41 @@ def test_a_sync_leaves_its_writes_in_the_database_file(make_device) -> None:
     names = {r["name"] for r in snapshot(b.store, "customers").values()}
     assert {f"客户{i:03d}有限公司" for i in range(300)} <= names  # the module shares a server
     assert b.store.path.stat().st_size > before + 100_000
+
+
+def test_pulled_records_sort_and_search_like_records_made_on_the_device(make_device) -> None:
+    """The server sends what it derived (sort keys, search documents); a device that stores
+    it must end up exactly where the device that typed the records is."""
+    a = make_device("a")
+    cid = new_customer(a, "杭州轻鹿家居有限公司", phone="0571-88886666")
+    kid = a.store.create("contact", {"customer_id": cid, "name": "张伟", "mobile": "13812341234"})
+    fid = a.store.add_followup(
+        {
+            "customer_id": cid,
+            "type": "demo",
+            "due_on": "2026-12-01",
+            "conclusion": "客户认可方案,下周报价",
+            "next_action": "报价",
+        }
+    )
+    a.sync()
+    b = make_device("b")
+    b.sync()
+
+    def derived(d: Device) -> list[Any]:
+        q = d.store.db.execute
+        return [
+            q("SELECT name_sort, name_key FROM customers WHERE id = ?", (cid,)).fetchall(),
+            q("SELECT name_sort FROM contacts WHERE id = ?", (kid,)).fetchall(),
+            q(
+                "SELECT entity, record_id, customer_id, label, body, initials FROM search_docs "
+                "WHERE record_id IN (?, ?, ?) ORDER BY record_id",
+                (cid, kid, fid),
+            ).fetchall(),
+        ]
+
+    assert derived(b) == derived(a)
+    assert len(derived(b)[2]) == 3
+    assert cid in {h.record_id for h in b.store.search("鹿家")}
+    assert kid in {h.record_id for h in b.store.search("zw 1234")}
+    assert fid in {h.record_id for h in b.store.search("报价")}
