@@ -13,8 +13,10 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -210,6 +212,36 @@ class Store:
         # Busy: the next checkpoint (or the app's own) does it.
         with contextlib.suppress(sqlite3.OperationalError):
             self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    @contextlib.contextmanager
+    def checkpointing(self) -> Iterator[Callable[[], None]]:
+        """For a bulk write: a function to call after each commit that starts copying the WAL
+        back into the database file on a second thread, beside the writer (SQLite allows one
+        checkpoint next to one writer), so little is left for :meth:`checkpoint` at the end.
+        """
+        local = threading.local()
+
+        def run() -> None:
+            if not hasattr(local, "conn"):
+                local.conn = sqlite3.connect(str(self.path), timeout=10)
+            with contextlib.suppress(sqlite3.OperationalError):  # busy: the next one does it
+                local.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+        def close() -> None:
+            if hasattr(local, "conn"):
+                local.conn.close()
+
+        running: list[Future[None]] = []
+
+        def after_commit() -> None:
+            if not running or running[-1].done():
+                running.append(pool.submit(run))
+
+        with ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-checkpoint") as pool:
+            try:
+                yield after_commit
+            finally:
+                pool.submit(close)
 
     # ---- reads ----------------------------------------------------------------------------
     def get(self, entity_name: str, record_id: str) -> dict[str, Any] | None:

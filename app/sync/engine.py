@@ -403,7 +403,10 @@ class SyncEngine:
         # overlap. Rows and search documents are built here, on the writing thread: SQLite
         # lets go of the GIL for every row it inserts, and a busy second thread then holds
         # the writer up for longer than the work it saves.
-        with ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-pull") as pool:
+        with (
+            store.checkpointing() as after_commit,
+            ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-pull") as pool,
+        ):
             upcoming: Future[local.PulledPage] | None = pool.submit(fetch, cursor)
             while upcoming is not None:
                 if cancelled():
@@ -417,6 +420,7 @@ class SyncEngine:
                     if upcoming is not None:
                         upcoming.cancel()
                     raise
+                after_commit()
                 pulled += n_records
                 removed += n_removed
                 conflicts += n_conflicts

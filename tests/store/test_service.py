@@ -323,3 +323,25 @@ def test_only_the_owner_raises_stagnation_alerts(store: Store, deal_id: str, clo
     store.db.execute("DELETE FROM alerts")  # as if raised but not yet pulled on a second device
     assert store.refresh_stagnation_alerts() == (1, 0)
     assert store.db.execute("SELECT id FROM alerts").fetchone()[0] == alert_id  # same record
+
+
+def test_bulk_writes_are_checkpointed_beside_the_writer(tmp_path: Path) -> None:
+    """Sync's connection never checkpoints by itself; ``checkpointing`` copies its WAL into
+    the database file on a second thread while it keeps writing."""
+    bulk = Store(tmp_path, durable=False)
+    wal = bulk.path.with_name(bulk.path.name + "-wal")
+    before = bulk.path.stat().st_size
+    with bulk.checkpointing() as after_commit:
+        for i in range(3):
+            with bulk.db.atomic():
+                for j in range(200):
+                    bulk.create("customer", {"name": f"批量客户{i}-{j}", "owner": "u-rep"})
+            after_commit()
+    assert bulk.path.stat().st_size > before + 100_000  # without checkpoint(): it stays put
+    assert wal.stat().st_size > 0
+    ok, frames, copied = bulk.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert ok == 0 and copied == frames
+    bulk.close()
+    app = Store(tmp_path)
+    assert app.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 600
+    app.close()
