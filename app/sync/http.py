@@ -7,6 +7,7 @@ failure becomes a :mod:`app.sync.errors` exception with a message for the user.
 
 from __future__ import annotations
 
+import functools
 import random
 import ssl
 import time
@@ -39,6 +40,13 @@ def _message(response: httpx.Response) -> tuple[str, Msg]:
         )
 
 
+@functools.cache
+def _usual_cas() -> ssl.SSLContext:
+    """httpx's default verification, built once per process: loading the CA bundle takes
+    longer than a sync with nothing to do, and every sync opens a new client."""
+    return httpx.create_ssl_context()
+
+
 class ApiClient:
     """Calls the FieldCRM server; ``token`` supplies the current access token (or None)."""
 
@@ -60,7 +68,7 @@ class ApiClient:
         self.http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
-            verify=verify,
+            verify=_usual_cas() if verify is True else verify,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"User-Agent": f"FieldCRM/{__version__}"},
         )
