@@ -355,11 +355,16 @@ def extract_card_fields(words: list[Word]) -> Fields:
     free = [s for s in segs if id(s) not in used]
     name, title = _name_and_title(free)
     if name is not None and not known_surname(name.value):
-        hints = [v.value.split("@")[0] for v in (fields["email"], fields["wechat"]) if v]
-        hints += [s.text for s in free if _english_name(s.text)]
-        name = _surname_from_pinyin(name, hints)
+        name = _surname_from_pinyin(name, name_hints(fields, free))
     fields["name"], fields["title"] = name, title
     return fields
+
+
+def name_hints(fields: Fields, segs: list[Segment]) -> list[str]:
+    """Latin texts on a card that may spell its holder's name: the e-mail name, the WeChat
+    id and English names among ``segs``."""
+    hints = [v.value.split("@")[0] for v in (fields["email"], fields["wechat"]) if v]
+    return hints + [s.text for s in segs if _english_name(s.text)]
 
 
 def _surname_from_pinyin(name: FieldValue, hints: list[str]) -> FieldValue:

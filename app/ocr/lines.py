@@ -589,3 +589,24 @@ def read_boxes(
     """Words of each box of ``gray`` read at ``scale``, by the box's index (one call)."""
     crops = [_crop(gray, b, [o for o in boxes if o != b], scale, i) for i, b in enumerate(boxes)]
     return _read_stack(crops, install, lang, 0)
+
+
+def read_box_variants(
+    gray: Image.Image,
+    box: Box,
+    others: list[Box],
+    install: TesseractInstall,
+    lang: str,
+    variants: Sequence[tuple[float, int]],
+) -> list[list[Word]]:
+    """Words of one box of ``gray`` read once per (scale, page segmentation) in ``variants``,
+    in their order. Readings at psm 6 share one stacked call; psm 7 and 13 read one line per
+    image, so each of those is a call of its own."""
+    crops = [_crop(gray, box, others, scale, k) for k, (scale, _) in enumerate(variants)]
+    got: dict[int, list[Word]] = {}
+    stacked = [c for c, (_, psm) in zip(crops, variants, strict=True) if psm == STACK_PSM]
+    got.update(_read_stack(stacked, install, lang, 0))
+    for c, (_, psm) in zip(crops, variants, strict=True):
+        if psm != STACK_PSM:
+            got.update(_read_stack([c], install, lang, 0, psm=psm))
+    return [got.get(k, []) for k in range(len(crops))]

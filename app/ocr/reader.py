@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from app.domain.messages import Msg
-from app.ocr.cards import extract_card_fields, known_surname
+from app.ocr.cards import COMPOUND_SURNAMES, extract_card_fields, known_surname, name_hints
 from app.ocr.contracts import extract_contract_fields
 from app.ocr.engine import LANGUAGES, TesseractInstall, check_engine, ocr_words, plan_languages
 from app.ocr.errors import Cancelled, InputError
@@ -31,6 +31,7 @@ from app.ocr.results import (
     ProgressCallback,
     Word,
 )
+from app.ocr.spelling import check_spellings
 
 # Lines worth a second look: an amount in words, and dates (a 一 or 十 at the start of a
 # wrapped date line was often dropped at the page's size); these are read with the next line.
@@ -94,6 +95,16 @@ def read_card(
     _check(cancel)
     _report(progress, 3, total, "extract")
     fields = extract_card_fields(words)
+    if plan.latin is not None:  # without a Latin pass the ids are no surer than the hanzi
+        fields = check_spellings(
+            fields,
+            prepared.image,
+            words,
+            install,
+            plan.lines,
+            name_hints(fields, segments(words, gap_factor=6.0)),
+            is_compound=lambda t: t in COMPOUND_SURNAMES,
+        )
     _report(progress, 4, total, "done")
     return CardResult(fields, page_text(words), words, prepared.image.size, prepared.card_found)
 
