@@ -26,7 +26,11 @@ from app.domain.text import ALNUM_RUN, CJK_RUN, company_key, fold_key, pinyin_ke
 # the server stored and derive for themselves until the server has derived everything again.
 VERSION = 1
 
-SORTED_BY_NAME = frozenset({"customer", "contact"})
+# The columns a device stores beside a record's name, per entity.
+NAME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer": ("name_sort", "name_key"),
+    "contact": ("name_sort",),
+}
 # What is indexed per entity: (text fields, the field that labels a hit, has pinyin initials).
 INDEXED: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "customer": (("name", "credit_code", "phone", "email", "address", "industry"), "name", True),
@@ -34,7 +38,7 @@ INDEXED: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "lead": (("name", "company", "mobile", "email"), "name", True),
     "followup": (("conclusion", "next_action", "competitor_comparison"), "conclusion", False),
 }
-DERIVED_ENTITIES = SORTED_BY_NAME | {"customer"} | INDEXED.keys()
+DERIVED_ENTITIES = NAME_COLUMNS.keys() | INDEXED.keys()
 MAX_SUFFIXES = 24
 _FIELD_BREAK = " \u2029 "
 
@@ -76,6 +80,20 @@ def search_tokens(body: str, initials: str) -> str:
     return " ".join(tokens)
 
 
+def name_columns(
+    entity: str, name: str, derived: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """The :data:`NAME_COLUMNS` of ``entity`` for ``name``: taken from what the server
+    ``derived`` (see :func:`usable`) when given, else computed here."""
+    out: dict[str, str] = {}
+    for column in NAME_COLUMNS.get(entity, ()):
+        if column == "name_sort":
+            out[column] = derived["sort"] if derived else pinyin_keys(name)[0]
+        else:
+            out[column] = derived["key"] if derived else company_key(name)
+    return out
+
+
 def derive(entity: str, fields: Mapping[str, Any]) -> dict[str, Any] | None:
     """Everything derived from a live record's fields, stamped with :data:`VERSION`.
 
@@ -85,11 +103,11 @@ def derive(entity: str, fields: Mapping[str, Any]) -> dict[str, Any] | None:
     if entity not in DERIVED_ENTITIES:
         return None
     out: dict[str, Any] = {"v": VERSION}  # first, so a stored copy shows its version up front
-    name = str(fields.get("name") or "")
-    if entity in SORTED_BY_NAME:
-        out["sort"] = pinyin_keys(name)[0]
-    if entity == "customer":
-        out["key"] = company_key(name)
+    names = name_columns(entity, str(fields.get("name") or ""))
+    if "name_sort" in names:
+        out["sort"] = names["name_sort"]
+    if "name_key" in names:
+        out["key"] = names["name_key"]
     if entity in INDEXED:
         body, initials = search_text(entity, fields)
         out["doc"] = [body, initials, search_tokens(body, initials)]

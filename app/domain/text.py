@@ -272,8 +272,8 @@ def pinyin_sort_key(text: str) -> str:
 def load_tables() -> None:
     """Load the pinyin and character-conversion tables now rather than on first use.
 
-    The pinyin segmenter builds its phrase index on first use (~0.6 s); done on a spare
-    thread while a sync waits for the server, it is ready when the first page arrives.
+    The pinyin segmenter builds its phrase index on first use (~0.6 s); the server does this
+    on a spare thread at start-up, so that no user's push waits for it.
     """
     pinyin_sort_key("张伟")
     _traditional_marks()

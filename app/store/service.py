@@ -13,7 +13,6 @@ import hashlib
 import json
 import shutil
 import sqlite3
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,7 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from app.domain import audit
-from app.domain.derived import SORTED_BY_NAME
+from app.domain.derived import name_columns
 from app.domain.followups import validate_followup
 from app.domain.messages import Msg
 from app.domain.process import (
@@ -39,7 +38,6 @@ from app.domain.process import (
 )
 from app.domain.rules import LOST, ProcessRules, default_rules, load_rules_json
 from app.domain.schema import ENTITIES, entity, validate_values
-from app.domain.text import company_key, pinyin_sort_key
 from app.paths import STORE_FILE
 from app.store import search as search_index
 from app.store.errors import MoveRefused, NotFound, StoreUnavailable, ValidationFailed
@@ -219,23 +217,23 @@ class Store:
         back into the database file on a second thread, beside the writer (SQLite allows one
         checkpoint next to one writer), so little is left for :meth:`checkpoint` at the end.
         """
-        local = threading.local()
+        # One worker thread, so the connection it opens is only ever used there.
+        conn: list[sqlite3.Connection] = []
+        last: list[Future[None]] = []
 
         def run() -> None:
-            if not hasattr(local, "conn"):
-                local.conn = sqlite3.connect(str(self.path), timeout=10)
+            if not conn:
+                conn.append(sqlite3.connect(str(self.path), timeout=10))
             with contextlib.suppress(sqlite3.OperationalError):  # busy: the next one does it
-                local.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-        def close() -> None:
-            if hasattr(local, "conn"):
-                local.conn.close()
-
-        running: list[Future[None]] = []
+                conn[0].execute("PRAGMA wal_checkpoint(PASSIVE)")
 
         def after_commit() -> None:
-            if not running or running[-1].done():
-                running.append(pool.submit(run))
+            if not last or last[0].done():
+                last[:] = [pool.submit(run)]
+
+        def close() -> None:
+            for c in conn:
+                c.close()
 
         with ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-checkpoint") as pool:
             try:
@@ -360,17 +358,12 @@ class Store:
         return self._queue(entity_name, record_id, action, fields, base, base_version, at, op_id)
 
     def _after_write(self, entity_name: str, row: Mapping[str, Any]) -> None:
-        if entity_name in SORTED_BY_NAME and "name" in row:
-            table = ENTITIES[entity_name].table
+        if "name" in row and (names := name_columns(entity_name, str(row.get("name") or ""))):
+            sets = ", ".join(f"{c} = ?" for c in names)
             self.db.execute(
-                f"UPDATE {table} SET name_sort = ? WHERE id = ?",
-                (pinyin_sort_key(str(row.get("name") or "")), row["id"]),
+                f"UPDATE {ENTITIES[entity_name].table} SET {sets} WHERE id = ?",
+                [*names.values(), row["id"]],
             )
-            if entity_name == "customer":
-                self.db.execute(
-                    "UPDATE customers SET name_key = ? WHERE id = ?",
-                    (company_key(str(row.get("name") or "")), row["id"]),
-                )
         search_index.index_record(self.db, entity_name, row)
 
     def _notify(self, changes: list[Change]) -> None:
@@ -389,11 +382,7 @@ class Store:
     ) -> str:
         ent = entity(entity_name)
         rid = record_id or new_id()
-        row = {"id": rid, **clean}
-        if entity_name in SORTED_BY_NAME:
-            row["name_sort"] = pinyin_sort_key(str(clean.get("name") or ""))
-        if entity_name == "customer":
-            row["name_key"] = company_key(str(clean.get("name") or ""))
+        row = {"id": rid, **clean, **name_columns(entity_name, str(clean.get("name") or ""))}
         names = list(row)
         self.db.execute(
             f"INSERT INTO {ent.table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",

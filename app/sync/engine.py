@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -22,7 +21,6 @@ import filelock
 
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, entity
-from app.domain.text import load_tables
 from app.paths import STORE_FILE
 from app.store import search as search_index
 from app.store.service import Change, Store, _encode, utc_now
@@ -218,7 +216,6 @@ class SyncEngine:
         except filelock.Timeout:
             raise SyncBusy() from None
         self.running = True
-        threading.Thread(target=load_tables, name="fieldcrm-load-tables", daemon=True).start()
         # Everything sync writes can be fetched or sent again (ids make it idempotent), so its
         # connection need not wait for the disk on each commit.
         store = Store(self.profile_dir, durable=False)

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain import derived as derivation
-from app.domain.derived import SORTED_BY_NAME
+from app.domain.derived import NAME_COLUMNS, name_columns
 from app.domain.schema import ENTITIES, Entity, entity
-from app.domain.text import company_key, pinyin_sort_key
 from app.store import search as search_index
 from app.store.service import Change, Store, _encode
 
@@ -60,12 +59,7 @@ class PulledPage:
 
 
 def _columns(ent: Entity) -> list[str]:
-    columns = ["id", "_version", *ent.field_names]
-    if ent.name in SORTED_BY_NAME:
-        columns.append("name_sort")
-    if ent.name == "customer":
-        columns.append("name_key")
-    return columns
+    return ["id", "_version", *ent.field_names, *NAME_COLUMNS.get(ent.name, ())]
 
 
 def _insert_row(
@@ -80,12 +74,8 @@ def _insert_row(
     for i in _JSON_COLUMNS[ent.name]:
         if isinstance(row[i], (dict, list)):
             row[i] = _encode(row[i])
-    if ent.name in SORTED_BY_NAME or ent.name == "customer":
-        name = str(given.get("name") or "")
-        if ent.name in SORTED_BY_NAME:
-            row.append(derived["sort"] if derived else pinyin_sort_key(name))
-        if ent.name == "customer":
-            row.append(derived["key"] if derived else company_key(name))
+    if ent.name in NAME_COLUMNS:
+        row += name_columns(ent.name, str(given.get("name") or ""), derived).values()
     return row
 
 
@@ -186,7 +176,6 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
             pending = has_pending(store, ids)
             versions = _versions(store, ent.table, ids)
             columns = _columns(ent)
-            sorted_by_name = entity_name in SORTED_BY_NAME
             new_rows: list[list[Any]] = []
             new_docs: list[search_index.Document] = []
             for rec in recs:
@@ -220,11 +209,7 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                 # kept on top, the row is derived again here.
                 derived = rec.derived if not keep else None
                 if "name" in values:
-                    name = str(values.get("name") or "")
-                    if sorted_by_name:
-                        update["name_sort"] = derived["sort"] if derived else pinyin_sort_key(name)
-                    if entity_name == "customer":
-                        update["name_key"] = derived["key"] if derived else company_key(name)
+                    update |= name_columns(entity_name, str(values["name"] or ""), derived)
                 sets = ", ".join(f"{k} = ?" for k in update)
                 db.conn.execute(
                     f"UPDATE {ent.table} SET {sets} WHERE id = ?", [*update.values(), rec.id]
