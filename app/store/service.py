@@ -16,10 +16,9 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlite_utils
 
@@ -126,8 +125,7 @@ def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> Msg:
     )
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """What one committed write did; the UI redraws from these (one ``changed`` signal)."""
 
     entity: str

@@ -393,23 +393,24 @@ class SyncEngine:
         cursor = None if full else store.meta("cursor")
         limit = self.pull_page
 
-        def fetch(after: str | None) -> local.PulledPage:
-            return local.read_page(api.pull(after, limit))
+        def fetch(after: str | None) -> bytes:
+            return api.pull(after, limit)
 
         # The next page downloads while this one is written: the server's time and ours
-        # overlap. Rows and search documents are built here, on the writing thread: SQLite
-        # lets go of the GIL for every row it inserts, and a busy second thread then holds
-        # the writer up for longer than the work it saves.
+        # overlap. The download thread only waits on the socket; decoding the page, building
+        # rows and search documents all happen here, on the writing thread. SQLite lets go of
+        # the GIL for every row it inserts, and a second thread busy with Python code then
+        # holds the writer up for longer than the work it would save.
         with (
             store.checkpointing() as after_commit,
             ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-pull") as pool,
         ):
-            upcoming: Future[local.PulledPage] | None = pool.submit(fetch, cursor)
+            upcoming: Future[bytes] | None = pool.submit(fetch, cursor)
             while upcoming is not None:
                 if cancelled():
                     upcoming.cancel()
                     raise Cancelled()
-                page = upcoming.result()
+                page = local.decode_page(upcoming.result())
                 upcoming = pool.submit(fetch, page.cursor) if page.more else None
                 try:
                     n_records, n_removed, n_conflicts = self._apply_page(store, page, seen)

@@ -14,26 +14,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from app.domain import derived as derivation
-from app.domain.derived import NAME_COLUMNS, name_columns
+from app.domain.derived import INDEXED, NAME_COLUMNS, name_columns
 from app.domain.schema import ENTITIES, Entity, entity
 from app.store import search as search_index
 from app.store.service import Change, Store, _encode
+from app.sync.errors import ServerTrouble
 
 # Positions in an insert row (after id and version) of the fields stored as JSON text.
 _JSON_COLUMNS = {
     e.name: tuple(2 + i for i, f in enumerate(e.fields) if f.kind == "json")
     for e in ENTITIES.values()
 }
+_NOTHING: frozenset[str] = frozenset()
+# The fields a record's search document is made of (see app.domain.derived.INDEXED).
+_SEARCHED = {
+    e: frozenset((*INDEXED[e][0], INDEXED[e][1], "customer_id") if e in INDEXED else ())
+    for e in ENTITIES
+}
 # Children removed with a customer that leaves the scope, in delete order.
 _CHILD_TABLES = ("alerts", "approvals", "followups", "attachments", "deals", "contacts")
 
 
-@dataclass(frozen=True)
-class RemoteRecord:
+class RemoteRecord(NamedTuple):
     """A record as the server's change feed sends it: its full current state."""
 
     entity: str
@@ -79,20 +88,30 @@ def _insert_row(
     return row
 
 
+def decode_page(body: bytes) -> PulledPage:
+    """A page of the change feed from the body the server sent; ServerTrouble when it is not
+    one (a proxy's error page, a cut-off body), so the sync stops and the cursor stays."""
+    try:
+        return read_page(orjson.loads(body))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ServerTrouble() from None
+
+
 def read_page(page: Mapping[str, Any]) -> PulledPage:
     """Sort a pulled page into records, scope removals and conflicts."""
     records: list[RemoteRecord] = []
     removals: list[tuple[str, str]] = []
     conflicts: list[dict[str, Any]] = []
     for item in page["changes"]:
+        kind = item.get("entity")
         if item.get("removed"):
-            removals.append((str(item["entity"]), str(item["id"])))
-        elif item.get("entity") == "conflict":
+            removals.append((str(kind), str(item["id"])))
+        elif kind == "conflict":
             conflicts.append(item)
         else:
             records.append(
                 RemoteRecord(
-                    str(item["entity"]),
+                    str(kind),
                     str(item["id"]),
                     int(item.get("version", 0)),
                     bool(item.get("deleted")),
@@ -179,7 +198,9 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
             new_rows: list[list[Any]] = []
             new_docs: list[search_index.Document] = []
             for rec in recs:
-                keep = pending_fields(store, rec.id) if rec.id in pending else set()
+                keep: AbstractSet[str] = (
+                    pending_fields(store, rec.id) if rec.id in pending else _NOTHING
+                )
                 current = versions.get(rec.id)
                 if current is not None and current > rec.version:
                     continue  # an older copy of what we already have (a re-sent page)
@@ -203,6 +224,18 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                     changes.append(Change(entity_name, rec.id, "create", ()))
                     continue
                 values = {k: v for k, v in given.items() if k in ent.field_set and k not in keep}
+                here = store.get(entity_name, rec.id)
+                if here is not None:
+                    # Only what differs is written: the server echoing a confirmed edit (or
+                    # sending a record again) then costs one read, not a re-index.
+                    values = {k: v for k, v in values.items() if here.get(k) != v}
+                    if not values:
+                        if rec.version != current:
+                            db.conn.execute(
+                                f"UPDATE {ent.table} SET _version = ? WHERE id = ?",
+                                (rec.version, rec.id),
+                            )
+                        continue
                 update: dict[str, Any] = {k: _encode(v) for k, v in values.items()}
                 update["_version"] = rec.version
                 # What the server derived holds for the server's values: with a local edit
@@ -214,15 +247,15 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                 db.conn.execute(
                     f"UPDATE {ent.table} SET {sets} WHERE id = ?", [*update.values(), rec.id]
                 )
-                if derived is not None:
+                if here is not None and values.keys().isdisjoint(_SEARCHED[entity_name]):
+                    pass  # the search document is made of fields that did not change
+                elif derived is not None:
                     search_index.unindex_record(db, rec.id)
                     doc = search_index.document(entity_name, rec.id, given, derived)
                     if doc is not None:
                         search_index.insert_documents(db, [doc])
-                else:
-                    full = store.get(entity_name, rec.id)
-                    if full is not None:
-                        search_index.index_record(db, entity_name, full)
+                elif (full := store.get(entity_name, rec.id)) is not None:
+                    search_index.index_record(db, entity_name, full)
                 changes.append(Change(entity_name, rec.id, "update", tuple(values)))
             if new_rows:
                 db.conn.executemany(

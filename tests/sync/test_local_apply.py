@@ -112,9 +112,29 @@ def test_records_are_stored_with_what_the_server_derived(store: Store) -> None:
     assert [h.record_id for h in store.search("云杉")] == ["k-1"]
     assert store.search("鹿家") == []
     # The next version comes without derived values: derived on the device, old entry gone.
-    apply_remote(store, [RemoteRecord("customer", "k-1", 2, False, fields)])
+    renamed = {"name": "杭州轻鹿家居有限公司", "owner": "u-rep"}
+    apply_remote(store, [RemoteRecord("customer", "k-1", 2, False, renamed)])
     assert store.require("customer", "k-1")["name_key"] == "轻鹿家居"
     assert store.search("云杉") == []
+    assert [h.record_id for h in store.search("鹿家")] == ["k-1"]
+
+
+def test_a_record_sent_again_unchanged_is_not_written_again(store: Store) -> None:
+    fields = {"name": "轻鹿家居", "owner": "u-rep", "notes": "老客户"}
+    apply_remote(store, page_of(served("customer", "k-1", fields, fields)))
+    docs = store.db.execute("SELECT rowid, body FROM search_docs").fetchall()
+    # The server confirms an edit of a field that is not searched, then echoes the record.
+    edited = fields | {"notes": "续约"}
+    changes = apply_remote(store, [RemoteRecord("customer", "k-1", 2, False, edited)])
+    assert [(c.action, c.fields) for c in changes] == [("update", ("notes",))]
+    assert store.db.execute("SELECT rowid, body FROM search_docs").fetchall() == docs
+    assert apply_remote(store, [RemoteRecord("customer", "k-1", 2, False, edited)]) == []
+    assert apply_remote(store, [RemoteRecord("customer", "k-1", 3, False, edited)]) == []
+    row = store.require("customer", "k-1")
+    assert (row["notes"], row["_version"]) == ("续约", 3)
+    # A change to a searched field is indexed again.
+    apply_remote(store, [RemoteRecord("customer", "k-1", 4, False, edited | {"phone": "88886666"})])
+    assert [h.record_id for h in store.search("8888")] == ["k-1"]
     assert [h.record_id for h in store.search("鹿家")] == ["k-1"]
 
 

@@ -143,6 +143,24 @@ def test_connection_cut_mid_pull(make_device) -> None:
     assert snapshot(b.store) == snapshot(a.store)
 
 
+def test_unreadable_pull_page_stops_the_sync_and_keeps_what_came_before(make_device) -> None:
+    a = make_device("a")
+    for i in range(30):
+        new_customer(a, f"客户{i:02d}有限公司")
+    a.sync()
+    b = make_device("b", pull_page=7)
+    b.transport.rules.append(
+        lambda r, n: "garbled" if r.url.path == "/sync/pull" and n == 3 else None
+    )
+    report = b.engine.sync()
+    assert report.error is not None and "trouble" in report.error.en
+    # The pages before it stay, committed with their cursor; the next sync goes on from there.
+    assert 0 < len(snapshot(b.store)) < len(snapshot(a.store))
+    b.transport.rules.clear()
+    b.sync()
+    assert snapshot(b.store) == snapshot(a.store)
+
+
 def test_thousand_queued_edits_in_one_sync_in_order(make_device) -> None:
     a = make_device("a")
     cid = new_customer(a)
