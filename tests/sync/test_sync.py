@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -159,6 +160,25 @@ def test_unreadable_pull_page_stops_the_sync_and_keeps_what_came_before(make_dev
     b.transport.rules.clear()
     b.sync()
     assert snapshot(b.store) == snapshot(a.store)
+
+
+def test_the_cycle_collector_rests_during_a_pull_and_is_back_after(make_device) -> None:
+    a = make_device("a")
+    for i in range(12):
+        new_customer(a, f"客户{i:02d}有限公司")
+    a.sync()
+    b = make_device("b", pull_page=5)
+    during: list[bool] = []
+    b.engine.listeners.append(lambda changes: during.append(gc.isenabled()))
+    b.transport.rules.append(
+        lambda r, n: "garbled" if r.url.path == "/sync/pull" and n == 2 else None
+    )
+    assert b.engine.sync().error is not None
+    assert during == [False] and gc.isenabled()  # switched back on after a failed pull too
+    b.transport.rules.clear()
+    during.clear()
+    assert b.engine.sync().error is None
+    assert during and not any(during) and gc.isenabled()
 
 
 def test_thousand_queued_edits_in_one_sync_in_order(make_device) -> None:
