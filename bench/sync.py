@@ -6,6 +6,8 @@ real client profile: first sync into an empty profile, an incremental sync of 10
 sync with nothing to do. Prints seconds and rows per second.
 
     python -P bench/sync.py [--seed N] [--db URL]   (-P: bench/server.py must not shadow server/)
+
+With a PostgreSQL URL, each run works in a new database on that server, dropped at the end.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import keyring
+import sqlalchemy as sa
 from keyrings.alt.file import PlaintextKeyring
 
 from app.demo import DEMO_USERS, generate
@@ -70,6 +73,16 @@ def serve(db_url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the server did not start")
 
 
+def scratch_database(url: str) -> tuple[str, sa.Engine]:
+    """A new, empty database beside the one ``url`` names, so each run starts from nothing;
+    returns its URL and an engine on the original database to drop it with."""
+    admin_engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"fieldcrm_bench_{os.getpid()}_{random.randrange(1_000_000)}"
+    with admin_engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    return sa.make_url(url).set(database=name).render_as_string(hide_password=False), admin_engine
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=int(time.time()) % 10_000)
@@ -79,7 +92,10 @@ def main() -> None:
     os.environ["XDG_DATA_HOME"] = str(tmp / "xdg")  # the file keyring lives here
     keyring.set_keyring(PlaintextKeyring())
     # Migrate and create the demo users in-process, then serve from a separate process.
-    handle = start(args.db, data_dir=tmp / "server")
+    db_url, scratch = args.db, None
+    if db_url and db_url.startswith("postgresql"):
+        db_url, scratch = scratch_database(db_url)
+    handle = start(db_url, data_dir=tmp / "server")
     handle.stop()
     assert handle.settings is not None
     engine = make_engine(handle.settings.database_url, pool_size=1)
@@ -132,6 +148,10 @@ def main() -> None:
         if proc is not None:
             proc.terminate()
             proc.wait(10)
+        if scratch is not None:
+            with scratch.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE "{sa.make_url(db_url).database}"'))
+            scratch.dispose()
 
 
 if __name__ == "__main__":
