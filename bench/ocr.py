@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/ocr.py [--n 60] [--contracts 20] [--seed 4242] [--out DIR]
 
+``--out DIR`` keeps the generated set; a later run with the same arguments reads it again
+instead of generating it anew.
+
 Prints per-field and overall field-level F1 (exact match after normalisation) for clean,
 scanned and photographed cards, contract field accuracy, seconds per card (batch on all cores
 and one at a time) and seconds per contract page. The seed differs from the samples and tests.
@@ -10,6 +13,7 @@ and one at a time) and seconds per contract page. The seed differs from the samp
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -39,9 +43,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
         t0 = time.perf_counter()
-        manifest = generate(out, args.n, args.contracts, args.seed)
+        # A set kept with --out is used again when it was made with the same arguments.
+        made = {"n": args.n, "contracts": args.contracts, "seed": args.seed}
+        stamp = out / "bench-set.json"
+        if stamp.exists() and json.loads(stamp.read_text()) == made:
+            manifest = json.loads((out / "manifest.json").read_text())
+            verb = "reused"
+        else:
+            manifest = generate(out, args.n, args.contracts, args.seed)
+            stamp.write_text(json.dumps(made))
+            verb = "generated"
         print(
-            f"generated {args.n}×{len(CONDITIONS)} cards, {args.contracts} contracts "
+            f"{verb} {args.n}×{len(CONDITIONS)} cards, {args.contracts} contracts "
             f"(seed {args.seed}) in {time.perf_counter() - t0:.0f} s"
         )
         print(f"\n{'field':<10}" + "".join(f"{c:>9}" for c in CONDITIONS))

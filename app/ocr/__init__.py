@@ -2,14 +2,17 @@
 
 Public API::
 
-    read_card(path_or_image, *, languages=LANGUAGES, cancel=None, progress=None) -> CardResult
-    read_contract(path_or_pages, *, languages=..., cancel=None, progress=None) -> ContractResult
+    read_card(path_or_image, *, languages=LANGUAGES, cancel=None, progress=None, threads=None)
+        -> CardResult
+    read_contract(path_or_pages, *, languages=..., cancel=None, progress=None, threads=None)
+        -> ContractResult
     read_cards(paths, *, languages=..., workers=None, cancel=None, progress=None)
         -> Iterator[BatchItem]
     read_contracts(paths, ...) -> Iterator[BatchItem]
     find_tesseract() -> TesseractInstall;  check_engine(languages=...) -> TesseractInstall
 
 ``languages`` are Tesseract names (the setting ``ocr.languages``; chi_sim and eng by default).
+``threads``: how many Tesseract calls of one file may run at once (default: one per core).
 
 Errors are described in :mod:`app.ocr.errors`.
 """

@@ -407,7 +407,9 @@ _ARABIC = re.compile(r"\d{1,3}(?:[,，]\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?")
 def parse_arabic(text: str) -> Decimal | None:
     """Read "123,000.00", "123000" or "1,234.5"; None when the figure is malformed."""
     t = text.replace(" ", "").replace("，", ",")
-    if not _ARABIC.fullmatch(t):
+    # A figure never starts with 0 and another digit: "01,420.00" is "¥501,420.00" whose ¥
+    # and 5 were read as one glyph.
+    if not _ARABIC.fullmatch(t) or re.match(r"0\d", t):
         return None
     return Decimal(t.replace(",", "")).quantize(Decimal("0.01"))
 

@@ -38,6 +38,10 @@ def _init_worker() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
 
 
+def _workers(workers: int | None, total: int) -> int:
+    return max(1, min(workers or os.cpu_count() or 1, total))
+
+
 def _run(
     func: Callable[[str], R],
     paths: Sequence[str | Path],
@@ -49,7 +53,7 @@ def _run(
     total = len(names)
     if total == 0:
         return
-    workers = max(1, min(workers or os.cpu_count() or 1, total))
+    workers = _workers(workers, total)
     if progress:
         progress(Progress(0, total, "start"))
     if workers == 1:
@@ -113,7 +117,10 @@ def read_cards(
     EngineMissing, and ``cancel()`` returning True raises Cancelled.
     """
     # A partial of a module-level function pickles, so spawned workers can run it.
-    func = partial(read_card, languages=tuple(languages))
+    # One card per core already keeps the cores busy: then a card's own calls run one by
+    # one; a lone card (or one worker) runs them side by side.
+    threads = 1 if _workers(workers, len(paths)) > 1 else None
+    func = partial(read_card, languages=tuple(languages), threads=threads)
     return _run(func, paths, workers, cancel, progress)
 
 
@@ -126,5 +133,6 @@ def read_contracts(
     progress: ProgressCallback | None = None,
 ) -> Iterator[BatchItem[ContractResult]]:
     """Read many contracts in parallel; see :func:`read_cards`."""
-    func = partial(read_contract, languages=tuple(languages))
+    threads = 1 if _workers(workers, len(paths)) > 1 else None
+    func = partial(read_contract, languages=tuple(languages), threads=threads)
     return _run(func, paths, workers, cancel, progress)

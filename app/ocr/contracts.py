@@ -62,6 +62,9 @@ def _flat(text: str) -> str:
 def _number_in(text: str) -> str | None:
     for m in _NUMBER.finditer(text):
         value = m.group("no").strip("-_/.")
+        if "-" in value:
+            # Numbers keep to one separator: a dot beside hyphens is a misread hyphen.
+            value = re.sub(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z0-9])", "-", value)
         # A contract number has digits; "No. 3" inside a clause is too short to be one.
         if sum(c.isdigit() for c in value) >= 3:
             return value.upper()
@@ -195,25 +198,34 @@ def _amount(text: str, rereads: list[str] | None = None) -> FieldValue | None:
         pos = text.find("人民币", keys[0]) if keys else -1
         if pos >= 0:
             candidates.append((pos, "upper", top, 1 if n >= 2 else 2))
-    for m in _ARABIC_SPAN.finditer(text):
-        raw = m.group("num") or m.group("num2")
-        value = parse_arabic(raw)
-        if value is None or value == 0:
-            continue
-        pos = m.start()
-        # "30%", "5个工作日", "13%增值税": not money.
-        if re.match(r"\s*(?:%|个|日|天|年|月)", text[m.end() :]):
-            continue
-        candidates.append((pos, "arabic", value, 0))
-    if not candidates:
-        return None
+    candidates += [(pos, "arabic", value, 0) for pos, value in _arabic_spans(text)]
     keys = [k.start() for k in _AMOUNT_KEYS.finditer(text)]
 
     def distance(pos: int) -> int:
-        before = [pos - k for k in keys if 0 <= pos - k < 120]
-        return min(before) if before else 10_000
+        return _key_distance(pos, keys)
 
     near = [c for c in candidates if distance(c[0]) < 10_000]
+    # The figures as the other sizes read them: the total nearest its keyword in each reading.
+    figures: Counter[Decimal] = Counter()
+    for extra in rereads or []:
+        extra_keys = [k.start() for k in _AMOUNT_KEYS.finditer(extra)]
+        found = [(_key_distance(pos, extra_keys), v) for pos, v in _arabic_spans(extra)]
+        found = [f for f in found if f[0] < 10_000]
+        if found:
+            figures[min(found, key=lambda f: f[0])[1]] += 1
+    near_arabic = [c for c in near if c[1] == "arabic"]
+    if figures and keys:
+        (top, n), *rest = figures.most_common(2)
+        page = min(near_arabic, key=lambda c: distance(c[0])) if near_arabic else None
+        # Most other sizes agree on figures the page misread (the page votes too); when the
+        # page's figures were cut short, one size alone that nothing contradicts will do.
+        if (page is None and (n >= 2 or not rest)) or (
+            page is not None and n > figures[page[2]] + 1
+        ):
+            pos = page[0] if page is not None else keys[0]
+            near = [c for c in near if c[1] != "arabic"] + [(pos, "arabic", top, int(n < 2))]
+    if not near and not candidates:
+        return None
     pool = near or candidates
     upper = [c for c in pool if c[1] == "upper"]
     arabic = [c for c in pool if c[1] == "arabic"]
@@ -236,8 +248,36 @@ def _amount(text: str, rereads: list[str] | None = None) -> FieldValue | None:
         return FieldValue(format_amount(best_upper[2]), conf if near else conf * 0.7)
     assert best_arabic is not None
     if not near:
-        best_arabic = max(arabic, key=lambda c: c[2])
-    return FieldValue(format_amount(best_arabic[2]), 0.85 if near else 0.5)
+        return FieldValue(format_amount(max(arabic, key=lambda c: c[2])[2]), 0.5)
+    return FieldValue(format_amount(best_arabic[2]), 0.6 if best_arabic[3] else 0.85)
+
+
+def _key_distance(pos: int, keys: list[int]) -> int:
+    """How far ``pos`` follows the nearest amount keyword within 120 characters; 10 000
+    when none does."""
+    before = [pos - k for k in keys if 0 <= pos - k < 120]
+    return min(before) if before else 10_000
+
+
+def _arabic_spans(text: str) -> list[tuple[int, Decimal]]:
+    """Amounts in figures in ``text``, each with where it starts."""
+    out: list[tuple[int, Decimal]] = []
+    for m in _ARABIC_SPAN.finditer(text):
+        group = "num" if m.group("num") else "num2"
+        value = parse_arabic(m.group(group))
+        if value is None or value == 0:
+            continue
+        # "30%", "5个工作日", "13%增值税": not money.
+        if re.match(r"\s*(?:%|个|日|天|年|月)", text[m.end() :]):
+            continue
+        # Figures glued to a comma after a glyph lost their first group with the ¥
+        # ("型,678,800.00"); "，5,000元" after a clause's comma is money.
+        if re.search(r"\D[,，]$", text[: m.start(group)]) and re.match(
+            r"\d{3}[,，]", m.group(group)
+        ):
+            continue
+        out.append((m.start(), value))
+    return out
 
 
 def _dates(text: str) -> tuple[FieldValue | None, FieldValue | None]:
@@ -248,7 +288,9 @@ def _dates(text: str) -> tuple[FieldValue | None, FieldValue | None]:
         before = text[max(0, d.start - 16) : d.start]
         after = text[d.end : d.end + 12]
         if re.search(
-            r"(?:签订|签署|签约|签字)(?:日期|时间)\s*[:：;；]{0,2}\s*$", before
+            # 日 of 日期 is often read as 目.
+            r"(?:签订|签署|签约|签字)(?:[日目]期|时间)\s*[:：;；]{0,2}\s*$",
+            before,
         ) or re.match(r"\s*(?:签订|签署|订立)", after):
             signed = FieldValue(d.value.isoformat(), 0.95)
     # The term: "自 X 起至 Y 止", "X 至 Y", "有效期至 Y".
@@ -291,14 +333,20 @@ def extract_contract_fields(
     fields["amount"] = _amount(joined, again)
     fields["signed_on"], fields["expires_on"] = _dates(joined)
     # A date the page text lost a glyph of may be whole in a re-read of its lines.
+    term_start: FieldValue | None = None
     for extra in again:
         if fields["signed_on"] is not None and fields["expires_on"] is not None:
             break
         signed, expires = _dates(extra)
-        if fields["signed_on"] is None and signed is not None and signed.confidence >= 0.9:
-            fields["signed_on"] = FieldValue(signed.value, 0.8)
+        if fields["signed_on"] is None and signed is not None:
+            if signed.confidence >= 0.9:
+                fields["signed_on"] = FieldValue(signed.value, 0.8)
+            elif term_start is None:
+                term_start = signed  # the start of the term, as the page text would give it
         if fields["expires_on"] is None and expires is not None and expires.confidence >= 0.9:
             fields["expires_on"] = FieldValue(expires.value, 0.8)
+    if fields["signed_on"] is None and term_start is not None:
+        fields["signed_on"] = FieldValue(term_start.value, 0.5)
     return fields
 
 

@@ -7,20 +7,26 @@ The installer bundles Tesseract (SPEC O3, I1), so the lookup knows three places,
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from PIL import Image
 
 from app.domain.messages import Msg
 from app.ocr.errors import INSTALL_HINT, EngineMissing, LanguageMissing, OcrError
 from app.ocr.results import Box, Word
+
+T = TypeVar("T")
 
 LANGUAGES = ("chi_sim", "eng")
 # Languages written in hanzi (or kana/hangul) that read whole lines; the rest read Latin runs.
@@ -32,6 +38,9 @@ ENV_VAR = "FIELDCRM_TESSERACT"
 # Per call; a healthy card takes about a second, a dense A4 page a few.
 TIMEOUT_S = 120
 _EXE = "tesseract.exe" if sys.platform == "win32" else "tesseract"
+# Independent Tesseract calls of one card run side by side up to this many at a time; a card
+# seldom has more than three such calls, so more threads would only wait.
+MAX_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -264,3 +273,137 @@ def ocr_words(
         key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
         words.append(Word(text, box, max(0.0, min(1.0, conf / 100.0)), page, key))
     return words
+
+
+def default_threads() -> int:
+    """How many Tesseract calls of one card may run at once: one per core, at most
+    :data:`MAX_THREADS`. Batches run one card per core and pass 1."""
+    return max(1, min(MAX_THREADS, os.cpu_count() or 1))
+
+
+def run_calls(calls: Sequence[Callable[[], T]], threads: int = 1) -> list[T]:
+    """Results of independent ``calls`` (each typically one Tesseract run), in their order,
+    up to ``threads`` at a time.
+
+    Tesseract is a child process with one OpenMP thread, so Python threads that wait on it
+    keep several cores busy; the first exception raised by a call is raised here.
+    """
+    if threads <= 1 or len(calls) <= 1:
+        return [c() for c in calls]
+    with ThreadPoolExecutor(min(threads, len(calls))) as pool:
+        futures = [pool.submit(c) for c in calls]
+        return [f.result() for f in futures]
+
+
+def _parse_tsv(tsv: str, page: int) -> list[Word]:
+    """Words of Tesseract's TSV output (what ``image_to_data`` returns), in reading order."""
+    words: list[Word] = []
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t", 11)
+        if len(cols) < 12 or not cols[0].isdigit():
+            continue
+        text = cols[11].strip()
+        conf = float(cols[10])
+        if not text or conf < 0:
+            continue
+        box = Box(int(cols[6]), int(cols[7]), int(cols[8]), int(cols[9]))
+        key = (int(cols[2]), int(cols[3]), int(cols[4]))
+        words.append(Word(text, box, max(0.0, min(1.0, conf / 100.0)), page, key))
+    return words
+
+
+class OcrProcess:
+    """A Tesseract run started before its image is ready.
+
+    Loading chi_sim with the Han script model takes about half a second, more than reading a
+    card's lines; Tesseract loads its models before it reads the image from stdin, so a run
+    started early loads them while the image is still being prepared or another run reads.
+    """
+
+    def __init__(self, install: TesseractInstall, lang: str, psm: int = 6) -> None:
+        self.lang, self.psm = lang, psm
+        args = [str(install.cmd), "stdin", "stdout", "-l", lang, "--psm", str(psm)]
+        if install.tessdata:
+            args += ["--tessdata-dir", str(install.tessdata)]
+        # Without preserve_interword_spaces Tesseract puts a space between every two hanzi.
+        # The tsv config file is missing from a bundled tessdata: set its one variable.
+        args += ["-c", "preserve_interword_spaces=1", "-c", "tessedit_create_tsv=1"]
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                args,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_env(),
+            )
+        except OSError as exc:
+            raise EngineMissing(
+                Msg(
+                    f"无法运行 Tesseract({install.cmd}):{exc}。请安装:{INSTALL_HINT}",
+                    f"Tesseract ({install.cmd}) does not run: {exc}. Install it: {INSTALL_HINT}",
+                )
+            ) from exc
+
+    def words(self, image: Image.Image, page: int = 0) -> list[Word]:
+        """Read ``image`` (once: the process ends with it); its words in reading order."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            raise RuntimeError("an OcrProcess reads one image")
+        buf = io.BytesIO()
+        image.save(buf, format="PNG", compress_level=1)  # lossless; speed over size
+        try:
+            out, err = proc.communicate(buf.getvalue(), timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            proc.kill()
+            proc.communicate()
+            raise OcrError(
+                Msg(f"识别超时({TIMEOUT_S} 秒)", f"Recognition timed out ({TIMEOUT_S} s)")
+            ) from exc
+        if proc.returncode != 0:
+            msg = err.decode("utf-8", "replace").strip()[-300:]
+            raise OcrError(Msg(f"Tesseract 出错:{msg}", f"Tesseract failed: {msg}"))
+        return _parse_tsv(out.decode("utf-8", "replace"), page)
+
+    def close(self) -> None:
+        """End the process if it never got its image."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.communicate()
+
+
+class Prestarted:
+    """Tesseract runs started ahead for the calls a card is about to make; a call takes a
+    matching one or, when there is none, starts its own. Unused runs end on ``close``."""
+
+    def __init__(self, install: TesseractInstall) -> None:
+        self.install = install
+        self._ready: list[OcrProcess] = []
+        self._lock = threading.Lock()  # calls of one card take runs from several threads
+
+    def start(self, lang: str, psm: int = 6) -> None:
+        """Start a run of ``lang`` at page segmentation ``psm`` for a later :meth:`take`."""
+        proc = OcrProcess(self.install, lang, psm)
+        with self._lock:
+            self._ready.append(proc)
+
+    def take(self, lang: str, psm: int = 6) -> OcrProcess:
+        """A started run of ``lang`` and ``psm`` (the oldest), else a new one."""
+        with self._lock:
+            for k, proc in enumerate(self._ready):
+                if proc.lang == lang and proc.psm == psm:
+                    return self._ready.pop(k)
+        return OcrProcess(self.install, lang, psm)
+
+    def close(self) -> None:
+        """End the runs nobody took."""
+        with self._lock:
+            ready, self._ready = self._ready, []
+        for proc in ready:
+            proc.close()
+
+    def __enter__(self) -> Prestarted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -13,11 +13,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from PIL import Image, ImageFilter
 
-from app.ocr.engine import TesseractInstall, cjk_languages, ocr_words
+from app.ocr.engine import Prestarted, TesseractInstall, cjk_languages, ocr_words, run_calls
 from app.ocr.errors import Cancelled
 from app.ocr.layout import is_cjk
 from app.ocr.results import Box, CancelCheck, Word
@@ -345,9 +346,15 @@ def _crop(gray: Image.Image, box: Box, others: list[Box], scale: float, key: int
 
 
 def _read_stack(
-    crops: list[_Crop], install: TesseractInstall, lang: str, page: int, psm: int = STACK_PSM
+    crops: list[_Crop],
+    install: TesseractInstall,
+    lang: str,
+    page: int,
+    psm: int = STACK_PSM,
+    pre: Prestarted | None = None,
 ) -> dict[int, list[Word]]:
     """OCR crops stacked one per row in one call; words by crop key, in prepared-image pixels.
+    With ``pre``, the call uses a run started ahead when there is one.
 
     A word's box takes its line's top and bottom from the ink: Tesseract's own boxes for
     hanzi are loose, and the field logic compares line heights and gaps.
@@ -364,7 +371,11 @@ def _read_stack(
         canvas.paste(c.image, (_PAD, y))
         spans.append((y, y + c.image.height, c))
         y += c.image.height + _PAD
-    for wd in ocr_words(canvas, psm=psm, install=install, lang=lang):
+    if pre is not None:
+        read = pre.take(lang, psm).words(canvas)
+    else:
+        read = ocr_words(canvas, psm=psm, install=install, lang=lang)
+    for wd in read:
         cy = wd.box.top + wd.box.height / 2
         for y0, y1, c in spans:
             if y0 - _PAD / 2 <= cy < y1 + _PAD / 2:
@@ -464,15 +475,18 @@ def read_lines(
     target: int | None = None,
     cancel: CancelCheck | None = None,
     prefer: Callable[[str], bool] | None = None,
+    threads: int = 1,
+    pre: Prestarted | None = None,
 ) -> list[Word]:
     """Words of every text line of a prepared card: all lines read with ``cjk_lang`` (default:
     chi_sim, with the Han script model where installed), their Latin runs again with
     ``latin_lang`` unless it is None. A word's ``line_key`` is its line's index.
     ``prefer`` tells which readings of a short big line are plausible (see
-    :func:`vote_short_line`).
+    :func:`vote_short_line`). Up to ``threads`` Tesseract calls run at once; ``pre`` holds
+    runs started ahead (see :class:`~app.ocr.engine.Prestarted`).
 
     Raises:
-        Cancelled: ``cancel()`` returned True between the two Tesseract calls.
+        Cancelled: ``cancel()`` returned True after the first reading of the lines.
     """
     cjk_lang = cjk_lang or cjk_languages(install)
     target = target or LINE_HEIGHT
@@ -499,7 +513,7 @@ def read_lines(
             key = len(crops)  # past the line indices
             crops.append(_crop(gray, lines[i].box, others(i), scales[i] * factor, key))
             twins.setdefault(i, []).append(key)
-    by_line = _read_stack(crops, install, cjk_lang, page)
+    by_line = _read_stack(crops, install, cjk_lang, page, pre=pre)
     options: dict[int, list[list[Word]]] = {}
     for i, keys in twins.items():
         readings = [by_line.pop(k, []) for k in keys] + [by_line.get(i, [])]
@@ -514,81 +528,156 @@ def read_lines(
         text = _hanzi(max(options[i], key=_mean_conf))
         return 2 <= len(text) <= 4 and not prefer(text)
 
+    def settle(i: int, more: list[list[Word]]) -> None:
+        opts = options[i] or more
+        if opts:
+            by_line[i] = [
+                Word(w.text, w.box, w.confidence, page, (i, 0, 0))
+                for w in vote_short_line(opts, more, prefer)
+            ]
+
+    doubted = [i for i in twins if doubtful(i)]
+    for i in twins:
+        if i not in doubted:
+            settle(i, [])
+    if cancel is not None and cancel():
+        raise Cancelled()
+    # The calls below need the reading above but not each other: with ``threads`` they run
+    # side by side.
     # Short lines whose surest reading the caller doubts (a name with no known surname) are
     # read at more sizes, in a stack of their own: added to the main stack they changed how
     # other lines read, and most cards need no such call.
     extra: list[_Crop] = []
     owner: dict[int, int] = {}
-    for i in filter(doubtful, twins):
+    for i in doubted:
         for factor in SHORT_SIZES:
             owner[len(extra)] = i
             extra.append(_crop(gray, lines[i].box, others(i), scales[i] * factor, len(extra)))
-    more: dict[int, list[list[Word]]] = {}
-    for key, words in _read_stack(extra, install, cjk_lang, page).items():
-        if len(_hanzi(words)) >= 2:
-            more.setdefault(owner[key], []).append(words)
-    for i, opts in options.items():
-        opts = opts or more.get(i, [])
-        if opts:
-            by_line[i] = [
-                Word(w.text, w.box, w.confidence, page, (i, 0, 0))
-                for w in vote_short_line(opts, more.get(i, []), prefer)
-            ]
     # Now and then Tesseract's layout analysis drops a short line of well-spaced hanzi ("余龙",
     # "技术总监") at every size; read alone as a raw line (psm 13) it comes back.
     skipped = [
         i
         for i, ln in enumerate(lines)
         if i not in by_line and ln.height >= 15 and ln.box.width >= 1.2 * ln.height
+    ][:MAX_SKIPPED]
+    latin = _LatinPass(lines, gray, by_line, others, scales, target, page)
+    if latin_lang is not None:
+        # A doubted line may still change below; its runs are only replaced if it does not.
+        latin.add([i for i in by_line if i not in doubted])
+    calls: list[Callable[[], dict[int, list[Word]]]] = [
+        partial(_read_stack, extra, install, cjk_lang, page, pre=pre)
     ]
-    for i in skipped[:MAX_SKIPPED]:
-        crop = _crop(gray, lines[i].box, others(i), scales[i], i)
-        by_line.update(_read_stack([crop], install, cjk_lang, page, psm=13))
-    if cancel is not None and cancel():
-        raise Cancelled()
+    calls += [
+        partial(
+            _read_stack,
+            [_crop(gray, lines[i].box, others(i), scales[i], i)],
+            install,
+            cjk_lang,
+            page,
+            psm=13,
+            pre=pre,
+        )
+        for i in skipped
+    ]
+    if latin_lang is not None:
+        calls.append(partial(_read_stack, latin.crops, install, latin_lang, page, pre=pre))
+    got = run_calls(calls, threads)
+    more: dict[int, list[list[Word]]] = {}
+    for key, words in got[0].items():
+        if len(_hanzi(words)) >= 2:
+            more.setdefault(owner[key], []).append(words)
+    for i in doubted:
+        settle(i, more.get(i, []))
+    for found in got[1 : 1 + len(skipped)]:
+        for i, words in found.items():
+            by_line.setdefault(i, words)  # a doubted line its extra sizes settled stays so
     if latin_lang is None:
         return [w for i in sorted(by_line) for w in by_line[i]]
-    again: list[_Crop] = []
-    runs: dict[int, tuple[int, list[Word], bool]] = {}
-    for i, words in by_line.items():
-        ln = lines[i]
-        for run, figures_only in _latin_runs(words):
-            pad = ln.height // 3
-            left = max(ln.box.left, run[0].box.left - pad)
-            right = min(ln.box.right, run[-1].box.right + pad)
-            box = Box(left, ln.box.top, max(1, right - left), ln.box.height)
-            key = len(again)
-            again.append(_crop(gray, box, others(i), scales[i] * LATIN_HEIGHT / target, key))
-            runs[key] = (i, run, figures_only)
-    for key, fresh in _read_stack(again, install, latin_lang, page).items():
-        i, run, figures_only = runs[key]
-        new = [Word(w.text, w.box, w.confidence, page, (i, 0, 0)) for w in fresh]
-        if figures_only:
-            # chi_sim read digits better than eng on these fonts, except where it was unsure
-            # (small, noisy scans): there the surer reading wins.
-            if _mean_conf(new) < _mean_conf(run) + FIGURES_MARGIN:
-                continue
-            old = {id(w) for w in run}
-        else:
-            # Figures inside a Latin run stay as chi_sim read them, unless an eng word with
-            # letters covers them ("Tel:(0571)").
-            figures = [w for w in run if not any(c.isalpha() for c in w.text)]
-            new = [
-                w for w in new if any(c.isalpha() for c in w.text) or not _covered(w.box, figures)
-            ]
-            old = {id(w) for w in run if w not in figures or _covered(w.box, new)}
-        by_line[i] = sorted(
-            [w for w in by_line[i] if id(w) not in old] + new, key=lambda w: w.box.left
-        )
+    latin.apply(got[-1])
+    # The lines that changed since (a doubted name, a line read alone) get their own pass;
+    # most cards have none.
+    rest = [i for i in dict.fromkeys([*doubted, *skipped]) if i in by_line]
+    if rest:
+        latin = _LatinPass(lines, gray, by_line, others, scales, target, page)
+        latin.add(rest)
+        if latin.crops:
+            latin.apply(_read_stack(latin.crops, install, latin_lang, page, pre=pre))
     return [w for i in sorted(by_line) for w in by_line[i]]
 
 
+class _LatinPass:
+    """The Latin runs of some lines, cut out for ``eng`` to read, and how the readings
+    replace what ``chi_sim`` read."""
+
+    def __init__(
+        self,
+        lines: list[Line],
+        gray: Image.Image,
+        by_line: dict[int, list[Word]],
+        others: Callable[[int], list[Box]],
+        scales: list[float],
+        target: int,
+        page: int,
+    ) -> None:
+        self.lines, self.gray, self.by_line = lines, gray, by_line
+        self.others, self.scales, self.target, self.page = others, scales, target, page
+        self.crops: list[_Crop] = []
+        self.runs: dict[int, tuple[int, list[Word], bool]] = {}
+
+    def add(self, indices: Sequence[int]) -> None:
+        """Cut out the Latin runs of the lines ``indices``."""
+        for i in indices:
+            ln = self.lines[i]
+            for run, figures_only in _latin_runs(self.by_line[i]):
+                pad = ln.height // 3
+                left = max(ln.box.left, run[0].box.left - pad)
+                right = min(ln.box.right, run[-1].box.right + pad)
+                box = Box(left, ln.box.top, max(1, right - left), ln.box.height)
+                key = len(self.crops)
+                scale = self.scales[i] * LATIN_HEIGHT / self.target
+                self.crops.append(_crop(self.gray, box, self.others(i), scale, key))
+                self.runs[key] = (i, run, figures_only)
+
+    def apply(self, read: dict[int, list[Word]]) -> None:
+        """Put the surer of the two readings of each run into ``by_line``."""
+        for key, fresh in read.items():
+            i, run, figures_only = self.runs[key]
+            current = {id(w) for w in self.by_line.get(i, [])}
+            if not all(id(w) in current for w in run):
+                continue  # the line was read again meanwhile; its runs are out of date
+            new = [Word(w.text, w.box, w.confidence, self.page, (i, 0, 0)) for w in fresh]
+            if figures_only:
+                # chi_sim read digits better than eng on these fonts, except where it was
+                # unsure (small, noisy scans): there the surer reading wins.
+                if _mean_conf(new) < _mean_conf(run) + FIGURES_MARGIN:
+                    continue
+                old = {id(w) for w in run}
+            else:
+                # Figures inside a Latin run stay as chi_sim read them, unless an eng word
+                # with letters covers them ("Tel:(0571)").
+                figures = [w for w in run if not any(c.isalpha() for c in w.text)]
+                new = [
+                    w
+                    for w in new
+                    if any(c.isalpha() for c in w.text) or not _covered(w.box, figures)
+                ]
+                old = {id(w) for w in run if w not in figures or _covered(w.box, new)}
+            self.by_line[i] = sorted(
+                [w for w in self.by_line[i] if id(w) not in old] + new, key=lambda w: w.box.left
+            )
+
+
 def read_boxes(
-    gray: Image.Image, boxes: list[Box], install: TesseractInstall, lang: str, scale: float
+    gray: Image.Image,
+    boxes: list[Box],
+    install: TesseractInstall,
+    lang: str,
+    scale: float,
+    pre: Prestarted | None = None,
 ) -> dict[int, list[Word]]:
     """Words of each box of ``gray`` read at ``scale``, by the box's index (one call)."""
     crops = [_crop(gray, b, [o for o in boxes if o != b], scale, i) for i, b in enumerate(boxes)]
-    return _read_stack(crops, install, lang, 0)
+    return _read_stack(crops, install, lang, 0, pre=pre)
 
 
 def read_box_variants(

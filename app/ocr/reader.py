@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -16,7 +17,15 @@ from PIL import Image
 from app.domain.messages import Msg
 from app.ocr.cards import COMPOUND_SURNAMES, extract_card_fields, known_surname, name_hints
 from app.ocr.contracts import extract_contract_fields
-from app.ocr.engine import LANGUAGES, TesseractInstall, check_engine, ocr_words, plan_languages
+from app.ocr.engine import (
+    LANGUAGES,
+    Prestarted,
+    TesseractInstall,
+    check_engine,
+    default_threads,
+    plan_languages,
+    run_calls,
+)
 from app.ocr.errors import Cancelled, InputError
 from app.ocr.imaging import ImageSource, open_image, prepare_card, prepare_page
 from app.ocr.layout import join_words, segments, tidy
@@ -35,7 +44,11 @@ from app.ocr.spelling import check_spellings
 
 # Lines worth a second look: an amount in words, and dates (a 一 or 十 at the start of a
 # wrapped date line was often dropped at the page's size); these are read with the next line.
-_KEY_LINE = re.compile(r"人民币|大写|有效期|日期|起至|[年月]$")
+# A stated total in figures alone is read again too: the ¥ and the first digit were often read
+# as one glyph at the page's size ("¥8,678,800.00" as "型,678,800.00").
+_KEY_LINE = re.compile(
+    r"人民币|大写|有效期|日期|起至|[年月]$|(?:金额|价款|总价)[^\d的，,。]{0,6}?[为:：]"
+)
 # The contract number and the parties, read alone: a rare glyph in a company name (睿, 鹿)
 # is misread at one size and not at another, so the readings can outvote the page.
 _NAME_LINE = re.compile(r"^.{0,3}[甲乙]方.{0,8}[:：;；]|编号\s*[:：;；]|合同编\S\s*[:：;；]")
@@ -65,9 +78,11 @@ def read_card(
     languages: Sequence[str] = LANGUAGES,
     cancel: CancelCheck | None = None,
     progress: ProgressCallback | None = None,
+    threads: int | None = None,
 ) -> CardResult:
     """Read a business card photo or scan (path, bytes or PIL image) in ``languages``
-    (Tesseract names; the setting ``ocr.languages``).
+    (Tesseract names; the setting ``ocr.languages``). Up to ``threads`` Tesseract calls
+    run at once (default: one per core; batches, which run a card per core, pass 1).
 
     Raises:
         InputError: the file cannot be read as an image.
@@ -75,23 +90,31 @@ def read_card(
         Cancelled: ``cancel()`` returned True.
     """
     total = 4
+    threads = default_threads() if threads is None else threads
     _report(progress, 0, total, "load")
     install = check_engine(languages=languages)
     plan = plan_languages(install, languages)
     image = open_image(source)
     _check(cancel)
-    _report(progress, 1, total, "prepare")
-    prepared = prepare_card(image)
-    _check(cancel)
-    _report(progress, 2, total, "ocr")
-    words = read_lines(
-        prepared.image,
-        install,
-        cjk_lang=plan.lines,
-        latin_lang=plan.latin,
-        cancel=cancel,
-        prefer=known_surname,
-    )
+    with Prestarted(install) as pre:
+        # The two passes every card needs load their models while the card is prepared.
+        pre.start(plan.lines)
+        if plan.latin is not None:
+            pre.start(plan.latin)
+        _report(progress, 1, total, "prepare")
+        prepared = prepare_card(image)
+        _check(cancel)
+        _report(progress, 2, total, "ocr")
+        words = read_lines(
+            prepared.image,
+            install,
+            cjk_lang=plan.lines,
+            latin_lang=plan.latin,
+            cancel=cancel,
+            prefer=known_surname,
+            threads=threads,
+            pre=pre,
+        )
     _check(cancel)
     _report(progress, 3, total, "extract")
     fields = extract_card_fields(words)
@@ -104,20 +127,28 @@ def read_card(
             plan.lines,
             name_hints(fields, segments(words, gap_factor=6.0)),
             is_compound=lambda t: t in COMPOUND_SURNAMES,
+            threads=threads,
         )
     _report(progress, 4, total, "done")
     return CardResult(fields, page_text(words), words, prepared.image.size, prepared.card_found)
 
 
 def reread_amounts(
-    page: Image.Image, words: list[Word], install: TesseractInstall, lang: str = "chi_sim"
+    page: Image.Image,
+    words: list[Word],
+    install: TesseractInstall,
+    lang: str = "chi_sim",
+    *,
+    threads: int = 1,
+    pre: Prestarted | None = None,
 ) -> list[str]:
     """The lines that state an amount in words, a date, a party or the contract number, read
     again at other sizes: one text per size, a line of text per line read.
 
     The fast model misreads the rare uppercase numerals (柒 as 业, 沫, 类…) differently at each
     size, so the amount parser can vote over several readings. A line is read together with
-    the next one, where a long amount or a date often ends.
+    the next one, where a long amount or a date often ends. The sizes are independent calls,
+    up to ``threads`` at a time, taking runs from ``pre`` where it has them.
     """
     segs = segments(words)
     boxes: list[Box] = []
@@ -136,11 +167,11 @@ def reread_amounts(
     if not boxes:
         return []
     gray = page.convert("L")
-    out: list[str] = []
-    for factor in AMOUNT_SIZES:
-        got = read_boxes(gray, boxes, install, lang, factor)
-        out.append("\n".join(tidy(join_words(got.get(j, []))) for j in range(len(boxes))))
-    return out
+    calls = [partial(read_boxes, gray, boxes, install, lang, f, pre=pre) for f in AMOUNT_SIZES]
+    return [
+        "\n".join(tidy(join_words(got.get(j, []))) for j in range(len(boxes)))
+        for got in run_calls(calls, threads)
+    ]
 
 
 def _one_image(source: ImageSource) -> tuple[Image.Image, float | None]:
@@ -174,9 +205,10 @@ def read_contract(
     languages: Sequence[str] = LANGUAGES,
     cancel: CancelCheck | None = None,
     progress: ProgressCallback | None = None,
+    threads: int | None = None,
 ) -> ContractResult:
     """Read a contract: a PDF (its text layer when it has one, else OCR of each page), one
-    image, or a list of page images.
+    image, or a list of page images. ``threads`` as for :func:`read_card`.
 
     Raises:
         InputError, EngineMissing, Cancelled: as for :func:`read_card`.
@@ -189,18 +221,27 @@ def read_contract(
         fields = extract_contract_fields(text_layer)
         _report(progress, 1, 1, "done")
         return ContractResult(fields, text_layer, count, [], text_layer=True)
+    threads = default_threads() if threads is None else threads
     total = count + 1
     texts: list[str] = []
     rereads: list[str] = []
     words_all: list[Word] = []
-    for i, (img, dpi) in enumerate(pages):
-        _check(cancel)
-        _report(progress, i, total, f"page {i + 1}/{count}")
-        page_img = prepare_page(img, dpi=dpi)
-        words = ocr_words(page_img, psm=6, page=i, install=install, lang=lang)
-        words_all.extend(words)
-        texts.append(page_text(words))
-        rereads += reread_amounts(page_img, words, install, lang)
+    with Prestarted(install) as pre:
+        for i, (img, dpi) in enumerate(pages):
+            _check(cancel)
+            _report(progress, i, total, f"page {i + 1}/{count}")
+            pre.start(lang)  # loads while the page is prepared
+            page_img = prepare_page(img, dpi=dpi)
+            reader = pre.take(lang)
+            if threads > 1:
+                # The re-reads load their models on the other core while the page is read.
+                for _ in AMOUNT_SIZES:
+                    pre.start(lang)
+            words = reader.words(page_img, page=i)
+            words_all.extend(words)
+            texts.append(page_text(words))
+            rereads += reread_amounts(page_img, words, install, lang, threads=threads, pre=pre)
+            pre.close()  # re-reads a page without key lines did not need
     _check(cancel)
     _report(progress, count, total, "extract")
     text = "\n\f".join(texts)

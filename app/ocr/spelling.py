@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from PIL import Image
 
-from app.ocr.engine import TesseractInstall
+from app.ocr.engine import TesseractInstall, run_calls
 from app.ocr.layout import is_cjk
 from app.ocr.lines import LINE_HEIGHT, read_box_variants
 from app.ocr.pinyin import SYLLABLES, syllable_splits
@@ -225,11 +225,12 @@ def check_spellings(
     lang: str,
     name_hints: list[str],
     is_compound: Callable[[str], bool] = lambda _: False,
+    threads: int = 1,
 ) -> Fields:
     """``fields`` with the name and the company read again where the card's pinyin says
     a glyph was misread (see the module docstring). ``name_hints`` are the Latin texts that
     may spell the name; ``words`` are the card's words (their boxes keep neighbouring lines
-    out of a re-read box)."""
+    out of a re-read box). Up to ``threads`` readings of a box are read at once."""
     out = dict(fields)
     gray = image.convert("L")
     name = fields["name"]
@@ -241,7 +242,7 @@ def check_spellings(
         and name.box is not None
         and needs_name_check(name.value, spellings, _surname_len(name.value, is_compound))
     ):
-        texts = _read(gray, name.box, words, install, lang, NAME_READINGS)
+        texts = _read(gray, name.box, words, install, lang, NAME_READINGS, threads)
         better = respell_name(name.value, spellings, texts, is_compound=is_compound)
         if better is not None and better != name.value:
             out["name"] = _respelled(name, better)
@@ -251,7 +252,7 @@ def check_spellings(
         and company.box is not None
         and company_needs_check(company.value, brands)
     ):
-        texts = _read(gray, company.box, words, install, lang, COMPANY_READINGS)
+        texts = _read(gray, company.box, words, install, lang, COMPANY_READINGS, threads)
         better = respell_company(company.value, brands, texts)
         if better is not None and better != company.value:
             out["company"] = _respelled(company, better)
@@ -269,10 +270,17 @@ def _read(
     install: TesseractInstall,
     lang: str,
     readings: tuple[tuple[float, int], ...],
+    threads: int = 1,
 ) -> Iterator[str]:
-    """The hanzi of ``box`` read as each of ``readings`` says, one Tesseract call at a time."""
+    """The hanzi of ``box`` read as each of ``readings`` says, ``threads`` Tesseract calls at
+    a time (the next ones are read only when the caller asks for more)."""
     scale = LINE_HEIGHT / max(1, box.height)
     others = _others(box, words)
-    for factor, psm in readings:
-        got = read_box_variants(gray, box, others, install, lang, [(scale * factor, psm)])
-        yield _hanzi_of(got[0])
+    step = max(1, threads)
+    for k in range(0, len(readings), step):
+        calls = [
+            partial(read_box_variants, gray, box, others, install, lang, [(scale * f, psm)])
+            for f, psm in readings[k : k + step]
+        ]
+        for got in run_calls(calls, threads):
+            yield _hanzi_of(got[0])

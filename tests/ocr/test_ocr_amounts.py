@@ -93,6 +93,9 @@ def test_arabic() -> None:
     assert parse_arabic("1，234.5") == Decimal("1234.50")
     assert parse_arabic("123000") == Decimal("123000")
     assert parse_arabic("12,34") is None
+    assert parse_arabic("0.50") == Decimal("0.50")
+    # A leading 0 before more digits: the first digit went into the ¥ ("¥501,420" as "苗01,420").
+    assert parse_arabic("01,420.00") is None and parse_arabic("0123") is None
     assert format_amount(Decimal("123456")) == "123456.00"
 
 

@@ -102,3 +102,11 @@ def test_uppercase_only_amount_is_read(amount: str) -> None:
     page = render_contract_page(paragraphs, available_fonts()[0], 300)
     result = read_contract(page.convert("L"))
     assert result.values()["amount"] == format_amount(value)
+
+
+def test_stated_totals_in_figures_are_read_again_but_not_payment_clauses() -> None:
+    from app.ocr.reader import _KEY_LINE
+
+    assert _KEY_LINE.search("合同总金额:型,678,800.00元(含税)。")
+    assert _KEY_LINE.search("合同总价(含税):¥1,000.00")
+    assert not _KEY_LINE.search("甲方向乙方支付合同总金额的30%作为预付")

@@ -100,7 +100,10 @@ def test_contract_number_with_a_misread_label_or_separator() -> None:
     # A hyphen read as a dot on the page, the other sizes read it right.
     reread = "合同编号: JS-2024-0533"
     assert number("合同编号: JS.2024-0533\n", [reread] * 3) == "JS-2024-0533"
-    assert number("合同编号: JS.2024-0533\n", [reread]) == "JS.2024-0533"  # a tie: the page
+    # A tie leaves the page reading, whose dot beside a hyphen is a misread hyphen too.
+    assert number("合同编号: JS.2024-0533\n", [reread]) == "JS-2024-0533"
+    assert number("合同编号: JS20240533\n", ["合同编号: JS.2024.0533"]) == "JS20240533"
+    assert number("合同编号: HT.2024.0533\n", []) == "HT.2024.0533"  # dots alone are kept
     # The page lost the line; the re-reads still have it, at a lower confidence.
     fv = extract_contract_fields("设备采购合同\n", rereads=[reread])["contract_no"]
     assert fv is not None and fv.value == "JS-2024-0533" and fv.confidence < 0.9
@@ -174,3 +177,40 @@ def test_the_pinyin_does_not_overrule_a_known_surname_or_an_ambiguous_spelling()
     assert card("付起", "xia.fu@huitong.com")["name"] == "付起"  # 付 is a surname
     assert card("局霞", "xia.fu@huitong.com")["name"] == "局霞"  # xia or fu: unknown
     assert card("局朋", "sales@kaida.net")["name"] == "局朋"  # no pinyin at all
+
+
+def test_figures_the_page_cut_short_are_taken_from_the_other_sizes() -> None:
+    def amount(page: str, rereads: list[str]) -> str | None:
+        fv = extract_contract_fields(page, rereads=rereads)["amount"]
+        return fv.value if fv else None
+
+    # The ¥ and the first digit read as one glyph: a comma or a 0 starts what is left.
+    right = "合同总金额:¥8,678,800.00元(含税)。"
+    assert amount("合同总金额:型,678,800.00元(含税)。\n", [right, right]) == "8678800.00"
+    assert amount(
+        "合同总金额:苗01,420.00元〈含税)。\n", [right.replace("8,678,800", "501,420")] * 2
+    ) == ("501420.00")
+    # One size alone will do when the rest were cut short too, at a confidence that asks.
+    cut = "合同总金额:型,678,800.00元(含税)。"
+    fv = extract_contract_fields(cut + "\n", rereads=[right, cut, cut])["amount"]
+    assert fv is not None and fv.value == "8678800.00" and fv.confidence < 0.7
+    # One other size alone does not overrule the page, nor two against a page they share.
+    page = "合同总金额:¥8,678,800.00元(含税)。\n"
+    wrong = "合同总金额:¥8,676,800.00元(含税)。"
+    assert amount(page, [wrong]) == "8678800.00"
+    assert amount(page, [wrong, wrong, right]) == "8678800.00"
+    # A figure after a clause's comma is money.
+    assert amount("合同总金额为下列两项之和，5,000.00元\n", []) == "5000.00"
+    # A clause's percentage is no total.
+    assert amount(page, ["支付合同总金额的30%作为预付"] * 3) == "8678800.00"
+
+
+def test_signing_date_from_a_misread_label_or_the_term_of_a_reread() -> None:
+    signed = extract_contract_fields("签订目期:2025年11月26日\n")["signed_on"]
+    assert signed is not None and signed.value == "2025-11-26"
+    page = "合同有效期:二名三五年下月至一辐一乒年\n签订目期:二名三五年二二月三十六日\n"
+    term = "合同有效期:二〇二五年十一月二十六日至二〇二七年十一月二十五日。"
+    fields = extract_contract_fields(page, rereads=[term])
+    assert fields["expires_on"] is not None and fields["expires_on"].value == "2027-11-25"
+    assert fields["signed_on"] is not None and fields["signed_on"].value == "2025-11-26"
+    assert fields["signed_on"].confidence < 0.6  # inferred from the term: worth a look
