@@ -241,12 +241,8 @@ def ocr_words(
     pytesseract.pytesseract.tesseract_cmd = str(install.cmd)
     os.environ["OMP_THREAD_LIMIT"] = "1"  # pytesseract passes our environment to tesseract
     try:
-        data = pytesseract.image_to_data(
-            image,
-            lang=lang,
-            config=_config(install, psm, extra),
-            output_type=pytesseract.Output.DICT,
-            timeout=TIMEOUT_S,
+        tsv = pytesseract.image_to_data(
+            image, lang=lang, config=_config(install, psm, extra), timeout=TIMEOUT_S
         )
     except pytesseract.TesseractNotFoundError as exc:
         raise EngineMissing(
@@ -261,18 +257,7 @@ def ocr_words(
         ) from exc
     except pytesseract.TesseractError as exc:
         raise OcrError(Msg(f"Tesseract 出错:{exc}", f"Tesseract failed: {exc}")) from exc
-    words: list[Word] = []
-    for i, text in enumerate(data["text"]):
-        text = str(text).strip()
-        conf = float(data["conf"][i])
-        if not text or conf < 0:
-            continue
-        box = Box(
-            int(data["left"][i]), int(data["top"][i]), int(data["width"][i]), int(data["height"][i])
-        )
-        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
-        words.append(Word(text, box, max(0.0, min(1.0, conf / 100.0)), page, key))
-    return words
+    return _parse_tsv(str(tsv), page)
 
 
 def default_threads() -> int:

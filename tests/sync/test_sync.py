@@ -127,15 +127,24 @@ def test_server_failure_mid_batch_then_recovery(make_device, fault: str) -> None
     assert a.store.pending_count() == 0
 
 
-def test_connection_cut_mid_pull(make_device) -> None:
+def pull_failing_from(
+    make_device, fault: str, request: int, *, customers: int = 30, page: int = 7
+) -> tuple[Device, Device]:
+    """Device a with ``customers`` synced ones, and device b whose pulls (``page`` records
+    each) meet ``fault`` from its ``request``-th pull request on."""
     a = make_device("a")
-    for i in range(30):
+    for i in range(customers):
         new_customer(a, f"客户{i:02d}有限公司")
     a.sync()
-    b = make_device("b", pull_page=7)
+    b = make_device("b", pull_page=page)
     b.transport.rules.append(
-        lambda r, n: "timeout" if r.url.path == "/sync/pull" and n >= 3 else None
+        lambda r, n: fault if r.url.path == "/sync/pull" and n >= request else None
     )
+    return a, b
+
+
+def test_connection_cut_mid_pull(make_device) -> None:
+    a, b = pull_failing_from(make_device, "timeout", 3)
     assert b.engine.sync().error is not None
     partial = len(snapshot(b.store))
     assert 0 < partial < 30
@@ -145,14 +154,7 @@ def test_connection_cut_mid_pull(make_device) -> None:
 
 
 def test_unreadable_pull_page_stops_the_sync_and_keeps_what_came_before(make_device) -> None:
-    a = make_device("a")
-    for i in range(30):
-        new_customer(a, f"客户{i:02d}有限公司")
-    a.sync()
-    b = make_device("b", pull_page=7)
-    b.transport.rules.append(
-        lambda r, n: "garbled" if r.url.path == "/sync/pull" and n == 3 else None
-    )
+    a, b = pull_failing_from(make_device, "garbled", 3)
     report = b.engine.sync()
     assert report.error is not None and "trouble" in report.error.en
     # The pages before it stay, committed with their cursor; the next sync goes on from there.
@@ -163,16 +165,9 @@ def test_unreadable_pull_page_stops_the_sync_and_keeps_what_came_before(make_dev
 
 
 def test_the_cycle_collector_rests_during_a_pull_and_is_back_after(make_device) -> None:
-    a = make_device("a")
-    for i in range(12):
-        new_customer(a, f"客户{i:02d}有限公司")
-    a.sync()
-    b = make_device("b", pull_page=5)
+    _, b = pull_failing_from(make_device, "garbled", 2, customers=12, page=5)
     during: list[bool] = []
     b.engine.listeners.append(lambda changes: during.append(gc.isenabled()))
-    b.transport.rules.append(
-        lambda r, n: "garbled" if r.url.path == "/sync/pull" and n == 2 else None
-    )
     assert b.engine.sync().error is not None
     assert during == [False] and gc.isenabled()  # switched back on after a failed pull too
     b.transport.rules.clear()
