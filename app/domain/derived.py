@@ -38,6 +38,11 @@ INDEXED: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "lead": (("name", "company", "mobile", "email"), "name", True),
     "followup": (("conclusion", "next_action", "competitor_comparison"), "conclusion", False),
 }
+# Every field a record's search document depends on: a change to any other field leaves it as
+# it is (the customer id goes into the document too, to show a hit under its customer).
+SEARCHED_FIELDS: dict[str, frozenset[str]] = {
+    name: frozenset((*fields, label, "customer_id")) for name, (fields, label, _) in INDEXED.items()
+}
 DERIVED_ENTITIES = NAME_COLUMNS.keys() | INDEXED.keys()
 MAX_SUFFIXES = 24
 _FIELD_BREAK = " \u2029 "

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from app.domain import derived as derivation
-from app.domain.derived import INDEXED, NAME_COLUMNS, name_columns
+from app.domain.derived import NAME_COLUMNS, SEARCHED_FIELDS, name_columns
 from app.domain.schema import ENTITIES, Entity, entity
 from app.store import search as search_index
 from app.store.service import Change, Store, _encode
@@ -33,11 +33,6 @@ _JSON_COLUMNS = {
     for e in ENTITIES.values()
 }
 _NOTHING: frozenset[str] = frozenset()
-# The fields a record's search document is made of (see app.domain.derived.INDEXED).
-_SEARCHED = {
-    e: frozenset((*INDEXED[e][0], INDEXED[e][1], "customer_id") if e in INDEXED else ())
-    for e in ENTITIES
-}
 # Children removed with a customer that leaves the scope, in delete order.
 _CHILD_TABLES = ("alerts", "approvals", "followups", "attachments", "deals", "contacts")
 
@@ -247,7 +242,8 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                 db.conn.execute(
                     f"UPDATE {ent.table} SET {sets} WHERE id = ?", [*update.values(), rec.id]
                 )
-                if here is not None and values.keys().isdisjoint(_SEARCHED[entity_name]):
+                searched = SEARCHED_FIELDS.get(entity_name, _NOTHING)
+                if here is not None and values.keys().isdisjoint(searched):
                     pass  # the search document is made of fields that did not change
                 elif derived is not None:
                     search_index.unindex_record(db, rec.id)
