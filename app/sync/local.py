@@ -179,6 +179,7 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
     """
     changes: list[Change] = []
     db = store.db
+    new_followups_after: int | None = None
     by_entity: dict[str, list[RemoteRecord]] = {}
     for rec in records:
         if rec.entity in ENTITIES:  # a newer server's entity is ignored, not fatal
@@ -254,39 +255,44 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                     search_index.index_record(db, entity_name, full)
                 changes.append(Change(entity_name, rec.id, "update", tuple(values)))
             if new_rows:
+                if entity_name == "followup":
+                    # Rows inserted now get row ids above today's highest.
+                    new_followups_after = db.execute(
+                        "SELECT coalesce(max(rowid), 0) FROM followups"
+                    ).fetchone()[0]
                 db.conn.executemany(
                     f"INSERT INTO {ent.table} ({', '.join(columns)}) "
                     f"VALUES ({', '.join('?' * len(columns))})",
                     new_rows,
                 )
                 search_index.insert_documents(db, new_docs)
-        _update_last_followup(store, by_entity, changes)
+        _update_last_followup(store, by_entity, changes, new_followups_after)
     return changes
 
 
 def _update_last_followup(
-    store: Store, by_entity: Mapping[str, list[RemoteRecord]], changes: list[Change]
+    store: Store,
+    by_entity: Mapping[str, list[RemoteRecord]],
+    changes: list[Change],
+    new_followups_after: int | None,
 ) -> None:
     """Keep customers' derived "last follow-up" right after a page.
 
-    New follow-ups can only move it later, so they raise it in one cheap statement per
-    customer; changed or deleted ones, and customers arriving after their follow-ups, are
-    computed again from the table.
+    New follow-ups (the rows above ``new_followups_after``) can only move it later, so one
+    statement raises it for all their customers; changed or deleted ones, and customers
+    arriving after their follow-ups, are computed again from the table.
     """
     created = {c.record_id for c in changes if c.action == "create"}
-    latest: dict[str, str] = {}
     recheck: set[str] = set()
     gone: list[str] = []  # tombstones carry no fields: their customer is in the table
     for rec in by_entity.get("followup", []):
-        customer_id = rec.values.get("customer_id")
-        if not customer_id:
-            gone.append(rec.id)
+        if rec.id in created:
             continue
-        at = rec.values.get("created_at")
-        if rec.id in created and at:
-            latest[str(customer_id)] = max(latest.get(str(customer_id), ""), str(at))
-        else:
+        customer_id = rec.values.get("customer_id")
+        if customer_id:
             recheck.add(str(customer_id))
+        else:
+            gone.append(rec.id)
     recheck.update(r.id for r in by_entity.get("customer", []) if r.id in created)
     for i in range(0, len(gone), 500):
         chunk = gone[i : i + 500]
@@ -298,11 +304,17 @@ def _update_last_followup(
                 chunk,
             )
         )
-    store.db.conn.executemany(
-        "UPDATE customers SET last_followup_at = max(coalesce(last_followup_at, ''), ?) "
-        "WHERE id = ?",
-        [(at, cid) for cid, at in latest.items() if cid not in recheck],
-    )
+    if new_followups_after is not None:
+        store.db.execute(
+            # NOT INDEXED: read just the new rows by row id, not every follow-up by customer.
+            """UPDATE customers SET last_followup_at = f.at
+               FROM (SELECT customer_id, max(created_at) AS at FROM followups NOT INDEXED
+                     WHERE rowid > ? AND customer_id IS NOT NULL AND created_at IS NOT NULL
+                     GROUP BY customer_id) AS f
+               WHERE customers.id = f.customer_id
+                 AND (customers.last_followup_at IS NULL OR customers.last_followup_at < f.at)""",
+            (new_followups_after,),
+        )
     _refresh_last_followup(store, recheck)
 
 

@@ -12,7 +12,8 @@ from app.domain.schema import ENTITIES
 from app.paths import STORE_FILE
 from app.store.errors import StoreUnavailable
 from app.store.migrations import LATEST, current_version, migrate
-from app.store.service import Store
+from app.store.search import index_record
+from app.store.service import PAGE_SIZE, Store
 
 
 def test_version_1_file_upgrades_and_keeps_rows(tmp_path: Path) -> None:
@@ -78,3 +79,52 @@ def test_corrupt_file_gives_a_clear_message(tmp_path: Path) -> None:
 
 def test_wal_mode(store: Store) -> None:
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_new_file_has_big_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    new = Store(tmp_path / "new")
+    assert new.db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    new.close()
+
+    path = tmp_path / "old" / STORE_FILE
+    path.parent.mkdir()
+    db = sqlite_utils.Database(sqlite3.connect(path))
+    db.execute("PRAGMA page_size = 4096")
+    migrate(db, target=1)
+    db.execute("INSERT INTO customers(id, name, owner) VALUES ('c1', '安泰机械', 'u1')")
+    db.conn.commit()
+    db.close()
+    old = Store(tmp_path / "old")
+    assert old.db.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert old.get("customer", "c1") is not None
+    old.close()
+
+
+def test_a_version_5_index_is_rebuilt_leaner_and_keeps_finding(tmp_path: Path) -> None:
+    path = tmp_path / "p" / STORE_FILE
+    path.parent.mkdir()
+    db = sqlite_utils.Database(sqlite3.connect(path))
+    migrate(db, target=5)
+    rows = [
+        {"id": "c1", "name": "轻鹿家居有限公司", "owner": "u1", "phone": "0571-88889999"},
+        {"id": "c2", "name": "Acme 机械", "owner": "u1", "phone": None},
+    ]
+    with db.atomic():
+        for row in rows:
+            db["customers"].insert(row)
+            index_record(db, "customer", row, fresh=True)
+    db.close()
+
+    store = Store(path.parent)
+    assert current_version(store.db) == LATEST
+    fts = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'search_fts'").fetchone()
+    assert "ascii" in fts[0] and "columnsize" in fts[0]
+    assert [h.record_id for h in store.search("鹿家")] == ["c1"]
+    assert [h.record_id for h in store.search("8999")] == ["c1"]
+    assert [h.record_id for h in store.search("qljj")] == ["c1"]
+    assert [h.record_id for h in store.search("acme")] == ["c2"]
+    # A record removed after the upgrade leaves the index cleanly (its tokens matched).
+    store.delete("customer", "c1")
+    assert store.search("鹿家") == []
+    store.db.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+    store.close()
