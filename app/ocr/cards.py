@@ -158,6 +158,8 @@ def _phones(piece: _Piece) -> list[_Phone]:
     text = _fix_digits(piece.text).replace("=", "-")
     # Quote marks and commas that specks between digit groups were read as.
     text = re.sub(r"(?<=[\d\s-])[“”‘’'\"`,，](?=[\s\d])", "", text)
+    # A colon between figures is a gap between digit groups ("7867:2513"), never a label.
+    text = re.sub(r"(?<=\d)\s*[:：]\s*(?=\d)", " ", text)
     found: list[_Phone] = []
     for m in _PHONE_SPAN.finditer(text):
         span = m.group(0)
@@ -211,7 +213,9 @@ def _latin_id(text: str) -> str:
 
 def _wechat_text(text: str) -> str:
     """A WeChat id as printed: OCR drops the underscore ("wx _li" / "wx li") and reads 1 as l."""
-    t = re.sub(r"\s*_\s*", "_", _latin_id(text.strip()))
+    # A comma inside an id is a speck: ids have letters, figures, _ and - only.
+    t = re.sub(r"(?<=[A-Za-z0-9])[,，](?=[A-Za-z0-9])", "", text.strip())
+    t = re.sub(r"\s*_\s*", "_", _latin_id(t))
     t = re.sub(r"(?<=[A-Za-z0-9])\s+(?=[A-Za-z0-9])", "_", t)
     # A label's colon read as a letter or digit and glued on: "t_wanfeng45", "1_ruifeng".
     t = re.sub(r"^[^A-Za-z0-9]*[A-Za-z0-9]_(?=[A-Za-z0-9]{4})", "", t)
@@ -301,6 +305,10 @@ def extract_card_fields(words: list[Word]) -> Fields:
         # In an e-mail name, 1 between letters is an l and l after figures a 1.
         compact = re.sub(r"(?<=[a-z])1(?=[a-z])", "l", compact)
         compact = re.sub(r"(?<=\d)[lI](?=[\d@])", "1", compact)
+        # A gap read inside the domain ("david@de yuan.com"), a 7 read as a slash before the
+        # figures that end an e-mail name ("qiangangyi/9@").
+        compact = re.sub(r"(?<=@)([a-z0-9-]+) (?=[a-z0-9-]+\.[a-z])", r"\1", compact)
+        compact = re.sub(r"(?<=[a-z0-9])/(?=\d*@)", "7", compact)
         if "@" not in compact and p.label == "email":
             compact = re.sub(r"[©®]", "@", compact)
         m = _EMAIL_RE.search(compact)

@@ -33,6 +33,12 @@ BIG_SIZES = (0.75, 1.1)
 SHORT_SIZES = (0.6, 0.9, 1.3, 1.6)
 SHORT_ASPECT = 5.5  # width / height of a line of at most four hanzi
 MAX_SKIPPED = 3  # lines read again one by one (a Tesseract call each)
+# A line the stack read with less confidence than this is read alone as well. In one block,
+# Tesseract expects one size of type: a line of figures without descenders is scaled up more
+# than its neighbours and came back as nonsense at confidence 0-0.5 ("MSORE2A003953635" for
+# "M: +86 172 6633 3635"), while alone it read right at 0.9.
+GARBLED_CONF = 0.5
+GARBLED_MARGIN = 0.2  # how much surer the reading alone must be to replace the block's
 FIGURES_MARGIN = 0.15  # how much surer eng must be to replace chi_sim's figures
 LATIN_LANG = "eng"
 
@@ -560,9 +566,16 @@ def read_lines(
         for i, ln in enumerate(lines)
         if i not in by_line and ln.height >= 15 and ln.box.width >= 1.2 * ln.height
     ][:MAX_SKIPPED]
+    garbled = [
+        i
+        for i, words in by_line.items()
+        if i not in twins and i not in doubted and _mean_conf(words) < GARBLED_CONF
+    ][:MAX_SKIPPED]
+    block_conf = {i: _mean_conf(by_line[i]) for i in garbled}
     latin = _LatinPass(lines, gray, by_line, others, scales, target, page)
     if latin_lang is not None:
         # A doubted line may still change below; its runs are only replaced if it does not.
+        # A garbled line mostly stays as the block read it: its runs are read here too.
         latin.add([i for i in by_line if i not in doubted])
     calls: list[Callable[[], dict[int, list[Word]]]] = [
         partial(_read_stack, extra, install, cjk_lang, page, pre=pre)
@@ -579,6 +592,18 @@ def read_lines(
         )
         for i in skipped
     ]
+    calls += [
+        partial(
+            _read_stack,
+            [_crop(gray, lines[i].box, others(i), scales[i], i)],
+            install,
+            cjk_lang,
+            page,
+            psm=7,
+            pre=pre,
+        )
+        for i in garbled
+    ]
     if latin_lang is not None:
         calls.append(partial(_read_stack, latin.crops, install, latin_lang, page, pre=pre))
     got = run_calls(calls, threads)
@@ -591,12 +616,19 @@ def read_lines(
     for found in got[1 : 1 + len(skipped)]:
         for i, words in found.items():
             by_line.setdefault(i, words)  # a doubted line its extra sizes settled stays so
+    alone: dict[int, list[Word]] = {}
+    for found in got[1 + len(skipped) : 1 + len(skipped) + len(garbled)]:
+        for i, words in found.items():
+            if _mean_conf(words) > block_conf[i] + GARBLED_MARGIN:
+                alone[i] = words
     if latin_lang is None:
+        by_line.update(alone)
         return [w for i in sorted(by_line) for w in by_line[i]]
     latin.apply(got[-1])
+    by_line.update(alone)
     # The lines that changed since (a doubted name, a line read alone) get their own pass;
     # most cards have none.
-    rest = [i for i in dict.fromkeys([*doubted, *skipped]) if i in by_line]
+    rest = [i for i in dict.fromkeys([*doubted, *skipped, *alone]) if i in by_line]
     if rest:
         latin = _LatinPass(lines, gray, by_line, others, scales, target, page)
         latin.add(rest)

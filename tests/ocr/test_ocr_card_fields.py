@@ -178,6 +178,20 @@ def test_phone_extension_after_a_misread_mark_and_area_code_after_plus_86() -> N
     assert values(words)["phone"] == "010-55715021"
 
 
+def test_gaps_and_glyphs_misread_inside_ids_and_numbers() -> None:
+    words = [
+        *line(100, ("M:", 30), ("~", 30), ("165", 30), ("7867:2513", 30)),  # gap read as ":"
+        *line(150, ("david@de", 30), ("yuan.com", 30)),  # gap inside the domain
+        *line(200, ("WeChat:", 30), ("kongkai,juan39", 30)),  # a speck read as a comma
+    ]
+    got = values(words)
+    assert got["mobile"] == "16578672513"
+    assert got["email"] == "david@deyuan.com"
+    assert got["wechat"] == "kongkaijuan39"
+    words = line(100, ("E:", 30), ("qiangangyi/9@126.com", 30))  # a 7 read as a slash
+    assert values(words)["email"] == "qiangangyi79@126.com"
+
+
 def test_english_name_and_title_read_as_one_line() -> None:
     words = line(100, ("Tony", 50), ("Li", 50), ("Technical", 50), ("Director", 50))
     got = values(words)

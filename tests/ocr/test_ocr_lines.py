@@ -105,3 +105,16 @@ def test_generated_scan_card_fields(tmp_path: Path) -> None:
     want = truth(path)
     right = sum(got[k] == want[k] for k in want)
     assert right >= len(want) - 2, (got, want)
+
+
+@needs_tesseract
+@pytest.mark.slow
+def test_a_line_the_block_reading_garbles_is_read_again_alone() -> None:
+    """On this office scan the mobile line, figures without descenders scaled up beside
+    smaller lines, comes back from the block reading as nonsense at confidence 0."""
+    from app.ocr import read_card
+
+    path = Path(__file__).parent / "data" / "card-scan-figures-line.jpg"
+    got = read_card(path).values()
+    assert got["mobile"] == truth(path)["mobile"] == "17266333635"
+    assert got["email"] == truth(path)["email"]
