@@ -580,30 +580,13 @@ def read_lines(
     calls: list[Callable[[], dict[int, list[Word]]]] = [
         partial(_read_stack, extra, install, cjk_lang, page, pre=pre)
     ]
-    calls += [
-        partial(
-            _read_stack,
-            [_crop(gray, lines[i].box, others(i), scales[i], i)],
-            install,
-            cjk_lang,
-            page,
-            psm=13,
-            pre=pre,
-        )
-        for i in skipped
-    ]
-    calls += [
-        partial(
-            _read_stack,
-            [_crop(gray, lines[i].box, others(i), scales[i], i)],
-            install,
-            cjk_lang,
-            page,
-            psm=7,
-            pre=pre,
-        )
-        for i in garbled
-    ]
+
+    def read_alone(i: int, psm: int) -> Callable[[], dict[int, list[Word]]]:
+        crop = _crop(gray, lines[i].box, others(i), scales[i], i)
+        return partial(_read_stack, [crop], install, cjk_lang, page, psm=psm, pre=pre)
+
+    calls += [read_alone(i, 13) for i in skipped]
+    calls += [read_alone(i, 7) for i in garbled]
     if latin_lang is not None:
         calls.append(partial(_read_stack, latin.crops, install, latin_lang, page, pre=pre))
     got = run_calls(calls, threads)
