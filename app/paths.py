@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from platformdirs import user_data_dir
+from platformdirs import user_cache_dir, user_data_dir
 
 APP_NAME = "FieldCRM"
 STORE_FILE = "fieldcrm.db"
@@ -20,6 +20,11 @@ STORE_FILE = "fieldcrm.db"
 def data_root() -> Path:
     """The platform's per-user data folder for FieldCRM."""
     return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def cache_root() -> Path:
+    """The platform's per-user cache folder for FieldCRM (anything in it can be rebuilt)."""
+    return Path(user_cache_dir(APP_NAME, appauthor=False))
 
 
 def account_slug(server_url: str, user: str) -> str:

@@ -10,6 +10,7 @@ read in one Tesseract call. A second call reads the Latin parts again with ``eng
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -419,6 +420,10 @@ def _latin_runs(words: list[Word]) -> list[tuple[list[Word], bool]]:
     return out
 
 
+def _letter_in_figures(words: list[Word]) -> bool:
+    return any(re.search(r"\d[A-Za-z]|[A-Za-z]\d", w.text) for w in words)
+
+
 def _mean_conf(words: list[Word]) -> float:
     return statistics.fmean(w.confidence for w in words) if words else 0.0
 
@@ -663,8 +668,10 @@ class _LatinPass:
             new = [Word(w.text, w.box, w.confidence, self.page, (i, 0, 0)) for w in fresh]
             if figures_only:
                 # chi_sim read digits better than eng on these fonts, except where it was
-                # unsure (small, noisy scans): there the surer reading wins.
-                if _mean_conf(new) < _mean_conf(run) + FIGURES_MARGIN:
+                # unsure (small, noisy scans) or put a letter inside a digit group ("159
+                # Y201 6968"): there the surer reading, or the one without, wins.
+                mended = _letter_in_figures(run) and not _letter_in_figures(new)
+                if not mended and _mean_conf(new) < _mean_conf(run) + FIGURES_MARGIN:
                     continue
                 old = {id(w) for w in run}
             else:

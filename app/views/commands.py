@@ -121,16 +121,19 @@ def _check_resources() -> dict[str, Any]:
 
 
 def _check_tesseract() -> dict[str, Any]:
-    from app.ocr.engine import check_engine
+    from app.ocr.engine import STANDARD_MODEL, check_engine, plan_languages
 
     install = check_engine()
     frozen = bool(getattr(sys, "frozen", False))
+    card_model = plan_languages(install).lines.split("+")[0]
     return {
-        # A bundle must use its own copy, not whatever the machine has on PATH.
-        "ok": install.source == "bundle" or not frozen,
+        # A bundle must use its own copy, not whatever the machine has on PATH, and read
+        # cards with the model it ships.
+        "ok": not frozen or (install.source == "bundle" and card_model == STANDARD_MODEL),
         "cmd": str(install.cmd),
         "source": install.source,
         "frozen": frozen,
+        "card_model": card_model,
     }
 
 

@@ -3,49 +3,39 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from app.cli import cli
-from app.ocr import LanguageMissing, check_engine, find_tesseract, read_card, read_cards
+from app.ocr import LanguageMissing, check_engine, read_card, read_cards
 from app.ocr.engine import plan_languages
 
-from .conftest import needs_tesseract, truth
+from .conftest import needs_tesseract, own_tesseract, truth
 
 pytestmark = needs_tesseract
-
-DEBIAN_DATA = Path("/usr/share/tesseract-ocr/5/tessdata")
 
 
 @pytest.fixture
 def eng_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A Tesseract that has English data only, like a machine without the Chinese pack."""
-    real = find_tesseract()
     bundle = tmp_path / "eng-only"
-    (bundle / "tessdata").mkdir(parents=True)
-    os.symlink(real.cmd, bundle / "tesseract")
-    eng = DEBIAN_DATA / "eng.traineddata"
-    if not eng.exists():
-        pytest.skip("needs the Debian eng.traineddata")
-    os.symlink(eng, bundle / "tessdata" / "eng.traineddata")
-    monkeypatch.setenv("FIELDCRM_TESSERACT", str(bundle))
+    own_tesseract(monkeypatch, bundle, ["eng"])
     return bundle
 
 
 def test_plans_for_the_usual_choices() -> None:
     install = check_engine()
     default = plan_languages(install, ["chi_sim", "eng"])
-    assert default.lines.split("+")[0] == "chi_sim" and default.latin == "eng"
+    assert default.lines.split("+")[0] == "chi_sim_std" and default.latin == "eng"
     assert default.document == "chi_sim"  # eng on contract pages turns numerals into garbage
     chinese = plan_languages(install, ["chi_sim"])
     assert chinese.latin is None and chinese.document == "chi_sim"
     english = plan_languages(install, ["eng"])
     assert (english.lines, english.latin, english.document) == ("eng", None, "eng")
     both = plan_languages(install, ["chi_tra", "chi_sim", "eng", "deu"])
-    assert both.lines.startswith("chi_tra+chi_sim") and both.latin == "eng+deu"
+    assert both.lines.startswith("chi_tra+chi_sim_std") and both.latin == "eng+deu"
     assert both.document == "chi_tra+chi_sim"
 
 

@@ -170,6 +170,7 @@ def test_selftest_opens_the_window_with_it_settings_beside_the_program(bundle: B
     assert checks["version"]["version"] == __version__
     tesseract = checks["tesseract"]
     assert tesseract["source"] == "bundle" and tesseract["frozen"] is True
+    assert tesseract["card_model"] == "chi_sim_std"
     assert Path(tesseract["cmd"]).is_relative_to(bundle.folder)
     assert checks["resources"]["translation"] and checks["resources"]["qt_translation"]
     window = checks["window"]
@@ -182,7 +183,12 @@ def test_selftest_opens_the_window_with_it_settings_beside_the_program(bundle: B
 def test_the_bundle_holds_what_it_needs_and_nothing_it_does_not(bundle: Bundle) -> None:
     internal = bundle.internal
     tessdata = internal / "tesseract" / "tessdata"
-    for name in ("chi_sim.traineddata", "eng.traineddata", "configs/tsv"):
+    for name in (
+        "chi_sim.traineddata",
+        "chi_sim_std.traineddata",
+        "eng.traineddata",
+        "configs/tsv",
+    ):
         assert (tessdata / name).is_file(), name
     assert (internal / "app" / "resources" / "i18n" / "fieldcrm_zh_CN.qm").is_file()
     assert (internal / "app" / "resources" / "rules.json").is_file()
