@@ -383,12 +383,15 @@ def run_calls(calls: Sequence[Callable[[], T]], threads: int = 1) -> list[T]:
         return [f.result() for f in futures]
 
 
-def _parse_tsv(tsv: str, page: int) -> list[Word]:
-    """Words of Tesseract's TSV output (what ``image_to_data`` returns), in reading order."""
+def _parse_tsv(tsv: str, page: int, image: int | None = None) -> list[Word]:
+    """Words of Tesseract's TSV output (what ``image_to_data`` returns), in reading order;
+    with ``image``, only those of that input image (Tesseract numbers them from 1)."""
     words: list[Word] = []
     for row in tsv.splitlines()[1:]:
         cols = row.split("\t", 11)
         if len(cols) < 12 or not cols[0].isdigit():
+            continue
+        if image is not None and cols[1] != str(image):
             continue
         text = cols[11].strip()
         conf = float(cols[10])
@@ -408,9 +411,11 @@ class OcrProcess:
     started early loads them while the image is still being prepared or another run reads.
     """
 
-    def __init__(self, install: TesseractInstall, lang: str, psm: int = 6) -> None:
+    def __init__(
+        self, install: TesseractInstall, lang: str, psm: int = 6, source: str = "stdin"
+    ) -> None:
         self.lang, self.psm = lang, psm
-        args = [str(install.cmd), "stdin", "stdout", "-l", lang, "--psm", str(psm)]
+        args = [str(install.cmd), source, "stdout", "-l", lang, "--psm", str(psm)]
         if install.tessdata:
             args += ["--tessdata-dir", str(install.tessdata)]
         # Without preserve_interword_spaces Tesseract puts a space between every two hanzi.
@@ -434,13 +439,17 @@ class OcrProcess:
 
     def words(self, image: Image.Image, page: int = 0) -> list[Word]:
         """Read ``image`` (once: the process ends with it); its words in reading order."""
+        buf = io.BytesIO()
+        image.save(buf, format="PNG", compress_level=1)  # lossless; speed over size
+        return _parse_tsv(self.finish(buf.getvalue()), page)
+
+    def finish(self, data: bytes | None = None) -> str:
+        """Give the process ``data`` on its input (once), wait for it and return its TSV."""
         proc, self._proc = self._proc, None
         if proc is None:
             raise RuntimeError("an OcrProcess reads one image")
-        buf = io.BytesIO()
-        image.save(buf, format="PNG", compress_level=1)  # lossless; speed over size
         try:
-            out, err = proc.communicate(buf.getvalue(), timeout=TIMEOUT_S)
+            out, err = proc.communicate(data, timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired as exc:
             proc.kill()
             proc.communicate()
@@ -450,7 +459,7 @@ class OcrProcess:
         if proc.returncode != 0:
             msg = err.decode("utf-8", "replace").strip()[-300:]
             raise OcrError(Msg(f"Tesseract 出错:{msg}", f"Tesseract failed: {msg}"))
-        return _parse_tsv(out.decode("utf-8", "replace"), page)
+        return out.decode("utf-8", "replace")
 
     def close(self) -> None:
         """End the process if it never got its image."""
@@ -458,6 +467,24 @@ class OcrProcess:
         if proc is not None:
             proc.kill()
             proc.communicate()
+
+
+def ocr_images(
+    images: Sequence[Image.Image], install: TesseractInstall, lang: str, psm: int = 6
+) -> list[list[Word]]:
+    """The words of each of ``images``, all read by one Tesseract run: the models load once,
+    and each image is a page of its own (unlike a stack of crops in one image, whose lines
+    page segmentation may run together)."""
+    if len(images) <= 1:
+        return [OcrProcess(install, lang, psm).words(img) for img in images]
+    with tempfile.TemporaryDirectory(prefix="fieldcrm-ocr-") as folder:
+        paths = [Path(folder) / f"{k}.png" for k in range(len(images))]
+        for img, path in zip(images, paths, strict=True):
+            img.save(path, format="PNG", compress_level=1)
+        listing = Path(folder) / "images.txt"  # Tesseract reads a text file as a list of images
+        listing.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
+        tsv = OcrProcess(install, lang, psm, source=str(listing)).finish()
+    return [_parse_tsv(tsv, 0, image=k + 1) for k in range(len(images))]
 
 
 class Prestarted:

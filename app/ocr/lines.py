@@ -19,7 +19,14 @@ from functools import partial
 import numpy as np
 from PIL import Image, ImageFilter
 
-from app.ocr.engine import Prestarted, TesseractInstall, cjk_languages, ocr_words, run_calls
+from app.ocr.engine import (
+    Prestarted,
+    TesseractInstall,
+    cjk_languages,
+    ocr_images,
+    ocr_words,
+    run_calls,
+)
 from app.ocr.errors import Cancelled
 from app.ocr.layout import is_cjk
 from app.ocr.results import Box, CancelCheck, Word
@@ -352,23 +359,8 @@ def _crop(gray: Image.Image, box: Box, others: list[Box], scale: float, key: int
     return _Crop(crop, (x0, y0), scale, box, key)
 
 
-def _read_stack(
-    crops: list[_Crop],
-    install: TesseractInstall,
-    lang: str,
-    page: int,
-    psm: int = STACK_PSM,
-    pre: Prestarted | None = None,
-) -> dict[int, list[Word]]:
-    """OCR crops stacked one per row in one call; words by crop key, in prepared-image pixels.
-    With ``pre``, the call uses a run started ahead when there is one.
-
-    A word's box takes its line's top and bottom from the ink: Tesseract's own boxes for
-    hanzi are loose, and the field logic compares line heights and gaps.
-    """
-    out: dict[int, list[Word]] = {}
-    if not crops:
-        return out
+def _canvas(crops: list[_Crop]) -> tuple[Image.Image, list[tuple[int, int, _Crop]]]:
+    """The crops pasted one per row on white, with the rows each occupies."""
     width = max(c.image.width for c in crops) + 2 * _PAD
     height = sum(c.image.height + _PAD for c in crops) + _PAD
     canvas = Image.new("L", (width, height), 255)
@@ -378,10 +370,17 @@ def _read_stack(
         canvas.paste(c.image, (_PAD, y))
         spans.append((y, y + c.image.height, c))
         y += c.image.height + _PAD
-    if pre is not None:
-        read = pre.take(lang, psm).words(canvas)
-    else:
-        read = ocr_words(canvas, psm=psm, install=install, lang=lang)
+    return canvas, spans
+
+
+def _place(
+    read: list[Word], spans: list[tuple[int, int, _Crop]], page: int, out: dict[int, list[Word]]
+) -> None:
+    """Put the words read on a canvas into ``out`` by crop key, in prepared-image pixels.
+
+    A word's box takes its line's top and bottom from the ink: Tesseract's own boxes for
+    hanzi are loose, and the field logic compares line heights and gaps.
+    """
     for wd in read:
         cy = wd.box.top + wd.box.height / 2
         for y0, y1, c in spans:
@@ -395,6 +394,41 @@ def _read_stack(
                     Word(wd.text, box, wd.confidence, page, (c.key, 0, 0))
                 )
                 break
+
+
+def _read_stack(
+    crops: list[_Crop],
+    install: TesseractInstall,
+    lang: str,
+    page: int,
+    psm: int = STACK_PSM,
+    pre: Prestarted | None = None,
+) -> dict[int, list[Word]]:
+    """OCR crops stacked one per row in one call; words by crop key, in prepared-image pixels.
+    With ``pre``, the call uses a run started ahead when there is one."""
+    out: dict[int, list[Word]] = {}
+    if not crops:
+        return out
+    canvas, spans = _canvas(crops)
+    if pre is not None:
+        read = pre.take(lang, psm).words(canvas)
+    else:
+        read = ocr_words(canvas, psm=psm, install=install, lang=lang)
+    _place(read, spans, page, out)
+    for words in out.values():
+        words.sort(key=lambda w: w.box.left)
+    return out
+
+
+def _read_each(
+    crops: list[_Crop], install: TesseractInstall, lang: str, page: int, psm: int
+) -> dict[int, list[Word]]:
+    """OCR crops one image each, all in one Tesseract run; words as :func:`_read_stack`."""
+    out: dict[int, list[Word]] = {}
+    canvases = [_canvas([c]) for c in crops]
+    images = [canvas for canvas, _ in canvases]
+    for (_, spans), read in zip(canvases, ocr_images(images, install, lang, psm), strict=True):
+        _place(read, spans, page, out)
     for words in out.values():
         words.sort(key=lambda w: w.box.left)
     return out
@@ -712,12 +746,15 @@ def read_box_variants(
 ) -> list[list[Word]]:
     """Words of one box of ``gray`` read once per (scale, page segmentation) in ``variants``,
     in their order. Readings at psm 6 share one stacked call; psm 7 and 13 read one line per
-    image, so each of those is a call of its own."""
+    image, so those of each psm are the images of one call."""
     crops = [_crop(gray, box, others, scale, k) for k, (scale, _) in enumerate(variants)]
     got: dict[int, list[Word]] = {}
-    stacked = [c for c, (_, psm) in zip(crops, variants, strict=True) if psm == STACK_PSM]
-    got.update(_read_stack(stacked, install, lang, 0))
+    by_psm: dict[int, list[_Crop]] = {}
     for c, (_, psm) in zip(crops, variants, strict=True):
-        if psm != STACK_PSM:
-            got.update(_read_stack([c], install, lang, 0, psm=psm))
+        by_psm.setdefault(psm, []).append(c)
+    for psm, group in by_psm.items():
+        if psm == STACK_PSM:
+            got.update(_read_stack(group, install, lang, 0))
+        else:
+            got.update(_read_each(group, install, lang, 0, psm))
     return [got.get(k, []) for k in range(len(crops))]

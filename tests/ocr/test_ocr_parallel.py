@@ -17,6 +17,7 @@ from app.ocr.engine import (
     Prestarted,
     check_engine,
     default_threads,
+    ocr_images,
     ocr_words,
     run_calls,
 )
@@ -70,6 +71,24 @@ def test_a_run_started_ahead_reads_what_a_plain_call_reads() -> None:
         (w.text, w.box, w.line_key) for w in plain
     ]
     assert "138" in "".join(w.text for w in ahead)
+
+
+@needs_tesseract
+def test_several_images_read_in_one_run_as_each_alone() -> None:
+    install = check_engine()
+    texts = ["手机 138 0013 8000", "wang.li@example.com", "北京明德网络科技有限公司"]
+    images = [_line_image(t) for t in texts]
+    together = ocr_images(images, install, "chi_sim", psm=7)
+    alone = [OcrProcess(install, "chi_sim", psm=7).words(img) for img in images]
+    assert len(together) == 3
+    assert [[(w.text, w.box) for w in ws] for ws in together] == [
+        [(w.text, w.box) for w in ws] for ws in alone
+    ]
+    assert "8000" in "".join(w.text for w in together[0])
+    assert "明德" in "".join(w.text for w in together[2])
+    assert ocr_images([], install, "eng") == []
+    with pytest.raises(OcrError):  # a model that does not load fails the run, clearly
+        ocr_images(images[:2], install, "xx_nowhere")
 
 
 @needs_tesseract
