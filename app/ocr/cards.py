@@ -247,7 +247,7 @@ def _digits_after_letters(text: str) -> str:
             return m.group(0)
         return letters + digit + figures
 
-    t = re.sub(r"([A-Za-z]*)([OoIil|])(\d{2,})", settle, text)
+    t = re.sub(r"([A-Za-z]*)([OoIil|])(\d+)", settle, text)
     return re.sub(r"(?<=\d)[lI|]|(?<=\d)[Oo]", lambda m: "1" if m.group(0) in "lI|" else "0", t)
 
 
@@ -305,6 +305,8 @@ def extract_card_fields(words: list[Word]) -> Fields:
         # In an e-mail name, 1 between letters is an l and l after figures a 1.
         compact = re.sub(r"(?<=[a-z])1(?=[a-z])", "l", compact)
         compact = re.sub(r"(?<=\d)[lI](?=[\d@])", "1", compact)
+        # A glyph between the letters and the figures that end the name, as in WeChat ids.
+        compact = re.sub(r"[\w.-]+(?=@)", lambda m: _digits_after_letters(m.group(0)), compact)
         # A gap read inside the domain ("david@de yuan.com"), a 7 read as a slash before the
         # figures that end an e-mail name ("qiangangyi/9@").
         compact = re.sub(r"(?<=@)([a-z0-9-]+) (?=[a-z0-9-]+\.[a-z])", r"\1", compact)

@@ -190,6 +190,13 @@ def test_gaps_and_glyphs_misread_inside_ids_and_numbers() -> None:
     assert got["wechat"] == "kongkaijuan39"
     words = line(100, ("E:", 30), ("qiangangyi/9@126.com", 30))  # a 7 read as a slash
     assert values(words)["email"] == "qiangangyi79@126.com"
+    for read, meant in (
+        ("jennyl1@163.com", "jenny11@163.com"),  # l before figures, not pinyin: a 1
+        ("david.yanl0@163.com", "david.yan10@163.com"),
+        ("info2024@hao123.com", "info2024@hao123.com"),
+        ("zhangli8@qq.com", "zhangli8@qq.com"),  # li is a syllable
+    ):
+        assert values(line(100, ("E:", 30), (read, 30)))["email"] == meant
 
 
 def test_english_name_and_title_read_as_one_line() -> None:
@@ -206,6 +213,10 @@ def test_wechat_letters_and_figures_settled_by_pinyin() -> None:
         ("wx_li1981", "wx_li1981"),
         ("Wx_jianjunl1984", "Wx_jianjun1984"),  # a speck before a whole year is dropped
         ("hanbol998", "hanbo1998"),
+        ("jennyl1", "jenny11"),  # one figure after the glyph is enough
+        ("ericweil2", "ericwei12"),
+        ("maoguohuai3", "maoguohuai3"),  # huai is a syllable: the i stays
+        ("zhangli8", "zhangli8"),
     ):
         words = line(100, ("微信:", 30), (read, 30))
         assert values(words)["wechat"] == meant
