@@ -415,9 +415,7 @@ def _read_stack(
     else:
         read = ocr_words(canvas, psm=psm, install=install, lang=lang)
     _place(read, spans, page, out)
-    for words in out.values():
-        words.sort(key=lambda w: w.box.left)
-    return out
+    return _left_to_right(out)
 
 
 def _read_each(
@@ -429,9 +427,13 @@ def _read_each(
     images = [canvas for canvas, _ in canvases]
     for (_, spans), read in zip(canvases, ocr_images(images, install, lang, psm), strict=True):
         _place(read, spans, page, out)
-    for words in out.values():
+    return _left_to_right(out)
+
+
+def _left_to_right(by_key: dict[int, list[Word]]) -> dict[int, list[Word]]:
+    for words in by_key.values():
         words.sort(key=lambda w: w.box.left)
-    return out
+    return by_key
 
 
 def _latin_runs(words: list[Word]) -> list[tuple[list[Word], bool]]:
@@ -743,18 +745,22 @@ def read_box_variants(
     install: TesseractInstall,
     lang: str,
     variants: Sequence[tuple[float, int]],
+    threads: int = 1,
 ) -> list[list[Word]]:
     """Words of one box of ``gray`` read once per (scale, page segmentation) in ``variants``,
     in their order. Readings at psm 6 share one stacked call; psm 7 and 13 read one line per
-    image, so those of each psm are the images of one call."""
-    crops = [_crop(gray, box, others, scale, k) for k, (scale, _) in enumerate(variants)]
-    got: dict[int, list[Word]] = {}
+    image, so those of each psm are the images of one call. Up to ``threads`` of these calls
+    run side by side."""
     by_psm: dict[int, list[_Crop]] = {}
-    for c, (_, psm) in zip(crops, variants, strict=True):
-        by_psm.setdefault(psm, []).append(c)
-    for psm, group in by_psm.items():
-        if psm == STACK_PSM:
-            got.update(_read_stack(group, install, lang, 0))
-        else:
-            got.update(_read_each(group, install, lang, 0, psm))
-    return [got.get(k, []) for k in range(len(crops))]
+    for k, (scale, psm) in enumerate(variants):
+        by_psm.setdefault(psm, []).append(_crop(gray, box, others, scale, k))
+    calls = [
+        partial(_read_stack, group, install, lang, 0)
+        if psm == STACK_PSM
+        else partial(_read_each, group, install, lang, 0, psm)
+        for psm, group in by_psm.items()
+    ]
+    got: dict[int, list[Word]] = {}
+    for found in run_calls(calls, threads):
+        got.update(found)
+    return [got.get(k, []) for k in range(len(variants))]

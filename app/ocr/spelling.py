@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from PIL import Image
 
-from app.ocr.engine import TesseractInstall, run_calls
+from app.ocr.engine import TesseractInstall
 from app.ocr.layout import is_cjk
 from app.ocr.lines import LINE_HEIGHT, read_box_variants
 from app.ocr.pinyin import SYLLABLES, syllable_splits
@@ -277,24 +277,7 @@ def _read(
     up to ``threads`` such runs go side by side: cheaper than a run per reading, even when
     the first reading would have done."""
     scale = LINE_HEIGHT / max(1, box.height)
-    others = _others(box, words)
-    by_psm: dict[int, list[int]] = {}
-    for k, (_, psm) in enumerate(readings):
-        by_psm.setdefault(psm, []).append(k)
-    calls = [
-        partial(
-            read_box_variants,
-            gray,
-            box,
-            others,
-            install,
-            lang,
-            [(scale * readings[k][0], psm) for k in ks],
-        )
-        for psm, ks in by_psm.items()
-    ]
-    got: dict[int, list[Word]] = {}
-    for ks, found in zip(by_psm.values(), run_calls(calls, threads), strict=True):
-        got.update(zip(ks, found, strict=True))
-    for k in range(len(readings)):
-        yield _hanzi_of(got[k])
+    variants = [(scale * f, psm) for f, psm in readings]
+    found = read_box_variants(gray, box, _others(box, words), install, lang, variants, threads)
+    for got in found:
+        yield _hanzi_of(got)
