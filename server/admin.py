@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select, update
 from app.domain.rules import ProcessRules, RulesError, default_rules, parse_rules
 from server import auth
 from server.config import Settings
-from server.db import dumps, records, rule_sets, teams, users, write_tx
+from server.db import devices, dumps, records, rule_sets, teams, users, write_tx
 from server.records import ROLES, Directory, Rec, Viewer, Workspace
 
 
@@ -115,14 +115,18 @@ def create_user(
     return UserInfo(uid, name, role, team_id)
 
 
-def disable_user(engine: Engine, user: str) -> None:
-    """Disable a user and revoke their tokens at once (their records stay, owned by them)."""
+def disable_user(engine: Engine, user: str) -> int:
+    """Disable a user and revoke their devices at once: each one's next contact with the
+    server wipes it (their records stay on the server, owned by them). Returns how many
+    devices were revoked."""
     with write_tx(engine) as conn:
         row = _user_row(conn, user)
         conn.execute(
             update(users).where(users.c.id == row.id).values(active=False, updated_at=time.time())
         )
-        auth.revoke_user(conn, row.id)
+        revoked = auth.revoke_devices(conn, by="user disabled", user_id=row.id)
+        auth.revoke_user(conn, row.id, reason="user disabled")
+    return revoked
 
 
 def set_password(engine: Engine, s: Settings, user: str, password: str) -> None:
@@ -198,6 +202,90 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
             }
             for r in conn.execute(select(users).order_by(users.c.name))
         ]
+
+
+# ---------------------------------------------------------------- devices
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    id: str
+    user: str
+    label: str
+    signed_in_from: str
+    created_at: float
+    last_seen_at: float
+    state: str  # "active", "ended: <reason>", "revoked (wipe pending)", "revoked (wipe sent)"
+    revoked_at: float | None
+
+
+def _device_state(r: Any) -> str:
+    if r.revoked_at is not None:
+        return "revoked (wipe sent)" if r.wipe_sent_at is not None else "revoked (wipe pending)"
+    if r.ended_at is not None:
+        return f"ended: {r.ended_reason or 'signed out'}"
+    return "active"
+
+
+def list_devices(engine: Engine, user: str, *, include_ended: bool = False) -> list[DeviceInfo]:
+    """A user's devices, newest sign-in first; ended sessions only with ``include_ended``
+    (revoked devices always show, so that an administrator sees whether the wipe went out)."""
+    with engine.connect() as conn:
+        row = _user_row(conn, user)
+        query = select(devices).where(devices.c.user_id == row.id)
+        if not include_ended:
+            query = query.where(devices.c.ended_at.is_(None) | devices.c.revoked_at.is_not(None))
+        return [
+            DeviceInfo(
+                str(r.id),
+                str(row.name),
+                str(r.label),
+                str(r.signed_in_from),
+                float(r.created_at),
+                float(r.last_seen_at),
+                _device_state(r),
+                r.revoked_at,
+            )
+            for r in conn.execute(query.order_by(devices.c.created_at.desc()))
+        ]
+
+
+def find_device(engine: Engine, device_id: str) -> DeviceInfo:
+    """One device by its id or an unambiguous beginning of it (at least 8 characters)."""
+    device_id = device_id.strip().lower()
+    if len(device_id) < 8:
+        raise AdminError("give at least the first 8 characters of the device id")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(devices, users.c.name.label("user_name"))
+            .join(users, users.c.id == devices.c.user_id)
+            .where(devices.c.id.startswith(device_id, autoescape=True))
+            .limit(2)
+        ).all()
+    if not rows:
+        raise AdminError(f"no device {device_id!r} (see `device list --user NAME`)")
+    if len(rows) > 1:
+        raise AdminError(f"{device_id!r} names more than one device: give more of its id")
+    r = rows[0]
+    return DeviceInfo(
+        str(r.id),
+        str(r.user_name),
+        str(r.label),
+        str(r.signed_in_from),
+        float(r.created_at),
+        float(r.last_seen_at),
+        _device_state(r),
+        r.revoked_at,
+    )
+
+
+def revoke_device(engine: Engine, device_id: str, *, by: str = "admin") -> DeviceInfo:
+    """Revoke a device: its tokens stop working at once and its next request is answered
+    with a wipe order. Edits it has not pushed yet are lost. Returns the device as it was."""
+    info = find_device(engine, device_id)
+    with write_tx(engine) as conn:
+        auth.revoke_devices(conn, by=by, device_id=info.id)
+    return info
 
 
 def reassign_customer(

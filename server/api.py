@@ -103,6 +103,9 @@ class Tokens(BaseModel):
     token_type: str
     expires_in: int
     refresh_expires_in: int
+    device_id: str = Field(
+        description="this sign-in's device, as `fieldcrm-server device` lists it"
+    )
     user: UserOut
 
 
@@ -181,6 +184,36 @@ def _session_expired() -> ApiError:
     )
 
 
+def _device_revoked() -> ApiError:
+    return ApiError(
+        401,
+        "device_revoked",
+        "管理员已停用此设备:本机的 FieldCRM 数据将被删除,未同步的修改无法保留",
+        "An administrator revoked this device: FieldCRM's data on it is deleted, and edits "
+        "not yet synced are lost",
+        headers={"WWW-Authenticate": "Bearer"},
+        action="wipe",
+    )
+
+
+def refused(engine: Engine, exc: auth.AuthError) -> ApiError:
+    """The answer to a refused token: a wipe order for a revoked device (recorded as sent),
+    else "session expired"."""
+    if isinstance(exc, auth.DeviceRevoked):
+        auth.note_wipe_sent(engine, exc.device_id)
+        return _device_revoked()
+    return _session_expired()
+
+
+def client_ip(request: Request) -> str:
+    """The client's address; behind a trusted proxy, the one its X-Forwarded-For names."""
+    peer = request.client.host if request.client else "unknown"
+    settings: Settings = request.app.state.settings
+    return auth.client_address(
+        peer, request.headers.getlist("x-forwarded-for"), settings.trusted_proxies
+    )
+
+
 def bearer_token(
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
@@ -199,8 +232,8 @@ def current_viewer(request: Request, token: Annotated[str, Depends(bearer_token)
     """The user whose bearer access token came with the request (401 otherwise)."""
     try:
         return auth.authenticate(request.app.state.engine, token)
-    except auth.AuthError:
-        raise _session_expired() from None
+    except auth.AuthError as exc:
+        raise refused(request.app.state.engine, exc) from None
 
 
 Me = Annotated[Viewer, Depends(current_viewer)]
@@ -324,7 +357,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     @api.post("/auth/signin", response_model=Tokens, tags=["auth"], responses=ERRORS)
     def sign_in(body: SignIn, request: Request) -> JSONResponse:
         """Exchange a user name and password for an access and a refresh token."""
-        ip = request.client.host if request.client else "unknown"
+        ip = client_ip(request)
         try:
             pair = auth.sign_in(
                 db, settings, body.username, body.password, device=body.device, ip=ip
@@ -346,17 +379,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         return JSONResponse(pair.as_dict())
 
     @api.post("/auth/refresh", response_model=Tokens, tags=["auth"], responses=ERRORS)
-    def refresh(body: RefreshBody) -> JSONResponse:
-        """Swap a refresh token for a new pair (each refresh token works once)."""
+    def refresh(body: RefreshBody, request: Request) -> JSONResponse:
+        """Swap a refresh token for a new pair (each refresh token works once; a retry within
+        a short grace window gets the same pair again)."""
         try:
-            pair = auth.refresh(db, settings, body.refresh_token)
-        except auth.AuthError:
-            raise ApiError(
-                401,
-                "session_expired",
-                "登录已过期,请重新登录",
-                "The session has expired; sign in again",
-            ) from None
+            pair = auth.refresh(db, settings, body.refresh_token, ip=client_ip(request))
+        except auth.AuthError as exc:
+            raise refused(db, exc) from None
         return JSONResponse(pair.as_dict())
 
     @api.post("/auth/signout", status_code=204, tags=["auth"], responses=ERRORS)
@@ -404,8 +433,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         """Apply a device's operations; each gets its own result (see docs/SYNC.md)."""
         try:
             answer = push_json(db, token, body.device, body.ops, max_ops=settings.max_ops_per_push)
-        except auth.AuthError:
-            raise _session_expired() from None
+        except auth.AuthError as exc:
+            raise refused(db, exc) from None
         except TooManyOperations:
             raise ApiError(
                 413, "too_many_ops", "单次推送的操作过多", "Too many operations at once"
@@ -429,8 +458,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         """Changes in the user's scope after ``cursor``, oldest first."""
         try:
             answer = pull_json(db, token, cursor, min(limit, settings.max_pull_limit))
-        except auth.AuthError:
-            raise _session_expired() from None
+        except auth.AuthError as exc:
+            raise refused(db, exc) from None
         except BadCursor:
             raise ApiError(400, "bad_cursor", "同步位置无效", "Unknown cursor") from None
         except ResyncRequired:

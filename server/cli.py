@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -16,14 +17,24 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from server import admin, migrate
-from server.config import ENV_DATA_DIR, ENV_DATABASE_URL, Settings, load_settings
+from server.config import (
+    ENV_DATA_DIR,
+    ENV_DATABASE_URL,
+    ENV_TRUSTED_PROXIES,
+    Settings,
+    load_settings,
+    parse_networks,
+)
 from server.db import make_engine, normalise_url
 from server.maintenance import purge as run_purge
 
 
 class Context:
     def __init__(self, db: str | None, data_dir: Path | None) -> None:
-        self.settings = load_settings(db, data_dir)
+        try:
+            self.settings = load_settings(db, data_dir)
+        except ValueError as exc:
+            _fail(f"{ENV_TRUSTED_PROXIES}: {exc}")
         self._engine: Engine | None = None
 
     @property
@@ -103,12 +114,28 @@ def migrate_cmd(ctx: Context) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="ADDRESS[/BITS]",
+    help=f"A reverse proxy whose X-Forwarded-For names the client (repeatable; default: "
+    f"${ENV_TRUSTED_PROXIES}, else none).",
+)
 @pass_ctx
-def serve(ctx: Context, host: str, port: int, workers: int) -> None:
+def serve(
+    ctx: Context, host: str, port: int, workers: int, trusted_proxies: tuple[str, ...]
+) -> None:
     """Run the HTTP service."""
     import uvicorn
 
     _needs_schema(ctx)
+    if trusted_proxies:
+        try:
+            proxies = parse_networks(" ".join(trusted_proxies))
+        except ValueError as exc:
+            _fail(f"--trusted-proxy: {exc}")
+        os.environ[ENV_TRUSTED_PROXIES] = " ".join(proxies)
     # Workers are separate processes: they read their settings from the environment.
     os.environ[ENV_DATABASE_URL] = ctx.settings.database_url
     os.environ[ENV_DATA_DIR] = str(ctx.settings.data_dir)
@@ -168,12 +195,14 @@ def user_add(
 @click.argument("name")
 @pass_ctx
 def user_disable(ctx: Context, name: str) -> None:
-    """Disable a user and end all their sessions at once."""
+    """Disable a user and revoke all their devices at once (each is wiped when it next
+    contacts the server)."""
     try:
-        admin.disable_user(ctx.engine, name)
+        revoked = admin.disable_user(ctx.engine, name)
     except admin.AdminError as exc:
         _fail(str(exc))
-    click.echo(f"user {name} disabled")
+        return
+    click.echo(f"user {name} disabled; {revoked} device(s) revoked, each wiped at its next sync")
 
 
 @user.command(name="passwd")
@@ -228,6 +257,75 @@ def team_add(ctx: Context, name: str) -> None:
         _fail(str(exc))
         return
     click.echo(f"team {name} added: {team_id}")
+
+
+@main.group()
+def device() -> None:
+    """List and revoke the devices users signed in on."""
+
+
+def _when(t: float | None) -> str:
+    return "-" if t is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
+
+
+@device.command(name="list")
+@click.option("--user", "user_name", required=True, help="User name or id.")
+@click.option("--all", "include_ended", is_flag=True, help="Include ended sessions too.")
+@pass_ctx
+def device_list(ctx: Context, user_name: str, include_ended: bool) -> None:
+    """A user's devices, newest sign-in first."""
+    _needs_schema(ctx)
+    try:
+        found = admin.list_devices(ctx.engine, user_name, include_ended=include_ended)
+    except admin.AdminError as exc:
+        _fail(str(exc))
+        return
+    if not found:
+        click.echo(f"{user_name} has no signed-in devices")
+        return
+    click.echo(
+        f"{'DEVICE ID':<36}  {'SIGNED IN':<16}  {'LAST SEEN':<16}  {'FROM':<15}  STATE  (LABEL)"
+    )
+    for d in found:
+        click.echo(
+            f"{d.id:<36}  {_when(d.created_at):<16}  {_when(d.last_seen_at):<16}  "
+            f"{d.signed_in_from:<15}  {d.state}  ({d.label})"
+        )
+
+
+@device.command(name="revoke")
+@click.argument("device_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def device_revoke(ctx: Context, device_id: str, yes: bool) -> None:
+    """Revoke a device: it is signed out at once and wiped when it next contacts the server.
+    DEVICE_ID is the id `device list` shows (or its first 8+ characters)."""
+    _needs_schema(ctx)
+    try:
+        info = admin.find_device(ctx.engine, device_id)
+    except admin.AdminError as exc:
+        _fail(str(exc))
+        return
+    if info.revoked_at is not None:
+        click.echo(f"device {info.id} of {info.user} is already revoked ({info.state})")
+        return
+    if not yes:
+        click.echo(
+            f"Device {info.id} of {info.user} ({info.label}, signed in {_when(info.created_at)}, "
+            f"last seen {_when(info.last_seen_at)}) will be signed out now, and the next time it "
+            "contacts the server it deletes its FieldCRM data: the local database, attachment "
+            "files and stored keys.\n"
+            "Edits made on it that have not been synced yet are lost, by design: a lost or "
+            "stolen device must not be able to send anything more."
+        )
+        if not click.confirm("Revoke this device?", default=False):
+            _fail("not revoked")
+    try:
+        admin.revoke_device(ctx.engine, info.id)
+    except admin.AdminError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"device {info.id} of {info.user} revoked; it is wiped at its next contact")
 
 
 @main.group()

@@ -96,6 +96,28 @@ tokens = Table(
     Column("revoked", Boolean, nullable=False),
     Column("used_at", Float, nullable=True),
     Column("created_at", Float, nullable=False),
+    # Set when a refresh token is swapped: its successor is derived from the token and this
+    # salt, so a retry whose answer was lost can be handed the same successor (server.auth).
+    Column("rotation_salt", String(64), nullable=True),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    # One sign-in and the refresh-token family that grows from it: the id is the family's.
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("label", String(100), nullable=False),  # what the client calls itself
+    Column("signed_in_from", String(80), nullable=False),  # client address at sign-in
+    Column("created_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),  # sign-in or last refresh
+    # The session ended without a wipe: signed out, password changed, refresh token reused.
+    Column("ended_at", Float, nullable=True),
+    Column("ended_reason", String(40), nullable=True),
+    # Revoked by an administrator (or with its user): its next request gets a wipe order.
+    Column("revoked_at", Float, nullable=True),
+    Column("revoked_by", String(100), nullable=True),
+    Column("wipe_sent_at", Float, nullable=True),
 )
 
 signin_failures = Table(

@@ -90,7 +90,10 @@ def serve_in_thread(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(asgi_app, log_level="warning", access_log=False, lifespan="on")
+    # The API reads X-Forwarded-For itself, from configured proxies only (server.auth).
+    config = uvicorn.Config(
+        asgi_app, log_level="warning", access_log=False, lifespan="on", proxy_headers=False
+    )
     server = uvicorn.Server(config)
 
     def run() -> None:

@@ -18,6 +18,7 @@ from server.db import (
     DERIVED_VERSION,
     PURGED_SEQ,
     PURGED_XID,
+    devices,
     loads,
     operations,
     records,
@@ -63,7 +64,16 @@ def purge(engine: Engine, s: Settings, *, now: float | None = None) -> PurgeRepo
             if newest > current:
                 set_state(conn, PURGED_XID, int(newest[0]))
                 set_state(conn, PURGED_SEQ, int(newest[1]))
-        n_tokens = conn.execute(delete(tokens).where(tokens.c.expires_at < now - 86400)).rowcount
+        # A revoked device that has not called since keeps its tokens: they are how it will be
+        # recognised, however late, and told to wipe itself.
+        awaiting_wipe = select(devices.c.id).where(
+            devices.c.revoked_at.is_not(None), devices.c.wipe_sent_at.is_(None)
+        )
+        n_tokens = conn.execute(
+            delete(tokens).where(
+                tokens.c.expires_at < now - 86400, tokens.c.family.not_in(awaiting_wipe)
+            )
+        ).rowcount
         conn.execute(delete(signin_failures).where(signin_failures.c.updated_at < now - 86400))
         # Operation ids are kept twice as long as tombstones: a device offline longer than the
         # tombstone period resyncs anyway, and its replayed operations are checked again.
