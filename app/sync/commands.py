@@ -16,7 +16,7 @@ from app.domain.messages import Msg
 from app.store.service import Store
 from app.sync.api import SyncProgress
 from app.sync.engine import SyncEngine
-from app.sync.errors import SyncError
+from app.sync.errors import DeviceRevoked, SyncError
 from app.sync.http import ApiClient
 
 
@@ -25,6 +25,10 @@ def _engine(ctx: Context) -> SyncEngine:
     return SyncEngine(
         ctx.profile, api_factory=functools.partial(ApiClient, verify=ctx.config.tls_verify())
     )
+
+
+# `fieldcrm sync` exits with this when the server revoked the device and the profile was wiped.
+WIPED_EXIT = 3
 
 
 @click.command("login")
@@ -60,7 +64,8 @@ def login(ctx: Context, server_url: str, user: str, password_stdin: bool) -> Non
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @pass_ctx
 def sync_cmd(ctx: Context, as_json: bool, quiet: bool) -> None:
-    """Push local changes and pull the server's; non-zero exit with the reason on failure."""
+    """Push local changes and pull the server's; non-zero exit with the reason on failure
+    (3: an administrator revoked this device and its data was deleted)."""
     engine = _engine(ctx)
 
     def progress(p: SyncProgress) -> None:
@@ -71,12 +76,15 @@ def sync_cmd(ctx: Context, as_json: bool, quiet: bool) -> None:
     try:
         report = engine.sync_or_raise(progress)
     except SyncError as exc:
+        # A wipe order has its own exit code, so scripts can tell it from a passing failure.
+        code = WIPED_EXIT if isinstance(exc, DeviceRevoked) else 1
         if as_json:
-            click.echo(
-                json.dumps({"ok": False, "error": exc.message.as_dict()}, ensure_ascii=False)
-            )
-            sys.exit(1)
-        ctx.fail(exc.message)
+            answer = {"ok": False, "error": exc.message.as_dict()}
+            if code == WIPED_EXIT:
+                answer["wiped"] = True
+            click.echo(json.dumps(answer, ensure_ascii=False))
+            sys.exit(code)
+        ctx.fail(exc.message, code)
     result = {
         "ok": True,
         "pushed": report.pushed,

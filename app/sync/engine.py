@@ -26,10 +26,11 @@ from app.domain.schema import ENTITIES, entity
 from app.paths import STORE_FILE
 from app.store import search as search_index
 from app.store.service import Change, Store, _encode, utc_now
-from app.sync import local
+from app.sync import local, wipe
 from app.sync.api import CancelCheck, ProgressCallback, SyncProgress, SyncReport, SyncState
 from app.sync.errors import (
     Cancelled,
+    DeviceRevoked,
     NotSignedIn,
     Refused,
     ResyncRequired,
@@ -126,6 +127,7 @@ class SyncEngine:
         person's unsynced edits never go out under another's name.
         """
         url = server_url.rstrip("/")
+        wipe.finish_pending_wipe(self.profile_dir)
         store = Store(self.profile_dir)
         try:
             bound_url, bound_user = store.meta("server_url"), store.meta("user_name")
@@ -228,7 +230,12 @@ class SyncEngine:
         progress: ProgressCallback = lambda p: None,
         cancelled: CancelCheck = lambda: False,
     ) -> SyncReport:
-        """Like :meth:`sync` but raises the :class:`SyncError` that stopped it."""
+        """Like :meth:`sync` but raises the :class:`SyncError` that stopped it.
+
+        A wipe order from the server (:class:`DeviceRevoked`) stops the cycle where it came:
+        nothing more is pushed, the profile is wiped, and the error is raised."""
+        if wipe.finish_pending_wipe(self.profile_dir):
+            raise DeviceRevoked()
         session = self.session()
         lock = filelock.FileLock(str(self.profile_dir / "sync.lock"), timeout=0)
         try:
@@ -241,6 +248,7 @@ class SyncEngine:
         store = Store(self.profile_dir, durable=False)
         store.actor = store.meta("user_id") or store.actor
         api = self._api(session.server_url, session)
+        revoked = False
         try:
             self._ensure_access(api, session)
             self._refresh_directory(api, store)
@@ -264,12 +272,24 @@ class SyncEngine:
         except SessionExpired:
             session.forget()
             raise
+        except DeviceRevoked:
+            revoked = True
+            raise
         finally:
             api.close()
-            store.checkpoint()
+            if not revoked:
+                store.checkpoint()
             store.close()
             self.running = False
             lock.release()
+            if revoked:
+                self._obey_wipe_order(session)
+
+    def _obey_wipe_order(self, session: Session) -> None:
+        """The server revoked this device: forget the session and wipe the profile."""
+        session.forget()
+        self._session = None
+        wipe.wipe_profile(self.profile_dir, session.server_url, session.user)
 
     def _ensure_access(self, api: ApiClient, session: Session) -> None:
         if session.access():
@@ -556,6 +576,9 @@ class SyncEngine:
             self._ensure_access(api, session)
             target.parent.mkdir(parents=True, exist_ok=True)
             api.download(sha256, target)
+        except DeviceRevoked:
+            self._obey_wipe_order(session)
+            raise
         finally:
             api.close()
         if file_sha256(target) != sha256:

@@ -4,6 +4,7 @@ SyncError                  every error carries a bilingual ``message``
 ├── Offline                no answer from the server (network down, timeouts)
 ├── ServerTrouble          the server kept failing (5xx) after retries
 ├── SessionExpired         the sign-in is no longer valid: sign in again (queue kept)
+├── DeviceRevoked          an administrator revoked this device: the profile was wiped
 ├── NotSignedIn            this profile has no account yet
 ├── ResyncRequired         offline longer than the server keeps deletions: full resync
 ├── Refused                the server refused the request itself (4xx)
@@ -40,6 +41,19 @@ class SessionExpired(SyncError):
     message = Msg(
         "登录已过期,请重新登录;未同步的修改会保留",
         "Your session has expired; sign in again. Unsynced changes are kept",
+    )
+
+
+class DeviceRevoked(SyncError):
+    """The server's wipe order: this device was revoked (lost or stolen, or its user
+    disabled). Whoever raises it to the user has wiped the profile first."""
+
+    message = Msg(
+        "管理员已停用此设备:本机的 FieldCRM 数据(数据库、附件和登录凭据)已删除,"
+        "未同步的修改无法恢复。如需继续使用,请重新登录。",
+        "An administrator revoked this device: FieldCRM's data on it (database, attachments "
+        "and sign-in) has been deleted, and edits that were not synced are lost. Sign in "
+        "again to continue.",
     )
 
 

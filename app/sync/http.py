@@ -19,7 +19,15 @@ import httpx
 
 from app import __version__
 from app.domain.messages import Msg
-from app.sync.errors import Offline, Refused, ResyncRequired, ServerTrouble, SessionExpired
+from app.sync.errors import (
+    DeviceRevoked,
+    Offline,
+    Refused,
+    ResyncRequired,
+    ServerTrouble,
+    SessionExpired,
+    SyncError,
+)
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 CHUNK = 1 << 20  # upload chunk size; the server's per-chunk limit is larger
@@ -37,6 +45,15 @@ def _message(response: httpx.Response) -> tuple[str, Msg]:
             f"服务器拒绝了请求({response.status_code})",
             f"The server refused the request ({response.status_code})",
         )
+
+
+WIPE_CODE = "device_revoked"
+
+
+def _unauthorised(response: httpx.Response) -> SyncError:
+    """A 401: the server's wipe order for a revoked device, else an expired session."""
+    code, _msg = _message(response)
+    return DeviceRevoked() if code == WIPE_CODE else SessionExpired()
 
 
 @functools.cache
@@ -99,7 +116,7 @@ class ApiClient:
                 self._sleep(self._backoff(attempt))
                 continue
             if response.status_code == 401 and auth:
-                raise SessionExpired()
+                raise _unauthorised(response)
             if response.status_code == 410:
                 raise ResyncRequired()
             if response.status_code >= 400:
@@ -126,7 +143,7 @@ class ApiClient:
             )
         except Refused as exc:
             if exc.status == 401:
-                raise SessionExpired() from None
+                raise (DeviceRevoked() if exc.code == WIPE_CODE else SessionExpired()) from None
             raise
         return dict(r.json())
 
@@ -198,7 +215,8 @@ class ApiClient:
             if r.status_code in RETRYABLE_STATUS:
                 raise ServerTrouble()
             if r.status_code == 401:
-                raise SessionExpired()
+                r.read()
+                raise _unauthorised(r)
             if r.status_code >= 400:
                 r.read()
                 code, msg = _message(r)
