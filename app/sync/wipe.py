@@ -52,14 +52,19 @@ def wipe_profile(profile_dir: Path, server_url: str | None, user: str | None) ->
     if not profile_dir.exists():
         forget_secrets(profile_dir, server_url, user)
         return []
-    _write_marker(profile_dir, server_url, user)
+    with contextlib.suppress(OSError):  # a full or read-only disk must not stop the deleting
+        _write_marker(profile_dir, server_url, user)
     forget_secrets(profile_dir, server_url, user)
     left: list[Path] = []
     # The customer data first, so that little else matters if the rest is cut short.
     first = [profile_dir / (STORE_FILE + s) for s in ("", "-wal", "-shm", "-journal")]
     for path in [*first, profile_dir / "files"]:
         left += _remove(path)
-    for path in sorted(profile_dir.iterdir()):
+    try:
+        rest = sorted(profile_dir.iterdir())
+    except OSError:
+        rest = []
+    for path in rest:
         if path.name != MARKER:
             left += _remove(path)
     if left:

@@ -13,11 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic import command
 from click.testing import CliRunner
 from server_testkit import PASSWORD, World
 from sqlalchemy import Engine, func, select
 
-from server import admin, auth
+from server import admin, auth, migrate
 from server.api import create_app
 from server.cli import main
 from server.config import Settings
@@ -310,3 +311,26 @@ def test_a_replayed_token_is_no_wipe_order(world: World, serve: Serve) -> None:
     assert [d.state for d in admin.list_devices(world.engine, "ra1", include_ended=True)] == [
         "ended: refresh token reused"
     ]
+
+
+def test_sessions_from_before_devices_become_revocable_devices(world: World, serve: Serve) -> None:
+    client = serve()
+    live = _sign_in(client, "ra1", device="old-laptop").json()
+    gone = _sign_in(client, "ra2", device="old-desktop").json()
+    client.post("/auth/signout", json={"refresh_token": gone["refresh_token"]})
+    cfg = migrate._config()
+    with world.engine.connect() as conn:
+        conn.execution_options(fieldcrm_write=True)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+        if conn.in_transaction():
+            conn.commit()
+    migrate.upgrade(world.engine)
+    (ra1,) = admin.list_devices(world.engine, "ra1")
+    assert (ra1.id, ra1.label, ra1.state) == (live["device_id"], "old-laptop", "active")
+    assert admin.list_devices(world.engine, "ra2") == []
+    assert admin.list_devices(world.engine, "ra2", include_ended=True)[0].state == (
+        "ended: signed out"
+    )
+    admin.revoke_device(world.engine, ra1.id)
+    assert client.get("/sync/pull", headers=_bearer(live)).json()["code"] == "device_revoked"
