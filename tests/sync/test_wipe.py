@@ -8,11 +8,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import keyring
 from click.testing import CliRunner
 from helpers.syncing import PASSWORD, Device, Server
+from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from app.paths import STORE_FILE
@@ -20,6 +22,10 @@ from app.store.service import Store
 from app.sync import wipe
 from app.sync.errors import DeviceRevoked
 from app.sync.session import keyring_service
+from app.views.context import AppContext, load_context
+from app.views.i18n import say
+from app.views.status import SyncStatus
+from app.views.tasks import TaskRunner
 from server import admin
 from server.cli import main as server_cli
 from server.db import operations, records
@@ -162,3 +168,26 @@ def test_sync_command_says_why_and_exits_3(server: Server, tmp_path: Path) -> No
     # A second run finds nothing to sync (and certainly sends nothing).
     again = fieldcrm("sync", "--json")
     assert again.returncode == 1 and json.loads(again.stdout)["ok"] is False
+
+
+def test_the_desktop_says_why_in_its_status_line(qtbot: Any, make_device, server: Server) -> None:
+    a = make_device("a")
+    a.store.create("customer", {"name": "未同步客户", "owner": a.store.actor})
+    runner = TaskRunner(a.store, synchronous=True)
+    try:
+        found: list[AppContext] = []
+        load_context(runner, found.append)
+        status = SyncStatus(found[0], a.engine)
+        qtbot.addWidget(status)
+        status.show()
+        status.refresh()
+        assert status.state is not None and status.state.signed_in
+        _revoke(server, _server_device(server, a))
+        with qtbot.waitSignal(status.message) as shown:
+            qtbot.mouseClick(status.sync_button, Qt.MouseButton.LeftButton)
+        text, is_problem = shown.args
+        assert is_problem and text == say(DeviceRevoked.message)
+        qtbot.waitUntil(lambda: status.state is not None and not status.state.signed_in)
+        assert not a.engine.profile_dir.exists()
+    finally:
+        runner.close()
