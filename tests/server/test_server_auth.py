@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,6 +25,7 @@ from server.cli import main
 from server.config import Settings
 from server.db import devices, signin_failures, tokens
 from server.embedded import serve_in_thread
+from server.maintenance import purge
 
 Serve = Callable[..., Any]
 
@@ -334,3 +336,24 @@ def test_sessions_from_before_devices_become_revocable_devices(world: World, ser
     )
     admin.revoke_device(world.engine, ra1.id)
     assert client.get("/sync/pull", headers=_bearer(live)).json()["code"] == "device_revoked"
+
+
+def test_purge_keeps_the_tokens_of_a_revoked_device_until_it_is_told(
+    world: World, serve: Serve
+) -> None:
+    client = serve()
+    lost = _sign_in(client, "ra1").json()
+    kept = _sign_in(client, "ra2").json()
+    admin.revoke_device(world.engine, lost["device_id"])
+    # Long after every token expired, the lost laptop comes online.
+    later = time.time() + world.settings.refresh_ttl_s + 7 * 86400
+    purge(world.engine, world.settings, now=later)
+    with world.engine.connect() as conn:
+        families = set(conn.execute(select(tokens.c.family)).scalars())
+    assert families == {lost["device_id"]} and kept["device_id"] not in families
+    r = _refresh(client, lost["refresh_token"])
+    assert r.status_code == 401 and r.json()["code"] == "device_revoked"
+    # Once told, its tokens go with the next purge.
+    purge(world.engine, world.settings, now=later)
+    with world.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tokens)).scalar_one() == 0
