@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select
 from server import admin, auth, migrate
 from server.api import create_app
 from server.cli import main
-from server.config import Settings
+from server.config import Settings, load_settings
 from server.db import devices, signin_failures, tokens
 from server.embedded import serve_in_thread
 from server.maintenance import purge
@@ -357,3 +357,20 @@ def test_purge_keeps_the_tokens_of_a_revoked_device_until_it_is_told(
     purge(world.engine, world.settings, now=later)
     with world.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(tokens)).scalar_one() == 0
+
+
+def test_a_mistyped_trusted_proxy_is_refused_with_its_name(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = _cli(world, "serve", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "10.0.0.300")
+    assert bad.exit_code == 1 and "'10.0.0.300'" in bad.output
+    monkeypatch.setenv("FIELDCRM_TRUSTED_PROXIES", "127.0.0.1, proxy.local")
+    env = _cli(world, "check")
+    assert env.exit_code == 1 and "FIELDCRM_TRUSTED_PROXIES" in env.output
+    assert "'proxy.local'" in env.output
+    monkeypatch.setenv("FIELDCRM_TRUSTED_PROXIES", "127.0.0.1, 10.1.2.3/8 ::1")
+    assert load_settings(world.settings.database_url).trusted_proxies == (
+        "127.0.0.1/32",
+        "10.0.0.0/8",
+        "::1/128",
+    )
