@@ -1,6 +1,6 @@
 """Labelled evaluation set: synthetic business cards and contracts with ground truth.
 
-``python -m app.ocr.evalset OUTDIR --n N --seed S`` writes N cards in each condition (clean
+``python -m tools.evalset OUTDIR --n N --seed S`` writes N cards in each condition (clean
 300-dpi scans, office scans, phone-photo lookalikes) and N contracts (PNG, JPG, PDF), each with
 a ``.json`` file of the true field values beside it, and ``manifest.json`` listing them all.
 The same seed always gives the same files; item ``i`` does not depend on N.
@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from app.domain.text import fold
 from app.domain.validators import normalize_mobile
 from app.ocr.amounts import format_amount, to_uppercase
+from app.ocr.imaging import perspective_coeffs
 from app.ocr.results import CARD_FIELDS, CONTRACT_FIELDS
 
 CONDITIONS = ("clean", "scan", "photo")
@@ -516,7 +517,7 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-class _Pen:
+class Pen:
     """Draws text lines on a card canvas in millimetre units."""
 
     def __init__(self, img: Image.Image, px_per_mm: float, font: tuple[str, int]) -> None:
@@ -579,7 +580,7 @@ def render_card(spec: CardSpec, px_per_mm: float, rng: random.Random) -> Image.I
     """Draw the card flat, at ``px_per_mm`` (11.81 = 300 dpi)."""
     size = (round(CARD_W_MM * px_per_mm), round(CARD_H_MM * px_per_mm))
     img = Image.new("RGB", size, spec.paper)
-    pen = _Pen(img, px_per_mm, spec.font)
+    pen = Pen(img, px_per_mm, spec.font)
     f = spec.fields
     ex = spec.extras
     labels = LABELS[
@@ -690,20 +691,6 @@ def _noise(img: Image.Image, sigma: float, nprng: np.random.Generator) -> Image.
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
-def perspective_coeffs(
-    dst: Sequence[tuple[float, float]], src: Sequence[tuple[float, float]]
-) -> tuple[float, ...]:
-    """Coefficients for ``Image.transform(..., PERSPECTIVE)`` mapping output ``dst`` → ``src``."""
-    rows = []
-    rhs = []
-    for (x, y), (u, v) in zip(dst, src, strict=True):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
-        rhs.extend([u, v])
-    sol = np.linalg.solve(np.asarray(rows, dtype=np.float64), np.asarray(rhs, dtype=np.float64))
-    return tuple(float(c) for c in sol)
-
-
 def office_scan(card: Image.Image, rng: random.Random, nprng: np.random.Generator) -> Image.Image:
     """A flatbed scan: card on the scanner glass, slightly rotated, with sensor noise."""
     bed = rng.randrange(225, 250)
@@ -762,7 +749,7 @@ def phone_photo(card: Image.Image, rng: random.Random, nprng: np.random.Generato
         (float(card.width), float(card.height)),
         (0.0, float(card.height)),
     ]
-    coeffs = perspective_coeffs(corners, src)
+    coeffs = perspective_coeffs(np.asarray(corners), np.asarray(src))
     warped = card.transform(
         (w, h), Image.Transform.PERSPECTIVE, coeffs, resample=Image.Resampling.BICUBIC
     )
@@ -956,7 +943,7 @@ def render_contract_page(
     """An A4 page with the paragraphs set in ``font`` at ``dpi``."""
     k = dpi / 25.4
     img = Image.new("RGB", (round(210 * k), round(297 * k)), (255, 255, 255))
-    pen = _Pen(img, k, font)
+    pen = Pen(img, k, font)
     left, right = 25.0, 185.0
     y = 30.0
     body = 4.2  # ≈ 12 pt
@@ -983,9 +970,8 @@ def render_contract_page(
     return img
 
 
-def _contract_scan(
-    page: Image.Image, rng: random.Random, nprng: np.random.Generator
-) -> Image.Image:
+def contract_scan(page: Image.Image, rng: random.Random, nprng: np.random.Generator) -> Image.Image:
+    """A contract page through an office scanner: a slight turn, blur and sensor noise."""
     page = page.rotate(
         rng.uniform(-1.0, 1.0), resample=Image.Resampling.BICUBIC, fillcolor=(255, 255, 255)
     )
@@ -1055,10 +1041,10 @@ def write_contract(outdir: Path, seed: int, index: int, *, noisy: bool = True) -
     if fmt == "png":
         images[0].convert("L").save(path, dpi=(dpi, dpi))
     elif fmt == "jpg":
-        _contract_scan(images[0], rng, nprng).save(path, quality=85, dpi=(dpi, dpi))
+        contract_scan(images[0], rng, nprng).save(path, quality=85, dpi=(dpi, dpi))
     else:
         scanned = [
-            _contract_scan(im, rng, nprng).convert("L") if noisy else im.convert("1")
+            contract_scan(im, rng, nprng).convert("L") if noisy else im.convert("1")
             for im in images
         ]
         scanned[0].save(path, save_all=True, append_images=scanned[1:], resolution=float(dpi))
@@ -1133,7 +1119,7 @@ def normalise_value(field_name: str, value: str | None) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m app.ocr.evalset", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.evalset", description=__doc__)
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--n", type=int, default=20, help="cards per condition")
     parser.add_argument("--contracts", type=int, default=None, help="contracts (default: N)")

@@ -1,7 +1,8 @@
 """Deterministic, realistic Chinese B2B demo data (companies, contacts, deals, follow-ups).
 
 :func:`generate` is pure: the same size and seed always give the same records (ids included),
-as plain dicts that either the local store (:func:`load_into`) or the server can load.
+as plain dicts that either the local store (:func:`app.demo.local.load_into`) or the server
+(``server.demo_data.seed``) can load.
 """
 
 from __future__ import annotations
