@@ -10,6 +10,7 @@ from __future__ import annotations
 import locale
 import os
 import sys
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
@@ -30,20 +31,16 @@ def ui_language() -> str:
     return "zh" if lang.lower().startswith("zh") else "en"
 
 
+@dataclass
 class Context:
-    def __init__(
-        self,
-        profile: Path,
-        lang: str,
-        *,
-        profile_given: bool = True,
-        config: Config | None = None,
-    ) -> None:
-        self.profile = profile
-        self.lang = lang
-        # False when the default profile folder is in use (demo mode then keeps its own).
-        self.profile_given = profile_given
-        self.config = config or Config()
+    """What every command receives: the profile folder, the message language, the settings."""
+
+    profile: Path
+    lang: str
+    _: KW_ONLY
+    # False when the default profile folder is in use (demo mode then keeps its own).
+    profile_given: bool = True
+    config: Config = field(default_factory=Config)
 
     def store(self) -> Store:
         try:

@@ -164,70 +164,39 @@ INDUSTRIES = (
     ("信息技术", "Information Technology"),
 )
 SUFFIXES = ("有限公司", "有限公司", "股份有限公司", "有限责任公司", "集团有限公司")
+# city, province, pinyin, districts, roads
+_CITY_ROWS = """
+杭州 浙江省 Hangzhou 西湖区,滨江区,余杭区,拱墅区 文三路,江南大道,文一西路,莫干山路,滨盛路
+宁波 浙江省 Ningbo   鄞州区,海曙区,江北区       中山东路,天童南路,扬帆路
+苏州 江苏省 Suzhou   工业园区,姑苏区,吴中区     星湖街,干将西路,金鸡湖大道
+南京 江苏省 Nanjing  鼓楼区,建邺区,江宁区       中山北路,江东中路,汉中路
+深圳 广东省 Shenzhen 南山区,福田区,宝安区,龙岗区 科技园南路,深南大道,福华三路,宝安大道
+广州 广东省 Guangzhou 天河区,越秀区,番禺区      天河路,珠江新城花城大道,环市东路
+成都 四川省 Chengdu  高新区,锦江区,武侯区       天府大道,人民南路,益州大道
+武汉 湖北省 Wuhan    洪山区,江汉区,武昌区       珞喻路,解放大道,中南路
+佛山 广东省 Foshan   顺德区,南海区,禅城区       佛山大道,桂澜路,季华路
+青岛 山东省 Qingdao  市南区,崂山区,黄岛区       香港中路,海尔路,长江中路
+"""
+# city, pinyin, districts, roads
+_MUNICIPALITY_ROWS = """
+上海 Shanghai 浦东新区,徐汇区,闵行区,静安区 张江路,漕溪北路,南京西路,世纪大道
+北京 Beijing  海淀区,朝阳区,丰台区          中关村大街,建国路,西三环北路,知春路
+"""
+
+
+def _rows(table: str) -> list[list[str]]:
+    return [line.split() for line in table.strip().splitlines()]
+
+
 # city → (province, pinyin, districts, roads)
 CITIES: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
-    "杭州": (
-        "浙江省",
-        "Hangzhou",
-        ("西湖区", "滨江区", "余杭区", "拱墅区"),
-        ("文三路", "江南大道", "文一西路", "莫干山路", "滨盛路"),
-    ),
-    "宁波": (
-        "浙江省",
-        "Ningbo",
-        ("鄞州区", "海曙区", "江北区"),
-        ("中山东路", "天童南路", "扬帆路"),
-    ),
-    "苏州": (
-        "江苏省",
-        "Suzhou",
-        ("工业园区", "姑苏区", "吴中区"),
-        ("星湖街", "干将西路", "金鸡湖大道"),
-    ),
-    "南京": (
-        "江苏省",
-        "Nanjing",
-        ("鼓楼区", "建邺区", "江宁区"),
-        ("中山北路", "江东中路", "汉中路"),
-    ),
-    "深圳": (
-        "广东省",
-        "Shenzhen",
-        ("南山区", "福田区", "宝安区", "龙岗区"),
-        ("科技园南路", "深南大道", "福华三路", "宝安大道"),
-    ),
-    "广州": (
-        "广东省",
-        "Guangzhou",
-        ("天河区", "越秀区", "番禺区"),
-        ("天河路", "珠江新城花城大道", "环市东路"),
-    ),
-    "成都": (
-        "四川省",
-        "Chengdu",
-        ("高新区", "锦江区", "武侯区"),
-        ("天府大道", "人民南路", "益州大道"),
-    ),
-    "武汉": ("湖北省", "Wuhan", ("洪山区", "江汉区", "武昌区"), ("珞喻路", "解放大道", "中南路")),
-    "佛山": ("广东省", "Foshan", ("顺德区", "南海区", "禅城区"), ("佛山大道", "桂澜路", "季华路")),
-    "青岛": (
-        "山东省",
-        "Qingdao",
-        ("市南区", "崂山区", "黄岛区"),
-        ("香港中路", "海尔路", "长江中路"),
-    ),
+    city: (province, pinyin, tuple(districts.split(",")), tuple(roads.split(",")))
+    for city, province, pinyin, districts, roads in _rows(_CITY_ROWS)
 }
-MUNICIPALITIES = {
-    "上海": (
-        "Shanghai",
-        ("浦东新区", "徐汇区", "闵行区", "静安区"),
-        ("张江路", "漕溪北路", "南京西路", "世纪大道"),
-    ),
-    "北京": (
-        "Beijing",
-        ("海淀区", "朝阳区", "丰台区"),
-        ("中关村大街", "建国路", "西三环北路", "知春路"),
-    ),
+# city → (pinyin, districts, roads)
+MUNICIPALITIES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    city: (pinyin, tuple(districts.split(",")), tuple(roads.split(",")))
+    for city, pinyin, districts, roads in _rows(_MUNICIPALITY_ROWS)
 }
 BUILDINGS = (
     "华星时代广场",
