@@ -122,8 +122,10 @@ CONFUSIONS: dict[str, str] = {
     "项": "贰",
     "仔": "仟",
 }
-# Look-alikes measured on the "fast" chi_sim model: synthetic amount lines in the four CJK
-# fonts of the evaluation set, at 200 and 300 dpi and four reading sizes. read → {meant: times}.
+# Look-alikes counted on the "fast" chi_sim model by ``bench/amount_glyphs.py`` (synthetic
+# amount lines in the evaluation set's CJK fonts, at several resolutions and reading sizes),
+# which prints this table again for any model. read → {meant: times}; the counts rank the
+# readings of a glyph.
 # The model hardly ever produces 仟, 叁, 捌 or 柒 themselves; several glyphs stand for more
 # than one numeral (吉 for 壹 or 贰), which the grammar and the Arabic figures then settle.
 LOOKALIKES: dict[str, dict[str, int]] = {
