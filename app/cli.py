@@ -8,20 +8,21 @@ run unless IT locked it, and problems in the files are printed (on stderr) but n
 
 from __future__ import annotations
 
-import locale
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from app import __version__
-from app.config import SETTINGS, Config, load_config
+from app.cli_context import Context, pass_ctx, ui_language
+from app.config import SETTINGS, load_config
 from app.domain.messages import Msg
 from app.paths import resolve_profile
-from app.store.errors import StoreError, StoreUnavailable, ValidationFailed
-from app.store.service import Store
+from app.store.errors import StoreError, ValidationFailed
+from app.sync.commands import COMMANDS as SYNC_COMMANDS
+from app.views.commands import COMMANDS as WINDOW_COMMANDS
 
 ENTITY_WORDS = {
     "customers": "customer",
@@ -30,47 +31,6 @@ ENTITY_WORDS = {
     "deals": "deal",
     "followups": "followup",
 }
-
-
-def ui_language() -> str:
-    """ "zh" on a Chinese locale (or FIELDCRM_LANG=zh), else "en"."""
-    explicit = os.environ.get("FIELDCRM_LANG")
-    if explicit:
-        return explicit
-    lang = os.environ.get("LC_ALL") or os.environ.get("LANG") or (locale.getlocale()[0] or "")
-    return "zh" if lang.lower().startswith("zh") else "en"
-
-
-class Context:
-    def __init__(
-        self,
-        profile: Path,
-        lang: str,
-        *,
-        profile_given: bool = True,
-        config: Config | None = None,
-    ) -> None:
-        self.profile = profile
-        self.lang = lang
-        # False when the default profile folder is in use (demo mode then keeps its own).
-        self.profile_given = profile_given
-        self.config = config or Config()
-
-    def store(self) -> Store:
-        try:
-            return Store(self.profile)
-        except StoreUnavailable as exc:
-            self.fail(exc.message, code=2)
-
-    def say(self, msg: Msg) -> str:
-        return msg.text(self.lang)
-
-    def fail(self, msg: Msg, code: int = 1) -> NoReturn:
-        click.echo(self.say(msg), err=True)
-        sys.exit(code)
-
-
-pass_ctx = click.make_pass_decorator(Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -167,7 +127,7 @@ def export_cmd(ctx: Context, kind: str, file: Path, encoding: str) -> None:
 def demo_data_cmd(ctx: Context, size: str, seed: int) -> None:
     """Fill the profile with realistic demo data (small: ~200 customers; rep: 5 000)."""
     from app.demo import DEMO_USERS, generate
-    from app.store.demo_load import load_into
+    from app.demo.local import load_into
 
     store = ctx.store()
     try:
@@ -216,7 +176,7 @@ def info_cmd(ctx: Context) -> None:
 
 
 def _mount_optional(group: click.Group, module: str, attr: str) -> None:
-    """Add a command group that lives in its own package (OCR, sync, UI)."""
+    """Add a command group that lives in its own package, if that package imports."""
     import importlib
 
     try:
@@ -239,14 +199,7 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(1)
 
 
-def _register_commands() -> None:
-    # Imported here: those modules build on this one (Context, pass_ctx).
-    from app.sync.commands import COMMANDS as SYNC_COMMANDS
-    from app.views.commands import COMMANDS as WINDOW_COMMANDS
-
-    for command in (*SYNC_COMMANDS, *WINDOW_COMMANDS):
-        cli.add_command(command)
-    _mount_optional(cli, "app.ocr.commands", "ocr")
-
-
-_register_commands()
+# The other command modules build on app.cli_context, never on this module.
+for _command in (*SYNC_COMMANDS, *WINDOW_COMMANDS):
+    cli.add_command(_command)
+_mount_optional(cli, "app.ocr.commands", "ocr")

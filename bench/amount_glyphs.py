@@ -1,12 +1,12 @@
 """Which glyphs the installed Chinese model reads for the uppercase numerals (大写) of amounts.
 
-    .venv/bin/python bench/amount_glyphs.py [--n 40] [--seed 7]
+    .venv/bin/python -m bench.amount_glyphs [--n 40] [--seed 7]
 
 Sets random amount lines ("本合同总金额为人民币…元整") in every CJK font of the evaluation
 set at 200 and 300 dpi, degrades them as an office scan, prepares them as a contract page and
 reads them at the page's size and at the re-reading sizes of ``reader.AMOUNT_SIZES``. Prints,
 for every glyph read in place of a numeral that the amount parser does not already take as
-it, how often it stood for which numeral (the table ``amounts._LOOKALIKES`` is made of), and
+it, how often it stood for which numeral (the table ``amounts.LOOKALIKES`` is made of), and
 how often each numeral was read right.
 """
 
@@ -18,19 +18,16 @@ import random
 import sys
 from collections import Counter, defaultdict
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app.ocr.amounts import _CANONICAL, _CONFUSIONS, _LOOKALIKES, to_uppercase
+from app.ocr.amounts import CANONICAL, CONFUSIONS, LOOKALIKES, to_uppercase
 from app.ocr.engine import check_engine, ocr_words, plan_languages
-from app.ocr.evalset import _contract_scan, _Pen, available_fonts
 from app.ocr.imaging import prepare_page
 from app.ocr.layout import join_words
 from app.ocr.reader import AMOUNT_SIZES
+from tools.evalset import Pen, available_fonts, contract_scan
 
 NUMERALS = set("零壹贰叁肆伍陆柒捌玖拾佰仟")
 PREFIX, SUFFIX = "人民币", "元整"
@@ -40,7 +37,7 @@ def amount_line(text: str, font: tuple[str, int], dpi: int) -> Image.Image:
     """One line of body text (≈ 12 pt) on a strip of white paper."""
     k = dpi / 25.4
     img = Image.new("RGB", (round(170 * k), round(14 * k)), (255, 255, 255))
-    _Pen(img, k, font).text(5, 9, text, 4.2, (0, 0, 0))
+    Pen(img, k, font).text(5, 9, text, 4.2, (0, 0, 0))
     return img
 
 
@@ -61,7 +58,7 @@ def main() -> int:
             for _ in range(args.n):
                 yuan = rng.randrange(1000, 99_999_999) * 100 // rng.choice((1, 10, 100, 1000))
                 want = to_uppercase(Decimal(yuan), zheng=False)
-                page = _contract_scan(
+                page = contract_scan(
                     amount_line(f"本合同总金额为{PREFIX}{want}{SUFFIX}", font, dpi), rng, nprng
                 )
                 prepared = prepare_page(page, dpi=dpi)
@@ -81,12 +78,12 @@ def main() -> int:
                             right.update(c for c in want[b0:b1] if c in NUMERALS)
                         elif op == "replace" and a1 - a0 == b1 - b0:
                             for g, w in zip(got[a0:a1], want[b0:b1], strict=True):
-                                if w in NUMERALS and _CANONICAL.get(g) != w:
+                                if w in NUMERALS and CANONICAL.get(g) != w:
                                     seen[g][w] += 1
     print(f"{lines} readings, model: {lang} in {install.tessdata or 'the default data folder'}")
     print("\nread  meant (times)                       known to the parser")
     for g, meant in sorted(seen.items(), key=lambda kv: -sum(kv[1].values())):
-        known = "" if g in _CONFUSIONS or g in _LOOKALIKES else "  NEW"
+        known = "" if g in CONFUSIONS or g in LOOKALIKES else "  NEW"
         print(f"{g}     {dict(meant.most_common())!s:<36}{known}")
     print("\nright:", dict(right.most_common()))
     return 0

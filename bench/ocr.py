@@ -1,6 +1,6 @@
 """OCR benchmark on an unseen generated set (SPEC N4, O1, O2).
 
-    .venv/bin/python bench/ocr.py [--n 60] [--contracts 20] [--seed 4242] [--out DIR]
+    .venv/bin/python -m bench.ocr [--n 60] [--contracts 20] [--seed 4242] [--out DIR]
 
 ``--out DIR`` keeps the generated set; a later run with the same arguments reads it again
 instead of generating it anew.
@@ -21,10 +21,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from app.ocr import CARD_FIELDS, CONTRACT_FIELDS, read_card, read_cards, read_contracts
-from app.ocr.evalset import CONDITIONS, generate, load_truth, normalise_value
+from tools.evalset import CONDITIONS, generate, load_truth, normalise_value
 
 
 def f1(tp: int, fp: int, fn: int) -> float:

@@ -5,7 +5,7 @@ conflict) each push 200 operations in batches, pulling between batches. Afterwar
 operation must have been applied exactly once and every device must hold exactly what the
 server holds for its user.
 
-    .venv/bin/python -P bench/server.py [--pg URL] [--devices 50] [--ops 200] [--batch 50]
+    .venv/bin/python -m bench.server [--pg URL] [--devices 50] [--ops 200] [--batch 50]
 
 The server runs as a real ``fieldcrm-server serve`` process on a loopback port; each device has
 its own HTTP connection. Besides operations/s and latencies the run reports CPU milliseconds
@@ -15,36 +15,31 @@ shared machine those move far less than wall-clock figures, so compare them betw
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-# Run as a script, this file's folder comes first on sys.path and its own name would hide the
-# `server` package: drop the folder before importing anything else.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+import httpx
+import psycopg
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 
-import argparse  # noqa: E402 - after the sys.path fix above
-import asyncio  # noqa: E402 - after the sys.path fix above
-import contextlib  # noqa: E402 - after the sys.path fix above
-import os  # noqa: E402 - after the sys.path fix above
-import random  # noqa: E402 - after the sys.path fix above
-import socket  # noqa: E402 - after the sys.path fix above
-import statistics  # noqa: E402 - after the sys.path fix above
-import subprocess  # noqa: E402 - after the sys.path fix above
-import tempfile  # noqa: E402 - after the sys.path fix above
-import time  # noqa: E402 - after the sys.path fix above
-import uuid  # noqa: E402 - after the sys.path fix above
-from collections import Counter  # noqa: E402 - after the sys.path fix above
-from dataclasses import dataclass, field  # noqa: E402 - after the sys.path fix above
-from typing import Any  # noqa: E402 - after the sys.path fix above
-
-import httpx  # noqa: E402 - after the sys.path fix above
-import psycopg  # noqa: E402 - after the sys.path fix above
-from sqlalchemy import func, select, text  # noqa: E402 - after the sys.path fix above
-from sqlalchemy.engine import make_url  # noqa: E402 - after the sys.path fix above
-
-from server import admin, migrate  # noqa: E402 - after the sys.path fix above
-from server.config import Settings  # noqa: E402 - after the sys.path fix above
-from server.db import make_engine, normalise_url, operations, records  # noqa: E402 - after the sys.path fix above
+from server import admin, migrate
+from server.config import Settings
+from server.db import make_engine, normalise_url, operations, records
 
 PASSWORD = "bench password"
 FIELDS = ("notes", "phone", "industry", "region", "address", "source")

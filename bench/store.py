@@ -4,7 +4,7 @@ Prints: demo load time, store open time, first customer page (50 rows by name, w
 filters), search latency p50/p95 over 200 typed queries (every keystroke of Chinese, digit,
 Latin and pinyin-initial queries), and import of 5 000 customers from CSV (create and no-change).
 
-    python bench/store.py [--seed N] [--keep DIR]
+    .venv/bin/python -m bench.store [--seed N] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.demo import generate
-from app.store.demo_load import load_into
+from app.demo.local import load_into
 from app.store.queries import CustomerFilter, customer_page
 from app.store.service import Store
 from app.store.transfer import export_file, import_file

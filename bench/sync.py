@@ -5,7 +5,7 @@ A real server (SQLite by default, ``--db URL`` for PostgreSQL) is seeded with on
 real client profile: first sync into an empty profile, an incremental sync of 100 edits, and a
 sync with nothing to do. Prints seconds and rows per second.
 
-    python -P bench/sync.py [--seed N] [--db URL]   (-P: bench/server.py must not shadow server/)
+    .venv/bin/python -m bench.sync [--seed N] [--db URL]
 
 With a PostgreSQL URL, each run works in a new database on that server, dropped at the end.
 """

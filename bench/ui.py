@@ -4,7 +4,7 @@ Prints: cold start to the first painted window (a fresh process, as a user start
 customer list first paint, one search keystroke (typed → list repainted), and opening a deal
 page. Targets: start < 1.5 s, list < 300 ms, search < 50 ms.
 
-    python bench/ui.py [--profile DIR]   # DIR: a profile made by `fieldcrm demo-data --size rep`
+    .venv/bin/python -m bench.ui [--profile DIR]   # DIR: made by `fieldcrm demo-data --size rep`
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def main() -> None:
         profile = Path(tempfile.mkdtemp(prefix="fieldcrm-uibench-")) / "rep"
         print("building the rep data set (~15 s)…")
         from app.demo import DEMO_USERS, generate
-        from app.store.demo_load import load_into
+        from app.demo.local import load_into
         from app.store.service import Store
 
         store = Store(profile)

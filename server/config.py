@@ -33,7 +33,7 @@ def sqlite_url(path: Path) -> str:
 
 @dataclass(frozen=True)
 class Argon2Params:
-    """argon2id cost; tests lower it so that a sign-in does not take 50 ms."""
+    """argon2id cost; tests lower it so that their many sign-ins stay cheap."""
 
     time_cost: int = 3
     memory_cost: int = 64 * 1024  # KiB

@@ -177,7 +177,7 @@ def _traditional_marks() -> frozenset[str]:
     """Every character that traditional → simplified conversion can change.
 
     A text with none of them converts to itself, so most names never reach the converter,
-    which costs ~50 µs a name (and a quarter of a second to load).
+    which is slow for each name and slower still to load.
     """
     import opencc
 
@@ -272,8 +272,9 @@ def pinyin_sort_key(text: str) -> str:
 def load_tables() -> None:
     """Load the pinyin and character-conversion tables now rather than on first use.
 
-    The pinyin segmenter builds its phrase index on first use (~0.6 s); the server does this
-    on a spare thread at start-up, so that no user's push waits for it.
+    The pinyin segmenter builds its phrase index on first use, which takes a noticeable
+    moment; the server does this on a spare thread at start-up, so that no user's push
+    waits for it.
     """
     pinyin_sort_key("张伟")
     _traditional_marks()

@@ -19,7 +19,7 @@ _UNITS = {"拾": 10, "佰": 100, "仟": 1000}
 
 # Every character the parser accepts, with its canonical meaning. Lower-case numerals and
 # traditional forms are valid spellings; the rest are OCR look-alikes seen on real scans.
-_CANONICAL: dict[str, str] = {
+CANONICAL: dict[str, str] = {
     **{c: c for c in _DIGITS + "拾佰仟万亿元角分整"},
     # lower-case and traditional spellings
     "〇": "零",
@@ -51,7 +51,7 @@ _CANONICAL: dict[str, str] = {
     "正": "整",
 }
 # OCR confusions: counted separately because a reading that needed them is less certain.
-_CONFUSIONS: dict[str, str] = {
+CONFUSIONS: dict[str, str] = {
     "过": "壹",
     "査": "壹",
     "壶": "壹",
@@ -122,11 +122,13 @@ _CONFUSIONS: dict[str, str] = {
     "项": "贰",
     "仔": "仟",
 }
-# Look-alikes measured on the "fast" chi_sim model: synthetic amount lines in the four CJK
-# fonts of the evaluation set, at 200 and 300 dpi and four reading sizes. read → {meant: times}.
+# Look-alikes counted on the "fast" chi_sim model by ``bench/amount_glyphs.py`` (synthetic
+# amount lines in the evaluation set's CJK fonts, at several resolutions and reading sizes),
+# which prints this table again for any model. read → {meant: times}; the counts rank the
+# readings of a glyph.
 # The model hardly ever produces 仟, 叁, 捌 or 柒 themselves; several glyphs stand for more
 # than one numeral (吉 for 壹 or 贰), which the grammar and the Arabic figures then settle.
-_LOOKALIKES: dict[str, dict[str, int]] = {
+LOOKALIKES: dict[str, dict[str, int]] = {
     "什": {"仟": 1205},
     "参": {"叁": 562},
     "过": {"壹": 367, "柒": 3},
@@ -194,11 +196,11 @@ _LOOKALIKES: dict[str, dict[str, int]] = {
     "臣": {"贰": 3},
     "壶": {"壹": 3},
 }
-AMOUNT_CHARS = "".join(sorted(set(_CANONICAL) | set(_CONFUSIONS) | set(_LOOKALIKES)))
+AMOUNT_CHARS = "".join(sorted(set(CANONICAL) | set(CONFUSIONS) | set(LOOKALIKES)))
 _NUMERAL_MARKERS = (
     set(_DIGITS[1:] + "拾佰仟")
-    | {k for k, v in (_CONFUSIONS | _CANONICAL).items() if v in _DIGITS[1:] + "拾佰仟"}
-    | {k for k, v in _LOOKALIKES.items() if any(m in _DIGITS[1:] + "拾佰仟" for m in v)}
+    | {k for k, v in (CONFUSIONS | CANONICAL).items() if v in _DIGITS[1:] + "拾佰仟"}
+    | {k for k, v in LOOKALIKES.items() if any(m in _DIGITS[1:] + "拾佰仟" for m in v)}
 )
 MAX_READINGS = 512  # combinations of ambiguous glyphs tried before giving up
 
@@ -213,12 +215,12 @@ class Uppercase:
 
 def _choices(ch: str) -> list[str] | None:
     """The numerals a glyph may stand for, likeliest first; None for a glyph that is not one."""
-    if ch in _CANONICAL:
-        return [_CANONICAL[ch]]
+    if ch in CANONICAL:
+        return [CANONICAL[ch]]
     out: list[str] = []
-    if ch in _CONFUSIONS:
-        out.append(_CONFUSIONS[ch])
-    seen = _LOOKALIKES.get(ch, {})
+    if ch in CONFUSIONS:
+        out.append(CONFUSIONS[ch])
+    seen = LOOKALIKES.get(ch, {})
     out += [m for m in sorted(seen, key=lambda m: -seen[m]) if m not in out]
     return out or None
 
@@ -234,7 +236,7 @@ def uppercase_readings(text: str) -> Iterator[tuple[str, int]]:
         got = _choices(ch)
         if got is None:
             return
-        fixes += ch not in _CANONICAL
+        fixes += ch not in CANONICAL
         options.append(got)
     if math.prod(len(o) for o in options) > MAX_READINGS:
         options = [o[:1] for o in options]

@@ -52,7 +52,7 @@ SCRIPT_MODELS = ("HanS", "script/HanS")  # optional, where Debian and upstream i
 # chi_sim of Tesseract's standard data (4.0.0), its LSTM parts only: shipped with the app
 STANDARD_MODEL = "chi_sim_std"
 ENV_VAR = "FIELDCRM_TESSERACT"
-# Per call; a healthy card takes about a second, a dense A4 page a few.
+# Per call: far beyond what a card or a dense A4 page needs, so only a hung run meets it.
 TIMEOUT_S = 120
 _EXE = "tesseract.exe" if sys.platform == "win32" else "tesseract"
 # Independent Tesseract calls of one card run side by side up to this many at a time; a card
@@ -132,7 +132,7 @@ def _locate() -> TesseractInstall:
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     # Tesseract's OpenMP threads fight each other (and our worker processes): one thread per
-    # call was ~30% faster per card on two cores.
+    # call reads a card faster, and parallel work comes from running calls side by side.
     env["OMP_THREAD_LIMIT"] = "1"
     return env
 
@@ -307,8 +307,8 @@ def cjk_languages(install: TesseractInstall) -> str:
 
     The script model (Debian: tesseract-ocr-script-hans) read the big, often bold type of
     names and company names better together with chi_sim than chi_sim alone (with the
-    standard model too: 48 wrong card fields instead of 61 on 240 cards); without it reading
-    still works, a little less well.
+    standard model too; ``bench/ocr.py`` measures it); without it reading still works, a
+    little less well.
     """
     langs = _languages(install.cmd, install.tessdata)
     base = STANDARD_MODEL if STANDARD_MODEL in langs else "chi_sim"

@@ -173,7 +173,7 @@ def _reduce_to_quad(hull: np.ndarray) -> np.ndarray:
     """The four hull vertices spanning the largest quadrilateral (its corners, for a card).
 
     For each diagonal (i, k) the best third and fourth corners are the vertices farthest from
-    it on either side; O(n³) with n ≈ 30 hull points is a few milliseconds.
+    it on either side; O(n³), cheap for the few dozen vertices of a hull.
     """
     n = len(hull)
     if n <= 4:
@@ -267,7 +267,7 @@ def find_card(gray: Image.Image) -> np.ndarray | None:
 
 def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
     """``mask`` grown by ``r`` pixels each way (a square max filter of side 2r+1): done with
-    shifted slices, as a PIL filter per step of the card search cost a quarter second."""
+    shifted slices: a PIL filter at every step of the card search was much slower."""
     rows = mask.copy()
     for k in range(1, r + 1):
         rows[k:] |= mask[:-k]

@@ -43,8 +43,8 @@ SHORT_ASPECT = 5.5  # width / height of a line of at most four hanzi
 MAX_SKIPPED = 3  # lines read again one by one (a Tesseract call each)
 # A line the stack read with less confidence than this is read alone as well. In one block,
 # Tesseract expects one size of type: a line of figures without descenders is scaled up more
-# than its neighbours and came back as nonsense at confidence 0-0.5 ("MSORE2A003953635" for
-# "M: +86 172 6633 3635"), while alone it read right at 0.9.
+# than its neighbours and came back as nonsense at low confidence ("MSORE2A003953635" for
+# "M: +86 172 6633 3635"), while alone it read right.
 GARBLED_CONF = 0.5
 GARBLED_MARGIN = 0.2  # how much surer the reading alone must be to replace the block's
 FIGURES_MARGIN = 0.15  # how much surer eng must be to replace chi_sim's figures
@@ -512,186 +512,273 @@ def vote_short_line(
     return out
 
 
+@dataclass(frozen=True)
+class LineOptions:
+    """How :func:`read_lines` reads a card's lines.
+
+    Every line is read with ``cjk_lang`` (None: chi_sim, with the Han script model where
+    installed), scaled to ``target`` pixels high; the Latin runs are read again with
+    ``latin_lang`` unless it is None. ``prefer`` tells which readings of a short big line are
+    plausible (see :func:`vote_short_line`). Up to ``threads`` Tesseract calls run at once.
+    """
+
+    cjk_lang: str | None = None
+    latin_lang: str | None = LATIN_LANG
+    target: int = LINE_HEIGHT
+    prefer: Callable[[str], bool] | None = None
+    threads: int = 1
+
+
 def read_lines(
     image: Image.Image,
     install: TesseractInstall,
+    options: LineOptions | None = None,
     *,
     page: int = 0,
-    cjk_lang: str | None = None,
-    latin_lang: str | None = LATIN_LANG,
-    target: int | None = None,
     cancel: CancelCheck | None = None,
-    prefer: Callable[[str], bool] | None = None,
-    threads: int = 1,
     pre: Prestarted | None = None,
 ) -> list[Word]:
-    """Words of every text line of a prepared card: all lines read with ``cjk_lang`` (default:
-    chi_sim, with the Han script model where installed), their Latin runs again with
-    ``latin_lang`` unless it is None. A word's ``line_key`` is its line's index.
-    ``prefer`` tells which readings of a short big line are plausible (see
-    :func:`vote_short_line`). Up to ``threads`` Tesseract calls run at once; ``pre`` holds
-    runs started ahead (see :class:`~app.ocr.engine.Prestarted`).
+    """Words of every text line of a prepared card, read as ``options`` say. A word's
+    ``line_key`` is its line's index. ``pre`` holds runs started ahead (see
+    :class:`~app.ocr.engine.Prestarted`).
+
+    The lines are read in two rounds. The first reads them all in one stacked call, the big
+    ones at more sizes too. The second runs side by side the calls that need the first
+    reading but not each other: doubted names at more sizes, lines the stack dropped or
+    garbled read alone, and the Latin runs again.
 
     Raises:
         Cancelled: ``cancel()`` returned True after the first reading of the lines.
     """
-    cjk_lang = cjk_lang or cjk_languages(install)
-    target = target or LINE_HEIGHT
+    options = options or LineOptions()
+    cjk_lang = options.cjk_lang or cjk_languages(install)
     lines, gray = find_lines(image)
     if not lines:
         return []
-    boxes = [ln.box for ln in lines]
-
-    def others(i: int) -> list[Box]:
-        return [b for j, b in enumerate(boxes) if j != i]
-
-    scales = [min(2.5, max(0.2, target / max(1, ln.height))) for ln in lines]
-    crops = [_crop(gray, ln.box, others(i), scales[i], i) for i, ln in enumerate(lines)]
-    # The few lines in big type (the name, often bold) are read at two sizes as well: the
-    # fast models misread big bold hanzi at any one size, but rarely at both with confidence.
-    usual = float(np.median([ln.height for ln in lines]))
-    big = sorted(
-        (i for i, ln in enumerate(lines) if ln.height > BIG_FACTOR * usual),
-        key=lambda i: -lines[i].height,
-    )[:MAX_BIG]
-    twins: dict[int, list[int]] = {}
-    for i in big:
-        for factor in BIG_SIZES:
-            key = len(crops)  # past the line indices
-            crops.append(_crop(gray, lines[i].box, others(i), scales[i] * factor, key))
-            twins.setdefault(i, []).append(key)
-    by_line = _read_stack(crops, install, cjk_lang, page, pre=pre)
-    options: dict[int, list[list[Word]]] = {}
-    for i, keys in twins.items():
-        readings = [by_line.pop(k, []) for k in keys] + [by_line.get(i, [])]
-        # Only readings in hanzi compete: a Latin line's runs are read again below anyway.
-        options[i] = [o for o in readings if len(_hanzi(o)) >= 2]
-
-    def doubtful(i: int) -> bool:
-        if prefer is None or lines[i].box.width > SHORT_ASPECT * lines[i].height:
-            return False
-        if not options[i]:  # no reading in hanzi: doubt it unless it reads as Latin
-            return not any(c.isascii() and c.isalpha() for w in by_line.get(i, []) for c in w.text)
-        text = _hanzi(max(options[i], key=_mean_conf))
-        return 2 <= len(text) <= 4 and not prefer(text)
-
-    def settle(i: int, more: list[list[Word]]) -> None:
-        opts = options[i] or more
-        if opts:
-            by_line[i] = [
-                Word(w.text, w.box, w.confidence, page, (i, 0, 0))
-                for w in vote_short_line(opts, more, prefer)
-            ]
-
-    doubted = [i for i in twins if doubtful(i)]
-    for i in twins:
-        if i not in doubted:
-            settle(i, [])
+    reader = _LineReader(lines, gray, install, cjk_lang, options, page, pre)
+    reader.read_all()
+    doubted = reader.settle_big_lines()
     if cancel is not None and cancel():
         raise Cancelled()
-    # The calls below need the reading above but not each other: with ``threads`` they run
-    # side by side.
-    # Short lines whose surest reading the caller doubts (a name with no known surname) are
-    # read at more sizes, in a stack of their own: added to the main stack they changed how
-    # other lines read, and most cards need no such call.
-    extra: list[_Crop] = []
-    owner: dict[int, int] = {}
-    for i in doubted:
-        for factor in SHORT_SIZES:
-            owner[len(extra)] = i
-            extra.append(_crop(gray, lines[i].box, others(i), scales[i] * factor, len(extra)))
-    # Now and then Tesseract's layout analysis drops a short line of well-spaced hanzi ("余龙",
-    # "技术总监") at every size; read alone as a raw line (psm 13) it comes back.
-    skipped = [
-        i
-        for i, ln in enumerate(lines)
-        if i not in by_line and ln.height >= 15 and ln.box.width >= 1.2 * ln.height
-    ][:MAX_SKIPPED]
-    garbled = [
-        i
-        for i, words in by_line.items()
-        if i not in twins and i not in doubted and _mean_conf(words) < GARBLED_CONF
-    ][:MAX_SKIPPED]
-    block_conf = {i: _mean_conf(by_line[i]) for i in garbled}
-    latin = _LatinPass(lines, gray, by_line, others, scales, target, page)
-    if latin_lang is not None:
-        # A doubted line may still change below; its runs are only replaced if it does not.
-        # A garbled line mostly stays as the block read it: its runs are read here too.
-        latin.add([i for i in by_line if i not in doubted])
-    calls: list[Callable[[], dict[int, list[Word]]]] = [
-        partial(_read_stack, extra, install, cjk_lang, page, pre=pre)
-    ]
+    reader.read_again(doubted)
+    return [w for i in sorted(reader.by_line) for w in reader.by_line[i]]
 
-    def read_alone(i: int, psm: int) -> Callable[[], dict[int, list[Word]]]:
-        crop = _crop(gray, lines[i].box, others(i), scales[i], i)
-        return partial(_read_stack, [crop], install, cjk_lang, page, psm=psm, pre=pre)
 
-    calls += [read_alone(i, 13) for i in skipped]
-    calls += [read_alone(i, 7) for i in garbled]
-    if latin_lang is not None:
-        calls.append(partial(_read_stack, latin.crops, install, latin_lang, page, pre=pre))
-    got = run_calls(calls, threads)
-    more: dict[int, list[list[Word]]] = {}
-    for key, words in got[0].items():
-        if len(_hanzi(words)) >= 2:
-            more.setdefault(owner[key], []).append(words)
-    for i in doubted:
-        settle(i, more.get(i, []))
-    for found in got[1 : 1 + len(skipped)]:
-        for i, words in found.items():
-            by_line.setdefault(i, words)  # a doubted line its extra sizes settled stays so
-    alone: dict[int, list[Word]] = {}
-    for found in got[1 + len(skipped) : 1 + len(skipped) + len(garbled)]:
-        for i, words in found.items():
-            if _mean_conf(words) > block_conf[i] + GARBLED_MARGIN:
-                alone[i] = words
-    if latin_lang is None:
+Reading = dict[int, list[Word]]  # words by crop key (a line's index, or a key of its own)
+
+
+def _run_named(
+    calls: dict[tuple[str, int], Callable[[], Reading]], threads: int
+) -> dict[tuple[str, int], Reading]:
+    """:func:`~app.ocr.engine.run_calls` with each result under its call's name."""
+    return dict(zip(calls, run_calls(list(calls.values()), threads), strict=True))
+
+
+class _LineReader:
+    """One card's lines and what has been read of them so far (see :func:`read_lines`)."""
+
+    def __init__(
+        self,
+        lines: list[Line],
+        gray: Image.Image,
+        install: TesseractInstall,
+        cjk_lang: str,
+        options: LineOptions,
+        page: int,
+        pre: Prestarted | None,
+    ) -> None:
+        self.lines, self.gray, self.install, self.page, self.pre = lines, gray, install, page, pre
+        self.cjk_lang, self.latin_lang = cjk_lang, options.latin_lang
+        self.prefer, self.threads = options.prefer, options.threads
+        self.target = options.target or LINE_HEIGHT
+        self.boxes = [ln.box for ln in lines]
+        self.scales = [min(2.5, max(0.2, self.target / max(1, ln.height))) for ln in lines]
+        self.by_line: Reading = {}  # the current reading of each line
+        self.big: list[int] = []  # the lines in big type, biggest first
+        self.hanzi_readings: dict[int, list[list[Word]]] = {}  # of each big line, by size
+
+    def others(self, i: int) -> list[Box]:
+        """The boxes of every line but ``i``."""
+        return [b for j, b in enumerate(self.boxes) if j != i]
+
+    def crop(self, i: int, factor: float = 1.0, key: int | None = None) -> _Crop:
+        """Line ``i`` cut out at ``factor`` times its usual scale, under ``key`` (else ``i``)."""
+        return _crop(
+            self.gray,
+            self.lines[i].box,
+            self.others(i),
+            self.scales[i] * factor,
+            i if key is None else key,
+        )
+
+    def stack(self, crops: list[_Crop], lang: str, psm: int = STACK_PSM) -> Callable[[], Reading]:
+        """A call reading ``crops`` stacked on one canvas."""
+        return partial(_read_stack, crops, self.install, lang, self.page, psm=psm, pre=self.pre)
+
+    def read_all(self) -> None:
+        """The first round: every line in one stacked call.
+
+        The few lines in big type (the name, often bold) are read at two more sizes in the
+        same call: the fast models misread big bold hanzi at any one size, but rarely at both
+        with confidence.
+        """
+        crops = [self.crop(i) for i in range(len(self.lines))]
+        usual = float(np.median([ln.height for ln in self.lines]))
+        self.big = sorted(
+            (i for i, ln in enumerate(self.lines) if ln.height > BIG_FACTOR * usual),
+            key=lambda i: -self.lines[i].height,
+        )[:MAX_BIG]
+        sizes: dict[int, list[int]] = {}
+        for i in self.big:
+            for factor in BIG_SIZES:
+                key = len(crops)  # past the line indices
+                crops.append(self.crop(i, factor, key))
+                sizes.setdefault(i, []).append(key)
+        self.by_line = self.stack(crops, self.cjk_lang)()
+        for i, keys in sizes.items():
+            readings = [self.by_line.pop(k, []) for k in keys] + [self.by_line.get(i, [])]
+            # Only readings in hanzi compete: a Latin line's runs are read again anyway.
+            self.hanzi_readings[i] = [o for o in readings if len(_hanzi(o)) >= 2]
+
+    def doubtful(self, i: int) -> bool:
+        """True when no reading of big line ``i`` is plausible to ``prefer`` (a short line)."""
+        line = self.lines[i]
+        if self.prefer is None or line.box.width > SHORT_ASPECT * line.height:
+            return False
+        options = self.hanzi_readings[i]
+        if not options:  # no reading in hanzi: doubt it unless it reads as Latin
+            return not any(
+                c.isascii() and c.isalpha() for w in self.by_line.get(i, []) for c in w.text
+            )
+        text = _hanzi(max(options, key=_mean_conf))
+        return 2 <= len(text) <= 4 and not self.prefer(text)
+
+    def settle(self, i: int, more: list[list[Word]]) -> None:
+        """Big line ``i`` takes the reading the sizes vote for (``more``: further sizes)."""
+        options = self.hanzi_readings[i] or more
+        if options:
+            self.by_line[i] = [
+                Word(w.text, w.box, w.confidence, self.page, (i, 0, 0))
+                for w in vote_short_line(options, more, self.prefer)
+            ]
+
+    def settle_big_lines(self) -> list[int]:
+        """Settle the big lines whose reading is plausible; the others, returned, wait for
+        more sizes."""
+        doubted = [i for i in self.big if self.doubtful(i)]
+        for i in self.big:
+            if i not in doubted:
+                self.settle(i, [])
+        return doubted
+
+    def more_sizes(self, doubted: list[int]) -> tuple[list[_Crop], dict[int, int]]:
+        """Crops of the doubted lines at :data:`SHORT_SIZES`, and the line of each crop key.
+
+        Short lines whose surest reading the caller doubts (a name with no known surname) are
+        read at more sizes, in a stack of their own: added to the main stack they changed how
+        other lines read, and most cards need no such call.
+        """
+        crops: list[_Crop] = []
+        owner: dict[int, int] = {}
+        for i in doubted:
+            for factor in SHORT_SIZES:
+                owner[len(crops)] = i
+                crops.append(self.crop(i, factor, len(crops)))
+        return crops, owner
+
+    def dropped(self) -> list[int]:
+        """Lines the stack read nothing of that look like text.
+
+        Now and then Tesseract's layout analysis drops a short line of well-spaced hanzi
+        ("余龙", "技术总监") at every size; read alone as a raw line (psm 13) it comes back.
+        """
+        return [
+            i
+            for i, ln in enumerate(self.lines)
+            if i not in self.by_line and ln.height >= 15 and ln.box.width >= 1.2 * ln.height
+        ][:MAX_SKIPPED]
+
+    def garbled(self) -> list[int]:
+        """Lines of usual size the stack read with little confidence (see :data:`GARBLED_CONF`)."""
+        return [
+            i
+            for i, words in self.by_line.items()
+            if i not in self.big and _mean_conf(words) < GARBLED_CONF
+        ][:MAX_SKIPPED]
+
+    def read_again(self, doubted: list[int]) -> None:
+        """The second round: its calls need the first reading but not each other, so up to
+        ``threads`` of them run side by side."""
+        by_line = self.by_line
+        sizes, owner = self.more_sizes(doubted)
+        dropped, garbled = self.dropped(), self.garbled()
+        block_conf = {i: _mean_conf(by_line[i]) for i in garbled}
+        latin = _LatinPass(self)
+        if self.latin_lang is not None:
+            # A doubted line may still change below; its runs are only replaced if it does not.
+            # A garbled line mostly stays as the block read it: its runs are read here too.
+            latin.add([i for i in by_line if i not in doubted])
+        calls = {("sizes", 0): self.stack(sizes, self.cjk_lang)}
+        for i in dropped:
+            calls["dropped", i] = self.stack([self.crop(i)], self.cjk_lang, psm=13)
+        for i in garbled:
+            calls["garbled", i] = self.stack([self.crop(i)], self.cjk_lang, psm=7)
+        if self.latin_lang is not None:
+            calls["latin", 0] = self.stack(latin.crops, self.latin_lang)
+        got = _run_named(calls, self.threads)
+
+        more: dict[int, list[list[Word]]] = {}
+        for key, words in got["sizes", 0].items():
+            if len(_hanzi(words)) >= 2:
+                more.setdefault(owner[key], []).append(words)
+        for i in doubted:
+            self.settle(i, more.get(i, []))
+        for i in dropped:
+            for line, words in got["dropped", i].items():
+                by_line.setdefault(line, words)  # a doubted line its extra sizes settled stays so
+        alone: Reading = {}
+        for i in garbled:
+            for line, words in got["garbled", i].items():
+                if _mean_conf(words) > block_conf[line] + GARBLED_MARGIN:
+                    alone[line] = words
+        if self.latin_lang is None:
+            by_line.update(alone)
+            return
+        latin.apply(got["latin", 0])
         by_line.update(alone)
-        return [w for i in sorted(by_line) for w in by_line[i]]
-    latin.apply(got[-1])
-    by_line.update(alone)
-    # The lines that changed since (a doubted name, a line read alone) get their own pass;
-    # most cards have none.
-    rest = [i for i in dict.fromkeys([*doubted, *skipped, *alone]) if i in by_line]
-    if rest:
-        latin = _LatinPass(lines, gray, by_line, others, scales, target, page)
-        latin.add(rest)
-        if latin.crops:
-            latin.apply(_read_stack(latin.crops, install, latin_lang, page, pre=pre))
-    return [w for i in sorted(by_line) for w in by_line[i]]
+        # The lines that changed since (a doubted name, a line read alone) get their own pass;
+        # most cards have none.
+        rest = [i for i in dict.fromkeys([*doubted, *dropped, *alone]) if i in by_line]
+        if rest:
+            latin = _LatinPass(self)
+            latin.add(rest)
+            if latin.crops:
+                latin.apply(self.stack(latin.crops, self.latin_lang)())
 
 
 class _LatinPass:
     """The Latin runs of some lines, cut out for ``eng`` to read, and how the readings
     replace what ``chi_sim`` read."""
 
-    def __init__(
-        self,
-        lines: list[Line],
-        gray: Image.Image,
-        by_line: dict[int, list[Word]],
-        others: Callable[[int], list[Box]],
-        scales: list[float],
-        target: int,
-        page: int,
-    ) -> None:
-        self.lines, self.gray, self.by_line = lines, gray, by_line
-        self.others, self.scales, self.target, self.page = others, scales, target, page
+    def __init__(self, reader: _LineReader) -> None:
+        self.reader = reader
+        self.by_line = reader.by_line
         self.crops: list[_Crop] = []
         self.runs: dict[int, tuple[int, list[Word], bool]] = {}
 
     def add(self, indices: Sequence[int]) -> None:
         """Cut out the Latin runs of the lines ``indices``."""
+        reader = self.reader
         for i in indices:
-            ln = self.lines[i]
+            ln = reader.lines[i]
             for run, figures_only in _latin_runs(self.by_line[i]):
                 pad = ln.height // 3
                 left = max(ln.box.left, run[0].box.left - pad)
                 right = min(ln.box.right, run[-1].box.right + pad)
                 box = Box(left, ln.box.top, max(1, right - left), ln.box.height)
                 key = len(self.crops)
-                scale = self.scales[i] * LATIN_HEIGHT / self.target
-                self.crops.append(_crop(self.gray, box, self.others(i), scale, key))
+                scale = reader.scales[i] * LATIN_HEIGHT / reader.target
+                self.crops.append(_crop(reader.gray, box, reader.others(i), scale, key))
                 self.runs[key] = (i, run, figures_only)
 
     def apply(self, read: dict[int, list[Word]]) -> None:
@@ -701,7 +788,8 @@ class _LatinPass:
             current = {id(w) for w in self.by_line.get(i, [])}
             if not all(id(w) in current for w in run):
                 continue  # the line was read again meanwhile; its runs are out of date
-            new = [Word(w.text, w.box, w.confidence, self.page, (i, 0, 0)) for w in fresh]
+            page = self.reader.page
+            new = [Word(w.text, w.box, w.confidence, page, (i, 0, 0)) for w in fresh]
             if figures_only:
                 # chi_sim read digits better than eng on these fonts, except where it was
                 # unsure (small, noisy scans) or put a letter inside a digit group ("159

@@ -29,7 +29,7 @@ from app.ocr.engine import (
 from app.ocr.errors import Cancelled, InputError
 from app.ocr.imaging import ImageSource, open_image, prepare_card, prepare_page
 from app.ocr.layout import join_words, segments, tidy
-from app.ocr.lines import read_boxes, read_lines
+from app.ocr.lines import LineOptions, read_boxes, read_lines
 from app.ocr.pdf import is_pdf, pdf_pages
 from app.ocr.results import (
     Box,
@@ -105,16 +105,10 @@ def read_card(
         prepared = prepare_card(image)
         _check(cancel)
         _report(progress, 2, total, "ocr")
-        words = read_lines(
-            prepared.image,
-            install,
-            cjk_lang=plan.lines,
-            latin_lang=plan.latin,
-            cancel=cancel,
-            prefer=known_surname,
-            threads=threads,
-            pre=pre,
+        options = LineOptions(
+            cjk_lang=plan.lines, latin_lang=plan.latin, prefer=known_surname, threads=threads
         )
+        words = read_lines(prepared.image, install, options, cancel=cancel, pre=pre)
     _check(cancel)
     _report(progress, 3, total, "extract")
     fields = extract_card_fields(words)

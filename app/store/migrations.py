@@ -260,8 +260,8 @@ def _v6(db: sqlite_utils.Database) -> None:
 
     Its tokens are CJK characters and ``[0-9a-z]`` runs, already folded, so the ``ascii``
     tokenizer splits them exactly as ``unicode61`` did, at less cost; and no per-document sizes
-    are kept (``columnsize = 0``: they only serve ranking, which search does not use). Together
-    a fifth less time to index a record.
+    are kept (``columnsize = 0``: they only serve ranking, which search does not use). Both
+    make indexing a record cheaper.
     """
     from app.domain.derived import search_tokens
 

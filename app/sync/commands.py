@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from app.cli import Context, pass_ctx
+from app.cli_context import Context, pass_ctx
 from app.config import URL_LOCKED
 from app.domain.messages import Msg
 from app.store.service import Store

@@ -43,8 +43,8 @@ from app.sync.session import Session
 
 ApiFactory = Callable[..., ApiClient]
 PUSH_BATCH = 200
-# A first sync commits once per page: 10 000 rows a page took a fifth off its time against
-# 2 000 (fewer commits, each index page written back fewer times); a page is ~5 MB.
+# A first sync commits once per page: big pages mean few commits, and each index page is
+# written back fewer times; a page still fits in memory comfortably.
 PULL_PAGE = 10_000
 
 

@@ -14,8 +14,9 @@ from typing import Any
 import click
 
 from app import __version__
-from app.cli import Context, pass_ctx
+from app.cli_context import Context, pass_ctx
 from app.config import Config
+from app.demo.session import DEMO_LOGINS, DemoUnavailable, start_demo
 from app.domain.messages import Msg
 from app.sync.errors import SyncError
 
@@ -38,7 +39,7 @@ def ui(ctx: Context) -> None:
 @click.command("demo")
 @click.option(
     "--user",
-    type=click.Choice(["demo-rep", "demo-rep2", "demo-lead", "demo-admin"]),
+    type=click.Choice(DEMO_LOGINS),
     default="demo-rep",
     show_default=True,
     help="Which demo account to use.",
@@ -47,22 +48,12 @@ def ui(ctx: Context) -> None:
 @click.pass_context
 def demo(click_ctx: click.Context, user: str, no_window: bool) -> None:
     """Open FieldCRM on demo data, synced with a local demo server."""
-    from app.sync.demo import start_demo
-
     ctx: Context = click_ctx.obj
     profile = ctx.profile if ctx.profile_given else None
     try:
         session = start_demo(user, profile)
-    except SyncError as exc:
+    except (SyncError, DemoUnavailable) as exc:
         ctx.fail(exc.message)
-    except ImportError:
-        # The installed bundle leaves the server out (build.spec).
-        ctx.fail(
-            Msg(
-                "安装版不含演示服务器;请在源代码目录中运行 ./scripts/run",
-                "The installed app has no demo server; run ./scripts/run in the source folder",
-            )
-        )
     try:
         state = session.engine.state()
         click.echo(

@@ -2,7 +2,7 @@
 
 Widget strings are written in English with ``self.tr()`` and translated to Simplified Chinese
 by ``resources/i18n/fieldcrm_zh_CN.qm`` (source: the ``.ts`` beside it, refreshed with
-``python -m app.views.i18n_update``). Messages from the domain (lock details, validation
+``python -m tools.i18n_update``). Messages from the domain (lock details, validation
 errors) already carry both languages and are shown with :func:`say`.
 """
 

@@ -108,3 +108,26 @@ def test_demo_without_window_signs_in_and_syncs(tmp_path: Path) -> None:
     assert customers > 50  # the rep's share of the demo data arrived by sync
     again = run("demo", "--no-window", "--user", "demo-lead", env=env)  # new port, same data
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize(
+    ("lang", "says"), [("en", "pip install 'fieldcrm[server]'"), ("zh", "请安装 fieldcrm[server]")]
+)
+def test_demo_without_the_server_extra_says_what_to_install(
+    tmp_path: Path, lang: str, says: str
+) -> None:
+    # A client installed without the extra: importing FastAPI fails, as it would there.
+    without_fastapi = (
+        "import sys; sys.modules['fastapi'] = None; from app.cli import main; main(sys.argv[1:])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", without_fastapi, "--lang", lang, "demo", "--no-window"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "FIELDCRM_DEMO_DIR": str(tmp_path / "demo")},
+    )
+    assert result.returncode == 1
+    assert says in result.stderr and "fastapi" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "demo").exists()  # nothing was started or written

@@ -9,10 +9,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from app.ocr.engine import check_engine
-from app.ocr.evalset import available_fonts, write_card
 from app.ocr.layout import segments
 from app.ocr.lines import find_lines, read_lines
 from app.ocr.results import Box
+from tools.evalset import available_fonts, write_card
 
 from .conftest import needs_tesseract, truth
 

@@ -22,8 +22,8 @@ from app.ocr.engine import (
     run_calls,
 )
 from app.ocr.errors import OcrError
-from app.ocr.evalset import available_fonts
 from app.ocr.imaging import _dilate, _whiten_bars
+from tools.evalset import available_fonts
 
 from .conftest import needs_tesseract, truth
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.ocr import CARD_FIELDS, read_card, read_cards, read_contract
-from app.ocr.evalset import normalise_value, write_card, write_contract
+from tools.evalset import normalise_value, write_card, write_contract
 
 from .conftest import needs_tesseract, truth
 
@@ -89,7 +89,7 @@ def test_uppercase_only_amount_is_read(amount: str) -> None:
     from decimal import Decimal
 
     from app.ocr.amounts import format_amount, to_uppercase
-    from app.ocr.evalset import available_fonts, render_contract_page
+    from tools.evalset import available_fonts, render_contract_page
 
     value = Decimal(amount)
     paragraphs = [

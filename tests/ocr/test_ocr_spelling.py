@@ -9,7 +9,6 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from app.ocr.engine import check_engine, cjk_languages
-from app.ocr.evalset import available_fonts
 from app.ocr.results import CARD_FIELDS, Box, Fields, FieldValue, Word
 from app.ocr.spelling import (
     brand_spellings,
@@ -23,6 +22,7 @@ from app.ocr.spelling import (
     spelled_span,
     spells,
 )
+from tools.evalset import available_fonts
 
 from .conftest import needs_tesseract
 

@@ -49,7 +49,7 @@ def test_inline_validation_keeps_input_and_valid_edits_save(
 def test_dropped_file_becomes_an_attachment_with_a_thumbnail(
     qtbot: Any, ctx: AppContext, store: Store, customer_id: str, tmp_path: Path
 ) -> None:
-    from app.views.screenshots import business_card
+    from tools.screenshots import business_card
 
     card = business_card(tmp_path / "card.png")
     p = page(qtbot, ctx, customer_id)

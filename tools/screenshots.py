@@ -1,6 +1,6 @@
 """Render every main screen in Chinese and English to PNG files.
 
-    python -m app.views.screenshots OUTDIR [--lang zh,en]
+    python -m tools.screenshots OUTDIR [--lang zh,en]
 
 A fresh demo profile (the "small" set) gets a few extra facts so every screen has something to
 show: an approval request, a stagnation alert, a conflict, leads and a business-card image.
@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.demo import DEMO_USERS, generate
-from app.store.demo_load import load_into
+from app.demo.local import load_into
 from app.store.service import Store
 
 DEMO_NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -1,17 +1,24 @@
-"""Demo mode: a local server with demo users and data, and a profile signed in to it.
+"""The demo session: a local server with demo users and data, and a profile signed in to it.
 
 ``fieldcrm demo`` uses this so a newcomer sees a working, syncing app with one command. The
 server keeps its data in the demo folder, so edits made in the demo survive a restart.
+
+The server is the ``server`` package with its extra (FastAPI, uvicorn, SQLAlchemy, ...). A
+client installed without the extra, or the installer bundle, which leaves the server out,
+gets :class:`DemoUnavailable` with a message naming what is missing.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.demo import DEMO_USERS, generate
+from app.demo.data import DEMO_USERS, generate
+from app.domain.messages import Msg
 from app.paths import data_root
 from app.store.service import Store
 from app.sync.engine import SyncEngine
@@ -27,6 +34,38 @@ _DEMO_ACCOUNTS = {
     DEMO_USERS[3]["id"]: "demo-rep",
 }
 DEMO_LOGINS = ("demo-rep", "demo-rep2", "demo-lead", "demo-admin")
+
+
+class DemoUnavailable(Exception):
+    """The demo server cannot run here; ``message`` says why and what to install."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message.en)
+        self.message = message
+
+
+def require_server() -> None:
+    """Check that the server and its extra can be imported; :class:`DemoUnavailable` if not."""
+    try:
+        for module in ("server.embedded", "server.demo_data"):
+            importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if getattr(sys, "frozen", False):
+            # build.spec leaves the server out of the installer bundle.
+            raise DemoUnavailable(
+                Msg(
+                    "安装版不含演示服务器;请在源代码目录中运行 ./scripts/run",
+                    "The installed app has no demo server; run ./scripts/run in the source folder",
+                )
+            ) from exc
+        raise DemoUnavailable(
+            Msg(
+                "演示模式需要服务器组件(缺少 {m}):请安装 fieldcrm[server],"
+                "或在源代码目录中运行 ./scripts/run",
+                "Demo mode needs the server extra ({m} is missing): "
+                "pip install 'fieldcrm[server]', or run ./scripts/run in the source folder",
+            ).format(m=exc.name or "server")
+        ) from exc
 
 
 def demo_root() -> Path:
@@ -47,7 +86,11 @@ class DemoSession:
 def start_demo(
     user: str = "demo-rep", profile: Path | None = None, size: str = "small"
 ) -> DemoSession:
-    """Start the demo server (seeding it on first use) and sign ``profile`` in as ``user``."""
+    """Start the demo server (seeding it on first use) and sign ``profile`` in as ``user``.
+
+    Raises :class:`DemoUnavailable` when the server extra is not installed.
+    """
+    require_server()
     from server import admin
     from server.db import make_engine
     from server.demo_data import has_records, seed

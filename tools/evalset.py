@@ -1,6 +1,6 @@
 """Labelled evaluation set: synthetic business cards and contracts with ground truth.
 
-``python -m app.ocr.evalset OUTDIR --n N --seed S`` writes N cards in each condition (clean
+``python -m tools.evalset OUTDIR --n N --seed S`` writes N cards in each condition (clean
 300-dpi scans, office scans, phone-photo lookalikes) and N contracts (PNG, JPG, PDF), each with
 a ``.json`` file of the true field values beside it, and ``manifest.json`` listing them all.
 The same seed always gives the same files; item ``i`` does not depend on N.
@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from app.domain.text import fold
 from app.domain.validators import normalize_mobile
 from app.ocr.amounts import format_amount, to_uppercase
+from app.ocr.imaging import perspective_coeffs
 from app.ocr.results import CARD_FIELDS, CONTRACT_FIELDS
 
 CONDITIONS = ("clean", "scan", "photo")
@@ -163,70 +164,39 @@ INDUSTRIES = (
     ("信息技术", "Information Technology"),
 )
 SUFFIXES = ("有限公司", "有限公司", "股份有限公司", "有限责任公司", "集团有限公司")
+# city, province, pinyin, districts, roads
+_CITY_ROWS = """
+杭州 浙江省 Hangzhou 西湖区,滨江区,余杭区,拱墅区 文三路,江南大道,文一西路,莫干山路,滨盛路
+宁波 浙江省 Ningbo   鄞州区,海曙区,江北区       中山东路,天童南路,扬帆路
+苏州 江苏省 Suzhou   工业园区,姑苏区,吴中区     星湖街,干将西路,金鸡湖大道
+南京 江苏省 Nanjing  鼓楼区,建邺区,江宁区       中山北路,江东中路,汉中路
+深圳 广东省 Shenzhen 南山区,福田区,宝安区,龙岗区 科技园南路,深南大道,福华三路,宝安大道
+广州 广东省 Guangzhou 天河区,越秀区,番禺区      天河路,珠江新城花城大道,环市东路
+成都 四川省 Chengdu  高新区,锦江区,武侯区       天府大道,人民南路,益州大道
+武汉 湖北省 Wuhan    洪山区,江汉区,武昌区       珞喻路,解放大道,中南路
+佛山 广东省 Foshan   顺德区,南海区,禅城区       佛山大道,桂澜路,季华路
+青岛 山东省 Qingdao  市南区,崂山区,黄岛区       香港中路,海尔路,长江中路
+"""
+# city, pinyin, districts, roads
+_MUNICIPALITY_ROWS = """
+上海 Shanghai 浦东新区,徐汇区,闵行区,静安区 张江路,漕溪北路,南京西路,世纪大道
+北京 Beijing  海淀区,朝阳区,丰台区          中关村大街,建国路,西三环北路,知春路
+"""
+
+
+def _rows(table: str) -> list[list[str]]:
+    return [line.split() for line in table.strip().splitlines()]
+
+
 # city → (province, pinyin, districts, roads)
 CITIES: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
-    "杭州": (
-        "浙江省",
-        "Hangzhou",
-        ("西湖区", "滨江区", "余杭区", "拱墅区"),
-        ("文三路", "江南大道", "文一西路", "莫干山路", "滨盛路"),
-    ),
-    "宁波": (
-        "浙江省",
-        "Ningbo",
-        ("鄞州区", "海曙区", "江北区"),
-        ("中山东路", "天童南路", "扬帆路"),
-    ),
-    "苏州": (
-        "江苏省",
-        "Suzhou",
-        ("工业园区", "姑苏区", "吴中区"),
-        ("星湖街", "干将西路", "金鸡湖大道"),
-    ),
-    "南京": (
-        "江苏省",
-        "Nanjing",
-        ("鼓楼区", "建邺区", "江宁区"),
-        ("中山北路", "江东中路", "汉中路"),
-    ),
-    "深圳": (
-        "广东省",
-        "Shenzhen",
-        ("南山区", "福田区", "宝安区", "龙岗区"),
-        ("科技园南路", "深南大道", "福华三路", "宝安大道"),
-    ),
-    "广州": (
-        "广东省",
-        "Guangzhou",
-        ("天河区", "越秀区", "番禺区"),
-        ("天河路", "珠江新城花城大道", "环市东路"),
-    ),
-    "成都": (
-        "四川省",
-        "Chengdu",
-        ("高新区", "锦江区", "武侯区"),
-        ("天府大道", "人民南路", "益州大道"),
-    ),
-    "武汉": ("湖北省", "Wuhan", ("洪山区", "江汉区", "武昌区"), ("珞喻路", "解放大道", "中南路")),
-    "佛山": ("广东省", "Foshan", ("顺德区", "南海区", "禅城区"), ("佛山大道", "桂澜路", "季华路")),
-    "青岛": (
-        "山东省",
-        "Qingdao",
-        ("市南区", "崂山区", "黄岛区"),
-        ("香港中路", "海尔路", "长江中路"),
-    ),
+    city: (province, pinyin, tuple(districts.split(",")), tuple(roads.split(",")))
+    for city, province, pinyin, districts, roads in _rows(_CITY_ROWS)
 }
-MUNICIPALITIES = {
-    "上海": (
-        "Shanghai",
-        ("浦东新区", "徐汇区", "闵行区", "静安区"),
-        ("张江路", "漕溪北路", "南京西路", "世纪大道"),
-    ),
-    "北京": (
-        "Beijing",
-        ("海淀区", "朝阳区", "丰台区"),
-        ("中关村大街", "建国路", "西三环北路", "知春路"),
-    ),
+# city → (pinyin, districts, roads)
+MUNICIPALITIES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    city: (pinyin, tuple(districts.split(",")), tuple(roads.split(",")))
+    for city, pinyin, districts, roads in _rows(_MUNICIPALITY_ROWS)
 }
 BUILDINGS = (
     "华星时代广场",
@@ -516,7 +486,7 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-class _Pen:
+class Pen:
     """Draws text lines on a card canvas in millimetre units."""
 
     def __init__(self, img: Image.Image, px_per_mm: float, font: tuple[str, int]) -> None:
@@ -579,7 +549,7 @@ def render_card(spec: CardSpec, px_per_mm: float, rng: random.Random) -> Image.I
     """Draw the card flat, at ``px_per_mm`` (11.81 = 300 dpi)."""
     size = (round(CARD_W_MM * px_per_mm), round(CARD_H_MM * px_per_mm))
     img = Image.new("RGB", size, spec.paper)
-    pen = _Pen(img, px_per_mm, spec.font)
+    pen = Pen(img, px_per_mm, spec.font)
     f = spec.fields
     ex = spec.extras
     labels = LABELS[
@@ -690,20 +660,6 @@ def _noise(img: Image.Image, sigma: float, nprng: np.random.Generator) -> Image.
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
-def perspective_coeffs(
-    dst: Sequence[tuple[float, float]], src: Sequence[tuple[float, float]]
-) -> tuple[float, ...]:
-    """Coefficients for ``Image.transform(..., PERSPECTIVE)`` mapping output ``dst`` → ``src``."""
-    rows = []
-    rhs = []
-    for (x, y), (u, v) in zip(dst, src, strict=True):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
-        rhs.extend([u, v])
-    sol = np.linalg.solve(np.asarray(rows, dtype=np.float64), np.asarray(rhs, dtype=np.float64))
-    return tuple(float(c) for c in sol)
-
-
 def office_scan(card: Image.Image, rng: random.Random, nprng: np.random.Generator) -> Image.Image:
     """A flatbed scan: card on the scanner glass, slightly rotated, with sensor noise."""
     bed = rng.randrange(225, 250)
@@ -762,7 +718,7 @@ def phone_photo(card: Image.Image, rng: random.Random, nprng: np.random.Generato
         (float(card.width), float(card.height)),
         (0.0, float(card.height)),
     ]
-    coeffs = perspective_coeffs(corners, src)
+    coeffs = perspective_coeffs(np.asarray(corners), np.asarray(src))
     warped = card.transform(
         (w, h), Image.Transform.PERSPECTIVE, coeffs, resample=Image.Resampling.BICUBIC
     )
@@ -956,7 +912,7 @@ def render_contract_page(
     """An A4 page with the paragraphs set in ``font`` at ``dpi``."""
     k = dpi / 25.4
     img = Image.new("RGB", (round(210 * k), round(297 * k)), (255, 255, 255))
-    pen = _Pen(img, k, font)
+    pen = Pen(img, k, font)
     left, right = 25.0, 185.0
     y = 30.0
     body = 4.2  # ≈ 12 pt
@@ -983,9 +939,8 @@ def render_contract_page(
     return img
 
 
-def _contract_scan(
-    page: Image.Image, rng: random.Random, nprng: np.random.Generator
-) -> Image.Image:
+def contract_scan(page: Image.Image, rng: random.Random, nprng: np.random.Generator) -> Image.Image:
+    """A contract page through an office scanner: a slight turn, blur and sensor noise."""
     page = page.rotate(
         rng.uniform(-1.0, 1.0), resample=Image.Resampling.BICUBIC, fillcolor=(255, 255, 255)
     )
@@ -1055,10 +1010,10 @@ def write_contract(outdir: Path, seed: int, index: int, *, noisy: bool = True) -
     if fmt == "png":
         images[0].convert("L").save(path, dpi=(dpi, dpi))
     elif fmt == "jpg":
-        _contract_scan(images[0], rng, nprng).save(path, quality=85, dpi=(dpi, dpi))
+        contract_scan(images[0], rng, nprng).save(path, quality=85, dpi=(dpi, dpi))
     else:
         scanned = [
-            _contract_scan(im, rng, nprng).convert("L") if noisy else im.convert("1")
+            contract_scan(im, rng, nprng).convert("L") if noisy else im.convert("1")
             for im in images
         ]
         scanned[0].save(path, save_all=True, append_images=scanned[1:], resolution=float(dpi))
@@ -1133,7 +1088,7 @@ def normalise_value(field_name: str, value: str | None) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m app.ocr.evalset", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.evalset", description=__doc__)
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--n", type=int, default=20, help="cards per condition")
     parser.add_argument("--contracts", type=int, default=None, help="contracts (default: N)")

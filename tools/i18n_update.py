@@ -1,7 +1,7 @@
 """Refresh the translation source and the compiled file (developers run this after editing
 visible strings)::
 
-    python -m app.views.i18n_update
+    python -m tools.i18n_update
 
 ``pyside6-lupdate`` collects every ``self.tr()`` / ``QCoreApplication.translate()`` string of
 ``app/views`` into ``resources/i18n/fieldcrm_zh_CN.ts`` (keeping existing translations);
@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import app.views
 from app.views.i18n import translations_dir
 
 TS_FILE = "fieldcrm_zh_CN.ts"
@@ -27,7 +28,7 @@ def tool(name: str) -> str:
 
 
 def main() -> None:
-    views = Path(__file__).resolve().parent
+    views = Path(app.views.__file__).resolve().parent
     ts = translations_dir() / TS_FILE
     sources = sorted(str(p) for p in views.glob("*.py"))
     subprocess.run(

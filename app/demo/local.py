@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from app.demo import DemoData, placeholder_file
+from app.demo.data import DemoData, placeholder_file
 from app.store.service import Store
 
 

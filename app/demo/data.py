@@ -1,7 +1,8 @@
 """Deterministic, realistic Chinese B2B demo data (companies, contacts, deals, follow-ups).
 
 :func:`generate` is pure: the same size and seed always give the same records (ids included),
-as plain dicts that either the local store (:func:`load_into`) or the server can load.
+as plain dicts that either the local store (:func:`app.demo.local.load_into`) or the server
+(``server.demo_data.seed``) can load.
 """
 
 from __future__ import annotations
@@ -22,18 +23,21 @@ SIZES = {
 
 # city, administrative division code (in credit codes), address prefix, telephone area code
 _REGIONS = [
-    ("杭州", "330100", "浙江省杭州市", "0571"),
-    ("宁波", "330200", "浙江省宁波市", "0574"),
-    ("苏州", "320500", "江苏省苏州市", "0512"),
-    ("南京", "320100", "江苏省南京市", "025"),
-    ("上海", "310000", "上海市", "021"),
-    ("深圳", "440300", "广东省深圳市", "0755"),
-    ("广州", "440100", "广东省广州市", "020"),
-    ("东莞", "441900", "广东省东莞市", "0769"),
-    ("成都", "510100", "四川省成都市", "028"),
-    ("武汉", "420100", "湖北省武汉市", "027"),
-    ("北京", "110000", "北京市", "010"),
-    ("厦门", "350200", "福建省厦门市", "0592"),
+    tuple(row.split())
+    for row in (
+        "杭州 330100 浙江省杭州市 0571",
+        "宁波 330200 浙江省宁波市 0574",
+        "苏州 320500 江苏省苏州市 0512",
+        "南京 320100 江苏省南京市 025",
+        "上海 310000 上海市 021",
+        "深圳 440300 广东省深圳市 0755",
+        "广州 440100 广东省广州市 020",
+        "东莞 441900 广东省东莞市 0769",
+        "成都 510100 四川省成都市 028",
+        "武汉 420100 湖北省武汉市 027",
+        "北京 110000 北京市 010",
+        "厦门 350200 福建省厦门市 0592",
+    )
 ]
 _BRANDS = [
     "轻鹿",
