@@ -278,7 +278,15 @@ def _v6(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7_search_anywhere(db: sqlite_utils.Database) -> None:
+    """Search documents of derived version 2 (initials found anywhere in a name, phone
+    numbers also as one run of digits): the index is rebuilt from the records."""
+    from app.store.search import reindex_all
+
+    reindex_all(db)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7_search_anywhere)
 LATEST = len(MIGRATIONS)
 
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QStackedWidget,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +30,7 @@ from app.config import Config
 from app.domain.messages import Msg
 from app.store import queries
 from app.store.service import Change
+from app.store.sheets import Sheet
 from app.sync.api import SyncService, SyncState
 from app.views.account import AccountHooks, SettingsScreen
 from app.views.conflicts import ConflictsScreen
@@ -37,6 +39,7 @@ from app.views.customer_page import CustomerPage
 from app.views.customers import CustomersScreen
 from app.views.deal_page import DealPage
 from app.views.errors import join_messages, log, log_file
+from app.views.export import SheetExport, table_sheet
 from app.views.forms import RecordDialog
 from app.views.i18n import say
 from app.views.inboxes import AlertsScreen, ApprovalsScreen, FollowupsDueScreen, LeadsScreen
@@ -74,6 +77,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("FieldCRM"))
         self.resize(1280, 800)
         self._busy: list[Task] = []
+        self.last_export: SheetExport | None = None
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -114,6 +118,18 @@ class MainWindow(QMainWindow):
         )
         sl.addWidget(app_name)
         sl.addWidget(self.nav, 1)
+        self.export_button = QPushButton(self.tr("Export list…"))
+        self.export_button.setObjectName("exportList")
+        self.export_button.setToolTip(
+            self.tr("Save the rows and columns shown to an Excel file (Ctrl+E)")
+        )
+        self.export_button.setStyleSheet(
+            "QPushButton { background:#37474f; color:#eceff1; border:none; padding:8px 12px;"
+            " text-align:left; } QPushButton:hover { background:#455a64; }"
+            " QPushButton:disabled { color:#78909c; }"
+        )
+        self.export_button.clicked.connect(self.export_list)
+        sl.addWidget(self.export_button)
         sl.addWidget(who)
 
         self.customers = CustomersScreen(ctx)
@@ -229,6 +245,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("F5"), self, self.sync_status.sync_now)
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         QShortcut(QKeySequence("Alt+Left"), self, self.go_back)
+        QShortcut(QKeySequence("Ctrl+E"), self, self.export_list)
+        self.stack.currentChanged.connect(self._export_possible)
         for i, _key in enumerate(NAV):
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, lambda i=i: self.nav.setCurrentRow(i))
 
@@ -292,6 +310,37 @@ class MainWindow(QMainWindow):
 
     def current_page(self) -> QWidget | None:
         return self.stack.currentWidget()
+
+    # ---- export --------------------------------------------------------------------------------
+    def _exportable(self) -> QWidget | None:
+        screen = self.stack.currentWidget()
+        if screen is None or screen in self.record_pages:
+            return None
+        if hasattr(screen, "export_sheet") or isinstance(
+            getattr(screen, "table", None), QTableView
+        ):
+            return screen
+        return None
+
+    def _export_possible(self) -> None:
+        self.export_button.setEnabled(self._exportable() is not None)
+
+    def export_list(self) -> None:
+        """Save the current list, as shown, to an Excel file (one operation for every list)."""
+        screen = self._exportable()
+        if screen is None:
+            return
+        if hasattr(screen, "export_sheet"):
+            screen.export_sheet(self._save_sheet)
+            return
+        key = next((k for k, w in self.screens.items() if w is screen), "")
+        self._save_sheet(table_sheet(self.nav_titles.get(key, ""), screen.table))  # type: ignore[attr-defined]
+
+    def _save_sheet(self, sheet: Sheet) -> None:
+        self.last_export = SheetExport(
+            self.ctx.runner, sheet, self, on_done=lambda m: self.statusBar().showMessage(m, 8000)
+        )
+        self.last_export.start()
 
     def focus_search(self) -> None:
         self.show_screen("customers")

@@ -64,20 +64,44 @@ def startup(store: Store) -> StartupInfo:
 
 
 # ---- customer list -------------------------------------------------------------------------------
-def customer_ids(store: Store, f: CustomerFilter, search: str, sort: str) -> list[str]:
+@dataclass
+class CustomerIds:
+    """What the customer list shows: ids in display order, and for a search, how customers
+    found through another record were found (customer id → (entity, that record's label))."""
+
+    ids: list[str]
+    matched: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def customer_ids(store: Store, f: CustomerFilter, search: str, sort: str) -> CustomerIds:
     """The ids the customer list shows: search first (any matching customer, contact or
     follow-up leads to its customer), then the filters and order in SQL."""
+    matched: dict[str, tuple[str, str]] = {}
     if search.strip():
         hits = store.search(search, limit=SEARCH_LIMIT)
         wanted = tuple(dict.fromkeys(h.customer_id for h in hits if h.customer_id))
         if not wanted:
-            return []
+            return CustomerIds([])
+        direct = {h.customer_id for h in hits if h.entity == "customer"}
+        for h in hits:
+            # A customer found by its own text needs no explanation; otherwise the first
+            # record that matched (contacts come before leads and follow-ups) says why.
+            if h.customer_id and h.customer_id not in direct:
+                matched.setdefault(h.customer_id, (h.entity, h.label))
         f = CustomerFilter(f.owner, f.stage, f.stale_days, wanted)
-    return queries.customer_ids(store.db, f, store.clock(), sort=sort)
+    return CustomerIds(queries.customer_ids(store.db, f, store.clock(), sort=sort), matched)
 
 
 def customer_rows(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
     return queries.customer_rows(store.db, ids)
+
+
+def reassign(store: Store, entity: str, ids: list[str], owner: str) -> int:
+    """Give several customers or deals to another owner (a lead's bulk action); return how
+    many really changed hands. Each change is audited and queued like a typed edit."""
+    if entity not in ("customer", "deal"):
+        raise ValueError(f"cannot reassign {entity}")
+    return sum(1 for rid in ids if store.update(entity, rid, {"owner": owner}))
 
 
 # ---- customer page -------------------------------------------------------------------------------
@@ -263,6 +287,7 @@ def sync_state(store: Store, service: SyncService) -> SyncState:
 __all__ = [
     "Board",
     "CustomerCard",
+    "CustomerIds",
     "DealCard",
     "Session",
     "StartupInfo",
@@ -276,6 +301,7 @@ __all__ = [
     "customer_rows",
     "deal_card",
     "period",
+    "reassign",
     "session",
     "set_decision_role",
     "startup",
