@@ -252,15 +252,35 @@ class Board:
     stages: list[str]
     cards: dict[str, list[dict[str, Any]]]
     totals: dict[str, tuple[int, float]]
+    # 在途: deals still being worked, neither won (the last stage) nor lost.
+    open_count: int = 0
+    open_amount: float = 0.0
 
 
 def board(store: Store, f: DealFilter, per_column: int = 200) -> Board:
-    """Cards per stage (largest first) and each column's count and amount."""
-    stages = [*store.rules.stage_keys, LOST]
+    """Cards per stage (largest first) with their days in stage, each column's count and
+    amount, and the open pipeline."""
+    rules = store.rules
+    stages = [*rules.stage_keys, LOST]
+    today = store.clock().date()
+    cards = {s: queries.deal_cards(store.db, f, stage=s, limit=per_column) for s in stages}
+    for column in cards.values():
+        for card in column:
+            entered = str(card.get("stage_entered_at") or "")[:10]
+            try:
+                card["days_in_stage"] = (today - date.fromisoformat(entered)).days
+            except ValueError:
+                card["days_in_stage"] = None
+            card["stalled"] = bool(card.get("stalled"))
+            card["pending_approval"] = bool(card.get("pending_approval"))
+    totals = queries.stage_totals(store.db, f)
+    open_totals = [t for s, t in totals.items() if rules.is_open(s)]
     return Board(
         stages,
-        {s: queries.deal_cards(store.db, f, stage=s, limit=per_column) for s in stages},
-        queries.stage_totals(store.db, f),
+        cards,
+        totals,
+        sum(n for n, _ in open_totals),
+        sum(amount for _, amount in open_totals),
     )
 
 

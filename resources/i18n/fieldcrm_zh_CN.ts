@@ -182,6 +182,23 @@
     </message>
 </context>
 <context>
+    <name>BulkBar</name>
+    <message>
+        <source>Reassign…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export selected…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n selected</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>CardCaptureDialog</name>
     <message>
         <source>Scan business cards</source>
@@ -400,6 +417,22 @@
         <translation>最近跟进</translation>
     </message>
     <message>
+        <source>Found in</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Contact</source>
+        <translation type="unfinished">联系人</translation>
+    </message>
+    <message>
+        <source>Lead</source>
+        <translation type="unfinished">线索</translation>
+    </message>
+    <message>
+        <source>Follow-up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>never</source>
         <translation>从未</translation>
     </message>
@@ -583,11 +616,33 @@
         <source>Read business cards (photos or scans) into new contacts</source>
         <translation>把名片(照片或扫描件)识别为新联系人</translation>
     </message>
+    <message>
+        <source>No customer, contact or follow-up matches “%1”.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No customers match these filters.</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
         <source>%n customer(s)</source>
         <translation>
             <numerusform>共 %n 个客户</numerusform>
         </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n customer(s) reassigned</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Reassigning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Customers</source>
+        <translation type="unfinished">客户</translation>
     </message>
     <message>
         <source>Scan business cards</source>
@@ -1056,6 +1111,14 @@
         <translation>设置</translation>
     </message>
     <message>
+        <source>Export list…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the rows and columns shown to an Excel file (Ctrl+E)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Back</source>
         <translation>返回</translation>
     </message>
@@ -1126,6 +1189,10 @@
         <translation>表格</translation>
     </message>
     <message>
+        <source>Open pipeline: deals neither signed nor lost</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Show:</source>
         <translation>显示:</translation>
     </message>
@@ -1154,12 +1221,18 @@
         <translation>预计成交</translation>
     </message>
     <message>
-        <source>In stage since</source>
-        <translation>进入阶段</translation>
+        <source>Days in stage</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>%1 deals · %2</source>
-        <translation>%1 个商机 · %2</translation>
+        <source>Attention</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n deal(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
     </message>
     <message>
         <source>… %1 more (largest shown)</source>
@@ -1168,6 +1241,58 @@
     <message>
         <source>Open pipeline: %1</source>
         <translation>在途金额:%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n open deal(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s) in stage</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>close %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>⚠ Stalled: no follow-up for %n hour(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>⏳ Waiting for the team lead&apos;s approval</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>total %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>open %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n deal(s) reassigned</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Reassigning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Deals</source>
+        <translation type="unfinished">商机</translation>
+    </message>
+    <message>
+        <source>Moved to %1.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Approval requested</source>
@@ -1215,6 +1340,23 @@
         <source>Read with %n% confidence: please check</source>
         <translation>
             <numerusform>识别置信度 %n%,请核对</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ReassignDialog</name>
+    <message>
+        <source>Reassign</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New owner</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Give %n selected record(s) to:</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
         </translation>
     </message>
 </context>
@@ -1331,6 +1473,31 @@
     <message>
         <source>Not signed in. Your work is kept on this device until you sign in.</source>
         <translation>未登录。登录前,你的工作都保存在本机。</translation>
+    </message>
+</context>
+<context>
+    <name>SheetExport</name>
+    <message>
+        <source>Export to Excel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Excel workbook (*.xlsx)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exporting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Exported %n row(s) to %1</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Could not write the file: %1</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>

@@ -36,7 +36,7 @@ def test_rows_arrive_in_batches(qtbot: Any, ctx: AppContext, store: Store) -> No
     assert model.data(last) == "…"  # not fetched yet: asking fetches its batch
     assert model.data(last) == store.require("customer", model.ids[249])["name"]
     assert len(model._rows) == BATCH + 50  # rows 100–199 are still not fetched
-    assert s.count.text() == "250 customer(s)"
+    assert s.count.text() == "250 customers"
 
 
 def test_instant_search_filters_and_sorting(
