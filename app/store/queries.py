@@ -126,6 +126,14 @@ def user(db: sqlite_utils.Database, user_id: str) -> dict[str, Any] | None:
     return next((u for u in users(db) if u["id"] == user_id), None)
 
 
+def department(db: sqlite_utils.Database, user_id: str) -> str:
+    """The name of a user's team, which a follow-up records as its department (F3)."""
+    row = db.execute(
+        "SELECT t.name FROM users u JOIN teams t ON t.id = u.team_id WHERE u.id = ?", (user_id,)
+    ).fetchone()
+    return str(row[0]) if row and row[0] else ""
+
+
 def _decode_json(row: dict[str, Any], *names: str) -> dict[str, Any]:
     for name in names:
         if isinstance(row.get(name), str):

@@ -246,6 +246,31 @@ def attach(
     return store.attach_file(path, kind, customer_id=customer_id, deal_id=deal_id)
 
 
+# ---- follow-up form ------------------------------------------------------------------------------
+@dataclass
+class FollowupSetup:
+    """What the follow-up form offers: the customer's contacts and the user's department."""
+
+    contacts: list[dict[str, Any]]
+    department: str
+
+
+def followup_setup(store: Store, customer_id: str) -> FollowupSetup:
+    return FollowupSetup(
+        queries.customer_contacts(store.db, customer_id), queries.department(store.db, store.actor)
+    )
+
+
+def log_followup(store: Store, values: dict[str, Any], files: list[Path]) -> str:
+    """Record a follow-up and keep the files attached to it (under its customer and deal)."""
+    followup_id = store.add_followup(values)
+    for path in files:
+        store.attach_file(
+            path, "other", customer_id=str(values["customer_id"]), deal_id=values.get("deal_id")
+        )
+    return followup_id
+
+
 # ---- pipeline ------------------------------------------------------------------------------------
 @dataclass
 class Board:
@@ -309,6 +334,7 @@ __all__ = [
     "CustomerCard",
     "CustomerIds",
     "DealCard",
+    "FollowupSetup",
     "Session",
     "StartupInfo",
     "add_pain_point",
@@ -320,6 +346,8 @@ __all__ = [
     "customer_ids",
     "customer_rows",
     "deal_card",
+    "followup_setup",
+    "log_followup",
     "period",
     "reassign",
     "session",
