@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QDialogButtonBox
 
 from app.store.service import Store
 from app.views.context import AppContext, load_context
@@ -83,9 +84,22 @@ def test_drop_on_lost_asks_for_a_reason(
     screen = board(qtbot, ctx)
     drop(screen, deal_id, "contact", "lost")
     dialog = screen.move_dialog
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
     dialog.reason.setPlainText("项目取消了")
-    dialog.submit()
-    assert store.require("deal", deal_id)["stage"] == "lost"
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)  # no reason picked from the list yet
+    assert dialog.isVisible() and "列表" in dialog.error.text()
+    picker = dialog.lost_reason
+    assert picker is not None
+    labels = [picker.itemText(i) for i in range(picker.count())]
+    assert "价格或预算" in labels and labels[-1].startswith("其他")
+    picker.setCurrentIndex(picker.count() - 1)  # "Other": the details are the reason
+    dialog.reason.clear()
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "其他" in dialog.error.text()
+    dialog.reason.setPlainText("项目取消了")
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    deal = store.require("deal", deal_id)
+    assert deal["stage"] == "lost" and deal["lost_reason"] == "other: 项目取消了"
     assert column_ids(screen, "lost") == [deal_id]
 
 
