@@ -371,6 +371,10 @@ class CustomersScreen(QWidget):
                     "%1", self.model.query.search.strip()
                 )
             )
+        elif n == 0 and self.current_query().filter == CustomerFilter():
+            self.count.setText(
+                self.tr("No customers yet: add one with New customer, or scan business cards.")
+            )
         elif n == 0:
             self.count.setText(self.tr("No customers match these filters."))
         else:

@@ -48,6 +48,7 @@ from app.views.status import PROGRESS_DELAY_MS, SyncStatus
 from app.views.tasks import Task
 from app.views.widgets import Banner
 
+NAV_MIN_WIDTH = 176
 NAV = ("customers", "leads", "deals", "due", "approvals", "alerts", "conflicts", "settings")
 PROBLEM_SHOWN_MS = 15_000
 
@@ -81,8 +82,11 @@ class MainWindow(QMainWindow):
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
-        self.nav.setFixedWidth(176)
+        self.nav.setFixedWidth(NAV_MIN_WIDTH)
         self.nav.setIconSize(QSize(18, 18))
+        # The column grows to fit its longest title with a count; it never scrolls sideways.
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.nav.setStyleSheet(
             "QListWidget { background:#263238; color:#eceff1; border:none; font-size:11pt; }"
             "QListWidget::item { padding:10px 12px; }"
@@ -375,7 +379,17 @@ class MainWindow(QMainWindow):
         for row, key in enumerate(NAV):
             item = self.nav.item(row)
             n = counts.get(key, 0)
-            item.setText(self.nav_titles[key] + (f"  ({n})" if n else ""))
+            item.setText(self.nav_titles[key] + (f"  ({n:,})" if n else ""))
+        self._fit_nav()
+
+    def _fit_nav(self) -> None:
+        self.nav.ensurePolished()
+        metrics = self.nav.fontMetrics()
+        widest = max(
+            metrics.horizontalAdvance(self.nav.item(r).text()) for r in range(self.nav.count())
+        )
+        # Item padding (12 px a side), the frame and a margin for the selection.
+        self.nav.setFixedWidth(max(NAV_MIN_WIDTH, widest + 2 * 12 + 16))
 
     def _config_changed(self, config: Config) -> None:
         self.config = self.ctx.config = config

@@ -46,6 +46,16 @@ def money(value: Any) -> str:
     return f"¥{amount:,.2f}"
 
 
+def grouped(value: Any) -> str:
+    """An amount for an input field: thousands separators, no currency sign ("1,250,000.00")."""
+    if value in (None, ""):
+        return ""
+    try:
+        return f"{Decimal(str(value)):,}"
+    except InvalidOperation:
+        return str(value)
+
+
 def short_money(total: float) -> str:
     """Column totals: 万 in Chinese (how sales people count), k/M in English."""
     if current() == "zh":
@@ -249,6 +259,7 @@ __all__ = [
     "StageStepper",
     "field_label",
     "fill_table",
+    "grouped",
     "heading",
     "hline",
     "make_table",
