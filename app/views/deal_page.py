@@ -438,13 +438,19 @@ class DealPage(ReloadingScreen):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.addWidget(self.checklist_box)
-        ll.addLayout(moves)
-        ll.addWidget(self.reasons)
         ll.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # The moves and what still blocks the next stage stay in view under the checklist,
+        # however long it scrolls (on a 1366×768 screen the list fell below the fold).
+        left_column = QWidget()
+        lc = QVBoxLayout(left_column)
+        lc.setContentsMargins(0, 0, 0, 0)
+        lc.addWidget(scroll, 1)
+        lc.addLayout(moves)
+        lc.addWidget(self.reasons)
 
         self.form = EntityForm("deal", DEAL_FIELDS)
         self.save_button = QPushButton(self.tr("Save changes"))
@@ -464,7 +470,7 @@ class DealPage(ReloadingScreen):
         self.tabs.addTab(self.timeline, self.tr("Follow-ups"))
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
+        split.addWidget(left_column)
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)

@@ -37,3 +37,25 @@ def test_amount_fields_show_thousands_separators_and_save_as_typed(
     qtbot.keyClicks(amount, "2,400,000")
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     assert store.require("deal", deal_id)["amount"] == "2400000.00"
+
+
+def test_what_blocks_the_next_stage_stays_in_view_at_1366x768(
+    qtbot: Any, window: MainWindow, store: Store, deal_id: str, contacts: list[str]
+) -> None:
+    store.update(
+        "deal",
+        deal_id,
+        {
+            "amount": "80000",
+            "primary_contact_id": contacts[0],
+            "pain_points": [{"text": f"痛点{i}", "confirmed": False} for i in range(8)],
+        },
+    )
+    store.update_checked("deal", deal_id, {"stage": "needs_diagnosis"})
+    window.resize(1366, 768)
+    page = window.open_record("deal", deal_id)
+    qtbot.waitUntil(lambda: page.reasons.isVisible())  # type: ignore[attr-defined]
+    reasons = page.reasons  # type: ignore[attr-defined]
+    assert "Advance is locked until" in reasons.text()
+    shown = reasons.visibleRegion().boundingRect()
+    assert shown.height() == reasons.height() >= reasons.heightForWidth(reasons.width())
