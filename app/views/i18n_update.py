@@ -46,7 +46,8 @@ def english_plurals(ts: Path) -> None:
         translation.text = None
         for form in (source.replace("(s)", ""), source.replace("(s)", "s")):
             ET.SubElement(translation, "numerusform").text = form
-    tree.write(ts, encoding="utf-8", xml_declaration=True)
+    body = ET.tostring(tree.getroot(), encoding="unicode")
+    ts.write_text(f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n{body}\n', "utf-8")
 
 
 def main() -> None:
