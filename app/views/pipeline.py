@@ -287,7 +287,7 @@ class PipelineScreen(ReloadingScreen):
                 item = QListWidgetItem(self.card_text(card, stage))
                 item.setData(RECORD_ID, card["id"])
                 item.setData(STAGE_ROLE, stage)
-                item.setSizeHint(QSize(150, 86))
+                item.setSizeHint(QSize(150, 104))
                 item.setToolTip(self.card_tip(card))
                 if stage == LOST:
                     item.setForeground(QColor("#757575"))
@@ -311,21 +311,25 @@ class PipelineScreen(ReloadingScreen):
         )
 
     def card_text(self, card: dict[str, Any], stage: str) -> str:
-        """A card's four lines: deal, customer, amount and owner, then time and flags."""
-        facts = []
-        if stage != LOST and card.get("days_in_stage") is not None:
-            facts.append(self.tr("%n day(s) in stage", "", int(card["days_in_stage"])))
-        if card.get("expected_close"):
-            facts.append(self.tr("close %1").replace("%1", str(card["expected_close"])))
+        """A card's lines: deal, customer, amount and owner, time in stage with the flags,
+        then the expected close (each line short enough for a narrow column)."""
         marks = ""
         if card["stalled"] and stage != LOST:
             marks += "⚠ "
         if card["pending_approval"]:
             marks += "⏳ "
+        days = ""
+        if stage != LOST and card.get("days_in_stage") is not None:
+            days = self.tr("%n day(s) in stage", "", int(card["days_in_stage"]))
+        close = (
+            self.tr("close %1").replace("%1", str(card["expected_close"]))
+            if card.get("expected_close")
+            else ""
+        )
         return (
             f"{card['title']}\n{card.get('customer_name') or ''}\n"
             f"{money(card.get('amount'))}  ·  {card.get('owner_name') or ''}\n"
-            f"{marks}{' · '.join(facts)}"
+            f"{marks}{days}\n{close}"
         )
 
     def card_tip(self, card: dict[str, Any]) -> str:

@@ -180,6 +180,8 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     save(window, "01-customers", lang)
                     window.customers.search.setText("鹿家")
                     save(window, "02-customers-search", lang)
+                    window.customers.search.setText("王海燕")  # a contact: the list says so
+                    save(window, "02b-customers-search-contact", lang)
                     window.customers.search.clear()
                     page = window.open_record("customer", ids["customer"])
                     save(window, "03-customer", lang)

@@ -115,3 +115,22 @@ def test_a_rep_gets_no_reassign(qtbot: Any, ctx: AppContext, store: Store) -> No
     s = CustomersScreen(ctx)
     qtbot.addWidget(s)
     assert s.bulk.reassign_button.isHidden()
+
+
+def test_deals_export_amounts_and_days_as_numbers(
+    qtbot: Any, window: MainWindow, store: Store, customer_id: str, tmp_path: Path
+) -> None:
+    window.ctx.runner.write(
+        lambda s: s.create(
+            "deal", {"customer_id": customer_id, "title": "全屋定制", "amount": "1250000"}
+        )
+    )
+    window.show_screen("deals")
+    window.pipeline.owner.setCurrentIndex(window.pipeline.owner.findData(None))
+    out = tmp_path / "deals.xlsx"
+    save_as(qtbot, window, out)
+    ws = load_workbook(out).active
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["Deal", "Customer", "Stage", "Amount"]
+    assert ws.cell(row=2, column=4).value == 1250000  # a number Excel can sum, not "¥1,250,000"
+    assert ws.cell(row=2, column=header.index("Days in stage") + 1).value == 0
