@@ -234,7 +234,11 @@ class CustomerListModel(QAbstractTableModel):
                 return ""
             entity, label = found
             label = label if len(label) <= 40 else label[:39] + "…"
-            return f"{self.entity_names.get(entity, entity)}: {label}"
+            return (
+                self.tr("%1: %2")
+                .replace("%1", self.entity_names.get(entity, entity))
+                .replace("%2", label)
+            )
         value = row.get(column)
         if column == "last_followup_at":
             return when(value)[:10] if value else self.tr("never")

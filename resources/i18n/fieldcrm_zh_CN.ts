@@ -433,6 +433,10 @@
         <translation>跟进记录</translation>
     </message>
     <message>
+        <source>%1: %2</source>
+        <translation>%1:%2</translation>
+    </message>
+    <message>
         <source>never</source>
         <translation>从未</translation>
     </message>
