@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QTextBrowser,
@@ -56,6 +55,7 @@ from app.views.lost_reason import LostReasonPicker
 from app.views.widgets import (
     Banner,
     ErrorLabel,
+    FitScrollArea,
     ReloadingScreen,
     StageStepper,
     heading,
@@ -438,19 +438,18 @@ class DealPage(ReloadingScreen):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.addWidget(self.checklist_box)
-        ll.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
         # The moves and what still blocks the next stage stay in view under the checklist,
-        # however long it scrolls (on a 1366×768 screen the list fell below the fold).
+        # which scrolls on its own when the screen is short (at 1366×768 the list fell below
+        # the fold).
+        scroll = FitScrollArea()
+        scroll.setWidget(left)
         left_column = QWidget()
         lc = QVBoxLayout(left_column)
         lc.setContentsMargins(0, 0, 0, 0)
-        lc.addWidget(scroll, 1)
+        lc.addWidget(scroll)
         lc.addLayout(moves)
         lc.addWidget(self.reasons)
+        lc.addStretch(1)
 
         self.form = EntityForm("deal", DEAL_FIELDS)
         self.save_button = QPushButton(self.tr("Save changes"))

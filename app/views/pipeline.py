@@ -224,6 +224,7 @@ class PipelineScreen(ReloadingScreen):
         self.table.setObjectName("dealTable")
         self.table.setSelectionMode(QTableWidget.SelectionMode.ExtendedSelection)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # largest deals first
         self.table.activated.connect(self._open_table_row)
         self.table.doubleClicked.connect(self._open_table_row)
         self.bulk = BulkBar(ctx)

@@ -1300,7 +1300,7 @@
     <message numerus="yes">
         <source>%n open deal(s)</source>
         <translation>
-            <numerusform>在途 %n 个</numerusform>
+            <numerusform>在途 %n 个商机</numerusform>
         </translation>
     </message>
     <message numerus="yes">
