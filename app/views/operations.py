@@ -13,10 +13,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.domain.messages import Msg
 from app.domain.process import Checklist, Decision, next_stage
 from app.domain.rules import LOST
 from app.store import queries
-from app.store.errors import NotFound
+from app.store.errors import NotFound, ValidationFailed
 from app.store.queries import CustomerFilter, DealFilter
 from app.store.service import Store
 from app.sync.api import SyncService, SyncState
@@ -101,6 +102,10 @@ def reassign(store: Store, entity: str, ids: list[str], owner: str) -> int:
     many really changed hands. Each change is audited and queued like a typed edit."""
     if entity not in ("customer", "deal"):
         raise ValueError(f"cannot reassign {entity}")
+    if session(store).role == "rep":
+        raise ValidationFailed(
+            {"owner": Msg("只有主管可以批量转交", "Only a team lead can reassign in bulk")}
+        )
     return sum(1 for rid in ids if store.update(entity, rid, {"owner": owner}))
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from PySide6.QtCore import QItemSelectionModel, Qt
 
+from app.store.errors import ValidationFailed
 from app.store.service import Store
+from app.views import operations as ops
 from app.views.context import AppContext, load_context
 from app.views.customers import CustomersScreen
 from app.views.main_window import MainWindow
@@ -134,3 +137,11 @@ def test_deals_export_amounts_and_days_as_numbers(
     assert header[:4] == ["Deal", "Customer", "Stage", "Amount"]
     assert ws.cell(row=2, column=4).value == 1250000  # a number Excel can sum, not "¥1,250,000"
     assert ws.cell(row=2, column=header.index("Days in stage") + 1).value == 0
+
+
+def test_a_rep_cannot_reassign_through_the_operation_either(store: Store) -> None:
+    cid = store.create("customer", {"name": "客户甲", "owner": "u-rep"})
+    with pytest.raises(ValidationFailed) as refused:
+        ops.reassign(store, "customer", [cid], "u-lead")
+    assert "lead" in refused.value.errors["owner"].en
+    assert store.require("customer", cid)["owner"] == "u-rep"
