@@ -78,8 +78,9 @@ class StageColumn(QListWidget):
         self.setMinimumWidth(150)
         self.setStyleSheet(
             "QListWidget { background:#f5f5f5; border:none; }"
+            # No text colour here: each card sets its own (stalled in orange, lost in grey).
             "QListWidget::item { background:white; border:1px solid #e0e0e0;"
-            " border-radius:4px; padding:4px; color:#212121; }"
+            " border-radius:4px; padding:4px; }"
             "QListWidget::item:selected { border:1px solid #1565c0; background:#e3f2fd; }"
         )
 
@@ -290,10 +291,12 @@ class PipelineScreen(ReloadingScreen):
                 item.setData(STAGE_ROLE, stage)
                 item.setSizeHint(QSize(150, 104))
                 item.setToolTip(self.card_tip(card))
+                colour = "#212121"
                 if stage == LOST:
-                    item.setForeground(QColor("#757575"))
+                    colour = "#757575"
                 elif card["stalled"]:
-                    item.setBackground(QColor("#fff8e1"))
+                    colour = "#bf360c"
+                item.setForeground(QColor(colour))
                 column.addItem(item)
                 table_rows.append({**card, "stage": stage})
             if count > len(data.cards[stage]):

@@ -145,6 +145,7 @@ def test_cards_show_days_in_stage_close_date_stall_and_pending_approval(
     lines = card.text().split("\n")
     assert lines[3:] == ["⚠ ⏳ 13 days in stage", "close 2026-12-20"]
     assert "Stalled" in card.toolTip() and "approval" in card.toolTip()
+    assert card.foreground().color().name() == "#bf360c"  # a stalled card stands out
     screen.mode.setCurrentIndex(1)
     row = [screen.table.item(0, c).text() for c in range(screen.table.columnCount())]
     assert row[6] == "13" and "Stalled" in row[7]
