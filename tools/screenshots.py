@@ -1,6 +1,6 @@
 """Render every main screen in Chinese and English to PNG files.
 
-    python -m tools.screenshots OUTDIR [--lang zh,en]
+    python -m tools.screenshots OUTDIR [--lang zh,en] [--size 1366x768]
 
 A fresh demo profile (the "small" set) gets a few extra facts so every screen has something to
 show: an approval request, a stagnation alert, a conflict, leads and a business-card image.
@@ -130,7 +130,7 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
 Shot = tuple[str, Callable[[], object]]
 
 
-def render(out: Path, langs: list[str]) -> list[Path]:
+def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> list[Path]:
     """Write the PNGs for each language under ``out/<lang>/``; return their paths."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication, QWidget
@@ -174,12 +174,14 @@ def render(out: Path, langs: list[str]) -> list[Path]:
                     ),
                 )
                 window = wait_until_ready(desktop)
-                window.resize(1360, 820)
+                window.resize(*size)
                 if role_shots == "rep":
                     window.show_screen("customers")
                     save(window, "01-customers", lang)
                     window.customers.search.setText("鹿家")
                     save(window, "02-customers-search", lang)
+                    window.customers.search.setText("王海燕")  # a contact: the list says so
+                    save(window, "02b-customers-search-contact", lang)
                     window.customers.search.clear()
                     page = window.open_record("customer", ids["customer"])
                     save(window, "03-customer", lang)
@@ -248,8 +250,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", type=Path)
     parser.add_argument("--lang", default="zh,en")
+    parser.add_argument("--size", default="1360x820", help="window size, e.g. 1366x768")
     args = parser.parse_args()
-    for path in render(args.out, args.lang.split(",")):
+    width, _, height = args.size.partition("x")
+    for path in render(args.out, args.lang.split(","), (int(width), int(height))):
         print(path)
 
 

@@ -11,11 +11,14 @@ The search document feeds SQLite's FTS5, which has no tokenizer that finds a two
 Chinese word inside a longer one ("鹿家" in "轻鹿家居"), and people mostly type two-character
 names. So the index is fed pre-split tokens: every CJK character pair, every suffix of every
 digit run (which turns substring search into FTS5 prefix search: "1234" finds "13812341234"),
-every Latin word (found by its beginning), and the pinyin initials of names.
+every Latin word (found by its beginning), and every suffix of the pinyin initials of names
+("qlhx" finds 上海轻鹿恒信…). A phone number with separators is also indexed as one run of
+digits, so digits typed across the area code ("0215915") find "021-5915…".
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from operator import add
 from typing import Any
@@ -24,7 +27,7 @@ from app.domain.text import ALNUM_RUN, CJK_RUN, company_key, fold_key, pinyin_ke
 
 # Bump whenever any function here changes what it returns: devices then stop trusting what
 # the server stored and derive for themselves until the server has derived everything again.
-VERSION = 1
+VERSION = 2
 
 # The columns a device stores beside a record's name, per entity.
 NAME_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -46,6 +49,9 @@ SEARCHED_FIELDS: dict[str, frozenset[str]] = {
 DERIVED_ENTITIES = NAME_COLUMNS.keys() | INDEXED.keys()
 MAX_SUFFIXES = 24
 _FIELD_BREAK = " \u2029 "
+# Fields holding phone numbers, which people type with or without the separators.
+PHONE_FIELDS = frozenset(("phone", "mobile"))
+_DIGITS = re.compile(r"\d+")
 
 
 def tokens_for(text: str) -> list[str]:
@@ -72,7 +78,16 @@ def tokens_for(text: str) -> list[str]:
 def search_text(entity: str, fields: Mapping[str, Any]) -> tuple[str, str]:
     """(body, initials) of a searchable record: its folded text and its name's initials."""
     names, label_field, with_initials = INDEXED[entity]
-    body = _FIELD_BREAK.join(fold_key(str(fields[f])) for f in names if fields.get(f))
+    texts = []
+    for f in names:
+        if not fields.get(f):
+            continue
+        text = fold_key(str(fields[f]))
+        runs = _DIGITS.findall(text) if f in PHONE_FIELDS else []
+        if len(runs) > 1:
+            text += " " + "".join(runs)  # typed without the separators
+        texts.append(text)
+    body = _FIELD_BREAK.join(texts)
     initials = pinyin_keys(str(fields.get(label_field) or ""))[1] if with_initials else ""
     return body, initials
 
@@ -80,8 +95,8 @@ def search_text(entity: str, fields: Mapping[str, Any]) -> tuple[str, str]:
 def search_tokens(body: str, initials: str) -> str:
     """What the FTS table is given for a document (and must be given again to remove it)."""
     tokens = tokens_for(body)
-    if initials:
-        tokens.append(initials)
+    # Initials are found anywhere in a name: every suffix makes a substring a prefix query.
+    tokens += [initials[i:] for i in range(min(len(initials), MAX_SUFFIXES))]
     return " ".join(tokens)
 
 

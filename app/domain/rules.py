@@ -70,11 +70,35 @@ class ProcessRules:
     followup: FollowUpRules
     reason_min_length: int = 4
     stagnation_hours: int = 72
+    # Why deals are lost, chosen from a list so losses can be counted (key → label).
+    lost_reasons: tuple[tuple[str, Msg], ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def stage_keys(self) -> tuple[str, ...]:
         return tuple(s.key for s in self.stages)
+
+    @property
+    def won_stage(self) -> str:
+        """The last stage: a deal there is won (signed), no longer in the pipeline."""
+        return self.stages[-1].key
+
+    def is_open(self, stage: str) -> bool:
+        """Whether a deal in ``stage`` is still being worked (neither won nor lost)."""
+        return stage not in (LOST, self.won_stage)
+
+    def lost_reason_label(self, stored: str | None) -> Msg:
+        """A stored lost reason ("price: 对方预算砍半", "other: …") as the user reads it."""
+        text = (stored or "").strip()
+        key, _sep, detail = text.partition(":")
+        labels = dict(self.lost_reasons)
+        if key.strip() in labels or key.strip() == OTHER_REASON:
+            label = labels.get(key.strip(), OTHER_REASON_LABEL)
+            detail = detail.strip()
+            if not detail:
+                return label
+            return Msg(f"{label.zh}:{detail}", f"{label.en}: {detail}")
+        return Msg(text, text)  # typed freely before the list existed
 
     def stage(self, key: str) -> Stage:
         for s in self.stages:
@@ -93,6 +117,14 @@ class ProcessRules:
 
 LOST = "lost"
 LOST_LABEL = Msg("输单", "Lost")
+OTHER_REASON = "other"
+OTHER_REASON_LABEL = Msg("其他", "Other")
+
+
+def lost_reason(key: str, detail: str = "") -> str:
+    """How a lost reason picked from the list is stored: its key, then what the user added."""
+    detail = detail.strip()
+    return f"{key}: {detail}" if detail else key
 
 
 def _msg(d: dict[str, Any], where: str) -> Msg:
@@ -172,6 +204,11 @@ def parse_rules(data: dict[str, Any]) -> ProcessRules:
             followup=followup,
             reason_min_length=int(data.get("reason_min_length", 4)),
             stagnation_hours=int(data.get("stagnation_hours", 72)),
+            lost_reasons=tuple(
+                (str(r["key"]), _msg(r, f"lost_reasons[{i}]"))
+                for i, r in enumerate(data.get("lost_reasons", []))
+                if str(r["key"]) != OTHER_REASON  # "other" is always offered, last
+            ),
             raw=data,
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -8,6 +8,7 @@ on bad input; the caller decides whether an error blocks a save.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -200,8 +201,16 @@ def validate_text(raw: str) -> Checked:
     return Checked(fold(raw))
 
 
+def validate_prose(raw: str) -> Checked:
+    """Free text people write (notes, conclusions, reasons): kept as typed, full-width
+    punctuation (，。：) and line breaks included; only the ends are trimmed. Search and
+    duplicate checks fold their own copy."""
+    return Checked(unicodedata.normalize("NFC", raw).strip())
+
+
 VALIDATORS: dict[str, Callable[[str], Checked]] = {
     "text": validate_text,
+    "prose": validate_prose,
     "credit_code": validate_credit_code,
     "mobile": validate_mobile,
     "landline": validate_landline,

@@ -278,7 +278,17 @@ def _v6(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7_lists(db: sqlite_utils.Database) -> None:
+    """What the lists need: search documents of derived version 2 (initials found anywhere in
+    a name, phone numbers also as one run of digits), rebuilt from the records; and an index
+    that lets the board mark each card's open stagnation alert."""
+    from app.store.search import reindex_all
+
+    db.execute("CREATE INDEX IF NOT EXISTS alerts_record ON alerts(record_id)")
+    reindex_all(db)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7_lists)
 LATEST = len(MIGRATIONS)
 
 

@@ -126,6 +126,14 @@ def user(db: sqlite_utils.Database, user_id: str) -> dict[str, Any] | None:
     return next((u for u in users(db) if u["id"] == user_id), None)
 
 
+def department(db: sqlite_utils.Database, user_id: str) -> str:
+    """The name of a user's team, which a follow-up records as its department (F3)."""
+    row = db.execute(
+        "SELECT t.name FROM users u JOIN teams t ON t.id = u.team_id WHERE u.id = ?", (user_id,)
+    ).fetchone()
+    return str(row[0]) if row and row[0] else ""
+
+
 def _decode_json(row: dict[str, Any], *names: str) -> dict[str, Any]:
     for name in names:
         if isinstance(row.get(name), str):
@@ -242,7 +250,12 @@ def _deal_where(f: DealFilter) -> tuple[str, list[Any]]:
 
 _DEAL_CARD = """SELECT d.id, d.title, d.amount, d.stage, d.stage_entered_at, d.expected_close,
                        d.owner, c.name AS customer_name,
-                       coalesce(u.display_name, u.name, d.owner) AS owner_name
+                       coalesce(u.display_name, u.name, d.owner) AS owner_name,
+                       EXISTS (SELECT 1 FROM alerts a WHERE a.record_id = d.id
+                               AND a.kind = 'stagnation' AND a.resolved_at IS NULL
+                               AND a._deleted = 0) AS stalled,
+                       EXISTS (SELECT 1 FROM approvals p WHERE p.deal_id = d.id
+                               AND p.status = 'pending' AND p._deleted = 0) AS pending_approval
                 FROM deals d LEFT JOIN customers c ON c.id = d.customer_id
                 LEFT JOIN users u ON u.id = d.owner"""
 

@@ -134,7 +134,7 @@ def _fts_query(folded: str) -> str | None:
 
 
 def _really_matches(parts: list[str], body: str, initials: str) -> bool:
-    return all(p in body or (initials and initials.startswith(p)) for p in parts)
+    return all(p in body or (initials and p in initials) for p in parts)
 
 
 def search(

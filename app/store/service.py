@@ -940,6 +940,13 @@ class Store:
         with self.db.atomic():
             self.db.table("users").upsert_all([dict(u) for u in users], pk="id")
 
+    def upsert_teams(self, teams: Iterable[Mapping[str, Any]]) -> None:
+        """Cache the teams of the user directory (a team is the department people name)."""
+        with self.db.atomic():
+            self.db.table("teams").upsert_all(
+                [{"id": t["id"], "name": t["name"]} for t in teams], pk="id"
+            )
+
     def user_ids_by_name(self) -> dict[str, str]:
         return {name: uid for uid, name in self.db.execute("SELECT id, name FROM users")}
 

@@ -305,6 +305,7 @@ class SyncEngine:
             {k: u.get(k) for k in ("id", "name", "display_name", "role", "team_id")}
             for u in directory.get("users", [])
         )
+        store.upsert_teams(directory.get("teams", []))
 
     # ---- push ------------------------------------------------------------------------------
     def _payload(self, store: Store, op: dict[str, Any]) -> dict[str, Any]:

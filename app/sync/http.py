@@ -1,8 +1,11 @@
 """The HTTP side of sync: one small client for the server's API.
 
 Network errors and 5xx answers are retried with exponential backoff and jitter (a fleet of
-laptops coming back online must not hammer the server in step); 4xx answers are final. Every
-failure becomes a :mod:`app.sync.errors` exception with a message for the user.
+laptops coming back online must not hammer the server in step); 4xx answers are final. A server
+that cannot be reached at all (refused, unreachable, no name, no answer to the handshake within
+:data:`CONNECT_TIMEOUT`) is not retried: the user is told "offline" at once, and the next
+automatic sync tries again. Every failure becomes a :mod:`app.sync.errors` exception with a
+message for the user.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from app.sync.errors import (
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 CHUNK = 1 << 20  # upload chunk size; the server's per-chunk limit is larger
+# Seconds to wait for a connection. Generous for a slow mobile link, short enough that a
+# laptop whose network dropped silently hears "offline" soon.
+CONNECT_TIMEOUT = 3.0
 
 
 def _message(response: httpx.Response) -> tuple[str, Msg]:
@@ -85,7 +91,7 @@ class ApiClient:
             base_url=self.base_url,
             transport=transport,
             verify=_usual_cas() if verify is True else verify,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
             headers={"User-Agent": f"FieldCRM/{__version__}"},
         )
 
@@ -105,6 +111,10 @@ class ApiClient:
                     headers["Authorization"] = f"Bearer {token}"
             try:
                 response = self.http.request(method, path, headers=headers, **kw)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing was sent: the server is out of reach, and waiting will not bring it
+                # back within this sync. (A connection lost mid-request is retried below.)
+                raise Offline() from exc
             except httpx.TransportError as exc:
                 if attempt == self.retries:
                     raise Offline() from exc
@@ -199,6 +209,8 @@ class ApiClient:
             try:
                 self._download_into(sha256, part, headers)
                 break
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                raise Offline() from exc
             except (httpx.TransportError, ServerTrouble) as exc:
                 if attempt == self.retries:
                     raise Offline() from exc

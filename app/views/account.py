@@ -10,12 +10,12 @@ stay; the password field is cleared only after a success.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -284,7 +284,15 @@ class SettingsScreen(QWidget):
         self.sync_minutes.setSuffix(" " + self.tr("min"))
         self.ocr_languages = QLineEdit()
         self.ocr_languages.setObjectName("settingOcrLanguages")
-        self.ocr_languages.setPlaceholderText("chi_sim+eng")
+        self.ocr_languages.setPlaceholderText(language_names(("chi_sim", "eng")))
+        self.ocr_languages.setToolTip(
+            self.tr("Languages joined with +: %1, or Tesseract's codes (chi_sim, eng…)").replace(
+                "%1", ", ".join(OCR_LANGUAGE_NAMES.values())
+            )
+        )
+        self.signed_in_server = QLabel()
+        self.signed_in_server.setObjectName("signedInServer")
+        self.signed_in_server.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setting_widgets: dict[str, QLineEdit | QSpinBox] = {
             "server.url": self.server_url,
             "server.ca_bundle": self.ca_bundle,
@@ -298,6 +306,7 @@ class SettingsScreen(QWidget):
             "sync.interval_minutes": self.tr("Sync automatically every"),
             "ocr.languages": self.tr("OCR languages"),
         }
+        form.addRow(self.tr("Signed in to"), self.signed_in_server)
         for key, widget in self.setting_widgets.items():
             lock = QLabel(self.tr("Set by your IT department"))
             lock.setObjectName("locked:" + key)
@@ -331,7 +340,7 @@ class SettingsScreen(QWidget):
             "server.url": config.server_url or "",
             "server.ca_bundle": str(config.ca_bundle) if config.ca_bundle else "",
             "sync.interval_minutes": config.sync_interval_minutes,
-            "ocr.languages": "+".join(config.ocr_languages),
+            "ocr.languages": language_names(config.ocr_languages),
         }
 
     def show_config(self, config: Config) -> None:
@@ -374,7 +383,7 @@ class SettingsScreen(QWidget):
                 continue
             raw: object = typed
             if key == "ocr.languages":
-                raw = [p.strip() for p in str(typed).replace(",", "+").split("+") if p.strip()]
+                raw = language_codes(str(typed))
             try:
                 values[key] = check_value(key, raw)
             except InvalidSetting as exc:
@@ -417,6 +426,9 @@ class SettingsScreen(QWidget):
     def show_state(self, state: SyncState | None) -> None:
         self.state = state
         signed_in = bool(state and state.signed_in)
+        server = state.server_url if state is not None and signed_in else None
+        self.signed_in_server.setText(server or self.tr("Not signed in"))
+        self.server_url.setPlaceholderText(server or "https://crm.example.com")
         if state is not None and signed_in:
             self.account_text.setText(
                 self.tr("Signed in as %1 on %2. Last synced: %3.")
@@ -473,6 +485,28 @@ class SettingsScreen(QWidget):
             self.ctx.runner.report_error(exc)
         else:
             self.account_error.show_message(msg)
+
+
+# Tesseract's language codes by the name each language has in itself (what people recognise).
+OCR_LANGUAGE_NAMES = {
+    "chi_sim": "简体中文",
+    "chi_tra": "繁體中文",
+    "eng": "English",
+    "jpn": "日本語",
+    "kor": "한국어",
+}
+
+
+def language_names(codes: Sequence[str]) -> str:
+    """OCR languages as the Settings field shows them: "简体中文 + English"."""
+    return " + ".join(OCR_LANGUAGE_NAMES.get(c, c) for c in codes)
+
+
+def language_codes(text: str) -> list[str]:
+    """What the user typed (names or codes, joined with + or ,) as Tesseract's codes."""
+    by_name = {name.casefold(): code for code, name in OCR_LANGUAGE_NAMES.items()}
+    parts = [p.strip() for p in text.replace(",", "+").replace("，", "+").split("+")]
+    return [by_name.get(p.casefold(), p) for p in parts if p]
 
 
 def _check_ocr_languages(languages: list[str]) -> None:

@@ -9,6 +9,7 @@ up work behind the user.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -39,9 +42,12 @@ from PySide6.QtWidgets import (
 
 from app.store.queries import CustomerFilter
 from app.store.service import Change
+from app.store.sheets import Sheet
 from app.views import operations as ops
+from app.views.bulk import BulkBar, ReassignDialog, may_reassign
 from app.views.capture import CardCaptureDialog
 from app.views.context import AppContext
+from app.views.export import SheetExport, selected_rows
 from app.views.tasks import TaskRunner
 from app.views.widgets import stage_name, when
 
@@ -69,6 +75,7 @@ class CustomerListModel(QAbstractTableModel):
         "phone",
         "owner_name",
         "last_followup_at",
+        "match",
     )
     # Column → (ascending, descending) SQL sort keys (see app.store.queries.CUSTOMER_SORTS).
     SORTS: ClassVar[dict[str, tuple[str, str]]] = {
@@ -78,6 +85,7 @@ class CustomerListModel(QAbstractTableModel):
         "owner_name": ("owner", "-owner"),
         "last_followup_at": ("stale_first", "last_followup"),
         "phone": ("name", "-name"),
+        "match": ("name", "-name"),
     }
 
     loaded = Signal(int)  # the id list arrived: how many customers match
@@ -87,6 +95,8 @@ class CustomerListModel(QAbstractTableModel):
         self.runner = runner
         self.query = ListQuery()
         self.ids: list[str] = []
+        # While searching: customer id → how it was found when not by its own text.
+        self.matched: dict[str, tuple[str, str]] = {}
         self._rows: dict[str, dict[str, Any]] = {}
         self._requested: set[int] = set()
         self._generation = 0
@@ -101,7 +111,13 @@ class CustomerListModel(QAbstractTableModel):
             self.tr("Phone"),
             self.tr("Owner"),
             self.tr("Last follow-up"),
+            self.tr("Found in"),
         ]
+        self.entity_names = {
+            "contact": self.tr("Contact"),
+            "lead": self.tr("Lead"),
+            "followup": self.tr("Follow-up"),
+        }
 
     # ---- loading ---------------------------------------------------------------------------------
     def set_query(self, query: ListQuery) -> None:
@@ -120,10 +136,10 @@ class CustomerListModel(QAbstractTableModel):
         self._generation += 1
         generation = self._generation
 
-        def job(store: Any) -> tuple[list[str], dict[str, dict[str, Any]]]:
-            ids = ops.customer_ids(store, query.filter, query.search, query.sort)
+        def job(store: Any) -> tuple[ops.CustomerIds, dict[str, dict[str, Any]]]:
+            found = ops.customer_ids(store, query.filter, query.search, query.sort)
             # The first batch comes with the ids: the first paint needs no second round trip.
-            return ids, ops.customer_rows(store, ids[:BATCH])
+            return found, ops.customer_rows(store, found.ids[:BATCH])
 
         self.runner.read(
             job,
@@ -138,7 +154,7 @@ class CustomerListModel(QAbstractTableModel):
         self.runner.report_error(exc)
 
     def _ids_arrived(
-        self, generation: int, ids: list[str], first: dict[str, dict[str, Any]]
+        self, generation: int, found: ops.CustomerIds, first: dict[str, dict[str, Any]]
     ) -> None:
         self._in_flight = False
         if self._queued is not None:
@@ -148,11 +164,12 @@ class CustomerListModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self.beginResetModel()
-        self.ids = ids
+        self.ids = found.ids
+        self.matched = found.matched
         self._rows = first
-        self._requested = {0} if ids else set()
+        self._requested = {0} if found.ids else set()
         self.endResetModel()
-        self.loaded.emit(len(ids))
+        self.loaded.emit(len(found.ids))
 
     def _want(self, row: int) -> None:
         batch = row // BATCH
@@ -204,13 +221,28 @@ class CustomerListModel(QAbstractTableModel):
             return None
         column = self.COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            value = row.get(column)
-            if column == "last_followup_at":
-                return when(value)[:10] if value else self.tr("never")
-            return "" if value is None else str(value)
+            return self.cell(record_id, row, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == "last_followup_at":
             return QColor("#c62828") if self._stale(row.get(column)) else None
         return None
+
+    def cell(self, record_id: str, row: dict[str, Any], column: str) -> str:
+        """What a cell shows (the list and its export alike)."""
+        if column == "match":
+            found = self.matched.get(record_id)
+            if found is None:
+                return ""
+            entity, label = found
+            label = label if len(label) <= 40 else label[:39] + "…"
+            return (
+                self.tr("%1: %2")
+                .replace("%1", self.entity_names.get(entity, entity))
+                .replace("%2", label)
+            )
+        value = row.get(column)
+        if column == "last_followup_at":
+            return when(value)[:10] if value else self.tr("never")
+        return "" if value is None else str(value)
 
     def _stale(self, iso: str | None) -> bool:
         return iso is None or iso < self.stale_before
@@ -271,7 +303,8 @@ class CustomersScreen(QWidget):
         self.table.setObjectName("customerTable")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        # Several rows at once for bulk work (Ctrl/Shift+click); Enter opens the current one.
+        self.table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -281,8 +314,9 @@ class CustomersScreen(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(28)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 130), (2, 80), (3, 140), (4, 90), (5, 120)):
+        for col, width in ((1, 130), (2, 80), (3, 140), (4, 90), (5, 120), (6, 220)):
             header.resizeSection(col, width)
+        header.setSectionHidden(6, True)  # "Found in" shows while searching
         self.table.doubleClicked.connect(self._open_index)
         self.table.activated.connect(self._open_index)
 
@@ -293,10 +327,24 @@ class CustomersScreen(QWidget):
         filters.addWidget(self.stale)
         filters.addWidget(scan)
         filters.addWidget(add)
+        self.bulk = BulkBar(ctx)
+        self.bulk.reassign.connect(self.reassign_selected)
+        self.bulk.export.connect(self.export_selected)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.count)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count)
+        bottom.addWidget(self.bulk, 1)
+        layout.addLayout(bottom)
+        self.search.installEventFilter(self)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        # A reload (after a bulk reassign, a sync) keeps the rows that were selected.
+        self._keep: list[str] = []
+        self.model.modelAboutToBeReset.connect(lambda: setattr(self, "_keep", self.selected_ids()))
+        self.model.modelReset.connect(self._reselect)
+        self.export_started: SheetExport | None = None
+        self.reassign_dialog: ReassignDialog | None = None
 
         self.search.textChanged.connect(self.apply)
         self.owner.currentIndexChanged.connect(self.apply)
@@ -319,7 +367,98 @@ class CustomersScreen(QWidget):
         self.model.set_query(self.current_query())
 
     def _show_count(self, n: int) -> None:
-        self.count.setText(self.tr("%n customer(s)", "", n))
+        searching = bool(self.model.query.search.strip())
+        self.table.horizontalHeader().setSectionHidden(6, not (searching and self.model.matched))
+        if n == 0 and searching:
+            self.count.setText(
+                self.tr("No customer, contact or follow-up matches “%1”.").replace(
+                    "%1", self.model.query.search.strip()
+                )
+            )
+        elif n == 0 and self.current_query().filter == CustomerFilter():
+            self.count.setText(
+                self.tr("No customers yet: add one with New customer, or scan business cards.")
+            )
+        elif n == 0:
+            self.count.setText(self.tr("No customers match these filters."))
+        else:
+            self.count.setText(self.tr("%n customer(s)", "", n))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Enter or Down in the search box moves into the list, on its first row.
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            key = event.key()  # type: ignore[attr-defined]
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if self.model.rowCount():
+                    self.table.setFocus()
+                    self.table.selectRow(0)
+                    self.table.setCurrentIndex(self.model.index(0, 0))
+                return True
+        return super().eventFilter(watched, event)
+
+    # ---- bulk work -------------------------------------------------------------------------------
+    def selected_ids(self) -> list[str]:
+        return [
+            cid for r in selected_rows(self.table) if (cid := self.model.customer_id(r)) is not None
+        ]
+
+    def _reselect(self) -> None:
+        keep, self._keep = set(self._keep), []
+        selection = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row, cid in enumerate(self.model.ids):
+            if cid in keep:
+                selection.select(self.model.index(row, 0), flags)
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        self.bulk.show_count(len(selected_rows(self.table)))
+
+    def reassign_selected(self) -> ReassignDialog | None:
+        ids = self.selected_ids()
+        if not ids or not may_reassign(self.ctx):
+            return None
+        dialog = ReassignDialog(self.ctx.users, len(ids), self)
+        dialog.chosen.connect(lambda owner: self._reassign(ids, owner))
+        dialog.open()
+        self.reassign_dialog = dialog
+        return dialog
+
+    def _reassign(self, ids: list[str], owner: str) -> None:
+        self.ctx.runner.write(
+            lambda s: ops.reassign(s, "customer", ids, owner),
+            lambda n: self.count.setText(self.tr("%n customer(s) reassigned", "", n)),
+            owner=self,
+            label=self.tr("Reassigning"),
+        )
+
+    def export_sheet(self, deliver: Callable[[Sheet], None], *, selected: bool = False) -> None:
+        """The list as shown (or only its selected rows), for :class:`SheetExport`."""
+        ids = self.selected_ids() if selected else list(self.model.ids)
+        header = self.table.horizontalHeader()
+        columns = [
+            header.logicalIndex(v)
+            for v in range(header.count())
+            if not header.isSectionHidden(header.logicalIndex(v))
+        ]
+        titles = [self.model.headers[c] for c in columns]
+
+        def arrived(rows: dict[str, dict[str, Any]]) -> None:
+            lines = [
+                [self.model.cell(cid, rows[cid], self.model.COLUMNS[c]) for c in columns]
+                for cid in ids
+                if cid in rows
+            ]
+            deliver(Sheet(self.tr("Customers"), titles, lines))
+
+        self.ctx.runner.read(lambda s: ops.customer_rows(s, ids), arrived, owner=self)
+
+    def export_selected(self) -> None:
+        self.export_sheet(self._ask_where, selected=True)
+
+    def _ask_where(self, sheet: Sheet) -> None:
+        self.export_started = SheetExport(self.ctx.runner, sheet, self, on_done=self.count.setText)
+        self.export_started.start()
 
     def scan_cards(self) -> None:
         """Pick card images (several at once after a trade show) and read them one by one."""

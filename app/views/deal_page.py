@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QTextBrowser,
@@ -52,9 +51,11 @@ from app.views.errors import join_messages
 from app.views.followup_form import FollowUpForm
 from app.views.forms import EntityForm
 from app.views.i18n import say
+from app.views.lost_reason import LostReasonPicker
 from app.views.widgets import (
     Banner,
     ErrorLabel,
+    FitScrollArea,
     ReloadingScreen,
     StageStepper,
     heading,
@@ -338,6 +339,12 @@ class MoveDialog(QDialog):
         form = QFormLayout()
         if len(targets) > 1:
             form.addRow(self.tr("Move to"), self.target)
+        # Losses are counted by reason: the reason is picked from the rules' list.
+        self.lost_reason: LostReasonPicker | None = None
+        if any(key == LOST for key, _ in targets):
+            self.lost_reason = LostReasonPicker(ctx.rules)
+            form.addRow(self.tr("Lost because"), self.lost_reason)
+            self.reason.setPlaceholderText(self.tr("Details (required for “Other”)"))
         form.addRow(self.tr("Reason"), self.reason)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -354,7 +361,12 @@ class MoveDialog(QDialog):
 
     def submit(self) -> None:
         target = str(self.target.currentData())
-        reason = self.reason.toPlainText().strip()
+        reason: str | None = self.reason.toPlainText().strip()
+        if target == LOST and self.lost_reason is not None:
+            reason, problem = self.lost_reason.reason(reason or "")
+            if problem is not None:
+                self.error.show_message(problem)
+                return
         deal_id = self.deal_id
         self.ctx.runner.write(
             lambda s: s.move_deal(deal_id, target, reason),
@@ -426,13 +438,18 @@ class DealPage(ReloadingScreen):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.addWidget(self.checklist_box)
-        ll.addLayout(moves)
-        ll.addWidget(self.reasons)
-        ll.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
+        # The moves and what still blocks the next stage stay in view under the checklist,
+        # which scrolls on its own when the screen is short (at 1366×768 the list fell below
+        # the fold).
+        scroll = FitScrollArea()
         scroll.setWidget(left)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        left_column = QWidget()
+        lc = QVBoxLayout(left_column)
+        lc.setContentsMargins(0, 0, 0, 0)
+        lc.addWidget(scroll)
+        lc.addLayout(moves)
+        lc.addWidget(self.reasons)
+        lc.addStretch(1)
 
         self.form = EntityForm("deal", DEAL_FIELDS)
         self.save_button = QPushButton(self.tr("Save changes"))
@@ -452,7 +469,7 @@ class DealPage(ReloadingScreen):
         self.tabs.addTab(self.timeline, self.tr("Follow-ups"))
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
+        split.addWidget(left_column)
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
@@ -546,7 +563,10 @@ class DealPage(ReloadingScreen):
 
         if stage == LOST:
             self.banner.show_text(
-                self.tr("Lost: %1").replace("%1", str(r.get("lost_reason") or "")), "error"
+                self.tr("Lost: %1").replace(
+                    "%1", say(self.ctx.rules.lost_reason_label(r.get("lost_reason")))
+                ),
+                "error",
             )
         elif waiting:
             self.banner.show_text(

@@ -1,7 +1,10 @@
 """The follow-up form (SPEC F1–F3): done with the keyboard alone in under a minute.
 
 Type first (it decides which extra fields are required), then conclusion, next action, due date
-(defaults to today + 3 days) and priority (defaults to medium); Tab moves on, Ctrl+Enter saves.
+(defaults to today + 3 days) and priority (defaults to medium); the contacts met are ticked from
+the customer's contacts, the department starts as the user's own, and files (photos of a
+whiteboard, minutes) can be attached with a button or dropped on the form. Tab moves on,
+Ctrl+Enter saves.
 The form checks itself with the same rule function the store uses, on every keystroke: a field
 shows its message once it has been left (or after a save attempt), and Save stays disabled
 until everything is valid.
@@ -9,18 +12,25 @@ until everything is valid.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +38,8 @@ from PySide6.QtWidgets import (
 from app.domain.followups import followup_defaults, required_fields_for_type, validate_followup
 from app.domain.messages import Msg
 from app.store.errors import ValidationFailed
+from app.views import operations as ops
+from app.views.attachments import dropped_files
 from app.views.context import AppContext
 from app.views.i18n import say
 from app.views.widgets import ErrorLabel, field_label
@@ -131,6 +143,27 @@ class FollowUpForm(QDialog):
             self.deal.addItem(title, did)
         if deal_id is not None:
             self.deal.setCurrentIndex(max(0, self.deal.findData(deal_id)))
+        self.contacts_met = QListWidget()
+        self.contacts_met.setObjectName("contactsMet")
+        self.contacts_met.setFixedHeight(78)
+        self.contacts_met.setToolTip(self.tr("Tick the people you met or spoke to (Space ticks)"))
+        self.department = QLineEdit()
+        self.department.setObjectName("department")
+        self.files: list[Path] = []
+        self.file_list = QLabel(self.tr("No files"))
+        self.file_list.setObjectName("attachedFiles")
+        self.file_list.setStyleSheet("color:#616161;")
+        self.file_list.setWordWrap(True)
+        self.attach_button = QPushButton(self.tr("Attach files…"))
+        self.attach_button.setObjectName("attachFiles")
+        self.attach_button.clicked.connect(self.pick_files)
+        self.file_dialog: QFileDialog | None = None
+        files_box = QWidget()
+        files_line = QHBoxLayout(files_box)
+        files_line.setContentsMargins(0, 0, 0, 0)
+        files_line.addWidget(self.attach_button)
+        files_line.addWidget(self.file_list, 1)
+        self.setAcceptDrops(True)
         # Fields a follow-up type can make required (F2); shown only for such a type.
         self.extra: dict[str, PlainText] = {}
         for t in rules.followup.types:
@@ -169,6 +202,10 @@ class FollowUpForm(QDialog):
         row("due_on", self.tr("&Due"), self.due)
         row("priority", self.tr("&Priority"), self.priority)
         row("deal_id", self.tr("D&eal"), self.deal)
+        row("contact_ids", self.tr("C&ontacts met"), self.contacts_met)
+        row("department", self.tr("Depar&tment"), self.department)
+        row("files", self.tr("Files"), files_box)
+        self.form.setRowVisible(self.rows["contact_ids"], False)  # until the contacts arrive
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -202,6 +239,56 @@ class FollowUpForm(QDialog):
         self.due.dateChanged.connect(self.check)
         self._type_changed()
         self.type.setFocus()
+        ctx.runner.read(
+            lambda store: ops.followup_setup(store, customer_id), self._setup, owner=self
+        )
+
+    def _setup(self, setup: ops.FollowupSetup) -> None:
+        for contact in setup.contacts:
+            title = f" — {contact['title']}" if contact.get("title") else ""
+            item = QListWidgetItem(f"{contact['name']}{title}")
+            item.setData(Qt.ItemDataRole.UserRole, contact["id"])
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.contacts_met.addItem(item)
+        self.form.setRowVisible(self.rows["contact_ids"], bool(setup.contacts))
+        if not self.department.text():
+            self.department.setText(setup.department)
+
+    def met_contacts(self) -> list[str]:
+        out = []
+        for i in range(self.contacts_met.count()):
+            item = self.contacts_met.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(str(item.data(Qt.ItemDataRole.UserRole)))
+        return out
+
+    # ---- files -----------------------------------------------------------------------------------
+    def pick_files(self) -> QFileDialog:
+        """Choose files to attach (several at once)."""
+        dialog = QFileDialog(self, self.tr("Attach files"))
+        dialog.setObjectName("attachDialog")
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(lambda paths: self.add_files([Path(p) for p in paths]))
+        dialog.open()
+        self.file_dialog = dialog
+        return dialog
+
+    def add_files(self, paths: list[Path]) -> None:
+        for path in paths:
+            if path.is_file() and path not in self.files:
+                self.files.append(path)
+        names = ", ".join(p.name for p in self.files)
+        self.file_list.setText(names or self.tr("No files"))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_files(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.add_files(dropped_files(event))
+        event.acceptProposedAction()
 
     # ---- values and checks -----------------------------------------------------------------------
     def values(self) -> dict[str, Any]:
@@ -215,6 +302,11 @@ class FollowUpForm(QDialog):
         }
         if self.deal.currentData():
             values["deal_id"] = self.deal.currentData()
+        if self.department.text().strip():
+            values["department"] = self.department.text().strip()
+        met = self.met_contacts()
+        if met:
+            values["contact_ids"] = met
         for key in required_fields_for_type(str(self.type.currentData()), self.ctx.rules):
             values[key] = self.extra[key].toPlainText().strip()
         return values
@@ -251,9 +343,10 @@ class FollowUpForm(QDialog):
                 self.fields[first].setFocus()
             return
         values = self.values()
+        files = list(self.files)
         self.save_button.setEnabled(False)
         self.ctx.runner.write(
-            lambda store: store.add_followup(values),
+            lambda store: ops.log_followup(store, values, files),
             self._saved,
             on_error=self._refused,
             owner=self,

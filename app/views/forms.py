@@ -28,7 +28,7 @@ from app.domain.schema import ENTITIES, validate_values
 from app.store.errors import ValidationFailed
 from app.views.context import AppContext
 from app.views.i18n import say
-from app.views.widgets import ErrorLabel
+from app.views.widgets import ErrorLabel, grouped
 
 Editor = QLineEdit | QComboBox | QCheckBox
 
@@ -95,6 +95,8 @@ class EntityForm(QWidget):
                 editor.setCurrentIndex(max(i, 0))
             elif isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
+            elif self.entity.field(name).kind == "decimal":
+                editor.setText(grouped(value))  # 1,250,000.00: read at a glance
             else:
                 editor.setText("" if value is None else str(value))
             self.errors[name].show_message(None)
@@ -106,6 +108,8 @@ class EntityForm(QWidget):
                 out[name] = editor.currentData()
             elif isinstance(editor, QCheckBox):
                 out[name] = int(editor.isChecked())
+            elif self.entity.field(name).kind == "decimal":
+                out[name] = editor.text().replace(",", "").strip() or None
             else:
                 out[name] = editor.text().strip() or None
         return out

@@ -51,6 +51,10 @@ def install(app: QCoreApplication, lang: str) -> None:
     for old in _state["translators"]:  # type: ignore[attr-defined]
         app.removeTranslator(old)
     installed: list[QTranslator] = []
+    plurals = english_plurals(app)
+    if plurals is not None:
+        # Installed first, so it is asked last: Chinese answers every string it has.
+        installed.append(plurals)
     if lang == "zh":
         ours = QTranslator(app)
         if ours.load(str(translations_dir() / "fieldcrm_zh_CN.qm")):
@@ -69,6 +73,12 @@ def install(app: QCoreApplication, lang: str) -> None:
     _state["lang"] = lang
 
 
+def english_plurals(app: QCoreApplication) -> QTranslator | None:
+    """The English plural forms ("1 customer", "2 customers") of "%n customer(s)" strings."""
+    plurals = QTranslator(app)
+    return plurals if plurals.load(str(translations_dir() / "fieldcrm_en.qm")) else None
+
+
 def use_cjk_font(app: QApplication) -> str | None:
     """Make the UI font one that has hanzi, so no glyph falls back to a box; return it."""
     available = set(QFontDatabase.families())
@@ -81,4 +91,12 @@ def use_cjk_font(app: QApplication) -> str | None:
     return None
 
 
-__all__ = ["LANGUAGES", "current", "install", "say", "translations_dir", "use_cjk_font"]
+__all__ = [
+    "LANGUAGES",
+    "current",
+    "english_plurals",
+    "install",
+    "say",
+    "translations_dir",
+    "use_cjk_font",
+]

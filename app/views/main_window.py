@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QStackedWidget,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +30,7 @@ from app.config import Config
 from app.domain.messages import Msg
 from app.store import queries
 from app.store.service import Change
+from app.store.sheets import Sheet
 from app.sync.api import SyncService, SyncState
 from app.views.account import AccountHooks, SettingsScreen
 from app.views.conflicts import ConflictsScreen
@@ -37,6 +39,7 @@ from app.views.customer_page import CustomerPage
 from app.views.customers import CustomersScreen
 from app.views.deal_page import DealPage
 from app.views.errors import join_messages, log, log_file
+from app.views.export import SheetExport, table_sheet
 from app.views.forms import RecordDialog
 from app.views.i18n import say
 from app.views.inboxes import AlertsScreen, ApprovalsScreen, FollowupsDueScreen, LeadsScreen
@@ -45,6 +48,7 @@ from app.views.status import PROGRESS_DELAY_MS, SyncStatus
 from app.views.tasks import Task
 from app.views.widgets import Banner
 
+NAV_MIN_WIDTH = 176
 NAV = ("customers", "leads", "deals", "due", "approvals", "alerts", "conflicts", "settings")
 PROBLEM_SHOWN_MS = 15_000
 
@@ -74,11 +78,15 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("FieldCRM"))
         self.resize(1280, 800)
         self._busy: list[Task] = []
+        self.last_export: SheetExport | None = None
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
-        self.nav.setFixedWidth(176)
+        self.nav.setFixedWidth(NAV_MIN_WIDTH)
         self.nav.setIconSize(QSize(18, 18))
+        # The column grows to fit its longest title with a count; it never scrolls sideways.
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.nav.setStyleSheet(
             "QListWidget { background:#263238; color:#eceff1; border:none; font-size:11pt; }"
             "QListWidget::item { padding:10px 12px; }"
@@ -114,6 +122,18 @@ class MainWindow(QMainWindow):
         )
         sl.addWidget(app_name)
         sl.addWidget(self.nav, 1)
+        self.export_button = QPushButton(self.tr("Export list…"))
+        self.export_button.setObjectName("exportList")
+        self.export_button.setToolTip(
+            self.tr("Save the rows and columns shown to an Excel file (Ctrl+E)")
+        )
+        self.export_button.setStyleSheet(
+            "QPushButton { background:#37474f; color:#eceff1; border:none; padding:8px 12px;"
+            " text-align:left; } QPushButton:hover { background:#455a64; }"
+            " QPushButton:disabled { color:#78909c; }"
+        )
+        self.export_button.clicked.connect(self.export_list)
+        sl.addWidget(self.export_button)
         sl.addWidget(who)
 
         self.customers = CustomersScreen(ctx)
@@ -229,6 +249,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("F5"), self, self.sync_status.sync_now)
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         QShortcut(QKeySequence("Alt+Left"), self, self.go_back)
+        QShortcut(QKeySequence("Ctrl+E"), self, self.export_list)
+        self.stack.currentChanged.connect(self._export_possible)
         for i, _key in enumerate(NAV):
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, lambda i=i: self.nav.setCurrentRow(i))
 
@@ -293,6 +315,37 @@ class MainWindow(QMainWindow):
     def current_page(self) -> QWidget | None:
         return self.stack.currentWidget()
 
+    # ---- export --------------------------------------------------------------------------------
+    def _exportable(self) -> QWidget | None:
+        screen = self.stack.currentWidget()
+        if screen is None or screen in self.record_pages:
+            return None
+        if hasattr(screen, "export_sheet") or isinstance(
+            getattr(screen, "table", None), QTableView
+        ):
+            return screen
+        return None
+
+    def _export_possible(self) -> None:
+        self.export_button.setEnabled(self._exportable() is not None)
+
+    def export_list(self) -> None:
+        """Save the current list, as shown, to an Excel file (one operation for every list)."""
+        screen = self._exportable()
+        if screen is None:
+            return
+        if hasattr(screen, "export_sheet"):
+            screen.export_sheet(self._save_sheet)
+            return
+        key = next((k for k, w in self.screens.items() if w is screen), "")
+        self._save_sheet(table_sheet(self.nav_titles.get(key, ""), screen.table))  # type: ignore[attr-defined]
+
+    def _save_sheet(self, sheet: Sheet) -> None:
+        self.last_export = SheetExport(
+            self.ctx.runner, sheet, self, on_done=lambda m: self.statusBar().showMessage(m, 8000)
+        )
+        self.last_export.start()
+
     def focus_search(self) -> None:
         self.show_screen("customers")
         self.customers.search.setFocus()
@@ -326,7 +379,17 @@ class MainWindow(QMainWindow):
         for row, key in enumerate(NAV):
             item = self.nav.item(row)
             n = counts.get(key, 0)
-            item.setText(self.nav_titles[key] + (f"  ({n})" if n else ""))
+            item.setText(self.nav_titles[key] + (f"  ({n:,})" if n else ""))
+        self._fit_nav()
+
+    def _fit_nav(self) -> None:
+        self.nav.ensurePolished()
+        metrics = self.nav.fontMetrics()
+        widest = max(
+            metrics.horizontalAdvance(self.nav.item(r).text()) for r in range(self.nav.count())
+        )
+        # Item padding (12 px a side), the frame and a margin for the selection.
+        self.nav.setFixedWidth(max(NAV_MIN_WIDTH, widest + 2 * 12 + 16))
 
     def _config_changed(self, config: Config) -> None:
         self.config = self.ctx.config = config

@@ -13,10 +13,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.domain.messages import Msg
 from app.domain.process import Checklist, Decision, next_stage
 from app.domain.rules import LOST
 from app.store import queries
-from app.store.errors import NotFound
+from app.store.errors import NotFound, ValidationFailed
 from app.store.queries import CustomerFilter, DealFilter
 from app.store.service import Store
 from app.sync.api import SyncService, SyncState
@@ -64,20 +65,48 @@ def startup(store: Store) -> StartupInfo:
 
 
 # ---- customer list -------------------------------------------------------------------------------
-def customer_ids(store: Store, f: CustomerFilter, search: str, sort: str) -> list[str]:
+@dataclass
+class CustomerIds:
+    """What the customer list shows: ids in display order, and for a search, how customers
+    found through another record were found (customer id → (entity, that record's label))."""
+
+    ids: list[str]
+    matched: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def customer_ids(store: Store, f: CustomerFilter, search: str, sort: str) -> CustomerIds:
     """The ids the customer list shows: search first (any matching customer, contact or
     follow-up leads to its customer), then the filters and order in SQL."""
+    matched: dict[str, tuple[str, str]] = {}
     if search.strip():
         hits = store.search(search, limit=SEARCH_LIMIT)
         wanted = tuple(dict.fromkeys(h.customer_id for h in hits if h.customer_id))
         if not wanted:
-            return []
+            return CustomerIds([])
+        direct = {h.customer_id for h in hits if h.entity == "customer"}
+        for h in hits:
+            # A customer found by its own text needs no explanation; otherwise the first
+            # record that matched (contacts come before leads and follow-ups) says why.
+            if h.customer_id and h.customer_id not in direct:
+                matched.setdefault(h.customer_id, (h.entity, h.label))
         f = CustomerFilter(f.owner, f.stage, f.stale_days, wanted)
-    return queries.customer_ids(store.db, f, store.clock(), sort=sort)
+    return CustomerIds(queries.customer_ids(store.db, f, store.clock(), sort=sort), matched)
 
 
 def customer_rows(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
     return queries.customer_rows(store.db, ids)
+
+
+def reassign(store: Store, entity: str, ids: list[str], owner: str) -> int:
+    """Give several customers or deals to another owner (a lead's bulk action); return how
+    many really changed hands. Each change is audited and queued like a typed edit."""
+    if entity not in ("customer", "deal"):
+        raise ValueError(f"cannot reassign {entity}")
+    if session(store).role == "rep":
+        raise ValidationFailed(
+            {"owner": Msg("只有主管可以批量转交", "Only a team lead can reassign in bulk")}
+        )
+    return sum(1 for rid in ids if store.update(entity, rid, {"owner": owner}))
 
 
 # ---- customer page -------------------------------------------------------------------------------
@@ -222,21 +251,66 @@ def attach(
     return store.attach_file(path, kind, customer_id=customer_id, deal_id=deal_id)
 
 
+# ---- follow-up form ------------------------------------------------------------------------------
+@dataclass
+class FollowupSetup:
+    """What the follow-up form offers: the customer's contacts and the user's department."""
+
+    contacts: list[dict[str, Any]]
+    department: str
+
+
+def followup_setup(store: Store, customer_id: str) -> FollowupSetup:
+    return FollowupSetup(
+        queries.customer_contacts(store.db, customer_id), queries.department(store.db, store.actor)
+    )
+
+
+def log_followup(store: Store, values: dict[str, Any], files: list[Path]) -> str:
+    """Record a follow-up and keep the files attached to it (under its customer and deal)."""
+    followup_id = store.add_followup(values)
+    for path in files:
+        store.attach_file(
+            path, "other", customer_id=str(values["customer_id"]), deal_id=values.get("deal_id")
+        )
+    return followup_id
+
+
 # ---- pipeline ------------------------------------------------------------------------------------
 @dataclass
 class Board:
     stages: list[str]
     cards: dict[str, list[dict[str, Any]]]
     totals: dict[str, tuple[int, float]]
+    # 在途: deals still being worked, neither won (the last stage) nor lost.
+    open_count: int = 0
+    open_amount: float = 0.0
 
 
 def board(store: Store, f: DealFilter, per_column: int = 200) -> Board:
-    """Cards per stage (largest first) and each column's count and amount."""
-    stages = [*store.rules.stage_keys, LOST]
+    """Cards per stage (largest first) with their days in stage, each column's count and
+    amount, and the open pipeline."""
+    rules = store.rules
+    stages = [*rules.stage_keys, LOST]
+    today = store.clock().date()
+    cards = {s: queries.deal_cards(store.db, f, stage=s, limit=per_column) for s in stages}
+    for column in cards.values():
+        for card in column:
+            entered = str(card.get("stage_entered_at") or "")[:10]
+            try:
+                card["days_in_stage"] = (today - date.fromisoformat(entered)).days
+            except ValueError:
+                card["days_in_stage"] = None
+            card["stalled"] = bool(card.get("stalled"))
+            card["pending_approval"] = bool(card.get("pending_approval"))
+    totals = queries.stage_totals(store.db, f)
+    open_totals = [t for s, t in totals.items() if rules.is_open(s)]
     return Board(
         stages,
-        {s: queries.deal_cards(store.db, f, stage=s, limit=per_column) for s in stages},
-        queries.stage_totals(store.db, f),
+        cards,
+        totals,
+        sum(n for n, _ in open_totals),
+        sum(amount for _, amount in open_totals),
     )
 
 
@@ -263,7 +337,9 @@ def sync_state(store: Store, service: SyncService) -> SyncState:
 __all__ = [
     "Board",
     "CustomerCard",
+    "CustomerIds",
     "DealCard",
+    "FollowupSetup",
     "Session",
     "StartupInfo",
     "add_pain_point",
@@ -275,7 +351,10 @@ __all__ = [
     "customer_ids",
     "customer_rows",
     "deal_card",
+    "followup_setup",
+    "log_followup",
     "period",
+    "reassign",
     "session",
     "set_decision_role",
     "startup",

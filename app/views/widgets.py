@@ -7,13 +7,14 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -44,6 +45,16 @@ def money(value: Any) -> str:
     if amount == amount.to_integral():
         return f"¥{amount:,.0f}"
     return f"¥{amount:,.2f}"
+
+
+def grouped(value: Any) -> str:
+    """An amount for an input field: thousands separators, no currency sign ("1,250,000.00")."""
+    if value in (None, ""):
+        return ""
+    try:
+        return f"{Decimal(str(value)):,}"
+    except InvalidOperation:
+        return str(value)
 
 
 def short_money(total: float) -> str:
@@ -249,6 +260,7 @@ __all__ = [
     "StageStepper",
     "field_label",
     "fill_table",
+    "grouped",
     "heading",
     "hline",
     "make_table",
@@ -259,6 +271,34 @@ __all__ = [
     "tr",
     "when",
 ]
+
+
+class FitScrollArea(QScrollArea):
+    """A scroll area as tall as its content when there is room, scrolling only when not:
+    what sits under it stays next to the content on a big screen and in view on a small one."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    def setWidget(self, widget: QWidget) -> None:
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the content grew or shrank: so does the wanted height
+        return super().eventFilter(watched, event)
+
+    def sizeHint(self) -> QSize:
+        inner = self.widget()
+        if inner is None:
+            return super().sizeHint()
+        hint = inner.sizeHint()
+        frame = 2 * self.frameWidth()
+        return QSize(hint.width() + frame, hint.height() + frame)
 
 
 class ReloadingScreen(QWidget):

@@ -182,6 +182,23 @@
     </message>
 </context>
 <context>
+    <name>BulkBar</name>
+    <message>
+        <source>Reassign…</source>
+        <translation>转交负责人…</translation>
+    </message>
+    <message>
+        <source>Export selected…</source>
+        <translation>导出所选…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n selected</source>
+        <translation>
+            <numerusform>已选 %n 条</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>CardCaptureDialog</name>
     <message>
         <source>Scan business cards</source>
@@ -400,6 +417,26 @@
         <translation>最近跟进</translation>
     </message>
     <message>
+        <source>Found in</source>
+        <translation>匹配于</translation>
+    </message>
+    <message>
+        <source>Contact</source>
+        <translation>联系人</translation>
+    </message>
+    <message>
+        <source>Lead</source>
+        <translation>线索</translation>
+    </message>
+    <message>
+        <source>Follow-up</source>
+        <translation>跟进记录</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1:%2</translation>
+    </message>
+    <message>
         <source>never</source>
         <translation>从未</translation>
     </message>
@@ -583,11 +620,37 @@
         <source>Read business cards (photos or scans) into new contacts</source>
         <translation>把名片(照片或扫描件)识别为新联系人</translation>
     </message>
+    <message>
+        <source>No customer, contact or follow-up matches “%1”.</source>
+        <translation>没有客户、联系人或跟进记录匹配“%1”。</translation>
+    </message>
+    <message>
+        <source>No customers yet: add one with New customer, or scan business cards.</source>
+        <translation>还没有客户:点“新建客户”添加,或扫描名片。</translation>
+    </message>
+    <message>
+        <source>No customers match these filters.</source>
+        <translation>没有符合筛选条件的客户。</translation>
+    </message>
     <message numerus="yes">
         <source>%n customer(s)</source>
         <translation>
             <numerusform>共 %n 个客户</numerusform>
         </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n customer(s) reassigned</source>
+        <translation>
+            <numerusform>已转交 %n 个客户</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Reassigning</source>
+        <translation>正在转交</translation>
+    </message>
+    <message>
+        <source>Customers</source>
+        <translation>客户</translation>
     </message>
     <message>
         <source>Scan business cards</source>
@@ -752,6 +815,18 @@
         <translation>(不关联商机)</translation>
     </message>
     <message>
+        <source>Tick the people you met or spoke to (Space ticks)</source>
+        <translation>勾选本次见到或沟通的人(空格键勾选)</translation>
+    </message>
+    <message>
+        <source>No files</source>
+        <translation>无附件</translation>
+    </message>
+    <message>
+        <source>Attach files…</source>
+        <translation>添加附件…</translation>
+    </message>
+    <message>
         <source>Customer</source>
         <translation>客户</translation>
     </message>
@@ -780,12 +855,28 @@
         <translation>商机(&amp;E)</translation>
     </message>
     <message>
+        <source>C&amp;ontacts met</source>
+        <translation>沟通对象(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Depar&amp;tment</source>
+        <translation>部门(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Files</source>
+        <translation>附件</translation>
+    </message>
+    <message>
         <source>Save (Ctrl+Enter)</source>
         <translation>保存(Ctrl+Enter)</translation>
     </message>
     <message>
         <source>Tab moves to the next field · Ctrl+Enter saves · Esc cancels</source>
         <translation>Tab 跳到下一项 · Ctrl+Enter 保存 · Esc 取消</translation>
+    </message>
+    <message>
+        <source>Attach files</source>
+        <translation>添加附件</translation>
     </message>
     <message>
         <source>Saving follow-up</source>
@@ -1018,6 +1109,17 @@
     </message>
 </context>
 <context>
+    <name>LostReasonPicker</name>
+    <message>
+        <source>Choose a reason…</source>
+        <translation>选择原因…</translation>
+    </message>
+    <message>
+        <source> (describe below)</source>
+        <translation>(请在下方说明)</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>FieldCRM</source>
@@ -1056,6 +1158,14 @@
         <translation>设置</translation>
     </message>
     <message>
+        <source>Export list…</source>
+        <translation>导出列表…</translation>
+    </message>
+    <message>
+        <source>Save the rows and columns shown to an Excel file (Ctrl+E)</source>
+        <translation>把当前显示的行和列导出为 Excel 文件(Ctrl+E)</translation>
+    </message>
+    <message>
         <source>Back</source>
         <translation>返回</translation>
     </message>
@@ -1089,6 +1199,14 @@
     <message>
         <source>Move to</source>
         <translation>移到</translation>
+    </message>
+    <message>
+        <source>Lost because</source>
+        <translation>输单原因</translation>
+    </message>
+    <message>
+        <source>Details (required for “Other”)</source>
+        <translation>补充说明(选“其他”时必填)</translation>
     </message>
     <message>
         <source>Reason</source>
@@ -1126,6 +1244,10 @@
         <translation>表格</translation>
     </message>
     <message>
+        <source>Open pipeline: deals neither signed nor lost</source>
+        <translation>在途金额:尚未签约也未输单的商机</translation>
+    </message>
+    <message>
         <source>Show:</source>
         <translation>显示:</translation>
     </message>
@@ -1154,12 +1276,18 @@
         <translation>预计成交</translation>
     </message>
     <message>
-        <source>In stage since</source>
-        <translation>进入阶段</translation>
+        <source>Days in stage</source>
+        <translation>本阶段天数</translation>
     </message>
     <message>
-        <source>%1 deals · %2</source>
-        <translation>%1 个商机 · %2</translation>
+        <source>Attention</source>
+        <translation>需关注</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n deal(s)</source>
+        <translation>
+            <numerusform>%n 个商机</numerusform>
+        </translation>
     </message>
     <message>
         <source>… %1 more (largest shown)</source>
@@ -1168,6 +1296,58 @@
     <message>
         <source>Open pipeline: %1</source>
         <translation>在途金额:%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n open deal(s)</source>
+        <translation>
+            <numerusform>在途 %n 个商机</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s) in stage</source>
+        <translation>
+            <numerusform>本阶段 %n 天</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>close %1</source>
+        <translation>预计 %1 成交</translation>
+    </message>
+    <message numerus="yes">
+        <source>⚠ Stalled: no follow-up for %n hour(s)</source>
+        <translation>
+            <numerusform>⚠ 停滞:%n 小时无跟进</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>⏳ Waiting for the team lead&apos;s approval</source>
+        <translation>⏳ 等待主管审批</translation>
+    </message>
+    <message>
+        <source>total %1</source>
+        <translation>合计 %1</translation>
+    </message>
+    <message>
+        <source>open %1</source>
+        <translation>在途 %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n deal(s) reassigned</source>
+        <translation>
+            <numerusform>已转交 %n 个商机</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Reassigning</source>
+        <translation>正在转交</translation>
+    </message>
+    <message>
+        <source>Deals</source>
+        <translation>商机</translation>
+    </message>
+    <message>
+        <source>Moved to %1.</source>
+        <translation>已推进到%1。</translation>
     </message>
     <message>
         <source>Approval requested</source>
@@ -1215,6 +1395,23 @@
         <source>Read with %n% confidence: please check</source>
         <translation>
             <numerusform>识别置信度 %n%,请核对</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ReassignDialog</name>
+    <message>
+        <source>Reassign</source>
+        <translation>转交</translation>
+    </message>
+    <message>
+        <source>New owner</source>
+        <translation>新负责人</translation>
+    </message>
+    <message numerus="yes">
+        <source>Give %n selected record(s) to:</source>
+        <translation>
+            <numerusform>把所选 %n 条记录转交给:</numerusform>
         </translation>
     </message>
 </context>
@@ -1293,6 +1490,10 @@
         <translation>分钟</translation>
     </message>
     <message>
+        <source>Languages joined with +: %1, or Tesseract&apos;s codes (chi_sim, eng…)</source>
+        <translation>用 + 连接语言:%1,也可填 Tesseract 代码(chi_sim、eng…)</translation>
+    </message>
+    <message>
         <source>Server address</source>
         <translation>服务器地址</translation>
     </message>
@@ -1309,6 +1510,10 @@
         <translation>识别语言</translation>
     </message>
     <message>
+        <source>Signed in to</source>
+        <translation>已登录服务器</translation>
+    </message>
+    <message>
         <source>Set by your IT department</source>
         <translation>由 IT 部门设定</translation>
     </message>
@@ -1321,6 +1526,10 @@
         <translation>已保存。</translation>
     </message>
     <message>
+        <source>Not signed in</source>
+        <translation>未登录</translation>
+    </message>
+    <message>
         <source>Signed in as %1 on %2. Last synced: %3.</source>
         <translation>已以 %1 身份登录 %2。上次同步:%3。</translation>
     </message>
@@ -1331,6 +1540,31 @@
     <message>
         <source>Not signed in. Your work is kept on this device until you sign in.</source>
         <translation>未登录。登录前,你的工作都保存在本机。</translation>
+    </message>
+</context>
+<context>
+    <name>SheetExport</name>
+    <message>
+        <source>Export to Excel</source>
+        <translation>导出为 Excel</translation>
+    </message>
+    <message>
+        <source>Excel workbook (*.xlsx)</source>
+        <translation>Excel 工作簿 (*.xlsx)</translation>
+    </message>
+    <message>
+        <source>Exporting</source>
+        <translation>正在导出</translation>
+    </message>
+    <message numerus="yes">
+        <source>Exported %n row(s) to %1</source>
+        <translation>
+            <numerusform>已导出 %n 行到 %1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Could not write the file: %1</source>
+        <translation>无法写入文件:%1</translation>
     </message>
 </context>
 <context>

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from app import __version__
 from app.config import Config, load_config
 from app.store.service import Store
-from app.sync.api import OfflineSync
+from app.sync.api import OfflineSync, SyncState
 from app.sync.errors import SyncError
 from app.views.account import AccountHooks, SettingsScreen
 from app.views.application import desktop_account
@@ -166,3 +167,22 @@ def test_sign_in_dialog_keeps_a_locked_server_address(
         account.sign_in("https://other.example.cn", "zhangwei", "secret")
     assert "https://crm.example.cn" in refused.value.message.en
     assert engine.server_url is None  # nothing was bound to the other server
+
+
+def test_settings_name_the_ocr_languages_and_the_server_signed_in_to(
+    qtbot: Any, plain_screen: SettingsScreen, tmp_path: Path
+) -> None:
+    screen = plain_screen
+    assert screen.ocr_languages.text() == "简体中文 + English"  # not chi_sim+eng
+    screen.show_state(
+        SyncState(signed_in=True, user="zhangwei", server_url="https://crm.qinglu.cn")
+    )
+    assert screen.signed_in_server.text() == "https://crm.qinglu.cn"
+    assert screen.server_url.placeholderText() == "https://crm.qinglu.cn"
+
+    screen.ocr_languages.setText("English")  # a name is understood
+    with qtbot.waitSignal(screen.config_changed):
+        qtbot.mouseClick(screen.save_settings_button, Qt.MouseButton.LeftButton)
+    saved = tomllib.loads((tmp_path / "settings.toml").read_text("utf-8"))
+    assert saved["ocr"]["languages"] == ["eng"]
+    assert screen.ocr_languages.text() == "English"

@@ -77,3 +77,11 @@ def test_empty_and_punctuation_queries(filled: Store) -> None:
 
 def test_tokens() -> None:
     assert tokens_for("轻鹿家 ab1 138") == ["轻鹿", "鹿家", "家", "ab1", "138", "38", "8"]
+
+
+@pytest.mark.parametrize("query", ["qlhx", "QLHXKJ", "lhx", "0215915", "02159151234", "5915"])
+def test_initials_anywhere_and_phone_digits_across_the_area_code(store: Store, query: str) -> None:
+    store.create(
+        "customer", {"name": "上海轻鹿恒信科技有限公司", "phone": "021-59151234", "owner": "u-rep"}
+    )
+    assert [h.label for h in store.search(query)] == ["上海轻鹿恒信科技有限公司"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,20 @@ from helpers.ui_fixtures import ctx, runner
 from app.store.service import Store
 from app.sync.api import OfflineSync
 from app.views.context import AppContext
+from app.views.i18n import english_plurals
 from app.views.main_window import MainWindow
 
 __all__ = ["contacts", "ctx", "deal_id", "runner", "window"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def plurals(qapp: Any) -> Iterator[None]:
+    """Screens read in English as the app shows them: "1 customer", "2 customers"."""
+    translator = english_plurals(qapp)
+    assert translator is not None, "run python -m tools.i18n_update"
+    qapp.installTranslator(translator)
+    yield
+    qapp.removeTranslator(translator)
 
 
 @pytest.fixture

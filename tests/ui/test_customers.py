@@ -36,7 +36,7 @@ def test_rows_arrive_in_batches(qtbot: Any, ctx: AppContext, store: Store) -> No
     assert model.data(last) == "…"  # not fetched yet: asking fetches its batch
     assert model.data(last) == store.require("customer", model.ids[249])["name"]
     assert len(model._rows) == BATCH + 50  # rows 100–199 are still not fetched
-    assert s.count.text() == "250 customer(s)"
+    assert s.count.text() == "250 customers"
 
 
 def test_instant_search_filters_and_sorting(
@@ -89,3 +89,56 @@ def test_list_redraws_after_a_write_and_opens_records(
     with qtbot.waitSignal(s.open_record) as opened:
         s.table.doubleClicked.emit(s.model.index(1, 0))
     assert opened.args == ["customer", customer_id]
+
+
+def test_search_finds_what_people_type_and_says_why(
+    qtbot: Any, ctx: AppContext, store: Store, customer_id: str
+) -> None:
+    shanghai = store.create(
+        "customer", {"name": "上海轻鹿恒信科技有限公司", "phone": "021-59151234", "owner": "u-rep"}
+    )
+    store.create("contact", {"customer_id": customer_id, "name": "王海燕", "mobile": "13955556666"})
+    s = screen(qtbot, ctx)
+
+    qtbot.keyClicks(s.search, "qlhx")  # pinyin initials from the middle of the name
+    assert s.model.ids == [shanghai]
+    s.search.clear()
+    qtbot.keyClicks(s.search, "0215915")  # digits typed straight across the area code
+    assert s.model.ids == [shanghai]
+
+    s.search.clear()
+    qtbot.keyClicks(s.search, "5555")  # a contact's mobile: the list says which contact
+    assert s.model.ids == [customer_id]
+    found_in = s.model.COLUMNS.index("match")
+    assert not s.table.isColumnHidden(found_in)
+    assert s.model.data(s.model.index(0, found_in)) == "Contact: 王海燕"
+
+    s.search.clear()
+    s.search.insert("轻鹿")  # as an input method commits it; found by its own name
+    assert s.table.isColumnHidden(found_in)
+
+    s.search.clear()
+    qtbot.keyClicks(s.search, "zzqx")
+    assert s.model.rowCount() == 0
+    assert "zzqx" in s.count.text() and "No customer" in s.count.text()
+
+
+def test_enter_and_down_move_from_the_search_box_into_the_list(
+    qtbot: Any, ctx: AppContext, store: Store, customer_id: str
+) -> None:
+    many_customers(store, 10)
+    s = screen(qtbot, ctx)
+    s.activateWindow()
+    s.search.setFocus()
+    s.search.insert("轻鹿")  # as an input method commits it
+    qtbot.keyClick(s.search, Qt.Key.Key_Down)
+    qtbot.waitUntil(s.table.hasFocus)
+    assert s.table.currentIndex().row() == 0
+    with qtbot.waitSignal(s.open_record) as opened:
+        qtbot.keyClick(s.table, Qt.Key.Key_Return)  # Enter on the row opens the customer
+    assert opened.args == ["customer", s.model.ids[0]]
+
+    s.search.setFocus()
+    qtbot.waitUntil(s.search.hasFocus)
+    qtbot.keyClick(s.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(s.table.hasFocus)

@@ -156,12 +156,14 @@ def test_back_and_lost_need_a_reason(
     assert store.require("deal", deal_id)["stage"] == "contact"
 
     page.mark_lost()
+    picker = page.move_dialog.lost_reason
+    picker.setCurrentIndex(picker.findData("competitor"))  # chosen from the rules' list
     page.move_dialog.reason.setPlainText("选择了竞品报价")
     page.move_dialog.submit()
     deal = store.require("deal", deal_id)
-    assert deal["stage"] == "lost" and deal["lost_reason"] == "选择了竞品报价"
+    assert deal["stage"] == "lost" and deal["lost_reason"] == "competitor: 选择了竞品报价"
     assert page.reopen_button.isVisible() and not page.advance_button.isVisible()
-    assert "选择了竞品报价" in page.banner.text()
+    assert "输给竞争对手:选择了竞品报价" in page.banner.text()
 
 
 def test_handover_actions_are_ticked_in_place(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -70,3 +71,47 @@ def test_keyboard_only_with_ctrl_enter(
         qtbot.keyClick(f.next_action, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     row = store.db.execute("SELECT type, due_on, priority, next_action FROM followups").fetchone()
     assert row == ("demo", "2026-11-05", "medium", "Send the quote")
+
+
+def test_contacts_met_department_and_files_are_saved_with_the_follow_up(
+    qtbot: Any,
+    ctx: AppContext,
+    store: Store,
+    customer_id: str,
+    contacts: list[str],
+    tmp_path: Path,
+) -> None:
+    store.upsert_teams([{"id": "t-east", "name": "华东销售部"}])
+    store.upsert_users([{"id": "u-rep", "name": "zhangwei", "team_id": "t-east"}])
+    photo = tmp_path / "白板.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n whiteboard")
+    f = form(qtbot, ctx, customer_id)
+    assert f.department.text() == "华东销售部"  # the user's own department
+    assert f.contacts_met.count() == 3
+    names = [f.contacts_met.item(i).text() for i in range(3)]
+    met = names.index("王海燕 — 采购经理")
+    item = f.contacts_met.item(met)
+    f.contacts_met.setCurrentItem(item)
+    f.contacts_met.setFocus()
+    qtbot.keyClick(f.contacts_met, Qt.Key.Key_Space)  # ticked with the keyboard
+    assert item.checkState() == Qt.CheckState.Checked
+
+    qtbot.mouseClick(f.attach_button, Qt.MouseButton.LeftButton)
+    assert f.file_dialog is not None and f.file_dialog.isVisible()
+    f.file_dialog.setDirectory(str(tmp_path))
+    f.file_dialog.selectFile(photo.name)
+    f.file_dialog.accept()
+    assert f.file_list.text() == "白板.png"
+
+    f.conclusion.insertPlainText("客户认可方案，下周安排技术交流：需准备演示环境")
+    f.next_action.insertPlainText("准备演示环境")
+    with qtbot.waitSignal(f.saved) as saved:
+        qtbot.mouseClick(f.save_button, Qt.MouseButton.LeftButton)
+    row = store.require("followup", saved.args[0])
+    assert row["contact_ids"] == [contacts[1]]
+    assert row["department"] == "华东销售部"
+    assert row["conclusion"] == "客户认可方案，下周安排技术交流：需准备演示环境"  # as typed
+    files = store.db.execute(
+        "SELECT filename, customer_id FROM attachments WHERE _deleted = 0"
+    ).fetchall()
+    assert files == [("白板.png", customer_id)]
