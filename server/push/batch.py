@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.domain.schema import ENTITIES
 from server import auth, cache
+from server.attachments import usable_blobs
 from server.db import blobs, dumps, operations, records, write_tx
 from server.push import rejections as R
 from server.push.approvals import decide
@@ -248,12 +249,13 @@ def _prefetch(batch: Batch, ops: list[Operation]) -> None:
             lock=False,
         ):
             batch.index_child(rec)
-    shas = {r.blob_sha256 for r in ws.recs.values() if r.blob_sha256}
-    shas |= {
+    named = {
         str(op.fields["sha256"])
         for op in ops
         if op.entity == "attachment" and isinstance(op.fields.get("sha256"), str)
     }
+    batch.usable_blobs = usable_blobs(ws.conn, batch.viewer, named)
+    shas = named | {r.blob_sha256 for r in ws.recs.values() if r.blob_sha256}
     if shas:
         rows = ws.conn.execute(select(blobs.c.sha256).where(blobs.c.sha256.in_(sorted(shas))))
         batch.blobs_present = {r.sha256 for r in rows}

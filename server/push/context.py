@@ -31,6 +31,8 @@ class Batch:
     deal_files: dict[str, set[tuple[str, str | None]]] = field(default_factory=dict)
     approvals: dict[str, list[Rec]] = field(default_factory=dict)
     blobs_present: set[str] = field(default_factory=set)
+    # Files the server holds that the user uploaded or sees attached to a record.
+    usable_blobs: set[str] = field(default_factory=set)
 
     @property
     def directory(self) -> Directory:
@@ -103,6 +105,14 @@ class Batch:
         if not self.directory.can_assign_to(self.viewer, owner):
             raise R.FORBIDDEN_OWNER()
         return owner
+
+    def check_owner_under(self, owner: Any, customer: Rec | None) -> None:
+        """A deal's or alert's owner: the customer's owner, or a user the signed-in user may
+        assign to (never someone of another team)."""
+        if owner is None or (customer is not None and owner == customer.data.get("owner")):
+            return
+        if not self.directory.can_assign_to(self.viewer, str(owner)):
+            raise R.FORBIDDEN_OWNER()
 
     # ---- bookkeeping
 

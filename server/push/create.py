@@ -14,8 +14,6 @@ from server.push.wire import Operation
 
 def create(batch: Batch, op: Operation) -> dict[str, Any]:
     ws, rules = batch.ws, RULES[op.entity]
-    if ws.get(op.record_id) is not None:
-        raise R.ID_TAKEN()
     fields = dict(op.fields)
     rules.prepare(batch, fields)
     clean = rules.validate(batch, fields)
@@ -23,6 +21,10 @@ def create(batch: Batch, op: Operation) -> dict[str, Any]:
     for name in rules.stamps:
         clean[name] = ws.stamp
     rules.complete(batch, clean, where)
+    # Checked last: a create that would fail anyway answers the same whether or not its id is
+    # used elsewhere, so ids of records the user cannot see cannot be probed for free.
+    if ws.get(op.record_id) is not None:
+        raise R.ID_TAKEN()
     rec = ws.create(
         op.entity,
         op.record_id,

@@ -45,6 +45,9 @@ class EntityRules:
     customer_fixed: ClassVar[bool] = False
     # Whether ``owner`` decides the record's scope, so only a lead or an admin changes it.
     owner_is_scope: ClassVar[bool] = False
+    # Whether ``owner`` is a person under the record's customer (deals, alerts): the customer's
+    # owner or someone the user may assign to, never a user of another team.
+    owner_under_customer: ClassVar[bool] = False
 
     def prepare(self, batch: Batch, fields: dict[str, Any]) -> None:
         """Adjust a create's raw values before validation."""
@@ -71,6 +74,13 @@ class EntityRules:
             and clean["customer_id"] != rec.data.get("customer_id")
         ):
             raise R.IMMUTABLE_CUSTOMER()
+        if (
+            self.owner_under_customer
+            and rec.customer_id is not None
+            and "owner" in clean
+            and clean["owner"] != rec.data.get("owner")
+        ):
+            batch.check_owner_under(clean["owner"], batch.ws.get(rec.customer_id))
 
     def moves_owner(self, batch: Batch, rec: Rec, clean: dict[str, Any]) -> bool:
         """Whether the update gives a scope-deciding record another owner (checked here)."""
@@ -123,6 +133,7 @@ class LeadRules(EntityRules):
 class DealRules(EntityRules):
     name = "deal"
     customer_fixed = True
+    owner_under_customer = True
 
     def prepare(self, batch: Batch, fields: dict[str, Any]) -> None:
         # An honest device may send the first stage it set locally; any other is refused.
@@ -136,10 +147,7 @@ class DealRules(EntityRules):
         clean["stage_entered_at"] = batch.ws.stamp
         if clean.get("owner") is None:
             clean["owner"] = customer.data.get("owner")
-        elif not batch.directory.can_assign_to(batch.viewer, str(clean["owner"])) and clean[
-            "owner"
-        ] != customer.data.get("owner"):
-            raise R.FORBIDDEN_OWNER()
+        batch.check_owner_under(clean["owner"], customer)
         batch.same_customer(clean.get("primary_contact_id"), "contact", customer.id, _CONTACT)
 
     def check_update(self, batch: Batch, rec: Rec, clean: dict[str, Any]) -> None:
@@ -179,6 +187,9 @@ class AttachmentRules(EntityRules):
         assert where.customer is not None
         if not SHA256.match(str(clean.get("sha256"))):
             raise R.BAD_SHA256(errors={"sha256": {"zh": "格式错误", "en": "Malformed"}})
+        if clean["sha256"] not in batch.usable_blobs:
+            # The same answer for a file nobody uploaded and for another scope's file.
+            raise R.UNKNOWN_FILE()
         customer_id = where.customer.id
         batch.same_customer(clean.get("deal_id"), "deal", customer_id, Msg("商机", "Deal"))
         batch.same_customer(
@@ -208,6 +219,7 @@ class AlertRules(EntityRules):
     name = "alert"
     stamps = ("created_at",)
     customer_fixed = True
+    owner_under_customer = True
 
     def prepare(self, batch: Batch, fields: dict[str, Any]) -> None:
         if not fields.get("customer_id"):
@@ -217,6 +229,21 @@ class AlertRules(EntityRules):
         if not clean.get("customer_id"):
             return Placement(None, None, clean["owner"])
         return super().place(batch, op, clean)
+
+    def complete(self, batch: Batch, clean: dict[str, Any], where: Placement) -> None:
+        if where.customer is not None:
+            batch.check_owner_under(clean.get("owner"), where.customer)
+
+    def moves_owner(self, batch: Batch, rec: Rec, clean: dict[str, Any]) -> bool:
+        # Without a customer the owner is the alert's scope: giving it away moves it.
+        new_owner = clean.get("owner")
+        if rec.customer_id is not None or "owner" not in clean:
+            return False
+        if new_owner == rec.data.get("owner"):
+            return False
+        if not batch.directory.can_assign_to(batch.viewer, str(new_owner)):
+            raise R.FORBIDDEN_OWNER()
+        return True
 
 
 RULES: dict[str, EntityRules] = {

@@ -62,6 +62,11 @@ ID_TAKEN = _r("id_taken", "该编号已有记录", "A record with this id exists
 BAD_REFERENCE = _r("bad_reference", "{zh}不属于该客户", "The {en} does not belong to this customer")
 CUSTOMER_DELETED = _r("deleted", "客户已被删除", "The customer has been deleted")
 DEAL_DELETED = _r("deleted", "商机已被删除", "The deal has been deleted")
+UNKNOWN_FILE = _r(
+    "unknown_file",
+    "服务器上没有你上传的这个文件,请先上传",
+    "You have not uploaded this file to the server; upload it first",
+)
 
 # ---- field values
 INVALID = _r("invalid", "数据校验未通过:{zh}", "Validation failed: {en}")

@@ -3,6 +3,7 @@ passes before any database work (and before any row is locked)."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -65,8 +66,10 @@ def check_json(value: Any, depth: int = 0) -> None:
     elif isinstance(value, list):
         for v in value:
             check_json(v, depth + 1)
-    elif isinstance(value, float) and value != value:
-        raise ValueError("not a number")
+    elif isinstance(value, float) and not math.isfinite(value):
+        # NaN, ±Infinity and numbers too large for a double (1e400): JSON has no way to say
+        # them, so a stored one would make every device's decoder refuse its pull page.
+        raise ValueError("a number that is not finite (NaN, Infinity or too large)")
 
 
 def prepare(raw_ops: list[Any]) -> list[Operation | dict[str, Any]]:
