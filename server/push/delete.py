@@ -12,7 +12,7 @@ from app.domain.schema import ENTITIES
 from server.db import records
 from server.push import rejections as R
 from server.push.context import CONFLICT_ENTITY, Batch
-from server.push.results import result
+from server.push.results import conflicted, result
 from server.push.wire import Operation
 
 # A field whose change is not something a concurrent delete "did not see".
@@ -57,14 +57,7 @@ def delete(batch: Batch, op: Operation) -> dict[str, Any]:
             batch.conflict_record(op, rec, FieldConflict(f, rec.data.get(f), MISSING), "delete")
             for f in unseen
         ]
-        return result(
-            op,
-            "conflict",
-            rec,
-            code="stale_delete",
-            conflicts=conflicts,
-            message=R.NOTE_STALE_DELETE.as_dict(),
-        )
+        return conflicted(op, rec, "stale_delete", conflicts, R.NOTE_STALE_DELETE)
     ws.tombstone(rec, **batch.actor(op))
     batch.store_device_audit(op, rec)
     return result(op, "applied", rec)

@@ -95,12 +95,17 @@ class EntityRules:
         return True
 
 
-class CustomerRules(EntityRules):
-    name = "customer"
+class OwnedRules(EntityRules):
+    """Customers and leads: their own ``owner`` decides who sees them."""
+
     owner_is_scope = True
 
     def prepare(self, batch: Batch, fields: dict[str, Any]) -> None:
         fields["owner"] = batch.owner_for_new(fields.get("owner"))
+
+
+class CustomerRules(OwnedRules):
+    name = "customer"
 
     def place(self, batch: Batch, op: Operation, clean: dict[str, Any]) -> Placement:
         return Placement(None, op.record_id, clean["owner"])
@@ -111,12 +116,8 @@ class ContactRules(EntityRules):
     customer_fixed = True
 
 
-class LeadRules(EntityRules):
+class LeadRules(OwnedRules):
     name = "lead"
-    owner_is_scope = True
-
-    def prepare(self, batch: Batch, fields: dict[str, Any]) -> None:
-        fields["owner"] = batch.owner_for_new(fields.get("owner"))
 
     def place(self, batch: Batch, op: Operation, clean: dict[str, Any]) -> Placement:
         return Placement(None, None, clean["owner"])

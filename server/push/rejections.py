@@ -3,7 +3,9 @@
 The codes are the protocol (docs/SYNC.md, "Rejection codes"); the texts are what a user reads
 in the client's "not synced" list. Several reasons share a code when a device should treat them
 alike (``not_allowed``, ``malformed``, ``forbidden_owner``) but say different things to a user.
-The stage-lock problems (``skip``, ``lock``, …) come from :mod:`app.domain.process` and field
+The stage-lock problems (``skip``, ``lock``, …) come from :mod:`app.domain.process`, the
+approval problems (``stale_request``, ``not_gated``, ``forbidden_role``, ``already_decided``,
+``comment_required``) from :mod:`app.domain.approvals`, which the client applies too, and field
 problems from :mod:`app.domain.schema`.
 """
 
@@ -99,10 +101,6 @@ REASSIGN_NEEDS_LEAD = _r(
     "只有主管或管理员可以重新分配",
     "Only a team lead or an admin can reassign",
 )
-DECIDE_NEEDS_LEAD = _r(
-    "forbidden_role", "只有主管或管理员可以审批", "Only a team lead or an admin can decide"
-)
-OWN_REQUEST = _r("forbidden_role", "不能审批自己的申请", "You cannot decide your own request")
 
 # ---- what an action may do to a kind of record
 APPEND_ONLY = _r(
@@ -145,20 +143,12 @@ REASON_NOT_TEXT = _r("malformed", "原因应为文字", "The reason must be text
 UNKNOWN_STAGE = _r("unknown_stage", "未知阶段", "Unknown stage")
 
 # ---- approval requests and decisions
-STALE_REQUEST = _r(
-    "stale_request",
-    "商机已不在申请时的阶段",
-    "The deal is no longer in the stage the request was made from",
-)
-NOT_GATED = _r("not_gated", "该阶段变更无需审批", "That stage change needs no approval")
 DECISION_FIELDS = _r(
     "malformed",
     "审批结果应为 approved 或 rejected",
     "A decision is approved or rejected, with a comment",
 )
 COMMENT_NOT_TEXT = _r("malformed", "审批意见应为文字", "The comment must be text")
-ALREADY_DECIDED = _r("already_decided", "该申请已被处理", "The request has already been decided")
-COMMENT_REQUIRED = _r("comment_required", "驳回时请填写审批意见", "Say why when rejecting")
 
 
 # ---- not rejections: the notes of ``conflict`` results

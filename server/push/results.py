@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.messages import Msg
 from server.db import dumps, loads
 from server.push.rejections import Rejected
 from server.push.wire import Operation
@@ -53,3 +54,10 @@ def rejected(op: Operation, err: Rejected) -> dict[str, Any]:
     out = result(op, "rejected", None, code=err.code, message=err.message.as_dict())
     out.update(err.extra)
     return out
+
+
+def conflicted(
+    op: Operation, rec: Rec, code: str, conflicts: list[dict[str, Any]], note: Msg
+) -> dict[str, Any]:
+    """A ``conflict`` result: the record as it stays, and the values kept aside."""
+    return result(op, "conflict", rec, code=code, conflicts=conflicts, message=note.as_dict())

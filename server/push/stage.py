@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.approvals import approval_counts
 from app.domain.messages import Msg
-from app.domain.process import DealFacts, Move, Problem, decide_move
+from app.domain.process import DealFacts, Problem, decide_move, move_changes
 from app.domain.rules import LOST
 from server.push import rejections as R
 from server.push.context import Batch
@@ -18,19 +19,12 @@ from server.records import Rec
 
 
 def approved(batch: Batch, deal: Rec, target: str) -> bool:
-    """An approval counts for the move it names, once decided after the deal entered its
-    current stage (so an old approval cannot be reused after the deal moved back)."""
-    since = str(deal.data.get("stage_entered_at") or "")
-    for a in batch.approvals.get(deal.id, []):
-        d = a.data
-        if (
-            d.get("status") == "approved"
-            and d.get("from_stage") == deal.data.get("stage")
-            and d.get("to_stage") == target
-            and str(d.get("decided_at") or "") >= since
-        ):
-            return True
-    return False
+    """Whether one of the deal's approvals allows this move now
+    (:func:`app.domain.approvals.approval_counts`)."""
+    stage, entered = deal.data.get("stage"), deal.data.get("stage_entered_at")
+    return any(
+        approval_counts(a.data, stage, entered, target) for a in batch.approvals.get(deal.id, [])
+    )
 
 
 def move(batch: Batch, op: Operation, deal: Rec, target: str, reason: str | None) -> list[Problem]:
@@ -47,15 +41,8 @@ def move(batch: Batch, op: Operation, deal: Rec, target: str, reason: str | None
     )
     if not decision.allowed:
         return list(decision.problems)
-    changes: dict[str, Any] = {
-        "stage": target,
-        "stage_entered_at": batch.ws.stamp,
-        "updated_at": batch.ws.stamp,
-    }
-    if decision.move is Move.LOST:
-        changes.update(lost_reason=(reason or "").strip(), lost_from=facts.stage)
-    elif decision.move is Move.REOPEN:
-        changes.update(lost_reason=None, lost_from=None)
+    changes = move_changes(decision, facts.stage, reason, batch.ws.stamp)
+    changes["updated_at"] = batch.ws.stamp
     batch.ws.change(deal, changes, **batch.actor(op))
     return []
 

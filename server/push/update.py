@@ -13,7 +13,7 @@ from server.push import rejections as R
 from server.push.context import Batch
 from server.push.entities import RULES
 from server.push.fields import clean_base, clean_fields
-from server.push.results import result
+from server.push.results import conflicted, result
 from server.push.wire import Operation
 
 
@@ -40,14 +40,7 @@ def update(batch: Batch, op: Operation) -> dict[str, Any]:
             )
             for f, v in clean.items()
         ]
-        return result(
-            op,
-            "conflict",
-            rec,
-            code="deleted",
-            conflicts=conflicts,
-            message=R.NOTE_EDIT_DELETED.as_dict(),
-        )
+        return conflicted(op, rec, "deleted", conflicts, R.NOTE_EDIT_DELETED)
     merged = merge_edit(name, rec.data, rec.field_versions, op.base_version, clean, base)
     changes = dict(merged.changes)
     conflicts = [batch.conflict_record(op, rec, c, "edit") for c in merged.conflicts]

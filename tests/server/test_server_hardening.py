@@ -24,6 +24,10 @@ def _push(client: httpx.Client, headers: dict[str, str], *ops: dict[str, Any]) -
     return results
 
 
+def _statuses(results: list[dict[str, Any]]) -> str:
+    return " ".join(r["status"] for r in results)
+
+
 def _refuse_constant(word: str) -> None:
     raise AssertionError(f"{word} in a JSON answer")
 
@@ -104,13 +108,7 @@ def test_huge_amounts_are_refused_per_operation(world: World, client: httpx.Clie
         op("deal", "create", did, {"customer_id": c["record_id"], "title": "正常", "amount": "1"}),
         op("deal", "update", did, {"amount": 1e30}, base_version=1),
     )
-    assert [r["status"] for r in results] == [
-        "applied",
-        "rejected",
-        "rejected",
-        "applied",
-        "rejected",
-    ]
+    assert _statuses(results) == "applied rejected rejected applied rejected"
     for res in results[1:3] + results[4:]:
         assert res["code"] == "invalid" and "amount" in res["errors"], res
         assert res["errors"]["amount"]["en"] == "The amount is too large"
@@ -128,13 +126,7 @@ def test_lead_scores_stay_between_0_and_100(world: World, client: httpx.Client) 
         op("lead", "create", lid, {"name": "满分", "score": 100}),
         op("lead", "update", lid, {"score": 150}, base_version=1),
     )
-    assert [r["status"] for r in results] == [
-        "rejected",
-        "rejected",
-        "rejected",
-        "applied",
-        "rejected",
-    ]
+    assert _statuses(results) == "rejected rejected rejected applied rejected"
     for res in results[:3] + results[4:]:
         assert res["code"] == "invalid" and "score" in res["errors"], res
 

@@ -436,6 +436,13 @@ def test_gated_move_needs_an_approval_from_the_lead(world: World) -> None:
         one(e, world.la, op("approval", "decide", aid, {"status": "rejected"}))["code"]
         == "comment_required"
     )
+    # The device's rule for a rejection's comment (app.domain.approvals) holds here too.
+    assert (
+        one(e, world.la, op("approval", "decide", aid, {"status": "rejected", "comment": " 否 "}))[
+            "code"
+        ]
+        == "comment_required"
+    )
     rejected = one(
         e,
         world.la,
