@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from server_testkit import World, customer, new_id, op, sign_in
+from sqlalchemy import select
 
 from app.domain.rules import default_rules
-from server import admin
+from server import admin, migrate
 from server.admin import AdminError
+from server.config import sqlite_url
+from server.db import blob_uploaders, blobs, make_engine, records
 
 
 def _push(client: httpx.Client, headers: dict[str, str], *ops: dict[str, Any]) -> list[dict]:
@@ -262,3 +266,35 @@ def test_a_file_cannot_be_taken_by_knowing_its_hash(world: World, client: httpx.
     assert r.json() == {"have": True, "received": len(secret)}
     assert _push(client, hb, _attachment(cbid, sha))[0]["status"] == "applied"
     assert client.get(f"/attachments/{sha}", headers=hb).content == secret
+
+
+def test_the_upgrade_credits_existing_files_to_those_who_attached_them(tmp_path: Path) -> None:
+    """Migration 0008: files already on the server stay usable by the users whose attachment
+    rows name them (and by nobody else)."""
+    engine = make_engine(sqlite_url(tmp_path / "old.db"), pool_size=1)
+    try:
+        migrate.upgrade(engine, "0003")
+        sha, orphan = hashlib.sha256(b"a").hexdigest(), hashlib.sha256(b"b").hexdigest()
+        data = {"sha256": sha, "kind": "contract", "created_by": "u-rep"}
+        row = {
+            "entity": "attachment",
+            "data": json.dumps(data),
+            "field_versions": "{}",
+            "version": 1,
+            "deleted": False,
+            "created_at": 0.0,
+            "updated_at": 0.0,
+            "xid": 1,
+            "seq": 1,
+        }
+        with engine.begin() as conn:
+            files = [{"sha256": s, "size": 1, "created_at": 0.0} for s in (sha, orphan)]
+            conn.execute(blobs.insert(), files)
+            conn.execute(records.insert().values(id="att-1", blob_sha256=sha, **row))
+            conn.execute(records.insert().values(id="att-2", blob_sha256=None, **row))
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(select(blob_uploaders.c.sha256, blob_uploaders.c.user_id)).all()
+        assert [tuple(r) for r in rows] == [(sha, "u-rep")]
+    finally:
+        engine.dispose()
