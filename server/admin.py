@@ -8,6 +8,7 @@ when the request makes no sense (unknown user, duplicate name, …).
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -368,10 +369,22 @@ def current_rules(conn: Connection) -> ProcessRules:
     return parse_rule_set(int(row.version), str(row.data))
 
 
+def _not_finite(word: str) -> float:
+    raise RulesError(f"{word} is not a number JSON can carry")
+
+
+def _finite(text: str) -> float:
+    # Clients could not read a rule set holding Infinity (1e400 parses to it).
+    value = float(text)
+    if not math.isfinite(value):
+        raise RulesError(f"{text} is too large")
+    return value
+
+
 def load_rules(engine: Engine, text: str, *, loaded_by: str = "admin") -> int:
     """Check and install new rule data; returns the version clients will see."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_finite, parse_float=_finite)
         if not isinstance(data, dict):
             raise RulesError("rule data must be a JSON object")
         parse_rules(data)

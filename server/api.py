@@ -477,9 +477,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         tags=["attachments"],
         responses=ERRORS,
     )
-    def upload_state(sha256: Sha, _user: Me) -> dict[str, Any]:
-        """How much of a file the server has (``have`` true: no need to upload)."""
-        state = store.state(db, sha256)
+    def upload_state(sha256: Sha, user: Me) -> dict[str, Any]:
+        """How much of a file the server has (``have`` true: no need to upload). Files the user
+        neither uploaded nor sees attached to a record are reported as not held."""
+        state = store.state(db, user, sha256)
         return {"have": state.have, "received": state.received}
 
     @api.put(
@@ -498,7 +499,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     async def upload(
         sha256: Sha,
-        _user: Me,
+        user: Me,
         request: Request,
         offset: Annotated[int, Query(ge=0, le=2**40)] = 0,
         size: Annotated[int, Query(ge=1, le=2**40)] = 1,
@@ -528,7 +529,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             chunks.append(part)
         try:
             state = await run_in_threadpool(
-                store.append, db, sha256, offset, size, b"".join(chunks)
+                store.append, db, sha256, offset, size, b"".join(chunks), viewer=user
             )
         except UploadError as exc:
             raise ApiError(exc.status, exc.code, exc.zh, exc.en, None, **exc.extra) from None

@@ -5,7 +5,11 @@ The server appends a chunk only at the offset it already has, so an interrupted 
 where the server says it stopped. When the last byte arrives the server hashes the whole file; a
 mismatch discards it. A file the server already holds is never received again.
 
-Files live under ``<data dir>/blobs/ab/abcdef…``; the ``blobs`` table lists the complete ones.
+Files live under ``<data dir>/blobs/ab/abcdef…``; the ``blobs`` table lists the complete ones
+and ``blob_uploaders`` who uploaded each. Knowing a hash gives nothing: a user learns whether the
+server holds a file only for files they uploaded or that are attached to records they see; for
+any other hash they are asked to upload it (in their own partial file) like a new one, which
+proves they have it.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy.exc import IntegrityError
 
-from server.db import blobs, records, write_tx
+from server.db import blob_uploaders, blobs, records, write_tx
 from server.pull import scope_clause
 from server.records import Viewer
 
@@ -52,22 +58,43 @@ class BlobStore:
     def path(self, sha: str) -> Path:
         return self.root / sha[:2] / sha
 
-    def _part(self, sha: str) -> Path:
-        return self.root / "partial" / f"{sha}.part"
+    def _part(self, sha: str, user_id: str | None) -> Path:
+        # One partial file per uploader, so one user's progress says nothing to another.
+        who = hashlib.sha256((user_id or "").encode()).hexdigest()[:16]
+        return self.root / "partial" / f"{sha}.{who}.part"
 
     def have(self, engine: Engine, sha: str) -> bool:
+        """Whether the server holds the file (for the server's own use, never told to users)."""
         with engine.connect() as conn:
             row = conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first()
         return row is not None and self.path(sha).exists()
 
-    def state(self, engine: Engine, sha: str) -> UploadState:
-        if self.have(engine, sha):
+    def have_for(self, engine: Engine, viewer: Viewer, sha: str) -> bool:
+        """Whether the server holds the file and the user uploaded it or sees a record it is
+        attached to."""
+        with engine.connect() as conn:
+            usable = sha in usable_blobs(conn, viewer, [sha])
+        return usable and self.path(sha).exists()
+
+    def state(self, engine: Engine, viewer: Viewer, sha: str) -> UploadState:
+        """How much of the file the server has, as far as this user may know."""
+        if self.have_for(engine, viewer, sha):
             return UploadState(True, self.path(sha).stat().st_size)
-        part = self._part(sha)
+        part = self._part(sha, viewer.id)
         return UploadState(False, part.stat().st_size if part.exists() else 0)
 
-    def append(self, engine: Engine, sha: str, offset: int, size: int, chunk: bytes) -> UploadState:
-        """Add one chunk; completes, verifies and registers the file on its last byte."""
+    def append(
+        self,
+        engine: Engine,
+        sha: str,
+        offset: int,
+        size: int,
+        chunk: bytes,
+        *,
+        viewer: Viewer | None = None,
+    ) -> UploadState:
+        """Add one chunk; completes, verifies and registers the file on its last byte, and
+        records ``viewer`` (if any) as one of its uploaders."""
         if size > self.max_bytes:
             mib = self.max_bytes / (1024 * 1024)
             raise UploadError(
@@ -77,9 +104,10 @@ class BlobStore:
                 f"The file is larger than the limit of {mib:.0f} MB",
                 limit=self.max_bytes,
             )
-        if self.have(engine, sha):
+        if self.have_for(engine, viewer, sha) if viewer else self.have(engine, sha):
             return UploadState(True, size)
-        part = self._part(sha)
+        user_id = viewer.id if viewer else None
+        part = self._part(sha, user_id)
         part.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(part) + ".lock", timeout=30):
             received = part.stat().st_size if part.exists() else 0
@@ -119,10 +147,13 @@ class BlobStore:
                 )
             final = self.path(sha)
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(part, final)
-        with write_tx(engine) as conn:
-            if conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first() is None:
-                conn.execute(blobs.insert().values(sha256=sha, size=size, created_at=time.time()))
+            os.replace(part, final)  # the same bytes when another user uploaded them first
+        try:
+            _register(engine, sha, size, user_id)
+        except IntegrityError:
+            # Another user's upload of the same file finished at the same moment (PostgreSQL
+            # does not serialise the check and the insert): the second try finds its row.
+            _register(engine, sha, size, user_id)
         return UploadState(True, size)
 
     def readable(self, engine: Engine, viewer: Viewer, sha: str) -> tuple[Path, str, str] | None:
@@ -151,3 +182,52 @@ class BlobStore:
         if not _MIME.match(mime):
             mime = "application/octet-stream"
         return self.path(sha), mime, str(data.get("filename") or sha)
+
+
+def _register(engine: Engine, sha: str, size: int, user_id: str | None) -> None:
+    with write_tx(engine) as conn:
+        now = time.time()
+        if conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first() is None:
+            conn.execute(blobs.insert().values(sha256=sha, size=size, created_at=now))
+        if user_id is not None and not _uploaded(conn, user_id, [sha]):
+            conn.execute(
+                blob_uploaders.insert().values(sha256=sha, user_id=user_id, created_at=now)
+            )
+
+
+def _uploaded(conn: Connection, user_id: str, shas: Iterable[str]) -> set[str]:
+    rows = conn.execute(
+        select(blob_uploaders.c.sha256).where(
+            and_(blob_uploaders.c.user_id == user_id, blob_uploaders.c.sha256.in_(sorted(shas)))
+        )
+    )
+    return {r.sha256 for r in rows}
+
+
+def usable_blobs(conn: Connection, viewer: Viewer, shas: Iterable[str]) -> set[str]:
+    """Of ``shas``, the files the server holds that ``viewer`` uploaded or that are attached to
+    a record in their scope: the only files an attachment row of theirs may name."""
+    wanted = set(shas)
+    if not wanted:
+        return set()
+    held = {
+        r.sha256
+        for r in conn.execute(select(blobs.c.sha256).where(blobs.c.sha256.in_(sorted(wanted))))
+    }
+    if not held:
+        return set()
+    mine = _uploaded(conn, viewer.id, held)
+    rest = held - mine
+    if rest:
+        rows = conn.execute(
+            select(records.c.blob_sha256).where(
+                and_(
+                    records.c.entity == "attachment",
+                    records.c.blob_sha256.in_(sorted(rest)),
+                    records.c.deleted.is_(False),
+                    scope_clause(viewer),
+                )
+            )
+        )
+        mine |= {r.blob_sha256 for r in rows}
+    return mine

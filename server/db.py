@@ -228,6 +228,16 @@ blobs = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# Who uploaded each file: an attachment row may name a file its user uploaded, or one already
+# attached to a record they see, never one they only know the hash of.
+blob_uploaders = Table(
+    "blob_uploaders",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("user_id", String(36), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
 server_state = Table(
     "server_state",
     metadata,

@@ -283,6 +283,19 @@ def decide_move(
     return Decision(Move.FORWARD, target, tuple(problems), needs_approval=gated)
 
 
+def move_changes(
+    decision: Decision, from_stage: str, reason: str | None, at: str
+) -> dict[str, Any]:
+    """The deal's values after an allowed move made at ``at``: the new stage and when it was
+    entered; a lost deal keeps why and from where, a reopened one forgets both."""
+    changes: dict[str, Any] = {"stage": decision.target, "stage_entered_at": at}
+    if decision.move is Move.LOST:
+        changes.update(lost_reason=(reason or "").strip(), lost_from=from_stage)
+    elif decision.move is Move.REOPEN:
+        changes.update(lost_reason=None, lost_from=None)
+    return changes
+
+
 def is_stagnant(
     stage_entered_at: datetime,
     last_followup_at: datetime | None,

@@ -41,6 +41,12 @@ _SQL_TYPES = {
 }
 
 
+# Whole numbers every JSON reader and SQLite column hold exactly.
+MAX_INT = 2**53 - 1
+# Amounts keep two decimals; 15 digits before the point hold any real deal and stay exact.
+MAX_AMOUNT = Decimal("1e15")
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -51,6 +57,8 @@ class Field:
     ref: str | None = None
     # System fields are set by the service layer or the server, never typed or imported.
     system: bool = False
+    # The smallest and largest value of an ``int`` field.
+    bounds: tuple[int, int] = (-MAX_INT, MAX_INT)
 
     @property
     def sql_type(self) -> str:
@@ -160,7 +168,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("mobile", "mobile", "手机", "Mobile"),
                 _f("email", "email", "邮箱", "E-mail"),
                 _f("channel", "enum", "渠道", "Channel", choices=LEAD_CHANNELS),
-                _f("score", "int", "评分", "Score"),
+                _f("score", "int", "评分", "Score", bounds=(0, 100)),
                 _f("status", "enum", "状态", "Status", choices=LEAD_STATUSES),
                 _f("owner", "ref", "负责人", "Owner", ref="user"),
                 _f("assigned_at", "datetime", "分配时间", "Assigned"),
@@ -227,7 +235,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("sha256", zh="摘要", en="SHA-256", required=True),
                 _f("kind", "enum", "类型", "Kind", choices=ATTACHMENT_KINDS, required=True),
                 _f("filename", zh="文件名", en="File name"),
-                _f("size", "int", "大小", "Size"),
+                _f("size", "int", "大小", "Size", bounds=(0, MAX_INT)),
                 _f("mime", zh="格式", en="Type"),
                 _f("customer_id", "ref", "客户", "Customer", ref="customer", required=True),
                 _f("deal_id", "ref", "商机", "Deal", ref="deal"),
@@ -308,9 +316,15 @@ def _coerce(f: Field, raw: Any) -> tuple[Any, Msg | None]:
         return value, None
     if f.kind == "int":
         try:
-            return int(fold(str(raw))), None
+            number = int(fold(str(raw)))
         except ValueError:
             return raw, Msg("应为整数", "Must be a whole number")
+        low, high = f.bounds
+        if not low <= number <= high:
+            return raw, Msg("应在 {lo} 到 {hi} 之间", "Must be between {lo} and {hi}").format(
+                lo=low, hi=high
+            )
+        return number, None
     if f.kind == "bool":
         if isinstance(raw, bool | int):
             return int(bool(raw)), None
@@ -326,8 +340,12 @@ def _coerce(f: Field, raw: Any) -> tuple[Any, Msg | None]:
             amount = Decimal(text)
         except InvalidOperation:
             return raw, Msg("应为金额,如 120000.00", "Must be an amount, e.g. 120000.00")
-        if not amount.is_finite() or amount < 0:
+        if not amount.is_finite():
+            return raw, Msg("应为金额,如 120000.00", "Must be an amount, e.g. 120000.00")
+        if amount < 0:
             return raw, Msg("金额不能为负数", "An amount cannot be negative")
+        if amount >= MAX_AMOUNT:
+            return raw, Msg("金额过大", "The amount is too large")
         return f"{amount.quantize(Decimal('0.01'))}", None
     if f.kind == "date":
         if isinstance(raw, datetime):

@@ -23,6 +23,15 @@ from typing import Any, NamedTuple
 import sqlite_utils
 
 from app.domain import audit
+from app.domain.approvals import (
+    APPROVED,
+    REJECTED,
+    approval_counts,
+    approval_moves_deal,
+    decider_problem,
+    judge_decision,
+    request_problem,
+)
 from app.domain.derived import name_columns
 from app.domain.followups import validate_followup
 from app.domain.messages import Msg
@@ -30,10 +39,10 @@ from app.domain.process import (
     Checklist,
     DealFacts,
     Decision,
-    Move,
     advance_checklist,
     decide_move,
     is_stagnant,
+    move_changes,
 )
 from app.domain.rules import LOST, ProcessRules, default_rules, load_rules_json
 from app.domain.schema import ENTITIES, entity, validate_values
@@ -565,12 +574,19 @@ class Store:
         return advance_checklist(self.deal_facts(deal_id), self.rules)
 
     def approved(self, deal_id: str, from_stage: str, to_stage: str) -> bool:
-        row = self.db.execute(
-            """SELECT 1 FROM approvals WHERE deal_id = ? AND from_stage = ? AND to_stage = ?
-               AND status = 'approved' AND _deleted = 0""",
+        """Whether an approval allows the deal's move from ``from_stage`` (its stage now) to
+        ``to_stage`` (:func:`app.domain.approvals.approval_counts`)."""
+        entered = self.require("deal", deal_id).get("stage_entered_at")
+        rows = self.db.execute(
+            """SELECT status, from_stage, to_stage, decided_at FROM approvals
+               WHERE deal_id = ? AND from_stage = ? AND to_stage = ? AND _deleted = 0""",
             (deal_id, from_stage, to_stage),
-        ).fetchone()
-        return row is not None
+        ).fetchall()
+        keys = ("status", "from_stage", "to_stage", "decided_at")
+        return any(
+            approval_counts(dict(zip(keys, r, strict=True)), from_stage, entered, to_stage)
+            for r in rows
+        )
 
     def pending_approval(self, deal_id: str, to_stage: str) -> dict[str, Any] | None:
         row = self.db.execute(
@@ -605,11 +621,7 @@ class Store:
             raise MoveRefused(decision)
         deal = self.require("deal", deal_id)
         at = self.clock().isoformat()
-        changes: dict[str, Any] = {"stage": target, "stage_entered_at": at}
-        if decision.move is Move.LOST:
-            changes |= {"lost_reason": reason, "lost_from": deal["stage"]}
-        elif decision.move is Move.REOPEN:
-            changes |= {"lost_reason": None, "lost_from": None}
+        changes = move_changes(decision, str(deal["stage"]), reason, at)
         diff = {k: (deal.get(k), v) for k, v in changes.items()}
         with self.db.atomic():
             self.db.table("deals").update(deal_id, {**changes, "updated_at": at})
@@ -632,6 +644,9 @@ class Store:
         if existing:
             return str(existing["id"])
         deal = self.require("deal", deal_id)
+        problem = request_problem(self.rules, deal["stage"], deal["stage"], target)
+        if problem is not None:
+            raise ValidationFailed({"to_stage": problem.message})
         clean = {
             "deal_id": deal_id,
             "customer_id": deal["customer_id"],
@@ -644,18 +659,29 @@ class Store:
         }
         return self.create_checked("approval", clean, None)
 
-    def decide_approval(self, approval_id: str, approve: bool, comment: str = "") -> None:
-        """A lead's verdict on an approval request; approving also applies the stage move."""
+    def decide_approval(self, approval_id: str, approve: bool, comment: str = "") -> bool:
+        """A lead's verdict on an approval request (:mod:`app.domain.approvals`, the rules the
+        server applies too). Approving also makes the move when the locks still hold; returns
+        whether the deal moved (the approval stands either way, as on the server)."""
         appr = self.require("approval", approval_id)
-        if appr["status"] != "pending":
-            raise ValidationFailed(
-                {"status": Msg("该审批已处理", "This request was already decided")}
-            )
-        if not approve and len(comment.strip()) < 2:
-            raise ValidationFailed({"comment": Msg("驳回时请写明意见", "Say why when rejecting")})
+        role = self.role_of(self.actor)
+        status = APPROVED if approve else REJECTED
+        problem = decider_problem(role, self.actor, appr.get("requested_by"))
+        if problem is not None:
+            raise ValidationFailed({"status": problem.message})
+        verdict = judge_decision(appr["status"], status, comment)
+        if verdict.problem is not None:
+            field = "comment" if verdict.problem.code == "comment_required" else "status"
+            raise ValidationFailed({field: verdict.problem.message})
+        if verdict.already:
+            return False
         at = self.clock().isoformat()
-        status = "approved" if approve else "rejected"
-        fields = {"status": status, "comment": comment, "decided_by": self.actor, "decided_at": at}
+        fields = {
+            "status": status,
+            "comment": verdict.comment,
+            "decided_by": self.actor,
+            "decided_at": at,
+        }
         diff = {k: (appr.get(k), v) for k, v in fields.items()}
         with self.db.atomic():
             self.db.table("approvals").update(approval_id, fields)
@@ -664,14 +690,22 @@ class Store:
                 approval_id,
                 "decide",
                 diff,
-                {"status": status, "comment": comment},
+                {"status": status, "comment": verdict.comment},
                 {"status": "pending"},
                 int(appr["_version"] or 0),
                 at,
             )
         self._notify([Change("approval", approval_id, "update", tuple(fields))])
-        if approve:
-            self.move_deal(str(appr["deal_id"]), str(appr["to_stage"]), appr.get("reason"))
+        deal = self.get("deal", str(appr["deal_id"]))
+        if deal is None or not approval_moves_deal(
+            status, deal.get("stage"), appr.get("from_stage"), bool(deal.get("_deleted"))
+        ):
+            return False
+        target = str(appr["to_stage"])
+        if not self.check_move(str(deal["id"]), target).allowed:
+            return False  # the locks no longer hold: the deal moves once they do
+        self.move_deal(str(deal["id"]), target)
+        return True
 
     # ---- follow-ups and attachments --------------------------------------------------------
     def add_followup(self, values: Mapping[str, Any], *, record_id: str | None = None) -> str:
@@ -952,6 +986,12 @@ class Store:
 
     def user_names_by_id(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, name FROM users").fetchall())
+
+    def role_of(self, user_id: str) -> str | None:
+        """A user's role from the synced directory (None when unknown, e.g. a profile that
+        never signed in)."""
+        row = self.db.execute("SELECT role FROM users WHERE id = ?", (user_id,)).fetchone()
+        return str(row[0]) if row and row[0] else None
 
 
 def today() -> date:

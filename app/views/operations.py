@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.domain.approvals import may_decide
 from app.domain.messages import Msg
 from app.domain.process import Checklist, Decision, next_stage
 from app.domain.rules import LOST
@@ -36,7 +37,7 @@ class Session:
 
     @property
     def may_approve(self) -> bool:
-        return self.role in (None, "lead", "admin")
+        return may_decide(self.role)
 
     @property
     def known(self) -> bool:

@@ -28,6 +28,7 @@ from server.db import (
 from server.embedded import serve_in_thread
 from server.pull import pull
 from server.push import apply_push, push
+from server.records import Workspace
 
 
 def _edit(world: World, customer_id: str, who: Any, notes: str) -> dict[str, Any]:
@@ -144,7 +145,9 @@ def test_sync_calls_check_the_token_before_the_batch_and_the_cursor(world: World
         handle.stop()
 
 
-def test_the_same_batch_pushed_twice_at_once_is_applied_once(world: World) -> None:
+def test_the_same_batch_pushed_twice_at_once_is_applied_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A device retrying while its first attempt still runs. The second attempt looks its
     operation ids up before the first has committed, then waits for the first's row locks;
     its writes then hit the first's keys and it starts again, finding the stored results."""
@@ -157,17 +160,24 @@ def test_the_same_batch_pushed_twice_at_once_is_applied_once(world: World) -> No
     answers: dict[str, list[dict[str, Any]]] = {}
     errors: list[BaseException] = []
 
-    def first() -> None:
-        def hold() -> None:
+    # The first attempt holds its row locks, records changed in memory but nothing written,
+    # until the second has started.
+    first_thread: list[threading.Thread] = []
+    flush = Workspace.flush
+
+    def held_flush(ws: Workspace) -> None:
+        if threading.current_thread() in first_thread:
             first_locked.set()
             assert second_started.wait(10)
             time.sleep(0.5)  # the second attempt reads the operation ids, then waits
+        flush(ws)
 
+    monkeypatch.setattr(Workspace, "flush", held_flush)
+
+    def first() -> None:
         try:
             with write_tx(world.engine) as conn:
-                answers["first"] = apply_push(
-                    conn, world.ra1, "d", batch, now=time.time(), before_flush=hold
-                )
+                answers["first"] = apply_push(conn, world.ra1, "d", batch, now=time.time())
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
             first_locked.set()
@@ -184,6 +194,7 @@ def test_the_same_batch_pushed_twice_at_once_is_applied_once(world: World) -> No
             engine.dispose()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    first_thread.append(threads[0])
     for t in threads:
         t.start()
     for t in threads:

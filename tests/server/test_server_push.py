@@ -18,7 +18,7 @@ from server_testkit import (
 )
 from sqlalchemy import func, select
 
-from server.db import blobs, operations, records
+from server.db import blob_uploaders, blobs, operations, records
 from server.push import push
 
 
@@ -356,6 +356,9 @@ def _attach(world: World, cid: str, did: str, kind: str, upload: bool = True) ->
     if upload:
         with world.engine.begin() as conn:
             conn.execute(blobs.insert().values(sha256=sha, size=len(content), created_at=0.0))
+            conn.execute(
+                blob_uploaders.insert().values(sha256=sha, user_id=world.ra1.id, created_at=0.0)
+            )
     res = one(
         world.engine,
         world.ra1,
@@ -372,7 +375,7 @@ def _attach(world: World, cid: str, did: str, kind: str, upload: bool = True) ->
             },
         ),
     )
-    assert res["status"] == "applied", res
+    assert res["status"] == ("applied" if upload else "rejected"), res
     return sha
 
 
@@ -385,7 +388,7 @@ def test_stage_moves_are_rechecked_on_the_server(world: World) -> None:
     res = one(e, rep, op("deal", "stage", did, {"stage": "needs_diagnosis", "reason": None}))
     assert res["code"] == "lock" and "预计金额" in res["message"]["zh"]
     assert {p["code"] for p in res["problems"]} == {"lock"}
-    # An attachment row whose file never reached the server does not open a lock.
+    # An attachment row whose file never reached the server is refused (and opens no lock).
     _attach(world, cid, did, "org_chart", upload=False)
     one(e, rep, op("deal", "update", did, {"amount": "1"}, base_version=1))
     res = one(e, rep, op("deal", "stage", did, {"stage": "lost", "reason": "no"}))
@@ -431,6 +434,13 @@ def test_gated_move_needs_an_approval_from_the_lead(world: World) -> None:
     )
     assert (
         one(e, world.la, op("approval", "decide", aid, {"status": "rejected"}))["code"]
+        == "comment_required"
+    )
+    # The device's rule for a rejection's comment (app.domain.approvals) holds here too.
+    assert (
+        one(e, world.la, op("approval", "decide", aid, {"status": "rejected", "comment": " 否 "}))[
+            "code"
+        ]
         == "comment_required"
     )
     rejected = one(

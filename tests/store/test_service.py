@@ -219,6 +219,35 @@ def test_full_walk_through_with_approval(
     assert actions[-2:] == ["decide", "stage"]
 
 
+def test_an_approval_stands_when_the_deal_cannot_move_now(
+    store: Store, deal_id: str, customer_id: str, tmp_path: Path
+) -> None:
+    """The device judges a decision as the server does (app.domain.approvals): a one-letter
+    rejection is refused, and an approval whose move is no longer possible is recorded while
+    the deal stays (the server answers ``deal_moved: false`` in that case)."""
+    _satisfy_needs_diagnosis(store, deal_id, customer_id, tmp_path)
+    store.move_deal(deal_id, "proposal")
+    for kind in ("quote", "requirement_confirmation", "implementation_schedule"):
+        f = tmp_path / f"{kind}.pdf"
+        f.write_bytes(kind.encode())
+        store.attach_file(f, kind, customer_id=customer_id, deal_id=deal_id)
+    assert store.move_deal(deal_id, "negotiation").needs_approval
+    pending = store.pending_approval(deal_id, "negotiation")
+    assert pending is not None
+    store.move_deal(deal_id, "needs_diagnosis", reason="客户要求重新评估需求")
+    store.actor = "u-lead"
+    with pytest.raises(ValidationFailed) as info:
+        store.decide_approval(pending["id"], approve=False, comment="否")
+    assert set(info.value.errors) == {"comment"}
+    assert store.decide_approval(pending["id"], approve=True) is False
+    assert store.require("approval", pending["id"])["status"] == "approved"
+    assert store.require("deal", deal_id)["stage"] == "needs_diagnosis"
+    # Deciding the same way again changes nothing; the other way is refused.
+    assert store.decide_approval(pending["id"], approve=True) is False
+    with pytest.raises(ValidationFailed):
+        store.decide_approval(pending["id"], approve=False, comment="改主意了")
+
+
 def test_lost_and_back_need_reasons(store: Store, deal_id: str) -> None:
     with pytest.raises(MoveRefused):
         store.move_deal(deal_id, "lost")
