@@ -24,6 +24,7 @@ from app.store.service import Change
 from app.views import operations as ops
 from app.views.attachments import AttachmentPane
 from app.views.context import AppContext
+from app.views.errors import join_messages
 from app.views.followup_form import FollowUpForm
 from app.views.forms import EntityForm, RecordDialog
 from app.views.i18n import say
@@ -143,6 +144,7 @@ class CustomerPage(ReloadingScreen):
             ]
         )
         add_contact = QPushButton(self.tr("Add contact"))
+        add_contact.setObjectName("addContact")
         add_contact.clicked.connect(self.add_contact)
         self.deals = make_table(
             [self.tr("Deal"), self.tr("Stage"), self.tr("Amount"), self.tr("Expected close")]
@@ -150,6 +152,7 @@ class CustomerPage(ReloadingScreen):
         self.deals.doubleClicked.connect(self._open_deal)
         self.deals.activated.connect(self._open_deal)
         add_deal = QPushButton(self.tr("New deal"))
+        add_deal.setObjectName("addDeal")
         add_deal.clicked.connect(self.add_deal)
         self.attachments = AttachmentPane(ctx, customer_id)
         self.history = make_table(
@@ -274,7 +277,7 @@ class CustomerPage(ReloadingScreen):
         if self.card is not None:
             mine |= {d["id"] for d in self.card.deals} | {c["id"] for c in self.card.contacts}
         relevant = any(
-            c.record_id in mine or c.entity in ("followup", "attachment", "contact", "sync")
+            c.record_id in mine or c.entity in ("followup", "attachment", "contact", "deal", "sync")
             for c in changes
         )
         if relevant:
@@ -292,7 +295,7 @@ class CustomerPage(ReloadingScreen):
             return
         cid = self.customer_id
         self.ctx.runner.write(
-            lambda s: s.update("customer", cid, changes),
+            lambda s: ops.update_record(s, "customer", cid, changes),
             self._saved,
             on_error=self._refused,
             owner=self,
@@ -307,6 +310,8 @@ class CustomerPage(ReloadingScreen):
     def _refused(self, exc: BaseException) -> None:
         if isinstance(exc, ValidationFailed):
             self.form.show_errors(exc.errors)
+            stray = self.form.stray_errors(exc.errors)
+            self.form_status.show_message(join_messages(stray) if stray else None)
             return
         self.ctx.runner.report_error(exc)
 
@@ -323,17 +328,19 @@ class CustomerPage(ReloadingScreen):
         )
         form.open()
 
-    def add_contact(self) -> None:
-        RecordDialog(
+    def add_contact(self) -> RecordDialog:
+        dialog = RecordDialog(
             self.ctx,
             "contact",
             CONTACT_FIELDS,
             {"customer_id": self.customer_id},
             self.tr("Add contact"),
             self,
-        ).open()
+        )
+        dialog.open()
+        return dialog
 
-    def add_deal(self) -> None:
+    def add_deal(self) -> RecordDialog:
         dialog = RecordDialog(
             self.ctx,
             "deal",
@@ -344,6 +351,7 @@ class CustomerPage(ReloadingScreen):
         )
         dialog.created.connect(lambda did: self.open_record.emit("deal", did))
         dialog.open()
+        return dialog
 
     def _open_deal(self) -> None:
         did = selected_id(self.deals)

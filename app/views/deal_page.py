@@ -146,7 +146,7 @@ class LockRow(QFrame):
     def _save_field(self, key: str, value: Any) -> None:
         deal_id = self.page.deal_id
         self.page.write(
-            lambda s: s.update("deal", deal_id, {key: value}), on_error=self._show_error
+            lambda s: ops.update_record(s, "deal", deal_id, {key: value}), on_error=self._show_error
         )
 
     def _action_fix(self) -> None:
@@ -357,7 +357,7 @@ class MoveDialog(QDialog):
         reason = self.reason.toPlainText().strip()
         deal_id = self.deal_id
         self.ctx.runner.write(
-            lambda s: s.move_deal(deal_id, target, reason),
+            lambda s: ops.move_deal(s, deal_id, target, reason),
             lambda _d: self.accept(),
             on_error=self._refused,
             owner=self,
@@ -442,6 +442,9 @@ class DealPage(ReloadingScreen):
         fields = QWidget()
         fl = QVBoxLayout(fields)
         fl.addWidget(self.form)
+        self.fields_status = ErrorLabel()
+        self.fields_status.setObjectName("dealFieldsStatus")
+        fl.addWidget(self.fields_status)
         fl.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignRight)
         fl.addStretch(1)
         self.attachments: AttachmentPane | None = None
@@ -677,15 +680,21 @@ class DealPage(ReloadingScreen):
             return
         did = self.deal_id
         self.ctx.runner.write(
-            lambda s: s.update("deal", did, changes),
-            lambda _d: self.save_button.setEnabled(False),
+            lambda s: ops.update_record(s, "deal", did, changes),
+            self._fields_saved,
             on_error=self._fields_refused,
             owner=self,
         )
 
+    def _fields_saved(self, _diff: Any) -> None:
+        self.save_button.setEnabled(False)
+        self.fields_status.show_message(None)
+
     def _fields_refused(self, exc: BaseException) -> None:
         if isinstance(exc, ValidationFailed):
             self.form.show_errors(exc.errors)
+            stray = self.form.stray_errors(exc.errors)
+            self.fields_status.show_message(join_messages(stray) if stray else None)
             return
         self.ctx.runner.report_error(exc)
 

@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         self.customers.search.setFocus()
         self.customers.search.selectAll()
 
-    def new_customer(self) -> None:
+    def new_customer(self) -> RecordDialog:
         dialog = RecordDialog(
             self.ctx,
             "customer",
@@ -311,6 +311,7 @@ class MainWindow(QMainWindow):
             dialog.form.set_values({"owner": self.ctx.session.user_id})
         dialog.created.connect(lambda cid: self.open_record("customer", cid))
         dialog.open()
+        return dialog
 
     # ---- badges, problems, progress --------------------------------------------------------------
     def refresh_counts(self) -> None:

@@ -13,10 +13,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.domain.messages import Msg
 from app.domain.process import Checklist, Decision, next_stage
 from app.domain.rules import LOST
 from app.store import queries
-from app.store.errors import NotFound
+from app.store.errors import NotFound, ValidationFailed
 from app.store.queries import CustomerFilter, DealFilter
 from app.store.service import Store
 from app.sync.api import SyncService, SyncState
@@ -78,6 +79,31 @@ def customer_ids(store: Store, f: CustomerFilter, search: str, sort: str) -> lis
 
 def customer_rows(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
     return queries.customer_rows(store.db, ids)
+
+
+# ---- records -------------------------------------------------------------------------------------
+def create_record(store: Store, entity: str, values: dict[str, Any]) -> str:
+    """Create a customer, contact or deal typed in a form (raises ValidationFailed, also when
+    the customer it belongs to left this device while the form was open)."""
+    customer_id = values.get("customer_id")
+    if entity != "customer" and customer_id and store.get("customer", str(customer_id)) is None:
+        raise ValidationFailed(
+            {
+                "customer_id": Msg(
+                    "该客户已不在本机(可能已删除或转给他人),未保存",
+                    "This customer is no longer on this device (deleted or reassigned); "
+                    "nothing was saved",
+                )
+            }
+        )
+    return store.create(entity, values)
+
+
+def update_record(
+    store: Store, entity: str, record_id: str, changes: dict[str, Any]
+) -> dict[str, tuple[Any, Any]]:
+    """Save the fields a user changed on a record's page (raises ValidationFailed)."""
+    return store.update(entity, record_id, changes)
 
 
 # ---- customer page -------------------------------------------------------------------------------
@@ -154,6 +180,11 @@ def advance_deal(store: Store, deal_id: str) -> Decision:
     if target is None:
         raise NotFound("stage", f"after {deal['stage']}")
     return store.move_deal(deal_id, target)
+
+
+def move_deal(store: Store, deal_id: str, target: str, reason: str | None) -> Decision:
+    """Move back, mark lost or reopen, with the user's reason (raises MoveRefused)."""
+    return store.move_deal(deal_id, target, reason)
 
 
 def _update_json(
@@ -271,14 +302,17 @@ __all__ = [
     "attach",
     "board",
     "confirm_pain_point",
+    "create_record",
     "customer_card",
     "customer_ids",
     "customer_rows",
     "deal_card",
+    "move_deal",
     "period",
     "session",
     "set_decision_role",
     "startup",
     "sync_state",
     "tick_action",
+    "update_record",
 ]
