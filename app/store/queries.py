@@ -329,12 +329,14 @@ def approvals(
     return list(
         db.query(
             f"""SELECT a.id, a.deal_id, a.customer_id, a.from_stage, a.to_stage, a.status,
-                       a.reason, a.requested_at, a.decided_at, a.comment,
+                       a.reason, a.requested_at, a.requested_by, a.decided_at, a.comment,
                        d.title AS deal_title, d.amount, c.name AS customer_name,
-                       coalesce(u.display_name, u.name, a.requested_by) AS requested_by_name
+                       coalesce(u.display_name, u.name, a.requested_by) AS requested_by_name,
+                       coalesce(v.display_name, v.name, a.decided_by) AS decided_by_name
                 FROM approvals a LEFT JOIN deals d ON d.id = a.deal_id
                 LEFT JOIN customers c ON c.id = a.customer_id
                 LEFT JOIN users u ON u.id = a.requested_by
+                LEFT JOIN users v ON v.id = a.decided_by
                 WHERE {where}
                 ORDER BY a.status != 'pending', a.requested_at, a.id LIMIT ?""",
             (limit,),
@@ -425,8 +427,31 @@ def open_conflicts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return rows
 
 
-def inbox_counts(db: sqlite_utils.Database, *, owner: str | None, due_until: str) -> dict[str, int]:
-    """Badges for the navigation: pending approvals, open alerts, open conflicts and
+def deal_decisions(db: sqlite_utils.Database, deal_id: str) -> list[dict[str, Any]]:
+    """A deal's decided approval requests, newest decision first, with the decider's name."""
+    return list(
+        db.query(
+            """SELECT a.id, a.from_stage, a.to_stage, a.status, a.reason, a.comment,
+                      a.requested_by, a.decided_at,
+                      coalesce(v.display_name, v.name, a.decided_by) AS decided_by_name
+               FROM approvals a LEFT JOIN users v ON v.id = a.decided_by
+               WHERE a.deal_id = ? AND a.status IN ('approved', 'rejected') AND a._deleted = 0
+               ORDER BY a.decided_at DESC, a.id""",
+            (deal_id,),
+        )
+    )
+
+
+def inbox_counts(
+    db: sqlite_utils.Database,
+    *,
+    owner: str | None,
+    due_until: str,
+    approver: str | None = None,
+    may_approve: bool = True,
+) -> dict[str, int]:
+    """Badges for the navigation: approvals waiting for this user's decision (none for a
+    rep; a lead's own requests are not their to-do), open alerts, open conflicts and
     customers whose next action is due by ``due_until``."""
     owner_clause, params = ("AND c.owner = ?", [owner]) if owner else ("", [])
     due = db.execute(
@@ -435,10 +460,15 @@ def inbox_counts(db: sqlite_utils.Database, *, owner: str | None, due_until: str
             WHERE c._deleted = 0 AND f.due_on <= ? {owner_clause}""",
         [due_until, *params],
     ).fetchone()[0]
+    waiting = 0
+    if may_approve:
+        waiting = db.execute(
+            "SELECT count(*) FROM approvals WHERE status = 'pending' AND _deleted = 0 "
+            "AND coalesce(requested_by, '') != ?",
+            (approver or "",),
+        ).fetchone()[0]
     return {
-        "approvals": db.execute(
-            "SELECT count(*) FROM approvals WHERE status = 'pending' AND _deleted = 0"
-        ).fetchone()[0],
+        "approvals": int(waiting),
         "alerts": db.execute(
             "SELECT count(*) FROM alerts WHERE resolved_at IS NULL AND _deleted = 0"
         ).fetchone()[0],

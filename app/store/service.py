@@ -32,6 +32,7 @@ from app.domain.process import (
     Decision,
     Move,
     advance_checklist,
+    approval_outcome_message,
     decide_move,
     is_stagnant,
 )
@@ -833,6 +834,48 @@ class Store:
                 self.update_checked("alert", open_alert, {"resolved_at": now.isoformat()})
                 resolved += 1
         return raised, resolved
+
+    def refresh_approval_alerts(self) -> int:
+        """Tell the requester how the team lead decided: one alert per decided request of
+        this user (the verdict arrives by sync). The alert's id comes from the request, so a
+        request is announced once however often this runs or on how many devices."""
+        rows = self.db.execute(
+            """SELECT a.id, a.deal_id, a.customer_id, a.to_stage, a.status, a.comment,
+                      d.title, d.owner, coalesce(u.display_name, u.name, a.decided_by)
+               FROM approvals a JOIN deals d ON d.id = a.deal_id
+               LEFT JOIN users u ON u.id = a.decided_by
+               WHERE a.requested_by = ? AND a.status IN ('approved', 'rejected')
+                 AND a._deleted = 0 AND d._deleted = 0""",
+            (self.actor,),
+        ).fetchall()
+        raised = 0
+        for appr_id, deal_id, customer_id, to_stage, status, comment, title, owner, who in rows:
+            alert_id = str(uuid.uuid5(_ALERT_NS, f"approval:{appr_id}"))
+            if self.db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone():
+                continue
+            msg = approval_outcome_message(
+                title, self.rules.stage_label(to_stage), status == "approved", who, comment
+            )
+            self.create_checked(
+                "alert",
+                {
+                    "kind": "approval",
+                    "customer_id": customer_id,
+                    "record_id": deal_id,
+                    "owner": owner or self.actor,
+                    "message_zh": msg.zh,
+                    "message_en": msg.en,
+                },
+                alert_id,
+            )
+            raised += 1
+        return raised
+
+    def resolve_alert(self, alert_id: str) -> None:
+        """The user has dealt with an alert: it leaves the open list on every device."""
+        alert = self.require("alert", alert_id)
+        if alert.get("resolved_at") is None:
+            self.update_checked("alert", alert_id, {"resolved_at": self.clock().isoformat()})
 
     # ---- conflicts and refused edits ------------------------------------------------------
     def record_conflict(

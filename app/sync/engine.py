@@ -253,6 +253,9 @@ class SyncEngine:
                     api, store, progress, cancelled, full=True
                 )
             removed += self._retry_evictions(store)
+            # A team lead's verdict on this user's request has just arrived: say so.
+            if store.refresh_approval_alerts():
+                self._notify([Change("alert", "*", "create", ())])
             store.set_meta("last_synced", utc_now().isoformat())
             return SyncReport(
                 pushed=pushed,

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.messages import Msg
-from app.domain.process import LockStatus
+from app.domain.process import LockStatus, approval_outcome_message
 from app.domain.rules import LOST
 from app.store.errors import MoveRefused, ValidationFailed
 from app.store.service import Change, Store
@@ -370,6 +370,133 @@ class MoveDialog(QDialog):
         self.ctx.runner.report_error(exc)
 
 
+class ApprovalRequestDialog(QDialog):
+    """Ask the team lead to approve the next move, with a note saying why now."""
+
+    def __init__(
+        self, ctx: AppContext, deal_id: str, target: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.deal_id = deal_id
+        self.setObjectName("approvalRequestDialog")
+        self.setWindowTitle(self.tr("Request approval"))
+        self.setMinimumWidth(440)
+        prompt = QLabel(
+            self.tr(
+                "Moving to %1 needs the team lead's approval. Tell them why the deal is ready; "
+                "the request is sent with the next sync."
+            ).replace("%1", target)
+        )
+        prompt.setWordWrap(True)
+        self.note = QPlainTextEdit()
+        self.note.setObjectName("approvalNote")
+        self.note.setTabChangesFocus(True)
+        self.note.setFixedHeight(90)
+        self.note.setPlaceholderText(
+            self.tr("e.g. The customer confirmed the quote; the contract draft is with legal")
+        )
+        self.error = ErrorLabel()
+        self.error.setObjectName("approvalRequestError")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.send_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.send_button.setText(self.tr("Send request"))
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(prompt)
+        layout.addWidget(QLabel(self.tr("Note for the team lead")))
+        layout.addWidget(self.note)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def submit(self) -> None:
+        note = self.note.toPlainText()
+        deal_id = self.deal_id
+        self.ctx.runner.write(
+            lambda s: ops.request_approval(s, deal_id, note),
+            lambda _d: self.accept(),
+            on_error=self._refused,
+            owner=self,
+        )
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationFailed):
+            self.error.show_message(join_messages(list(exc.errors.values())))
+            return
+        if isinstance(exc, MoveRefused):
+            self.error.show_message(join_messages([p.message for p in exc.decision.problems]))
+            return
+        self.ctx.runner.report_error(exc)
+
+
+class DecisionBox(QFrame):
+    """On the deal page of a team lead: the pending request, its note, approve or reject."""
+
+    def __init__(self, page: DealPage) -> None:
+        super().__init__()
+        self.page = page
+        self.setObjectName("decisionBox")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("DecisionBox { background:#fff8e1; border-radius:4px; }")
+        self.request = QLabel()
+        self.request.setObjectName("decisionRequest")
+        self.request.setWordWrap(True)
+        self.comment = QLineEdit()
+        self.comment.setObjectName("decisionComment")
+        self.comment.setPlaceholderText(self.tr("Comment (required when rejecting)"))
+        self.approve = QPushButton(self.tr("Approve"))
+        self.approve.setObjectName("dealApprove")
+        self.reject = QPushButton(self.tr("Reject"))
+        self.reject.setObjectName("dealReject")
+        self.approve.clicked.connect(lambda: self.decide(True))
+        self.reject.clicked.connect(lambda: self.decide(False))
+        self.error = ErrorLabel()
+        self.error.setObjectName("decisionError")
+        line = QHBoxLayout()
+        line.addWidget(self.comment, 1)
+        line.addWidget(self.approve)
+        line.addWidget(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.request)
+        layout.addLayout(line)
+        layout.addWidget(self.error)
+        self.approval_id: str | None = None
+
+    def show_request(self, approval: dict[str, Any], target: str) -> None:
+        if approval["id"] != self.approval_id:
+            self.comment.clear()
+            self.error.show_message(None)
+        self.approval_id = str(approval["id"])
+        note = str(approval.get("reason") or "").strip() or self.tr("(no note)")
+        self.request.setText(
+            self.tr("%1 asks to move this deal to %2 (requested %3). Note: %4")
+            .replace("%1", self.page.ctx.user_name(approval.get("requested_by")))
+            .replace("%2", target)
+            .replace("%3", when(approval.get("requested_at")))
+            .replace("%4", note)
+        )
+
+    def decide(self, approve: bool) -> None:
+        if self.approval_id is None:
+            return
+        approval_id, comment = self.approval_id, self.comment.text()
+        self.page.ctx.runner.write(
+            lambda s: ops.decide_approval(s, approval_id, approve, comment),
+            lambda _r: self.comment.clear(),
+            on_error=self._refused,
+            owner=self,
+        )
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationFailed):
+            self.error.show_message(join_messages(list(exc.errors.values())))
+            return
+        self.page.ctx.runner.report_error(exc)
+
+
 class DealPage(ReloadingScreen):
     """Stepper, lock checklist with fixes, stage moves, deal fields, files and follow-ups."""
 
@@ -395,6 +522,8 @@ class DealPage(ReloadingScreen):
         self.stepper = StageStepper()
         self.banner = Banner()
         self.banner.setObjectName("dealBanner")
+        self.decision = DecisionBox(self)
+        self.decision.hide()
 
         self.checklist_box = QGroupBox()
         self.checklist_layout = QVBoxLayout(self.checklist_box)
@@ -470,6 +599,7 @@ class DealPage(ReloadingScreen):
         layout.addLayout(head)
         layout.addWidget(self.stepper)
         layout.addWidget(self.banner)
+        layout.addWidget(self.decision)
         layout.addWidget(split, 1)
         self.reload()
 
@@ -551,19 +681,36 @@ class DealPage(ReloadingScreen):
             self.banner.show_text(
                 self.tr("Lost: %1").replace("%1", str(r.get("lost_reason") or "")), "error"
             )
-        elif waiting:
+        elif waiting and card.pending_approval is not None:
+            asked = str(card.pending_approval.get("reason") or "").strip()
             self.banner.show_text(
                 self.tr("Waiting for the team lead's approval to move to %1 (requested %2).")
                 .replace("%1", stage_name(rules, nxt))
-                .replace("%2", when(card.pending_approval.get("requested_at"))),  # type: ignore[union-attr]
+                .replace("%2", when(card.pending_approval.get("requested_at")))
+                + (" " + self.tr("Note: %1").replace("%1", asked) if asked else ""),
                 "warn",
             )
+        elif card.last_decision is not None and card.last_decision["status"] == "rejected":
+            self.banner.show_text(self._verdict(card.last_decision, r), "error")
         elif nxt is None:
             self.banner.show_text(self.tr("Signed. Handover is complete."), "ok")
         elif gated and card.approved_next:
             self.banner.show_text(self.tr("Approved by the team lead: you may advance."), "ok")
+        elif card.last_decision is not None:
+            self.banner.show_text(self._verdict(card.last_decision, r), "ok")
         else:
             self.banner.show_text("")
+        me = self.ctx.session
+        pending = card.pending_approval
+        can_decide = (
+            pending is not None
+            and nxt is not None
+            and me.may_approve
+            and (pending.get("requested_by") != me.user_id or me.role in (None, "admin"))
+        )
+        if can_decide and pending is not None and nxt is not None:
+            self.decision.show_request(pending, stage_name(rules, nxt))
+        self.decision.setVisible(can_decide)
 
         if first or not self.save_button.isEnabled():
             self.form.set_values(r)
@@ -580,6 +727,17 @@ class DealPage(ReloadingScreen):
             timeline_html(self.ctx, card.timeline, self.tr("No follow-ups on this deal yet."))
         )
 
+    def _verdict(self, decision: dict[str, Any], record: dict[str, Any]) -> str:
+        """The team lead's decision on this deal, as its requester reads it."""
+        msg = approval_outcome_message(
+            str(record["title"]),
+            self.ctx.rules.stage_label(str(decision["to_stage"])),
+            decision["status"] == "approved",
+            decision.get("decided_by_name"),
+            decision.get("comment"),
+        )
+        return say(msg) + " (" + when(decision.get("decided_at")) + ")"
+
     def on_changed(self, changes: list[Change]) -> None:
         relevant = any(
             c.record_id == self.deal_id
@@ -591,7 +749,18 @@ class DealPage(ReloadingScreen):
 
     # ---- moves -----------------------------------------------------------------------------------
     def advance(self) -> None:
-        """Move one stage on; a refusal lists every missing lock, a gated move asks the lead."""
+        """Move one stage on; a refusal lists every missing lock, a gated move asks the lead
+        (with a note the rep writes in a dialog)."""
+        card, rules = self.card, self.ctx.rules
+        if card is not None and card.next_stage is not None and not card.approved_next:
+            stage = str(card.record["stage"])
+            if (stage, card.next_stage) in rules.approval_gates and not card.checklist.missing:
+                dialog = ApprovalRequestDialog(
+                    self.ctx, self.deal_id, stage_name(rules, card.next_stage), self
+                )
+                dialog.open()
+                self.request_dialog = dialog
+                return
         did = self.deal_id
         self.ctx.runner.write(
             lambda s: ops.advance_deal(s, did),

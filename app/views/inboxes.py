@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.store import queries
 from app.store.errors import ValidationFailed
 from app.store.service import Change
+from app.views import operations as ops
 from app.views.context import AppContext
 from app.views.errors import join_messages
 from app.views.followup_form import FollowUpForm
@@ -298,7 +299,8 @@ class ApprovalsScreen(ListScreen):
                 self.tr("Requested by"),
                 self.tr("Requested"),
                 self.tr("Status"),
-                self.tr("Note"),
+                self.tr("Request note"),
+                self.tr("Lead's comment"),
             ]
         )
         self.table.setObjectName("approvalTable")
@@ -333,9 +335,7 @@ class ApprovalsScreen(ListScreen):
 
     def reload(self) -> None:
         pending_only = not self.show_all.isChecked()
-        self.ctx.runner.read(
-            lambda s: queries.approvals(s.db, pending_only=pending_only), self.show_rows, owner=self
-        )
+        self.ctx.runner.read(lambda s: ops.approvals(s, pending_only), self.show_rows, owner=self)
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
@@ -356,7 +356,8 @@ class ApprovalsScreen(ListScreen):
                     r.get("requested_by_name"),
                     when(r.get("requested_at")),
                     states.get(r.get("status") or "", r.get("status")),
-                    r.get("comment") or r.get("reason") or "",
+                    r.get("reason") or "",
+                    _decided(r, r.get("comment") or ""),
                 ]
                 for r in rows
             ],
@@ -368,7 +369,13 @@ class ApprovalsScreen(ListScreen):
 
     def _selection(self) -> None:
         row = self.selected_row(self.table)
-        can = self.ctx.session.may_approve and row is not None and row["status"] == "pending"
+        me = self.ctx.session
+        can = (
+            me.may_approve
+            and row is not None
+            and row["status"] == "pending"
+            and (row.get("requested_by") != me.user_id or me.role in (None, "admin"))
+        )
         self.approve.setEnabled(can)
         self.reject.setEnabled(can)
         self.comment.setEnabled(can)
@@ -380,7 +387,7 @@ class ApprovalsScreen(ListScreen):
         comment = self.comment.text().strip()
         approval_id = row["id"]
         self.ctx.runner.write(
-            lambda s: s.decide_approval(approval_id, approve, comment),
+            lambda s: ops.decide_approval(s, approval_id, approve, comment),
             lambda _r: self._decided(),
             on_error=self._refused,
             owner=self,
@@ -402,6 +409,14 @@ class ApprovalsScreen(ListScreen):
             self.open_record.emit("deal", row["deal_id"])
 
 
+def _decided(row: dict[str, Any], comment: str) -> str:
+    """The lead's comment with who decided, for a decided request."""
+    if row.get("status") == "pending":
+        return ""
+    who = str(row.get("decided_by_name") or "")
+    return f"{who}: {comment}" if who and comment else who or comment
+
+
 class AlertsScreen(ListScreen):
     """Open alerts: deals stagnating beyond the configured hours (P5), late lead responses."""
 
@@ -415,9 +430,14 @@ class AlertsScreen(ListScreen):
             self.tr("Recompute stagnation alerts from follow-up times on this device")
         )
         refresh.clicked.connect(self.recompute)
+        self.done = QPushButton(self.tr("Done"))
+        self.done.setObjectName("alertDone")
+        self.done.setToolTip(self.tr("Take the selected alert off the list (on every device)"))
+        self.done.clicked.connect(self.resolve)
         bar = QHBoxLayout()
         bar.addWidget(heading(self.tr("Alerts")))
         bar.addStretch(1)
+        bar.addWidget(self.done)
         bar.addWidget(refresh)
         self.table = make_table(
             [
@@ -440,10 +460,16 @@ class AlertsScreen(ListScreen):
         self.reload()
 
     def reload(self) -> None:
-        self.ctx.runner.read(lambda s: queries.open_alerts(s.db), self.show_rows, owner=self)
+        self.ctx.runner.read(ops.open_alerts, self.show_rows, owner=self)
 
     def recompute(self) -> None:
-        self.ctx.runner.write(lambda s: s.refresh_stagnation_alerts(), owner=self)
+        self.ctx.runner.write(ops.refresh_alerts, owner=self)
+
+    def resolve(self) -> None:
+        row = self.selected_row(self.table)
+        if row is not None:
+            alert_id = str(row["id"])
+            self.ctx.runner.write(lambda s: ops.resolve_alert(s, alert_id), owner=self)
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
@@ -452,6 +478,7 @@ class AlertsScreen(ListScreen):
             "stagnation": self.tr("Stagnating deal"),
             "lead_response": self.tr("Lead not answered"),
             "journey": self.tr("Customer journey"),
+            "approval": self.tr("Approval decided"),
         }
         message = "message_zh" if current() == "zh" else "message_en"
         fill_table(
@@ -473,7 +500,7 @@ class AlertsScreen(ListScreen):
         row = self.selected_row(self.table)
         if row is None:
             return
-        if row["kind"] == "stagnation" and row.get("record_id"):
+        if row["kind"] in ("stagnation", "approval") and row.get("record_id"):
             self.open_record.emit("deal", row["record_id"])
         elif row.get("customer_id"):
             self.open_record.emit("customer", row["customer_id"])

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 
 from app.config import Config
 from app.domain.messages import Msg
-from app.store import queries
 from app.store.service import Change
 from app.sync.api import SyncService, SyncState
+from app.views import operations as ops
 from app.views.account import AccountHooks, SettingsScreen
 from app.views.conflicts import ConflictsScreen
 from app.views.context import AppContext
@@ -315,10 +315,10 @@ class MainWindow(QMainWindow):
 
     # ---- badges, problems, progress --------------------------------------------------------------
     def refresh_counts(self) -> None:
-        owner = self.ctx.session.user_id if self.ctx.session.known else None
+        me = self.ctx.session
         until = (self.ctx.today() + timedelta(days=7)).isoformat()
         self.ctx.runner.read(
-            lambda s: queries.inbox_counts(s.db, owner=owner, due_until=until),
+            lambda s: ops.inbox_counts(s, me, until),
             self._show_counts,
             owner=self,
         )

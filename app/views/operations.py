@@ -61,6 +61,7 @@ def startup(store: Store) -> StartupInfo:
     """What the main window needs once: who is working, the user directory, the saved
     language; also refreshes stagnation alerts, which are computed locally (P5)."""
     store.refresh_stagnation_alerts()
+    store.refresh_approval_alerts()
     return StartupInfo(session(store), queries.users(store.db), store.meta("ui_lang"))
 
 
@@ -150,6 +151,20 @@ class DealCard:
     attachments: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
     files: dict[str, Path] = field(default_factory=dict)
+    # The newest decided request that concerns the deal where it is now: a rejection of the
+    # move out of this stage, or the approval that brought it here.
+    last_decision: dict[str, Any] | None = None
+    open_conflicts: int = 0
+
+
+def _last_decision(store: Store, deal_id: str, stage: str) -> dict[str, Any] | None:
+    for d in queries.deal_decisions(store.db, deal_id):
+        if d["status"] == "rejected" and d["from_stage"] == stage:
+            return d
+        if d["status"] == "approved" and d["to_stage"] == stage:
+            return d
+        return None  # an older verdict concerns a stage the deal has left
+    return None
 
 
 def deal_card(store: Store, deal_id: str) -> DealCard:
@@ -170,6 +185,7 @@ def deal_card(store: Store, deal_id: str) -> DealCard:
         attachments=atts,
         timeline=queries.timeline(store.db, str(record["customer_id"]), deal_id=deal_id),
         files={a["sha256"]: store.file_path(a["sha256"]) for a in atts},
+        last_decision=_last_decision(store, deal_id, stage),
     )
 
 
@@ -180,6 +196,59 @@ def advance_deal(store: Store, deal_id: str) -> Decision:
     if target is None:
         raise NotFound("stage", f"after {deal['stage']}")
     return store.move_deal(deal_id, target)
+
+
+def request_approval(store: Store, deal_id: str, note: str) -> Decision:
+    """Ask the team lead to approve the deal's next (gated) move, with the rep's note."""
+    note = note.strip()
+    if len(note) < 2:
+        raise ValidationFailed(
+            {
+                "reason": Msg(
+                    "请写一句申请说明,让主管知道为什么现在推进",
+                    "Add a note so the team lead knows why the deal should move on now",
+                )
+            }
+        )
+    deal = store.require("deal", deal_id)
+    target = next_stage(str(deal["stage"]), store.rules)
+    if target is None:
+        raise NotFound("stage", f"after {deal['stage']}")
+    return store.move_deal(deal_id, target, note)
+
+
+def decide_approval(store: Store, approval_id: str, approve: bool, comment: str) -> None:
+    """A team lead's verdict (a rejection needs a comment); approving moves the deal."""
+    store.decide_approval(approval_id, approve, comment.strip())
+
+
+def approvals(store: Store, pending_only: bool) -> list[dict[str, Any]]:
+    return queries.approvals(store.db, pending_only=pending_only)
+
+
+def open_alerts(store: Store) -> list[dict[str, Any]]:
+    return queries.open_alerts(store.db)
+
+
+def refresh_alerts(store: Store) -> None:
+    """Recompute the alerts this device raises: stagnating deals, verdicts on my requests."""
+    store.refresh_stagnation_alerts()
+    store.refresh_approval_alerts()
+
+
+def resolve_alert(store: Store, alert_id: str) -> None:
+    store.resolve_alert(alert_id)
+
+
+def inbox_counts(store: Store, me: Session, due_until: str) -> dict[str, int]:
+    """The navigation badges: what waits for this user (a rep decides no approvals)."""
+    return queries.inbox_counts(
+        store.db,
+        owner=me.user_id if me.known else None,
+        due_until=due_until,
+        approver=me.user_id,
+        may_approve=me.may_approve,
+    )
 
 
 def move_deal(store: Store, deal_id: str, target: str, reason: str | None) -> Decision:
@@ -299,6 +368,7 @@ __all__ = [
     "StartupInfo",
     "add_pain_point",
     "advance_deal",
+    "approvals",
     "attach",
     "board",
     "confirm_pain_point",
@@ -307,8 +377,14 @@ __all__ = [
     "customer_ids",
     "customer_rows",
     "deal_card",
+    "decide_approval",
+    "inbox_counts",
     "move_deal",
+    "open_alerts",
     "period",
+    "refresh_alerts",
+    "request_approval",
+    "resolve_alert",
     "session",
     "set_decision_role",
     "startup",

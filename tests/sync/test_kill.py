@@ -3,8 +3,8 @@
 The child is the sync engine in its own process, with a transport that stops on a chosen HTTP
 request (before sending it, or after the server answered and before the answer is recorded)
 and says so on stdout. The test kills it only then, so every kill lands mid-sync however fast
-the machine is; where it lands varies from run to run (directory, each push batch, each pull
-page, while the previous pull page is being written).
+the machine is; where it lands varies from run to run (the directory, any push batch, the
+first pull page).
 """
 
 from __future__ import annotations
