@@ -16,7 +16,8 @@ from typing import Any
 from app.domain.messages import Msg
 from app.domain.process import Checklist, Decision, next_stage
 from app.domain.rules import LOST
-from app.store import queries
+from app.store import capture, queries
+from app.store.capture import CONTRACT_DEAL_FIELDS
 from app.store.errors import NotFound, ValidationFailed
 from app.store.queries import CustomerFilter, DealFilter
 from app.store.service import Store
@@ -322,6 +323,30 @@ def attach(
     return store.attach_file(path, kind, customer_id=customer_id, deal_id=deal_id)
 
 
+@dataclass
+class ContractTarget:
+    """What a contract read for a deal is compared with: the deal's contract fields now and
+    the name of its customer (who should be one of the contract's parties)."""
+
+    current: dict[str, Any]
+    customer_name: str
+
+
+def contract_target(store: Store, deal_id: str) -> ContractTarget:
+    deal = store.require("deal", deal_id)
+    header = queries.deal_header(store.db, deal_id) or {}
+    return ContractTarget(
+        {k: deal.get(k) for k in CONTRACT_DEAL_FIELDS}, str(header.get("customer_name") or "")
+    )
+
+
+def apply_contract(
+    store: Store, deal_id: str, values: dict[str, Any], document: Path, ticked: list[str]
+) -> str:
+    """Attach the contract; change only the deal fields the user ticked."""
+    return capture.apply_contract(store, deal_id, values, document, only=ticked)
+
+
 # ---- pipeline ------------------------------------------------------------------------------------
 @dataclass
 class Board:
@@ -362,16 +387,19 @@ def sync_state(store: Store, service: SyncService) -> SyncState:
 
 __all__ = [
     "Board",
+    "ContractTarget",
     "CustomerCard",
     "DealCard",
     "Session",
     "StartupInfo",
     "add_pain_point",
     "advance_deal",
+    "apply_contract",
     "approvals",
     "attach",
     "board",
     "confirm_pain_point",
+    "contract_target",
     "create_record",
     "customer_card",
     "customer_ids",
