@@ -293,9 +293,15 @@ def deal_header(db: sqlite_utils.Database, deal_id: str) -> dict[str, Any] | Non
 
 # ---- inboxes -------------------------------------------------------------------------------------
 def followups_due(
-    db: sqlite_utils.Database, *, owner: str | None, until: str, limit: int = 500
+    db: sqlite_utils.Database,
+    *,
+    owner: str | None,
+    until: str,
+    today: str | None = None,
+    limit: int = 500,
 ) -> list[dict[str, Any]]:
-    """Each customer's latest follow-up whose next action is due by ``until`` (ISO date).
+    """Each customer's latest follow-up whose next action is due by ``until`` (ISO date),
+    unless snoozed past ``today``; with the customer's owner, overdue first.
 
     Only the latest follow-up counts: a newer one replaces the older one's next action. The
     store keeps ``customers.last_followup_at`` equal to that follow-up's time, so the join is
@@ -305,12 +311,20 @@ def followups_due(
     if owner:
         clauses.append("c.owner = ?")
         params.append(owner)
+    if today:
+        clauses.append(
+            "NOT EXISTS (SELECT 1 FROM followup_snoozes z WHERE z.followup_id = f.id "
+            "AND z.until > ?)"
+        )
+        params.append(today)
     return list(
         db.query(
             f"""SELECT f.id, f.customer_id, c.name AS customer_name, f.deal_id, f.type,
-                       f.next_action, f.due_on, f.priority, f.created_at
+                       f.next_action, f.due_on, f.priority, f.created_at, c.owner,
+                       coalesce(u.display_name, u.name, c.owner) AS owner_name
                 FROM customers c JOIN followups f ON f.customer_id = c.id
                      AND f.created_at = c.last_followup_at AND f._deleted = 0
+                LEFT JOIN users u ON u.id = c.owner
                 WHERE {" AND ".join(clauses)}
                 GROUP BY c.id
                 ORDER BY f.due_on, CASE f.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1
@@ -449,15 +463,23 @@ def inbox_counts(
     due_until: str,
     approver: str | None = None,
     may_approve: bool = True,
+    today: str | None = None,
 ) -> dict[str, int]:
     """Badges for the navigation: approvals waiting for this user's decision (none for a
     rep; a lead's own requests are not their to-do), open alerts, open conflicts and
     customers whose next action is due by ``due_until``."""
     owner_clause, params = ("AND c.owner = ?", [owner]) if owner else ("", [])
+    snoozed = ""
+    if today:
+        snoozed = (
+            "AND NOT EXISTS (SELECT 1 FROM followup_snoozes z WHERE z.followup_id = f.id "
+            "AND z.until > ?)"
+        )
+        params.append(today)
     due = db.execute(
         f"""SELECT count(DISTINCT c.id) FROM customers c JOIN followups f
                 ON f.customer_id = c.id AND f.created_at = c.last_followup_at AND f._deleted = 0
-            WHERE c._deleted = 0 AND f.due_on <= ? {owner_clause}""",
+            WHERE c._deleted = 0 AND f.due_on <= ? {owner_clause} {snoozed}""",
         [due_until, *params],
     ).fetchone()[0]
     waiting = 0

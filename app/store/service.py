@@ -877,6 +877,18 @@ class Store:
         if alert.get("resolved_at") is None:
             self.update_checked("alert", alert_id, {"resolved_at": self.clock().isoformat()})
 
+    # ---- follow-ups due ---------------------------------------------------------------------
+    def snooze_followup(self, followup_id: str, until: date) -> None:
+        """Keep a follow-up's next action off the due list until ``until`` (this device)."""
+        self.require("followup", followup_id)
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO followup_snoozes(followup_id, until) VALUES (?, ?) "
+                "ON CONFLICT(followup_id) DO UPDATE SET until = excluded.until",
+                (followup_id, until.isoformat()),
+            )
+        self._notify([Change("followup", followup_id, "snooze", ("until",))])
+
     # ---- conflicts and refused edits ------------------------------------------------------
     def record_conflict(
         self,

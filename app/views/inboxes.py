@@ -66,26 +66,42 @@ class ListScreen(ReloadingScreen):
 
 
 class FollowupsDueScreen(ListScreen):
-    """Next actions due within a week (overdue first, in red); log the next follow-up here."""
+    """A worklist of next actions due within a week: overdue first (in red), grouped by rep
+    with counts for a team lead. An item is done by logging the follow-up (its new next action
+    replaces it) or snoozed for a few days."""
 
     ENTITIES = ("followup", "customer")
+    SNOOZE_DAYS = (1, 3, 7)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setObjectName("followupsDueScreen")
         self.mine = QCheckBox(self.tr("Only my customers"))
-        self.mine.setChecked(ctx.session.known)
+        # A lead's work is the team's list; a rep's is their own customers.
+        self.mine.setChecked(ctx.session.known and not ctx.session.leads_team)
         self.mine.setVisible(ctx.session.known)
         self.mine.toggled.connect(self.reload)
-        log = QPushButton(self.tr("Log follow-up"))
-        log.setObjectName("logDueFollowUp")
-        log.clicked.connect(self.log_followup)
+        self.log = QPushButton(self.tr("Log follow-up (done)"))
+        self.log.setObjectName("logDueFollowUp")
+        self.log.setToolTip(self.tr("Log what happened; its next action replaces this one"))
+        self.log.clicked.connect(self.log_followup)
+        self.snooze_days = QComboBox()
+        self.snooze_days.setObjectName("snoozeDays")
+        for days in self.SNOOZE_DAYS:
+            self.snooze_days.addItem(self.tr("%n day(s)", "", days), days)
+        self.snooze = QPushButton(self.tr("Snooze"))
+        self.snooze.setObjectName("snoozeDue")
+        self.snooze.setToolTip(self.tr("Take the item off the list until then (this device)"))
+        self.snooze.clicked.connect(self.snooze_selected)
         self.count = QLabel()
+        self.count.setObjectName("dueCount")
         bar = QHBoxLayout()
         bar.addWidget(heading(self.tr("Follow-ups due")))
         bar.addStretch(1)
         bar.addWidget(self.mine)
-        bar.addWidget(log)
+        bar.addWidget(self.snooze_days)
+        bar.addWidget(self.snooze)
+        bar.addWidget(self.log)
         self.table = make_table(
             [
                 self.tr("Due"),
@@ -93,74 +109,132 @@ class FollowupsDueScreen(ListScreen):
                 self.tr("Next action"),
                 self.tr("Priority"),
                 self.tr("Type"),
+                self.tr("Owner"),
             ]
         )
         self.table.setObjectName("dueTable")
         self.table.activated.connect(self._open)
         self.table.doubleClicked.connect(self._open)
+        self.table.itemSelectionChanged.connect(self._selection)
+        self.empty = QLabel(self.tr("Nothing due this week. Well done."))
+        self.empty.setStyleSheet("color:#757575; padding:8px;")
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+        self.due: ops.DueList | None = None
         self.reload()
 
     def reload(self) -> None:
         owner = self.ctx.session.user_id if self.mine.isChecked() else None
         until = (self.ctx.today() + timedelta(days=DUE_HORIZON_DAYS)).isoformat()
         self.ctx.runner.read(
-            lambda s: queries.followups_due(s.db, owner=owner, until=until),
-            self.show_rows,
-            owner=self,
+            lambda s: ops.followups_due(s, owner, until), self.show_due, owner=self
         )
 
-    def show_rows(self, rows: list[dict[str, Any]]) -> None:
+    def grouped(self) -> bool:
+        return not self.mine.isChecked() and len(self.due.per_owner) > 1 if self.due else False
+
+    def show_due(self, due: ops.DueList) -> None:
+        self.due = due
+        rows = due.items
+        if self.grouped():
+            # By rep (the most overdue first), overdue items first within each rep.
+            order = sorted(due.per_owner, key=lambda k: (-due.per_owner[k][2], due.per_owner[k][0]))
+            rank = {k: i for i, k in enumerate(order)}
+            rows = sorted(rows, key=lambda r: rank[str(r.get("owner") or "")])
         self.rows = rows
         types = {t.key: say(t.label) for t in self.ctx.rules.followup.types}
         names = {"high": self.tr("High"), "medium": self.tr("Medium"), "low": self.tr("Low")}
-        fill_table(
-            self.table,
-            [
+        table_rows: list[list[Any]] = []
+        ids: list[str] = []
+        heads: list[int] = []
+        last_owner: str | None = None
+        for r in rows:
+            owner = str(r.get("owner") or "")
+            if self.grouped() and owner != last_owner:
+                name, n, late = due.per_owner[owner]
+                heads.append(len(table_rows))
+                table_rows.append(
+                    [
+                        self.tr("%1 · %2 due, %3 overdue")
+                        .replace("%1", name or self.tr("(no owner)"))
+                        .replace("%2", str(n))
+                        .replace("%3", str(late))
+                    ]
+                )
+                ids.append("")
+                last_owner = owner
+            late = r["due_on"] < due.today
+            table_rows.append(
                 [
-                    r["due_on"],
+                    (self.tr("overdue · %1") if late else "%1").replace("%1", r["due_on"]),
                     r["customer_name"],
                     r["next_action"],
                     names.get(r.get("priority") or "", r.get("priority")),
                     types.get(r["type"], r["type"]),
+                    r.get("owner_name"),
                 ]
-                for r in rows
-            ],
-            [r["id"] for r in rows],
-        )
-        today = self.ctx.today().isoformat()
-        overdue = 0
-        for i, r in enumerate(rows):
-            if r["due_on"] < today:
-                overdue += 1
+            )
+            ids.append(str(r["id"]))
+        self.table.clearSpans()
+        fill_table(self.table, table_rows, ids)
+        for i, rid in enumerate(ids):
+            row = next((r for r in rows if r["id"] == rid), None)
+            if row is not None and row["due_on"] < due.today:
                 for c in range(self.table.columnCount()):
                     item = self.table.item(i, c)
                     if item is not None:
                         item.setForeground(QColor("#c62828"))
+        for i in heads:
+            self.table.setSpan(i, 0, 1, self.table.columnCount())
+            item = self.table.item(i, 0)
+            if item is not None:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+                item.setBackground(QColor("#eceff1"))
+        self.table.setColumnHidden(5, not self.grouped() and self.mine.isChecked())
+        overdue = sum(1 for r in rows if r["due_on"] < due.today)
         self.count.setText(
             self.tr("%1 due within a week, %2 overdue")
             .replace("%1", str(len(rows)))
             .replace("%2", str(overdue))
         )
+        self.empty.setVisible(not rows)
+        self._selection()
+
+    def _selection(self) -> None:
+        chosen = self.selected_row(self.table) is not None
+        self.log.setEnabled(chosen)
+        self.snooze.setEnabled(chosen)
 
     def _open(self) -> None:
         row = self.selected_row(self.table)
         if row:
             self.open_record.emit("customer", row["customer_id"])
 
-    def log_followup(self) -> None:
+    def log_followup(self) -> FollowUpForm | None:
+        """Done = the follow-up is logged; its own next action takes this item's place."""
         row = self.selected_row(self.table)
         if row is None:
-            return
-        FollowUpForm(
+            return None
+        form = FollowUpForm(
             self.ctx,
             row["customer_id"],
             customer_name=str(row["customer_name"]),
             parent=self,
-        ).open()
+        )
+        form.open()
+        return form
+
+    def snooze_selected(self) -> None:
+        row = self.selected_row(self.table)
+        if row is None:
+            return
+        followup_id, days = str(row["id"]), int(self.snooze_days.currentData())
+        self.ctx.runner.write(lambda s: ops.snooze_followup(s, followup_id, days), owner=self)
 
 
 class LeadsScreen(ListScreen):

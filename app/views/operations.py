@@ -43,6 +43,11 @@ class Session:
     def known(self) -> bool:
         return self.role is not None
 
+    @property
+    def leads_team(self) -> bool:
+        """A team lead (or admin) works on the team's customers, not only their own."""
+        return self.role in ("lead", "admin")
+
 
 def session(store: Store) -> Session:
     me = queries.user(store.db, store.actor)
@@ -242,14 +247,42 @@ def resolve_alert(store: Store, alert_id: str) -> None:
 
 
 def inbox_counts(store: Store, me: Session, due_until: str) -> dict[str, int]:
-    """The navigation badges: what waits for this user (a rep decides no approvals)."""
+    """The navigation badges: what waits for this user (a rep decides no approvals; a lead's
+    follow-ups due are the team's)."""
     return queries.inbox_counts(
         store.db,
-        owner=me.user_id if me.known else None,
+        owner=me.user_id if me.known and not me.leads_team else None,
         due_until=due_until,
         approver=me.user_id,
         may_approve=me.may_approve,
+        today=store.clock().date().isoformat(),
     )
+
+
+@dataclass
+class DueList:
+    """The follow-ups-due worklist: items overdue first; per owner, how many and how late."""
+
+    items: list[dict[str, Any]]
+    today: str
+    per_owner: dict[str, tuple[str, int, int]]  # owner id -> (name, due, overdue)
+
+
+def followups_due(store: Store, owner: str | None, until: str) -> DueList:
+    """Next actions due by ``until`` (snoozed ones left out), for one owner or everyone."""
+    today = store.clock().date().isoformat()
+    items = queries.followups_due(store.db, owner=owner, until=until, today=today)
+    per: dict[str, tuple[str, int, int]] = {}
+    for r in items:
+        key = str(r.get("owner") or "")
+        name, due, late = per.get(key, (str(r.get("owner_name") or ""), 0, 0))
+        per[key] = (name, due + 1, late + (r["due_on"] < today))
+    return DueList(items, today, per)
+
+
+def snooze_followup(store: Store, followup_id: str, days: int) -> None:
+    """Put a next action off for ``days`` days (it comes back on the list then)."""
+    store.snooze_followup(followup_id, store.clock().date() + timedelta(days=days))
 
 
 def move_deal(store: Store, deal_id: str, target: str, reason: str | None) -> Decision:
@@ -390,6 +423,7 @@ __all__ = [
     "ContractTarget",
     "CustomerCard",
     "DealCard",
+    "DueList",
     "Session",
     "StartupInfo",
     "add_pain_point",
@@ -406,6 +440,7 @@ __all__ = [
     "customer_rows",
     "deal_card",
     "decide_approval",
+    "followups_due",
     "inbox_counts",
     "move_deal",
     "open_alerts",
@@ -415,6 +450,7 @@ __all__ = [
     "resolve_alert",
     "session",
     "set_decision_role",
+    "snooze_followup",
     "startup",
     "sync_state",
     "tick_action",
