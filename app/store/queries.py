@@ -199,7 +199,7 @@ def audit_rows(db: sqlite_utils.Database, record_ids: Sequence[str]) -> list[dic
     return list(
         db.query(
             f"""SELECT a.seq, a.entity, a.record_id, a.field, a.old, a.new, a.at, a.device,
-                       coalesce(u.display_name, u.name, a.actor) AS actor_name
+                       a.actor, a.hash, coalesce(u.display_name, u.name, a.actor) AS actor_name
                 FROM audit a LEFT JOIN users u ON u.id = a.actor
                 WHERE a.record_id IN ({marks}) ORDER BY a.seq DESC LIMIT 500""",
             list(record_ids),
@@ -427,7 +427,7 @@ def open_conflicts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     rows = list(
         db.query(
             """SELECT k.id, k.entity, k.record_id, k.field, k.current_value, k.other_value,
-                      k.other_at, k.created_at,
+                      k.other_at, k.created_at, k.lost_here,
                       coalesce(u.display_name, u.name, k.other_author) AS other_author_name
                FROM conflicts k LEFT JOIN users u ON u.id = k.other_author
                WHERE k.status = 'open' ORDER BY k.created_at DESC, k.id"""
@@ -438,7 +438,30 @@ def open_conflicts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         sql = _LABEL_SQL.get(row["entity"])
         found = db.execute(sql, (row["record_id"],)).fetchone() if sql else None
         row["record_label"] = found[0] if found else row["record_id"]
+        row["current_author_name"] = _kept_by(db, row)
     return rows
+
+
+def _kept_by(db: sqlite_utils.Database, row: dict[str, Any]) -> str | None:
+    """Who wrote the value in force, when this device knows: its own last edit of the field
+    if that edit wrote this value (other devices' edits reach it as values, not authors)."""
+    kept = row["current_value"]
+    text = (
+        None
+        if kept is None
+        else json.dumps(kept, ensure_ascii=False, sort_keys=True)
+        if isinstance(kept, (dict, list))
+        else str(kept)
+    )
+    found = db.execute(
+        "SELECT a.new, coalesce(u.display_name, u.name, a.actor) FROM audit a "
+        "LEFT JOIN users u ON u.id = a.actor WHERE a.record_id = ? AND a.field = ? "
+        "ORDER BY a.seq DESC LIMIT 1",
+        (row["record_id"], str(row["field"]).partition(".")[0]),
+    ).fetchone()
+    if found is None or row["field"] != str(row["field"]).partition(".")[0]:
+        return None
+    return str(found[1]) if found[0] == text else None
 
 
 def deal_decisions(db: sqlite_utils.Database, deal_id: str) -> list[dict[str, Any]]:
@@ -454,6 +477,14 @@ def deal_decisions(db: sqlite_utils.Database, deal_id: str) -> list[dict[str, An
             (deal_id,),
         )
     )
+
+
+def open_conflict_count(db: sqlite_utils.Database, record_id: str) -> int:
+    """Open conflicts on one record (its page shows a marker)."""
+    row = db.execute(
+        "SELECT count(*) FROM conflicts WHERE record_id = ? AND status = 'open'", (record_id,)
+    ).fetchone()
+    return int(row[0])
 
 
 def inbox_counts(

@@ -177,6 +177,17 @@ class SyncEngine:
                 api.close()
         session.forget()
 
+    def history(self, record_ids: list[str]) -> list[dict[str, Any]]:
+        """Every device's changes to these records, from the server (raises SyncError when
+        it cannot be reached: the caller shows this device's entries alone)."""
+        session = self.session()
+        api = self._api(session.server_url, session)
+        try:
+            self._ensure_access(api, session)
+            return api.history(record_ids)
+        finally:
+            api.close()
+
     # ---- state -----------------------------------------------------------------------------
     def state(self) -> SyncState:
         meta = self._meta()

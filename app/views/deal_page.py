@@ -524,6 +524,8 @@ class DealPage(ReloadingScreen):
         self.banner.setObjectName("dealBanner")
         self.decision = DecisionBox(self)
         self.decision.hide()
+        self.conflict_marker = Banner()
+        self.conflict_marker.setObjectName("conflictMarker")
 
         self.checklist_box = QGroupBox()
         self.checklist_layout = QVBoxLayout(self.checklist_box)
@@ -600,6 +602,7 @@ class DealPage(ReloadingScreen):
         layout.addWidget(self.stepper)
         layout.addWidget(self.banner)
         layout.addWidget(self.decision)
+        layout.addWidget(self.conflict_marker)
         layout.addWidget(split, 1)
         self.reload()
 
@@ -700,6 +703,18 @@ class DealPage(ReloadingScreen):
             self.banner.show_text(self._verdict(card.last_decision, r), "ok")
         else:
             self.banner.show_text("")
+        if card.open_conflicts:
+            self.conflict_marker.show_text(
+                self.tr(
+                    "%n field(s) of this deal were changed elsewhere at the same time: "
+                    "see Conflicts to keep or restore a value.",
+                    "",
+                    card.open_conflicts,
+                ),
+                "warn",
+            )
+        else:
+            self.conflict_marker.show_text("")
         me = self.ctx.session
         pending = card.pending_approval
         can_decide = (
@@ -741,7 +756,7 @@ class DealPage(ReloadingScreen):
     def on_changed(self, changes: list[Change]) -> None:
         relevant = any(
             c.record_id == self.deal_id
-            or c.entity in ("attachment", "approval", "contact", "followup", "sync")
+            or c.entity in ("attachment", "approval", "contact", "followup", "conflict", "sync")
             for c in changes
         )
         if relevant:

@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.sync_service = sync
+        ctx.sync = sync
         self.account = account or AccountHooks()
         self.config = config or ctx.config
         ctx.config = self.config

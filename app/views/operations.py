@@ -125,6 +125,8 @@ class CustomerCard:
     history_intact: bool
     users: list[dict[str, Any]]
     files: dict[str, Path] = field(default_factory=dict)
+    device: str = ""
+    open_conflicts: int = 0
 
 
 def customer_card(store: Store, customer_id: str) -> CustomerCard:
@@ -140,7 +142,34 @@ def customer_card(store: Store, customer_id: str) -> CustomerCard:
         history_intact=not store.verify_audit(customer_id),
         users=queries.users(store.db),
         files={a["sha256"]: store.file_path(a["sha256"]) for a in atts},
+        device=store.device,
+        open_conflicts=queries.open_conflict_count(store.db, customer_id),
     )
+
+
+def merge_history(
+    local: list[dict[str, Any]],
+    remote: list[dict[str, Any]],
+    names: dict[str, str],
+    device: str,
+) -> list[dict[str, Any]]:
+    """This device's audit entries plus every other device's (from the server), each change
+    once, newest first; ``where`` says whether it was made here."""
+    seen = {str(h.get("hash")) for h in local if h.get("hash")}
+    out = [{**h, "where": "here"} for h in local]
+    for e in remote:
+        if e.get("hash") and str(e["hash"]) in seen:
+            continue
+        actor = str(e.get("actor") or "")
+        out.append(
+            {
+                **e,
+                "actor_name": names.get(actor, actor),
+                "where": "here" if e.get("device") == device else "elsewhere",
+            }
+        )
+    out.sort(key=lambda h: str(h.get("at") or ""), reverse=True)
+    return out
 
 
 # ---- deal page -----------------------------------------------------------------------------------
@@ -192,6 +221,7 @@ def deal_card(store: Store, deal_id: str) -> DealCard:
         timeline=queries.timeline(store.db, str(record["customer_id"]), deal_id=deal_id),
         files={a["sha256"]: store.file_path(a["sha256"]) for a in atts},
         last_decision=_last_decision(store, deal_id, stage),
+        open_conflicts=queries.open_conflict_count(store.db, deal_id),
     )
 
 
@@ -283,6 +313,15 @@ def followups_due(store: Store, owner: str | None, until: str) -> DueList:
 def snooze_followup(store: Store, followup_id: str, days: int) -> None:
     """Put a next action off for ``days`` days (it comes back on the list then)."""
     store.snooze_followup(followup_id, store.clock().date() + timedelta(days=days))
+
+
+def open_conflicts(store: Store) -> list[dict[str, Any]]:
+    return queries.open_conflicts(store.db)
+
+
+def resolve_conflict(store: Store, conflict_id: str, restore_other: bool) -> None:
+    """Keep the value in force, or restore the one kept aside (a new, synced edit)."""
+    store.resolve_conflict(conflict_id, restore_other=restore_other)
 
 
 def move_deal(store: Store, deal_id: str, target: str, reason: str | None) -> Decision:
@@ -442,12 +481,15 @@ __all__ = [
     "decide_approval",
     "followups_due",
     "inbox_counts",
+    "merge_history",
     "move_deal",
     "open_alerts",
+    "open_conflicts",
     "period",
     "refresh_alerts",
     "request_approval",
     "resolve_alert",
+    "resolve_conflict",
     "session",
     "set_decision_role",
     "snooze_followup",
