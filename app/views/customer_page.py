@@ -272,11 +272,9 @@ class CustomerPage(ReloadingScreen):
         if card.open_conflicts:
             self.conflict_marker.show_text(
                 self.tr(
-                    "%n field(s) of this customer were changed elsewhere at the same time: "
-                    "see Conflicts to keep or restore a value.",
-                    "",
-                    card.open_conflicts,
-                ),
+                    "Open conflicts on this customer: %1. A field was changed in two places "
+                    "at once; see Conflicts to keep or restore a value."
+                ).replace("%1", str(card.open_conflicts)),
                 "warn",
             )
         else:

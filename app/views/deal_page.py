@@ -706,11 +706,9 @@ class DealPage(ReloadingScreen):
         if card.open_conflicts:
             self.conflict_marker.show_text(
                 self.tr(
-                    "%n field(s) of this deal were changed elsewhere at the same time: "
-                    "see Conflicts to keep or restore a value.",
-                    "",
-                    card.open_conflicts,
-                ),
+                    "Open conflicts on this deal: %1. A field was changed in two places "
+                    "at once; see Conflicts to keep or restore a value."
+                ).replace("%1", str(card.open_conflicts)),
                 "warn",
             )
         else:

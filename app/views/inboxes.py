@@ -87,8 +87,10 @@ class FollowupsDueScreen(ListScreen):
         self.log.clicked.connect(self.log_followup)
         self.snooze_days = QComboBox()
         self.snooze_days.setObjectName("snoozeDays")
-        for days in self.SNOOZE_DAYS:
-            self.snooze_days.addItem(self.tr("%n day(s)", "", days), days)
+        for days, label in zip(
+            self.SNOOZE_DAYS, (self.tr("1 day"), self.tr("3 days"), self.tr("1 week")), strict=True
+        ):
+            self.snooze_days.addItem(label, days)
         self.snooze = QPushButton(self.tr("Snooze"))
         self.snooze.setObjectName("snoozeDue")
         self.snooze.setToolTip(self.tr("Take the item off the list until then (this device)"))
