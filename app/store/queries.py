@@ -361,7 +361,7 @@ def approvals(
 def open_alerts(
     db: sqlite_utils.Database, *, owner: str | None = None, limit: int = 500
 ) -> list[dict[str, Any]]:
-    """Unresolved alerts (stagnation, lead response, journey), newest first."""
+    """Unresolved alerts, newest first; verdicts on approval requests lead (they need an answer)."""
     clauses, params = ["a._deleted = 0", "a.resolved_at IS NULL"], []
     if owner:
         clauses.append("a.owner = ?")
@@ -373,7 +373,8 @@ def open_alerts(
                        coalesce(u.display_name, u.name, a.owner) AS owner_name
                 FROM alerts a LEFT JOIN customers c ON c.id = a.customer_id
                 LEFT JOIN users u ON u.id = a.owner
-                WHERE {" AND ".join(clauses)} ORDER BY a.created_at DESC, a.id LIMIT ?""",
+                WHERE {" AND ".join(clauses)}
+                ORDER BY a.kind = 'approval' DESC, a.created_at DESC, a.id LIMIT ?""",
             [*params, limit],
         )
     )

@@ -604,7 +604,7 @@ class ContractDialog(QDialog):
             self.party_warning.show_text(
                 self.tr(
                     "Neither party of this contract is the deal's customer %1. Is it the right "
-                    "contract? Nothing already on the deal is ticked."
+                    "contract? Nothing is ticked: tick only what should change."
                 ).replace("%1", form.customer_name),
                 "error",
             )

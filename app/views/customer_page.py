@@ -330,14 +330,13 @@ class CustomerPage(ReloadingScreen):
                 [
                     when(h["at"]),
                     h.get("actor_name") or "",
-                    self.tr("(created)")
-                    if h["field"] in ("*", "*created")
-                    else labels.get(h["field"], h["field"]),
-                    _short(h.get("old")),
-                    _short(h.get("new")),
+                    self.tr("(created)") if created else labels.get(h["field"], h["field"]),
+                    "" if created else _short(h.get("old")),
+                    "" if created else _short(h.get("new")),
                     where.get(str(h.get("where")), ""),
                 ]
                 for h in rows
+                for created in [h["field"] in ("*", "*created")]
             ],
         )
         if self.remote_history is None:

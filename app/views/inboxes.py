@@ -199,11 +199,22 @@ class FollowupsDueScreen(ListScreen):
                 item.setBackground(QColor("#eceff1"))
         self.table.setColumnHidden(5, not self.grouped() and self.mine.isChecked())
         overdue = sum(1 for r in rows if r["due_on"] < due.today)
-        self.count.setText(
+        summary = (
             self.tr("%1 due within a week, %2 overdue")
             .replace("%1", str(len(rows)))
             .replace("%2", str(overdue))
         )
+        if self.grouped():
+            per_rep = [
+                self.tr("%1: %2 (%3 overdue)")
+                .replace("%1", name or self.tr("(no owner)"))
+                .replace("%2", str(n))
+                .replace("%3", str(late))
+                for name, n, late in sorted(due.per_owner.values(), key=lambda v: -v[2])
+            ]
+            summary += " — " + " · ".join(per_rep)
+        self.count.setText(summary)
+        self.count.setWordWrap(True)
         self.empty.setVisible(not rows)
         self._selection()
 

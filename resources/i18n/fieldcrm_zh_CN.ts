@@ -401,12 +401,12 @@
         <translation>请对照商机当前的值核对识别结果(尤其是高亮的字段);只有勾选的字段会被修改。</translation>
     </message>
     <message>
-        <source>Neither party of this contract is the deal&apos;s customer %1. Is it the right contract? Nothing already on the deal is ticked.</source>
-        <translation>合同的甲乙双方都不是该商机的客户%1。是否选错了合同?商机已有的值都未勾选。</translation>
-    </message>
-    <message>
         <source>Reading the contract</source>
         <translation>正在识别合同</translation>
+    </message>
+    <message>
+        <source>Neither party of this contract is the deal&apos;s customer %1. Is it the right contract? Nothing is ticked: tick only what should change.</source>
+        <translation>合同的甲乙双方都不是该商机的客户%1。是否选错了合同?所有字段均未勾选,请只勾选确实要修改的字段。</translation>
     </message>
     <message>
         <source>Attaching the contract</source>
@@ -1040,6 +1040,10 @@
     <message>
         <source>%1 due within a week, %2 overdue</source>
         <translation>一周内到期 %1 条,已逾期 %2 条</translation>
+    </message>
+    <message>
+        <source>%1: %2 (%3 overdue)</source>
+        <translation>%1:%2项(逾期%3项)</translation>
     </message>
 </context>
 <context>

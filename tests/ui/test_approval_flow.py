@@ -113,10 +113,16 @@ def test_request_note_decision_on_the_deal_page_and_the_verdict_reaches_the_rep(
     assert "先补充付款条件再申请" in page.banner.text()
     assert page.advance_button.isEnabled()
     alerts = AlertsScreen(rep_ctx)
+    rep_ctx.runner.changed.connect(alerts.on_changed)
     qtbot.addWidget(alerts)
+    alerts.show()
     texts = [alerts.table.item(i, 4).text() for i in range(alerts.table.rowCount())]
     assert any("先补充付款条件再申请" in t for t in texts), texts
     assert badge(rep_window, "alerts").endswith("(1)")
+    alerts.table.selectRow(0)
+    click(qtbot, alerts.done)  # read and dealt with: off the list, on every device
+    assert alerts.table.rowCount() == 0
+    assert rep.store.db.execute("SELECT resolved_at FROM alerts").fetchone()[0] is not None
 
     # Asked again; approved on the lead's deal page; the deal moves for the rep.
     click(qtbot, page.advance_button)
