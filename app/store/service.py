@@ -16,7 +16,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -45,6 +45,9 @@ from app.store.migrations import migrate
 
 Clock = Callable[[], datetime]
 _ALERT_NS = uuid.UUID("6f1c2a9e-4b1d-4e8a-9c62-0f3e5d7a1b20")
+# Verdicts older than this are not announced (a profile that syncs for the first time, or after
+# an update, would otherwise raise an alert for every request its user ever made).
+APPROVAL_ALERT_DAYS = 14
 
 
 def utc_now() -> datetime:
@@ -845,8 +848,8 @@ class Store:
                FROM approvals a JOIN deals d ON d.id = a.deal_id
                LEFT JOIN users u ON u.id = a.decided_by
                WHERE a.requested_by = ? AND a.status IN ('approved', 'rejected')
-                 AND a._deleted = 0 AND d._deleted = 0""",
-            (self.actor,),
+                 AND a.decided_at >= ? AND a._deleted = 0 AND d._deleted = 0""",
+            (self.actor, (self.clock() - timedelta(days=APPROVAL_ALERT_DAYS)).isoformat()),
         ).fetchall()
         raised = 0
         for appr_id, deal_id, customer_id, to_stage, status, comment, title, owner, who in rows:
