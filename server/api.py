@@ -32,6 +32,8 @@ from server.admin import current_rules
 from server.attachments import BlobStore, UploadError
 from server.config import Settings
 from server.db import make_engine, teams, users
+from server.history import MAX_IDS as MAX_HISTORY_IDS
+from server.history import record_history
 from server.pull import BadCursor, ResyncRequired, pull_json
 from server.push import ID_PATTERN, TooManyOperations, check_json, push_json
 from server.records import Viewer
@@ -116,6 +118,17 @@ class PushBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     device: str = Field(pattern=ID_PATTERN)
     ops: list[dict[str, Any]] = Field(max_length=500)
+
+
+class HistoryBody(BaseModel):
+    """Records whose change history is wanted (a customer and its contacts and deals)."""
+
+    model_config = ConfigDict(extra="forbid")
+    ids: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(max_length=MAX_HISTORY_IDS)
+
+
+class HistoryOut(BaseModel):
+    entries: list[dict[str, Any]]
 
 
 class OpResult(BaseModel):
@@ -420,6 +433,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                 "users": [dict(r._mapping) for r in conn.execute(uq)],
                 "teams": [dict(r._mapping) for r in conn.execute(tq)],
             }
+
+    @api.post("/history", response_model=HistoryOut, tags=["sync"], responses=ERRORS)
+    def history(body: HistoryBody, user: Me) -> dict[str, Any]:
+        """Every device's changes to the given records the user may see, oldest first."""
+        with db.connect() as conn:
+            return {"entries": record_history(conn, user, body.ids)}
 
     @api.get("/rules", response_model=RulesOut, tags=["rules"], responses=ERRORS)
     def rules(_user: Me) -> dict[str, Any]:

@@ -305,3 +305,23 @@ def is_stagnant(
     """True when an open deal has had no follow-up in its stage for the configured hours (P5)."""
     since = max(stage_entered_at, last_followup_at) if last_followup_at else stage_entered_at
     return now - since >= timedelta(hours=rules.stagnation_hours)
+
+
+def approval_outcome_message(
+    deal_title: str, target: Msg, approved: bool, decided_by: str | None, comment: str | None
+) -> Msg:
+    """What the requester reads when the team lead has decided (alert and deal banner)."""
+    who = decided_by or "主管"
+    who_en = decided_by or "The team lead"
+    note = (comment or "").strip()
+    if approved:
+        msg = Msg("{w}已批准商机「{t}」进入{s}", '{we} approved moving deal "{t}" to {se}').format(
+            w=who, we=who_en, t=deal_title, s=target.zh, se=target.en
+        )
+    else:
+        msg = Msg(
+            "{w}驳回了商机「{t}」进入{s}的申请", '{we} rejected moving deal "{t}" to {se}'
+        ).format(w=who, we=who_en, t=deal_title, s=target.zh, se=target.en)
+    if note:
+        msg = Msg(f"{msg.zh}：{note}", f"{msg.en}: {note}")
+    return msg

@@ -225,6 +225,20 @@ def company_key(name: str) -> str:
     return key
 
 
+def same_company(a: str | None, b: str | None) -> bool:
+    """Whether two company names (as typed or as read from paper) name the same company."""
+    if not a or not b:
+        return False
+    ka, kb = company_key(a), company_key(b)
+    if not ka or not kb:
+        return False
+    if ka == kb:
+        return True
+    # A read name may carry a stray character or miss a prefix the key does not strip.
+    shorter, longer = sorted((ka, kb), key=len)
+    return len(shorter) >= 4 and shorter in longer
+
+
 @lru_cache(maxsize=65536)
 def _word_pinyin(word: str) -> tuple[str, ...]:
     from pypinyin import lazy_pinyin

@@ -7,7 +7,7 @@ the deal's contract number, amount and dates, which satisfies the Signed stage's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,18 +90,22 @@ def _card_name(field_name: str, side: int) -> str:
     return field_name
 
 
+CONTRACT_DEAL_FIELDS = ("contract_no", "amount", "signed_on", "expires_on")
+
+
 def apply_contract(
-    store: Store, deal_id: str, fields: Mapping[str, str | None], document: Path
+    store: Store,
+    deal_id: str,
+    fields: Mapping[str, str | None],
+    document: Path,
+    *,
+    only: Collection[str] | None = None,
 ) -> str:
-    """Attach a confirmed contract to its deal and fill the deal's contract fields."""
+    """Attach a confirmed contract to its deal and fill the deal's contract fields (only the
+    ones in ``only`` when given: the user ticks what may change)."""
     deal = store.require("deal", deal_id)
     values = _present(fields)
-    changes = {
-        "contract_no": values.get("contract_no"),
-        "amount": values.get("amount"),
-        "signed_on": values.get("signed_on"),
-        "expires_on": values.get("expires_on"),
-    }
+    changes = {k: values.get(k) for k in CONTRACT_DEAL_FIELDS if only is None or k in only}
     changes = {k: v for k, v in changes.items() if v is not None}
     _, errors = validate_values("deal", changes, partial=True)
     if errors:

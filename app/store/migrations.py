@@ -288,7 +288,13 @@ def _v7_lists(db: sqlite_utils.Database) -> None:
     reindex_all(db)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7_lists)
+def _v8_followup_snoozes(db: sqlite_utils.Database) -> None:
+    """Snoozed next actions of the follow-ups-due worklist (this device's own reminders):
+    a follow-up's next action stays off the list until the given date."""
+    db.execute("CREATE TABLE followup_snoozes (followup_id TEXT PRIMARY KEY, until TEXT NOT NULL)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7_lists, _v8_followup_snoozes)
 LATEST = len(MIGRATIONS)
 
 

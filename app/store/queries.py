@@ -207,7 +207,7 @@ def audit_rows(db: sqlite_utils.Database, record_ids: Sequence[str]) -> list[dic
     return list(
         db.query(
             f"""SELECT a.seq, a.entity, a.record_id, a.field, a.old, a.new, a.at, a.device,
-                       coalesce(u.display_name, u.name, a.actor) AS actor_name
+                       a.actor, a.hash, coalesce(u.display_name, u.name, a.actor) AS actor_name
                 FROM audit a LEFT JOIN users u ON u.id = a.actor
                 WHERE a.record_id IN ({marks}) ORDER BY a.seq DESC LIMIT 500""",
             list(record_ids),
@@ -306,9 +306,15 @@ def deal_header(db: sqlite_utils.Database, deal_id: str) -> dict[str, Any] | Non
 
 # ---- inboxes -------------------------------------------------------------------------------------
 def followups_due(
-    db: sqlite_utils.Database, *, owner: str | None, until: str, limit: int = 500
+    db: sqlite_utils.Database,
+    *,
+    owner: str | None,
+    until: str,
+    today: str | None = None,
+    limit: int = 500,
 ) -> list[dict[str, Any]]:
-    """Each customer's latest follow-up whose next action is due by ``until`` (ISO date).
+    """Each customer's latest follow-up whose next action is due by ``until`` (ISO date),
+    unless snoozed past ``today``; with the customer's owner, overdue first.
 
     Only the latest follow-up counts: a newer one replaces the older one's next action. The
     store keeps ``customers.last_followup_at`` equal to that follow-up's time, so the join is
@@ -318,12 +324,20 @@ def followups_due(
     if owner:
         clauses.append("c.owner = ?")
         params.append(owner)
+    if today:
+        clauses.append(
+            "NOT EXISTS (SELECT 1 FROM followup_snoozes z WHERE z.followup_id = f.id "
+            "AND z.until > ?)"
+        )
+        params.append(today)
     return list(
         db.query(
             f"""SELECT f.id, f.customer_id, c.name AS customer_name, f.deal_id, f.type,
-                       f.next_action, f.due_on, f.priority, f.created_at
+                       f.next_action, f.due_on, f.priority, f.created_at, c.owner,
+                       coalesce(u.display_name, u.name, c.owner) AS owner_name
                 FROM customers c JOIN followups f ON f.customer_id = c.id
                      AND f.created_at = c.last_followup_at AND f._deleted = 0
+                LEFT JOIN users u ON u.id = c.owner
                 WHERE {" AND ".join(clauses)}
                 GROUP BY c.id
                 ORDER BY f.due_on, CASE f.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1
@@ -342,12 +356,14 @@ def approvals(
     return list(
         db.query(
             f"""SELECT a.id, a.deal_id, a.customer_id, a.from_stage, a.to_stage, a.status,
-                       a.reason, a.requested_at, a.decided_at, a.comment,
+                       a.reason, a.requested_at, a.requested_by, a.decided_at, a.comment,
                        d.title AS deal_title, d.amount, c.name AS customer_name,
-                       coalesce(u.display_name, u.name, a.requested_by) AS requested_by_name
+                       coalesce(u.display_name, u.name, a.requested_by) AS requested_by_name,
+                       coalesce(v.display_name, v.name, a.decided_by) AS decided_by_name
                 FROM approvals a LEFT JOIN deals d ON d.id = a.deal_id
                 LEFT JOIN customers c ON c.id = a.customer_id
                 LEFT JOIN users u ON u.id = a.requested_by
+                LEFT JOIN users v ON v.id = a.decided_by
                 WHERE {where}
                 ORDER BY a.status != 'pending', a.requested_at, a.id LIMIT ?""",
             (limit,),
@@ -358,7 +374,7 @@ def approvals(
 def open_alerts(
     db: sqlite_utils.Database, *, owner: str | None = None, limit: int = 500
 ) -> list[dict[str, Any]]:
-    """Unresolved alerts (stagnation, lead response, journey), newest first."""
+    """Unresolved alerts, newest first; verdicts on approval requests lead (they need an answer)."""
     clauses, params = ["a._deleted = 0", "a.resolved_at IS NULL"], []
     if owner:
         clauses.append("a.owner = ?")
@@ -370,7 +386,8 @@ def open_alerts(
                        coalesce(u.display_name, u.name, a.owner) AS owner_name
                 FROM alerts a LEFT JOIN customers c ON c.id = a.customer_id
                 LEFT JOIN users u ON u.id = a.owner
-                WHERE {" AND ".join(clauses)} ORDER BY a.created_at DESC, a.id LIMIT ?""",
+                WHERE {" AND ".join(clauses)}
+                ORDER BY a.kind = 'approval' DESC, a.created_at DESC, a.id LIMIT ?""",
             [*params, limit],
         )
     )
@@ -424,7 +441,7 @@ def open_conflicts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     rows = list(
         db.query(
             """SELECT k.id, k.entity, k.record_id, k.field, k.current_value, k.other_value,
-                      k.other_at, k.created_at,
+                      k.other_at, k.created_at, k.lost_here,
                       coalesce(u.display_name, u.name, k.other_author) AS other_author_name
                FROM conflicts k LEFT JOIN users u ON u.id = k.other_author
                WHERE k.status = 'open' ORDER BY k.created_at DESC, k.id"""
@@ -435,23 +452,90 @@ def open_conflicts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         sql = _LABEL_SQL.get(row["entity"])
         found = db.execute(sql, (row["record_id"],)).fetchone() if sql else None
         row["record_label"] = found[0] if found else row["record_id"]
+        row["current_author_name"] = _kept_by(db, row)
     return rows
 
 
-def inbox_counts(db: sqlite_utils.Database, *, owner: str | None, due_until: str) -> dict[str, int]:
-    """Badges for the navigation: pending approvals, open alerts, open conflicts and
+def _kept_by(db: sqlite_utils.Database, row: dict[str, Any]) -> str | None:
+    """Who wrote the value in force, when this device knows: its own last edit of the field
+    if that edit wrote this value (other devices' edits reach it as values, not authors)."""
+    kept = row["current_value"]
+    text = (
+        None
+        if kept is None
+        else json.dumps(kept, ensure_ascii=False, sort_keys=True)
+        if isinstance(kept, (dict, list))
+        else str(kept)
+    )
+    found = db.execute(
+        "SELECT a.new, coalesce(u.display_name, u.name, a.actor) FROM audit a "
+        "LEFT JOIN users u ON u.id = a.actor WHERE a.record_id = ? AND a.field = ? "
+        "ORDER BY a.seq DESC LIMIT 1",
+        (row["record_id"], str(row["field"]).partition(".")[0]),
+    ).fetchone()
+    if found is None or row["field"] != str(row["field"]).partition(".")[0]:
+        return None
+    return str(found[1]) if found[0] == text else None
+
+
+def deal_decisions(db: sqlite_utils.Database, deal_id: str) -> list[dict[str, Any]]:
+    """A deal's decided approval requests, newest decision first, with the decider's name."""
+    return list(
+        db.query(
+            """SELECT a.id, a.from_stage, a.to_stage, a.status, a.reason, a.comment,
+                      a.requested_by, a.decided_at,
+                      coalesce(v.display_name, v.name, a.decided_by) AS decided_by_name
+               FROM approvals a LEFT JOIN users v ON v.id = a.decided_by
+               WHERE a.deal_id = ? AND a.status IN ('approved', 'rejected') AND a._deleted = 0
+               ORDER BY a.decided_at DESC, a.id""",
+            (deal_id,),
+        )
+    )
+
+
+def open_conflict_count(db: sqlite_utils.Database, record_id: str) -> int:
+    """Open conflicts on one record (its page shows a marker)."""
+    row = db.execute(
+        "SELECT count(*) FROM conflicts WHERE record_id = ? AND status = 'open'", (record_id,)
+    ).fetchone()
+    return int(row[0])
+
+
+def inbox_counts(
+    db: sqlite_utils.Database,
+    *,
+    owner: str | None,
+    due_until: str,
+    approver: str | None = None,
+    may_approve: bool = True,
+    today: str | None = None,
+) -> dict[str, int]:
+    """Badges for the navigation: approvals waiting for this user's decision (none for a
+    rep; a lead's own requests are not their to-do), open alerts, open conflicts and
     customers whose next action is due by ``due_until``."""
     owner_clause, params = ("AND c.owner = ?", [owner]) if owner else ("", [])
+    snoozed = ""
+    if today:
+        snoozed = (
+            "AND NOT EXISTS (SELECT 1 FROM followup_snoozes z WHERE z.followup_id = f.id "
+            "AND z.until > ?)"
+        )
+        params.append(today)
     due = db.execute(
         f"""SELECT count(DISTINCT c.id) FROM customers c JOIN followups f
                 ON f.customer_id = c.id AND f.created_at = c.last_followup_at AND f._deleted = 0
-            WHERE c._deleted = 0 AND f.due_on <= ? {owner_clause}""",
+            WHERE c._deleted = 0 AND f.due_on <= ? {owner_clause} {snoozed}""",
         [due_until, *params],
     ).fetchone()[0]
+    waiting = 0
+    if may_approve:
+        waiting = db.execute(
+            "SELECT count(*) FROM approvals WHERE status = 'pending' AND _deleted = 0 "
+            "AND coalesce(requested_by, '') != ?",
+            (approver or "",),
+        ).fetchone()[0]
     return {
-        "approvals": db.execute(
-            "SELECT count(*) FROM approvals WHERE status = 'pending' AND _deleted = 0"
-        ).fetchone()[0],
+        "approvals": int(waiting),
         "alerts": db.execute(
             "SELECT count(*) FROM alerts WHERE resolved_at IS NULL AND _deleted = 0"
         ).fetchone()[0],

@@ -16,7 +16,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -40,6 +40,7 @@ from app.domain.process import (
     DealFacts,
     Decision,
     advance_checklist,
+    approval_outcome_message,
     decide_move,
     is_stagnant,
     move_changes,
@@ -53,6 +54,9 @@ from app.store.migrations import migrate
 
 Clock = Callable[[], datetime]
 _ALERT_NS = uuid.UUID("6f1c2a9e-4b1d-4e8a-9c62-0f3e5d7a1b20")
+# Verdicts older than this are not announced (a profile that syncs for the first time, or after
+# an update, would otherwise raise an alert for every request its user ever made).
+APPROVAL_ALERT_DAYS = 14
 
 
 def utc_now() -> datetime:
@@ -867,6 +871,60 @@ class Store:
                 self.update_checked("alert", open_alert, {"resolved_at": now.isoformat()})
                 resolved += 1
         return raised, resolved
+
+    def refresh_approval_alerts(self) -> int:
+        """Tell the requester how the team lead decided: one alert per decided request of
+        this user (the verdict arrives by sync). The alert's id comes from the request, so a
+        request is announced once however often this runs or on how many devices."""
+        rows = self.db.execute(
+            """SELECT a.id, a.deal_id, a.customer_id, a.to_stage, a.status, a.comment,
+                      d.title, d.owner, coalesce(u.display_name, u.name, a.decided_by)
+               FROM approvals a JOIN deals d ON d.id = a.deal_id
+               LEFT JOIN users u ON u.id = a.decided_by
+               WHERE a.requested_by = ? AND a.status IN ('approved', 'rejected')
+                 AND a.decided_at >= ? AND a._deleted = 0 AND d._deleted = 0""",
+            (self.actor, (self.clock() - timedelta(days=APPROVAL_ALERT_DAYS)).isoformat()),
+        ).fetchall()
+        raised = 0
+        for appr_id, deal_id, customer_id, to_stage, status, comment, title, owner, who in rows:
+            alert_id = str(uuid.uuid5(_ALERT_NS, f"approval:{appr_id}"))
+            if self.db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone():
+                continue
+            msg = approval_outcome_message(
+                title, self.rules.stage_label(to_stage), status == "approved", who, comment
+            )
+            self.create_checked(
+                "alert",
+                {
+                    "kind": "approval",
+                    "customer_id": customer_id,
+                    "record_id": deal_id,
+                    "owner": owner or self.actor,
+                    "message_zh": msg.zh,
+                    "message_en": msg.en,
+                },
+                alert_id,
+            )
+            raised += 1
+        return raised
+
+    def resolve_alert(self, alert_id: str) -> None:
+        """The user has dealt with an alert: it leaves the open list on every device."""
+        alert = self.require("alert", alert_id)
+        if alert.get("resolved_at") is None:
+            self.update_checked("alert", alert_id, {"resolved_at": self.clock().isoformat()})
+
+    # ---- follow-ups due ---------------------------------------------------------------------
+    def snooze_followup(self, followup_id: str, until: date) -> None:
+        """Keep a follow-up's next action off the due list until ``until`` (this device)."""
+        self.require("followup", followup_id)
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO followup_snoozes(followup_id, until) VALUES (?, ?) "
+                "ON CONFLICT(followup_id) DO UPDATE SET until = excluded.until",
+                (followup_id, until.isoformat()),
+            )
+        self._notify([Change("followup", followup_id, "snooze", ("until",))])
 
     # ---- conflicts and refused edits ------------------------------------------------------
     def record_conflict(

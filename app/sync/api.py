@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.domain.messages import Msg
+from app.sync.errors import NotSignedIn
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class SyncService(Protocol):
         """Run one sync cycle; blocking, call it off the GUI thread."""
         ...
 
+    def history(self, record_ids: list[str]) -> list[dict[str, Any]]:
+        """Every device's audit entries for these records (raises when offline)."""
+        ...
+
 
 class OfflineSync:
     """The sync service of a profile that is not signed in: it tells the truth and does nothing.
@@ -83,6 +88,9 @@ class OfflineSync:
         return SyncState(
             signed_in=False, online=False, pending=pending, conflicts=conflicts, rejected=rejected
         )
+
+    def history(self, record_ids: list[str]) -> list[dict[str, Any]]:
+        raise NotSignedIn()
 
     def sync(self, progress: ProgressCallback, cancelled: CancelCheck) -> SyncReport:
         return SyncReport(

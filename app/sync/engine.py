@@ -179,6 +179,17 @@ class SyncEngine:
                 api.close()
         session.forget()
 
+    def history(self, record_ids: list[str]) -> list[dict[str, Any]]:
+        """Every device's changes to these records, from the server (raises SyncError when
+        it cannot be reached: the caller shows this device's entries alone)."""
+        session = self.session()
+        api = self._api(session.server_url, session)
+        try:
+            self._ensure_access(api, session)
+            return api.history(record_ids)
+        finally:
+            api.close()
+
     # ---- state -----------------------------------------------------------------------------
     def state(self) -> SyncState:
         meta = self._meta()
@@ -261,6 +272,9 @@ class SyncEngine:
                     api, store, progress, cancelled, full=True
                 )
             removed += self._retry_evictions(store)
+            # A team lead's verdict on this user's request has just arrived: say so.
+            if store.refresh_approval_alerts():
+                self._notify([Change("alert", "*", "create", ())])
             store.set_meta("last_synced", utc_now().isoformat())
             return SyncReport(
                 pushed=pushed,

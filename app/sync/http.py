@@ -163,6 +163,11 @@ class ApiClient:
     def directory(self) -> dict[str, Any]:
         return dict(self.request("GET", "/directory").json())
 
+    def history(self, record_ids: list[str]) -> list[dict[str, Any]]:
+        """Every device's audit entries for these records, as the server keeps them."""
+        entries = self.request("POST", "/history", json={"ids": record_ids}).json()["entries"]
+        return list(entries)
+
     def rules(self) -> dict[str, Any]:
         return dict(self.request("GET", "/rules").json())
 

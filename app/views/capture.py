@@ -14,10 +14,12 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,13 +31,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.messages import Msg
+from app.domain.text import same_company
 from app.ocr.results import CARD_FIELDS, CONTRACT_FIELDS
-from app.store.capture import apply_contract, save_card
+from app.store.capture import CONTRACT_DEAL_FIELDS, save_card
 from app.store.duplicates import DuplicateHit, find_duplicates
 from app.store.errors import ValidationFailed
+from app.views import operations as ops
 from app.views.context import AppContext
 from app.views.i18n import say
-from app.views.widgets import ErrorLabel, field_label
+from app.views.widgets import Banner, ErrorLabel, field_label, money
 
 LOW_CONFIDENCE = 0.8
 LOW_STYLE = "QLineEdit { background: #fff4ce; border: 1px solid #e0a800; }"
@@ -358,8 +362,158 @@ class CardCaptureDialog(QDialog):
         self.ctx.runner.report_error(exc)
 
 
+class ContractForm(QWidget):
+    """Each value read from a contract beside the deal's value now, with a tick per deal field:
+    only ticked fields change. The parties are checked against the deal's customer."""
+
+    edited = Signal()
+
+    def __init__(self, labels: dict[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edits: dict[str, QLineEdit] = {}
+        self.errors: dict[str, ErrorLabel] = {}
+        self.current: dict[str, QLabel] = {}
+        self.ticks: dict[str, QCheckBox] = {}
+        self.now: dict[str, Any] = {}
+        self.customer_name = ""
+        grid = QGridLayout(self)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(2, 2)
+        for col, text in enumerate(
+            ("", self.tr("Read from the contract"), self.tr("On the deal now"), self.tr("Change"))
+        ):
+            head = QLabel(f"<b>{text}</b>")
+            grid.addWidget(head, 0, col)
+        for row, name in enumerate(CONTRACT_FIELDS, start=1):
+            edit = QLineEdit()
+            edit.setObjectName(f"field_{name}")
+            edit.textEdited.connect(lambda _t, e=edit: e.setStyleSheet(""))
+            edit.textEdited.connect(lambda _t, n=name: self._typed(n))
+            error = ErrorLabel()
+            box = QWidget()
+            inner = QVBoxLayout(box)
+            inner.setContentsMargins(0, 0, 0, 0)
+            inner.setSpacing(2)
+            inner.addWidget(edit)
+            inner.addWidget(error)
+            now = QLabel()
+            now.setObjectName(f"now_{name}")
+            now.setWordWrap(True)
+            grid.addWidget(QLabel(labels.get(name, name)), row, 0)
+            grid.addWidget(box, row, 1)
+            grid.addWidget(now, row, 2)
+            if name in CONTRACT_DEAL_FIELDS:
+                tick = QCheckBox()
+                tick.setObjectName(f"apply_{name}")
+                tick.setToolTip(self.tr("Tick to write the read value into the deal"))
+                grid.addWidget(tick, row, 3)
+                self.ticks[name] = tick
+            self.edits[name], self.errors[name], self.current[name] = edit, error, now
+
+    def compare(self, current: dict[str, Any], customer_name: str) -> None:
+        """Show the deal's values and its customer beside what was read."""
+        self.now, self.customer_name = current, customer_name
+        for name in CONTRACT_DEAL_FIELDS:
+            value = current.get(name)
+            text = money(value) if name == "amount" and value is not None else value
+            self.current[name].setText(str(text) if text not in (None, "") else self.tr("(empty)"))
+        self.check_parties()
+        self._default_ticks()
+
+    def fill(self, fields: dict[str, Any]) -> None:
+        for name, edit in self.edits.items():
+            found = fields.get(name)
+            value = getattr(found, "value", None) if found is not None else None
+            confidence = float(getattr(found, "confidence", 1.0)) if found is not None else 0.0
+            edit.setText(value or "")
+            low = value is not None and confidence < LOW_CONFIDENCE
+            edit.setStyleSheet(LOW_STYLE if low else "")
+            edit.setToolTip(
+                self.tr("Read with %n% confidence: please check", "", round(confidence * 100))
+                if low
+                else ""
+            )
+            self.errors[name].show_message(None)
+        self.check_parties()
+        self._default_ticks()
+
+    def customer_side(self) -> str | None:
+        """ "party_a" or "party_b" when that party is the deal's customer, else None."""
+        for name in ("party_a", "party_b"):
+            if same_company(self.edits[name].text(), self.customer_name):
+                return name
+        return None
+
+    def parties_read(self) -> bool:
+        return any(self.edits[n].text().strip() for n in ("party_a", "party_b"))
+
+    def check_parties(self) -> None:
+        side = self.customer_side()
+        for name in ("party_a", "party_b"):
+            label = self.current[name]
+            if not self.customer_name:
+                label.setText("")
+            elif side == name:
+                label.setText("✔ " + self.tr("the deal's customer"))
+                label.setStyleSheet("color:#2e7d32;")
+            elif side is None and self.edits[name].text().strip():
+                label.setText(
+                    "⚠ " + self.tr("not the deal's customer (%1)").replace("%1", self.customer_name)
+                )
+                label.setStyleSheet("color:#c62828;")
+            else:
+                label.setText("")
+                label.setStyleSheet("")
+
+    def _default_ticks(self) -> None:
+        """Tick a field only when it fills an empty deal field from the right contract; a value
+        the deal already has is replaced only if the user ticks it."""
+        trusted = self.customer_side() is not None or not self.parties_read()
+        for name, tick in self.ticks.items():
+            read = self.edits[name].text().strip()
+            now = self.now.get(name)
+            same = bool(read) and _same_value(name, read, now)
+            tick.setEnabled(bool(read) and not same)
+            tick.setChecked(bool(read) and not same and now in (None, "") and trusted)
+
+    def _typed(self, name: str) -> None:
+        if name in ("party_a", "party_b"):
+            self.check_parties()
+        elif name in self.ticks:
+            tick = self.ticks[name]
+            read = self.edits[name].text().strip()
+            tick.setEnabled(bool(read))
+            tick.setChecked(bool(read))  # typing a correction means "use this"
+        self.edited.emit()
+
+    def ticked(self) -> list[str]:
+        return [n for n, t in self.ticks.items() if t.isChecked() and t.isEnabled()]
+
+    def values(self) -> dict[str, str | None]:
+        return {k: (e.text().strip() or None) for k, e in self.edits.items()}
+
+    def show_errors(self, errors: dict[str, Msg]) -> None:
+        for name, label in self.errors.items():
+            label.show_message(errors.get(name))
+
+    def low_confidence(self) -> list[str]:
+        return [k for k, e in self.edits.items() if e.styleSheet() == LOW_STYLE]
+
+
+def _same_value(name: str, read: str, now: Any) -> bool:
+    if now in (None, ""):
+        return False
+    if name == "amount":
+        try:
+            return float(read.replace(",", "")) == float(now)
+        except ValueError:
+            return False
+    return read == str(now)
+
+
 class ContractDialog(QDialog):
-    """Read a contract for a deal, let the user confirm the fields, attach and apply them."""
+    """Read a contract for a deal; show each read value beside the deal's, flag a contract
+    whose parties do not include the deal's customer, attach it and change the ticked fields."""
 
     applied = Signal(str)  # attachment id
 
@@ -373,7 +527,7 @@ class ContractDialog(QDialog):
         self.task: Any = None
         self.setObjectName("contractDialog")
         self.setWindowTitle(self.tr("Read contract"))
-        self.resize(1000, 620)
+        self.resize(1100, 620)
         self.preview = Preview()
         labels = {
             "contract_no": field_label("deal", "contract_no"),
@@ -383,12 +537,16 @@ class ContractDialog(QDialog):
             "signed_on": field_label("deal", "signed_on"),
             "expires_on": field_label("deal", "expires_on"),
         }
-        self.form = ReadForm(CONTRACT_FIELDS, labels)
+        self.form = ContractForm(labels)
+        self.form.edited.connect(self._check_parties)
+        self.party_warning = Banner()
+        self.party_warning.setObjectName("contractPartyWarning")
         self.status = QLabel(self.tr("Reading the contract…"))
+        self.status.setWordWrap(True)
         self.problem = ErrorLabel()
         self.buttons = QDialogButtonBox()
         self.apply_button = self.buttons.addButton(
-            self.tr("Attach and apply to deal"), QDialogButtonBox.ButtonRole.AcceptRole
+            self.tr("Attach and change ticked fields"), QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.apply_button.setObjectName("applyContract")
         self.apply_button.setEnabled(False)
@@ -397,15 +555,17 @@ class ContractDialog(QDialog):
         self.buttons.rejected.connect(self._cancel)
         right = QVBoxLayout()
         right.addWidget(QLabel(file.name))
+        right.addWidget(self.party_warning)
         right.addWidget(self.form)
         right.addWidget(self.problem)
         right.addStretch(1)
         right.addWidget(self.status)
         right.addWidget(self.buttons)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.preview, 1)
-        layout.addLayout(right, 1)
+        layout.addWidget(self.preview, 2)
+        layout.addLayout(right, 3)
         self.preview.show_file(file)
+        ctx.runner.read(lambda s: ops.contract_target(s, deal_id), self._have_deal, owner=self)
 
         languages = ctx.config.ocr_languages
 
@@ -423,10 +583,33 @@ class ContractDialog(QDialog):
             label=self.tr("Reading the contract"),
         )
 
+    def _have_deal(self, target: ops.ContractTarget) -> None:
+        self.form.compare(target.current, target.customer_name)
+        self._check_parties()
+
     def _have(self, result: Any) -> None:
         self.form.fill(result.fields)
-        self.status.setText(self.tr("Check the fields (highlighted ones especially), then apply."))
+        self._check_parties()
+        self.status.setText(
+            self.tr(
+                "Check the read values (highlighted ones especially) against the deal's; only "
+                "ticked fields change."
+            )
+        )
         self.apply_button.setEnabled(True)
+
+    def _check_parties(self) -> None:
+        form = self.form
+        if form.customer_name and form.parties_read() and form.customer_side() is None:
+            self.party_warning.show_text(
+                self.tr(
+                    "Neither party of this contract is the deal's customer %1. Is it the right "
+                    "contract? Nothing is ticked: tick only what should change."
+                ).replace("%1", form.customer_name),
+                "error",
+            )
+        else:
+            self.party_warning.show_text("")
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText("")
@@ -440,9 +623,11 @@ class ContractDialog(QDialog):
 
     def apply(self) -> None:
         values = self.form.values()
+        ticked = self.form.ticked()
+        deal_id, file = self.deal_id, self.file
         self.apply_button.setEnabled(False)
         self.ctx.runner.write(
-            lambda store: apply_contract(store, self.deal_id, values, self.file),
+            lambda store: ops.apply_contract(store, deal_id, values, file, ticked),
             self._applied,
             on_error=self._refused,
             owner=self,

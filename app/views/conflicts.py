@@ -10,8 +10,8 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.store import queries
 from app.store.service import Change
+from app.views import operations as ops
 from app.views.context import AppContext
 from app.views.inboxes import ListScreen
 from app.views.widgets import field_label, fill_table, heading, make_table, when
@@ -34,18 +34,22 @@ class ConflictsScreen(ListScreen):
         self.setObjectName("conflictsScreen")
         intro = QLabel(
             self.tr(
-                "These fields were changed on this device and elsewhere at the same time. "
-                "Both values are kept: keep the value in force, or restore the other one."
+                "These fields were changed in two places at the same time. The value that "
+                "reached the server first is in force; the other one was kept aside. "
+                "Keep: the value in force stays and the conflict closes on every device. "
+                "Restore: the other value replaces it, as a new edit that syncs."
             )
         )
         intro.setWordWrap(True)
+        intro.setObjectName("conflictsIntro")
         self.table = make_table(
             [
                 self.tr("Record"),
                 self.tr("Field"),
-                self.tr("Value now"),
-                self.tr("Other value"),
-                self.tr("Other value by"),
+                self.tr("In force now"),
+                self.tr("Written by"),
+                self.tr("Kept aside"),
+                self.tr("Written by"),
                 self.tr("When"),
                 self.tr("Decide"),
             ]
@@ -61,7 +65,7 @@ class ConflictsScreen(ListScreen):
         self.reload()
 
     def reload(self) -> None:
-        self.ctx.runner.read(lambda s: queries.open_conflicts(s.db), self.show_rows, owner=self)
+        self.ctx.runner.read(ops.open_conflicts, self.show_rows, owner=self)
 
     def on_changed(self, changes: list[Change]) -> None:
         # A restore edits the record itself, so record changes matter too.
@@ -87,9 +91,10 @@ class ConflictsScreen(ListScreen):
                 [
                     f"{entity_names.get(r['entity'], r['entity'])}: {r['record_label']}",
                     field_label(r["entity"], r["field"]),
-                    shown(r["current_value"]),
+                    "✔ " + shown(r["current_value"]),
+                    r.get("current_author_name") or self.tr("another device"),
                     shown(r["other_value"]),
-                    r.get("other_author_name") or "",
+                    self._other_by(r),
                     when(r.get("other_at") or r.get("created_at")),
                     "",
                 ]
@@ -103,18 +108,34 @@ class ConflictsScreen(ListScreen):
             line.setContentsMargins(2, 0, 2, 0)
             keep = QPushButton(self.tr("Keep"))
             keep.setObjectName(f"keep_{r['id']}")
+            keep.setToolTip(
+                self.tr("Keep %1 (in force); %2 is dropped on every device")
+                .replace("%1", shown(r["current_value"]))
+                .replace("%2", shown(r["other_value"]))
+            )
             restore = QPushButton(self.tr("Restore other"))
             restore.setObjectName(f"restore_{r['id']}")
+            restore.setToolTip(
+                self.tr("Replace %1 with %2 (a new edit that syncs)")
+                .replace("%1", shown(r["current_value"]))
+                .replace("%2", shown(r["other_value"]))
+            )
             keep.clicked.connect(lambda _c=False, cid=r["id"]: self.resolve(cid, False))
             restore.clicked.connect(lambda _c=False, cid=r["id"]: self.resolve(cid, True))
             line.addWidget(keep)
             line.addWidget(restore)
-            self.table.setCellWidget(i, 6, cell)
-        self.table.resizeColumnToContents(6)
+            self.table.setCellWidget(i, 7, cell)
+        self.table.resizeColumnToContents(7)
         self.table.resizeRowsToContents()
+
+    def _other_by(self, row: dict[str, Any]) -> str:
+        name = str(row.get("other_author_name") or "")
+        if row.get("lost_here"):
+            return self.tr("%1 (this device)").replace("%1", name) if name else ""
+        return name
 
     def resolve(self, conflict_id: str, restore_other: bool) -> None:
         """Close one conflict; restoring makes the other value a new edit (queued for sync)."""
         self.ctx.runner.write(
-            lambda s: s.resolve_conflict(conflict_id, restore_other=restore_other), owner=self
+            lambda s: ops.resolve_conflict(s, conflict_id, restore_other), owner=self
         )

@@ -10,6 +10,7 @@ from typing import Any
 from app.config import Config
 from app.domain.rules import ProcessRules
 from app.store.service import Store
+from app.sync.api import SyncService
 from app.views.operations import Session
 from app.views.tasks import TaskRunner
 
@@ -32,6 +33,9 @@ class AppContext:
     # The settings in force (IT's, the user's, the command line's); the window replaces it
     # when the user saves Settings. OCR reads its languages here.
     config: Config = field(default_factory=Config)
+    # The sync service, for what only the server knows (other devices' history); the window
+    # sets it.
+    sync: SyncService | None = None
 
     def today(self) -> date:
         return self.clock().astimezone().date()

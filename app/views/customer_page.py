@@ -24,6 +24,7 @@ from app.store.service import Change
 from app.views import operations as ops
 from app.views.attachments import AttachmentPane
 from app.views.context import AppContext
+from app.views.errors import join_messages
 from app.views.followup_form import FollowUpForm
 from app.views.forms import EntityForm, RecordDialog
 from app.views.i18n import say
@@ -143,6 +144,7 @@ class CustomerPage(ReloadingScreen):
             ]
         )
         add_contact = QPushButton(self.tr("Add contact"))
+        add_contact.setObjectName("addContact")
         add_contact.clicked.connect(self.add_contact)
         self.deals = make_table(
             [self.tr("Deal"), self.tr("Stage"), self.tr("Amount"), self.tr("Expected close")]
@@ -150,12 +152,28 @@ class CustomerPage(ReloadingScreen):
         self.deals.doubleClicked.connect(self._open_deal)
         self.deals.activated.connect(self._open_deal)
         add_deal = QPushButton(self.tr("New deal"))
+        add_deal.setObjectName("addDeal")
         add_deal.clicked.connect(self.add_deal)
         self.attachments = AttachmentPane(ctx, customer_id)
         self.history = make_table(
-            [self.tr("When"), self.tr("Who"), self.tr("Field"), self.tr("Old"), self.tr("New")]
+            [
+                self.tr("When"),
+                self.tr("Who"),
+                self.tr("Field"),
+                self.tr("Old value"),
+                self.tr("New value"),
+                self.tr("Device"),
+            ]
         )
+        self.history.setObjectName("historyTable")
         self.history_banner = Banner()
+        self.history_source = QLabel()
+        self.history_source.setObjectName("historySource")
+        self.history_source.setStyleSheet("color:#757575;")
+        self.history_source.setWordWrap(True)
+        self.remote_history: list[dict[str, Any]] | None = None
+        self.conflict_marker = Banner()
+        self.conflict_marker.setObjectName("conflictMarker")
 
         self.tabs.addTab(self.timeline, self.tr("Follow-ups"))
         self.tabs.addTab(self._with_button(self.contacts, add_contact), self.tr("Contacts"))
@@ -164,8 +182,11 @@ class CustomerPage(ReloadingScreen):
         history = QWidget()
         hl = QVBoxLayout(history)
         hl.addWidget(self.history_banner)
+        hl.addWidget(self.history_source)
         hl.addWidget(self.history)
         self.tabs.addTab(history, self.tr("History"))
+        self.history_tab = history
+        self.tabs.currentChanged.connect(self._tab_changed)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(details)
@@ -175,6 +196,7 @@ class CustomerPage(ReloadingScreen):
         split.setSizes([420, 620])
         layout = QVBoxLayout(self)
         layout.addLayout(head)
+        layout.addWidget(self.conflict_marker)
         layout.addWidget(split, 1)
         self.reload()
 
@@ -238,23 +260,7 @@ class CustomerPage(ReloadingScreen):
             [d["id"] for d in card.deals],
         )
         self.attachments.show_attachments(card.attachments, card.files)
-        labels = {f.name: say(f.label) for f in ENTITIES["customer"].fields}
-        labels["*"] = self.tr("(created)")
-        fill_table(
-            self.history,
-            [
-                [
-                    when(h["at"]),
-                    h["actor_name"],
-                    self.tr("(created)")
-                    if h["field"] == "*"
-                    else labels.get(h["field"], h["field"]),
-                    _short(h["old"]),
-                    _short(h["new"]),
-                ]
-                for h in card.history
-            ],
-        )
+        self.show_history()
         if card.history_intact:
             self.history_banner.show_text(
                 self.tr("History verified: every change is chained and untouched."), "ok"
@@ -263,18 +269,93 @@ class CustomerPage(ReloadingScreen):
             self.history_banner.show_text(
                 self.tr("Warning: this history was altered outside FieldCRM."), "error"
             )
+        if card.open_conflicts:
+            self.conflict_marker.show_text(
+                self.tr(
+                    "Open conflicts on this customer: %1. A field was changed in two places "
+                    "at once; see Conflicts to keep or restore a value."
+                ).replace("%1", str(card.open_conflicts)),
+                "warn",
+            )
+        else:
+            self.conflict_marker.show_text("")
+        if self.tabs.currentWidget() is self.history_tab:
+            self.fetch_history()
         self.tabs.setTabText(1, self.tr("Contacts (%1)").replace("%1", str(len(card.contacts))))
         self.tabs.setTabText(2, self.tr("Deals (%1)").replace("%1", str(len(card.deals))))
         self.tabs.setTabText(
             3, self.tr("Attachments (%1)").replace("%1", str(len(card.attachments)))
         )
 
+    # ---- history ---------------------------------------------------------------------------------
+    def _tab_changed(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.history_tab:
+            self.fetch_history()
+
+    def fetch_history(self) -> None:
+        """Ask the server for every device's changes (this device's are shown meanwhile)."""
+        service = self.ctx.sync
+        if service is None:
+            self._history_unavailable(None)
+            return
+        ids = [self.customer_id]
+        self.ctx.runner.background(
+            "sync",
+            lambda _progress, _cancelled: service.history(ids),
+            self._have_remote_history,
+            on_error=self._history_unavailable,
+            owner=self,
+            label=self.tr("Loading the history"),
+        )
+
+    def _have_remote_history(self, entries: list[dict[str, Any]]) -> None:
+        self.remote_history = entries
+        self.show_history()
+
+    def _history_unavailable(self, _exc: BaseException | None) -> None:
+        self.remote_history = None
+        self.show_history()
+
+    def show_history(self) -> None:
+        card = self.card
+        if card is None:
+            return
+        names = {str(u["id"]): str(u["display_name"]) for u in card.users}
+        rows = ops.merge_history(card.history, self.remote_history or [], names, card.device)
+        labels = {f.name: say(f.label) for f in ENTITIES["customer"].fields}
+        where = {"here": self.tr("this device"), "elsewhere": self.tr("another device")}
+        fill_table(
+            self.history,
+            [
+                [
+                    when(h["at"]),
+                    h.get("actor_name") or "",
+                    self.tr("(created)") if created else labels.get(h["field"], h["field"]),
+                    "" if created else _short(h.get("old")),
+                    "" if created else _short(h.get("new")),
+                    where.get(str(h.get("where")), ""),
+                ]
+                for h in rows
+                for created in [h["field"] in ("*", "*created")]
+            ],
+        )
+        if self.remote_history is None:
+            self.history_source.setText(
+                self.tr(
+                    "Showing the changes made on this device. Changes from other devices "
+                    "appear here when the server can be reached."
+                )
+            )
+        else:
+            self.history_source.setText(self.tr("Changes from every device."))
+
     def on_changed(self, changes: list[Change]) -> None:
         mine = {self.customer_id}
         if self.card is not None:
             mine |= {d["id"] for d in self.card.deals} | {c["id"] for c in self.card.contacts}
         relevant = any(
-            c.record_id in mine or c.entity in ("followup", "attachment", "contact", "sync")
+            c.record_id in mine
+            or c.entity in ("followup", "attachment", "contact", "deal", "conflict", "sync")
             for c in changes
         )
         if relevant:
@@ -292,7 +373,7 @@ class CustomerPage(ReloadingScreen):
             return
         cid = self.customer_id
         self.ctx.runner.write(
-            lambda s: s.update("customer", cid, changes),
+            lambda s: ops.update_record(s, "customer", cid, changes),
             self._saved,
             on_error=self._refused,
             owner=self,
@@ -307,6 +388,8 @@ class CustomerPage(ReloadingScreen):
     def _refused(self, exc: BaseException) -> None:
         if isinstance(exc, ValidationFailed):
             self.form.show_errors(exc.errors)
+            stray = self.form.stray_errors(exc.errors)
+            self.form_status.show_message(join_messages(stray) if stray else None)
             return
         self.ctx.runner.report_error(exc)
 
@@ -323,17 +406,19 @@ class CustomerPage(ReloadingScreen):
         )
         form.open()
 
-    def add_contact(self) -> None:
-        RecordDialog(
+    def add_contact(self) -> RecordDialog:
+        dialog = RecordDialog(
             self.ctx,
             "contact",
             CONTACT_FIELDS,
             {"customer_id": self.customer_id},
             self.tr("Add contact"),
             self,
-        ).open()
+        )
+        dialog.open()
+        return dialog
 
-    def add_deal(self) -> None:
+    def add_deal(self) -> RecordDialog:
         dialog = RecordDialog(
             self.ctx,
             "deal",
@@ -344,6 +429,7 @@ class CustomerPage(ReloadingScreen):
         )
         dialog.created.connect(lambda did: self.open_record.emit("deal", did))
         dialog.open()
+        return dialog
 
     def _open_deal(self) -> None:
         did = selected_id(self.deals)

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.messages import Msg
-from app.domain.process import LockStatus
+from app.domain.process import LockStatus, approval_outcome_message
 from app.domain.rules import LOST
 from app.store.errors import MoveRefused, ValidationFailed
 from app.store.service import Change, Store
@@ -147,7 +147,7 @@ class LockRow(QFrame):
     def _save_field(self, key: str, value: Any) -> None:
         deal_id = self.page.deal_id
         self.page.write(
-            lambda s: s.update("deal", deal_id, {key: value}), on_error=self._show_error
+            lambda s: ops.update_record(s, "deal", deal_id, {key: value}), on_error=self._show_error
         )
 
     def _action_fix(self) -> None:
@@ -369,7 +369,7 @@ class MoveDialog(QDialog):
                 return
         deal_id = self.deal_id
         self.ctx.runner.write(
-            lambda s: s.move_deal(deal_id, target, reason),
+            lambda s: ops.move_deal(s, deal_id, target, reason),
             lambda _d: self.accept(),
             on_error=self._refused,
             owner=self,
@@ -380,6 +380,133 @@ class MoveDialog(QDialog):
             self.error.show_message(join_messages([p.message for p in exc.decision.problems]))
             return
         self.ctx.runner.report_error(exc)
+
+
+class ApprovalRequestDialog(QDialog):
+    """Ask the team lead to approve the next move, with a note saying why now."""
+
+    def __init__(
+        self, ctx: AppContext, deal_id: str, target: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.deal_id = deal_id
+        self.setObjectName("approvalRequestDialog")
+        self.setWindowTitle(self.tr("Request approval"))
+        self.setMinimumWidth(440)
+        prompt = QLabel(
+            self.tr(
+                "Moving to %1 needs the team lead's approval. Tell them why the deal is ready; "
+                "the request is sent with the next sync."
+            ).replace("%1", target)
+        )
+        prompt.setWordWrap(True)
+        self.note = QPlainTextEdit()
+        self.note.setObjectName("approvalNote")
+        self.note.setTabChangesFocus(True)
+        self.note.setFixedHeight(90)
+        self.note.setPlaceholderText(
+            self.tr("e.g. The customer confirmed the quote; the contract draft is with legal")
+        )
+        self.error = ErrorLabel()
+        self.error.setObjectName("approvalRequestError")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.send_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.send_button.setText(self.tr("Send request"))
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(prompt)
+        layout.addWidget(QLabel(self.tr("Note for the team lead")))
+        layout.addWidget(self.note)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def submit(self) -> None:
+        note = self.note.toPlainText()
+        deal_id = self.deal_id
+        self.ctx.runner.write(
+            lambda s: ops.request_approval(s, deal_id, note),
+            lambda _d: self.accept(),
+            on_error=self._refused,
+            owner=self,
+        )
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationFailed):
+            self.error.show_message(join_messages(list(exc.errors.values())))
+            return
+        if isinstance(exc, MoveRefused):
+            self.error.show_message(join_messages([p.message for p in exc.decision.problems]))
+            return
+        self.ctx.runner.report_error(exc)
+
+
+class DecisionBox(QFrame):
+    """On the deal page of a team lead: the pending request, its note, approve or reject."""
+
+    def __init__(self, page: DealPage) -> None:
+        super().__init__()
+        self.page = page
+        self.setObjectName("decisionBox")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("DecisionBox { background:#fff8e1; border-radius:4px; }")
+        self.request = QLabel()
+        self.request.setObjectName("decisionRequest")
+        self.request.setWordWrap(True)
+        self.comment = QLineEdit()
+        self.comment.setObjectName("decisionComment")
+        self.comment.setPlaceholderText(self.tr("Comment (required when rejecting)"))
+        self.approve = QPushButton(self.tr("Approve"))
+        self.approve.setObjectName("dealApprove")
+        self.reject = QPushButton(self.tr("Reject"))
+        self.reject.setObjectName("dealReject")
+        self.approve.clicked.connect(lambda: self.decide(True))
+        self.reject.clicked.connect(lambda: self.decide(False))
+        self.error = ErrorLabel()
+        self.error.setObjectName("decisionError")
+        line = QHBoxLayout()
+        line.addWidget(self.comment, 1)
+        line.addWidget(self.approve)
+        line.addWidget(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.request)
+        layout.addLayout(line)
+        layout.addWidget(self.error)
+        self.approval_id: str | None = None
+
+    def show_request(self, approval: dict[str, Any], target: str) -> None:
+        if approval["id"] != self.approval_id:
+            self.comment.clear()
+            self.error.show_message(None)
+        self.approval_id = str(approval["id"])
+        note = str(approval.get("reason") or "").strip() or self.tr("(no note)")
+        self.request.setText(
+            self.tr("%1 asks to move this deal to %2 (requested %3). Note: %4")
+            .replace("%1", self.page.ctx.user_name(approval.get("requested_by")))
+            .replace("%2", target)
+            .replace("%3", when(approval.get("requested_at")))
+            .replace("%4", note)
+        )
+
+    def decide(self, approve: bool) -> None:
+        if self.approval_id is None:
+            return
+        approval_id, comment = self.approval_id, self.comment.text()
+        self.page.ctx.runner.write(
+            lambda s: ops.decide_approval(s, approval_id, approve, comment),
+            lambda _r: self.comment.clear(),
+            on_error=self._refused,
+            owner=self,
+        )
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationFailed):
+            self.error.show_message(join_messages(list(exc.errors.values())))
+            return
+        self.page.ctx.runner.report_error(exc)
 
 
 class DealPage(ReloadingScreen):
@@ -407,6 +534,10 @@ class DealPage(ReloadingScreen):
         self.stepper = StageStepper()
         self.banner = Banner()
         self.banner.setObjectName("dealBanner")
+        self.decision = DecisionBox(self)
+        self.decision.hide()
+        self.conflict_marker = Banner()
+        self.conflict_marker.setObjectName("conflictMarker")
 
         self.checklist_box = QGroupBox()
         self.checklist_layout = QVBoxLayout(self.checklist_box)
@@ -459,6 +590,9 @@ class DealPage(ReloadingScreen):
         fields = QWidget()
         fl = QVBoxLayout(fields)
         fl.addWidget(self.form)
+        self.fields_status = ErrorLabel()
+        self.fields_status.setObjectName("dealFieldsStatus")
+        fl.addWidget(self.fields_status)
         fl.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignRight)
         fl.addStretch(1)
         self.attachments: AttachmentPane | None = None
@@ -484,6 +618,8 @@ class DealPage(ReloadingScreen):
         layout.addLayout(head)
         layout.addWidget(self.stepper)
         layout.addWidget(self.banner)
+        layout.addWidget(self.decision)
+        layout.addWidget(self.conflict_marker)
         layout.addWidget(split, 1)
         self.reload()
 
@@ -568,19 +704,46 @@ class DealPage(ReloadingScreen):
                 ),
                 "error",
             )
-        elif waiting:
+        elif waiting and card.pending_approval is not None:
+            asked = str(card.pending_approval.get("reason") or "").strip()
             self.banner.show_text(
                 self.tr("Waiting for the team lead's approval to move to %1 (requested %2).")
                 .replace("%1", stage_name(rules, nxt))
-                .replace("%2", when(card.pending_approval.get("requested_at"))),  # type: ignore[union-attr]
+                .replace("%2", when(card.pending_approval.get("requested_at")))
+                + (" " + self.tr("Note: %1").replace("%1", asked) if asked else ""),
                 "warn",
             )
+        elif card.last_decision is not None and card.last_decision["status"] == "rejected":
+            self.banner.show_text(self._verdict(card.last_decision, r), "error")
         elif nxt is None:
             self.banner.show_text(self.tr("Signed. Handover is complete."), "ok")
         elif gated and card.approved_next:
             self.banner.show_text(self.tr("Approved by the team lead: you may advance."), "ok")
+        elif card.last_decision is not None:
+            self.banner.show_text(self._verdict(card.last_decision, r), "ok")
         else:
             self.banner.show_text("")
+        if card.open_conflicts:
+            self.conflict_marker.show_text(
+                self.tr(
+                    "Open conflicts on this deal: %1. A field was changed in two places "
+                    "at once; see Conflicts to keep or restore a value."
+                ).replace("%1", str(card.open_conflicts)),
+                "warn",
+            )
+        else:
+            self.conflict_marker.show_text("")
+        me = self.ctx.session
+        pending = card.pending_approval
+        can_decide = (
+            pending is not None
+            and nxt is not None
+            and me.may_approve
+            and (pending.get("requested_by") != me.user_id or me.role in (None, "admin"))
+        )
+        if can_decide and pending is not None and nxt is not None:
+            self.decision.show_request(pending, stage_name(rules, nxt))
+        self.decision.setVisible(can_decide)
 
         if first or not self.save_button.isEnabled():
             self.form.set_values(r)
@@ -597,10 +760,21 @@ class DealPage(ReloadingScreen):
             timeline_html(self.ctx, card.timeline, self.tr("No follow-ups on this deal yet."))
         )
 
+    def _verdict(self, decision: dict[str, Any], record: dict[str, Any]) -> str:
+        """The team lead's decision on this deal, as its requester reads it."""
+        msg = approval_outcome_message(
+            str(record["title"]),
+            self.ctx.rules.stage_label(str(decision["to_stage"])),
+            decision["status"] == "approved",
+            decision.get("decided_by_name"),
+            decision.get("comment"),
+        )
+        return say(msg) + " (" + when(decision.get("decided_at")) + ")"
+
     def on_changed(self, changes: list[Change]) -> None:
         relevant = any(
             c.record_id == self.deal_id
-            or c.entity in ("attachment", "approval", "contact", "followup", "sync")
+            or c.entity in ("attachment", "approval", "contact", "followup", "conflict", "sync")
             for c in changes
         )
         if relevant:
@@ -608,7 +782,18 @@ class DealPage(ReloadingScreen):
 
     # ---- moves -----------------------------------------------------------------------------------
     def advance(self) -> None:
-        """Move one stage on; a refusal lists every missing lock, a gated move asks the lead."""
+        """Move one stage on; a refusal lists every missing lock, a gated move asks the lead
+        (with a note the rep writes in a dialog)."""
+        card, rules = self.card, self.ctx.rules
+        if card is not None and card.next_stage is not None and not card.approved_next:
+            stage = str(card.record["stage"])
+            if (stage, card.next_stage) in rules.approval_gates and not card.checklist.missing:
+                dialog = ApprovalRequestDialog(
+                    self.ctx, self.deal_id, stage_name(rules, card.next_stage), self
+                )
+                dialog.open()
+                self.request_dialog = dialog
+                return
         did = self.deal_id
         self.ctx.runner.write(
             lambda s: ops.advance_deal(s, did),
@@ -697,15 +882,21 @@ class DealPage(ReloadingScreen):
             return
         did = self.deal_id
         self.ctx.runner.write(
-            lambda s: s.update("deal", did, changes),
-            lambda _d: self.save_button.setEnabled(False),
+            lambda s: ops.update_record(s, "deal", did, changes),
+            self._fields_saved,
             on_error=self._fields_refused,
             owner=self,
         )
 
+    def _fields_saved(self, _diff: Any) -> None:
+        self.save_button.setEnabled(False)
+        self.fields_status.show_message(None)
+
     def _fields_refused(self, exc: BaseException) -> None:
         if isinstance(exc, ValidationFailed):
             self.form.show_errors(exc.errors)
+            stray = self.form.stray_errors(exc.errors)
+            self.fields_status.show_message(join_messages(stray) if stray else None)
             return
         self.ctx.runner.report_error(exc)
 

@@ -7,7 +7,7 @@ user typed stays in the field until they change it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, validate_values
 from app.store.errors import ValidationFailed
+from app.views import operations as ops
 from app.views.context import AppContext
+from app.views.errors import join_messages
 from app.views.i18n import say
 from app.views.widgets import ErrorLabel, grouped
 
@@ -125,10 +127,21 @@ class EntityForm(QWidget):
         self.errors[name].show_message(errors.get(name))
         return name not in errors
 
-    def check_all(self, *, partial: bool) -> dict[str, Msg]:
-        _clean, errors = validate_values(self.entity.name, self.values(), partial=partial)
+    def check_all(self, *, partial: bool, fixed: Mapping[str, Any] | None = None) -> dict[str, Msg]:
+        """Validate what is typed together with the values the caller supplies (such as the
+        customer a new contact belongs to); show each field's message under it."""
+        typed = self.values()
+        if not partial:
+            typed = {k: v for k, v in typed.items() if v is not None}
+        _clean, errors = validate_values(
+            self.entity.name, {**typed, **(fixed or {})}, partial=partial
+        )
         self.show_errors(errors)
         return errors
+
+    def stray_errors(self, errors: Mapping[str, Msg]) -> list[Msg]:
+        """Messages for fields this form does not show (they must still reach the user)."""
+        return [m for k, m in errors.items() if k not in self.errors]
 
     def show_errors(self, errors: dict[str, Msg]) -> None:
         for name, label in self.errors.items():
@@ -157,9 +170,11 @@ class RecordDialog(QDialog):
         self.setMinimumWidth(440)
         self.form = EntityForm(entity, fields, users=ctx.users)
         self.status = ErrorLabel()
+        self.status.setObjectName("recordDialogStatus")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -170,11 +185,13 @@ class RecordDialog(QDialog):
     def save(self) -> None:
         values = {k: v for k, v in self.form.values().items() if v is not None}
         values.update(self.fixed)
-        if self.form.check_all(partial=False):
+        errors = self.form.check_all(partial=False, fixed=self.fixed)
+        self.status.show_message(join_messages(self.form.stray_errors(errors)) if errors else None)
+        if errors:
             return
         entity = self.entity
         self.ctx.runner.write(
-            lambda store: store.create(entity, values),
+            lambda store: ops.create_record(store, entity, values),
             self._done,
             on_error=self._refused,
             owner=self,
@@ -187,7 +204,7 @@ class RecordDialog(QDialog):
     def _refused(self, exc: BaseException) -> None:
         if isinstance(exc, ValidationFailed):
             self.form.show_errors(exc.errors)
-            stray = [m for k, m in exc.errors.items() if k not in self.form.errors]
-            self.status.show_message(stray[0] if stray else None)
+            stray = self.form.stray_errors(exc.errors)
+            self.status.show_message(join_messages(stray) if stray else None)
             return
         self.ctx.runner.report_error(exc)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.store import queries
 from app.store.errors import ValidationFailed
 from app.store.service import Change
+from app.views import operations as ops
 from app.views.context import AppContext
 from app.views.errors import join_messages
 from app.views.followup_form import FollowUpForm
@@ -65,26 +66,44 @@ class ListScreen(ReloadingScreen):
 
 
 class FollowupsDueScreen(ListScreen):
-    """Next actions due within a week (overdue first, in red); log the next follow-up here."""
+    """A worklist of next actions due within a week: overdue first (in red), grouped by rep
+    with counts for a team lead. An item is done by logging the follow-up (its new next action
+    replaces it) or snoozed for a few days."""
 
     ENTITIES = ("followup", "customer")
+    SNOOZE_DAYS = (1, 3, 7)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setObjectName("followupsDueScreen")
         self.mine = QCheckBox(self.tr("Only my customers"))
-        self.mine.setChecked(ctx.session.known)
+        # A lead's work is the team's list; a rep's is their own customers.
+        self.mine.setChecked(ctx.session.known and not ctx.session.leads_team)
         self.mine.setVisible(ctx.session.known)
         self.mine.toggled.connect(self.reload)
-        log = QPushButton(self.tr("Log follow-up"))
-        log.setObjectName("logDueFollowUp")
-        log.clicked.connect(self.log_followup)
+        self.log = QPushButton(self.tr("Log follow-up (done)"))
+        self.log.setObjectName("logDueFollowUp")
+        self.log.setToolTip(self.tr("Log what happened; its next action replaces this one"))
+        self.log.clicked.connect(self.log_followup)
+        self.snooze_days = QComboBox()
+        self.snooze_days.setObjectName("snoozeDays")
+        for days, label in zip(
+            self.SNOOZE_DAYS, (self.tr("1 day"), self.tr("3 days"), self.tr("1 week")), strict=True
+        ):
+            self.snooze_days.addItem(label, days)
+        self.snooze = QPushButton(self.tr("Snooze"))
+        self.snooze.setObjectName("snoozeDue")
+        self.snooze.setToolTip(self.tr("Take the item off the list until then (this device)"))
+        self.snooze.clicked.connect(self.snooze_selected)
         self.count = QLabel()
+        self.count.setObjectName("dueCount")
         bar = QHBoxLayout()
         bar.addWidget(heading(self.tr("Follow-ups due")))
         bar.addStretch(1)
         bar.addWidget(self.mine)
-        bar.addWidget(log)
+        bar.addWidget(self.snooze_days)
+        bar.addWidget(self.snooze)
+        bar.addWidget(self.log)
         self.table = make_table(
             [
                 self.tr("Due"),
@@ -92,74 +111,143 @@ class FollowupsDueScreen(ListScreen):
                 self.tr("Next action"),
                 self.tr("Priority"),
                 self.tr("Type"),
+                self.tr("Owner"),
             ]
         )
         self.table.setObjectName("dueTable")
         self.table.activated.connect(self._open)
         self.table.doubleClicked.connect(self._open)
+        self.table.itemSelectionChanged.connect(self._selection)
+        self.empty = QLabel(self.tr("Nothing due this week. Well done."))
+        self.empty.setStyleSheet("color:#757575; padding:8px;")
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+        self.due: ops.DueList | None = None
         self.reload()
 
     def reload(self) -> None:
         owner = self.ctx.session.user_id if self.mine.isChecked() else None
         until = (self.ctx.today() + timedelta(days=DUE_HORIZON_DAYS)).isoformat()
         self.ctx.runner.read(
-            lambda s: queries.followups_due(s.db, owner=owner, until=until),
-            self.show_rows,
-            owner=self,
+            lambda s: ops.followups_due(s, owner, until), self.show_due, owner=self
         )
 
-    def show_rows(self, rows: list[dict[str, Any]]) -> None:
+    def grouped(self) -> bool:
+        return not self.mine.isChecked() and len(self.due.per_owner) > 1 if self.due else False
+
+    def show_due(self, due: ops.DueList) -> None:
+        self.due = due
+        rows = due.items
+        if self.grouped():
+            # By rep (the most overdue first), overdue items first within each rep.
+            order = sorted(due.per_owner, key=lambda k: (-due.per_owner[k][2], due.per_owner[k][0]))
+            rank = {k: i for i, k in enumerate(order)}
+            rows = sorted(rows, key=lambda r: rank[str(r.get("owner") or "")])
         self.rows = rows
         types = {t.key: say(t.label) for t in self.ctx.rules.followup.types}
         names = {"high": self.tr("High"), "medium": self.tr("Medium"), "low": self.tr("Low")}
-        fill_table(
-            self.table,
-            [
+        table_rows: list[list[Any]] = []
+        ids: list[str] = []
+        heads: list[int] = []
+        last_owner: str | None = None
+        for r in rows:
+            owner = str(r.get("owner") or "")
+            if self.grouped() and owner != last_owner:
+                name, n, late = due.per_owner[owner]
+                heads.append(len(table_rows))
+                table_rows.append(
+                    [
+                        self.tr("%1 · %2 due, %3 overdue")
+                        .replace("%1", name or self.tr("(no owner)"))
+                        .replace("%2", str(n))
+                        .replace("%3", str(late))
+                    ]
+                )
+                ids.append("")
+                last_owner = owner
+            late = r["due_on"] < due.today
+            table_rows.append(
                 [
-                    r["due_on"],
+                    (self.tr("overdue · %1") if late else "%1").replace("%1", r["due_on"]),
                     r["customer_name"],
                     r["next_action"],
                     names.get(r.get("priority") or "", r.get("priority")),
                     types.get(r["type"], r["type"]),
+                    r.get("owner_name"),
                 ]
-                for r in rows
-            ],
-            [r["id"] for r in rows],
-        )
-        today = self.ctx.today().isoformat()
-        overdue = 0
-        for i, r in enumerate(rows):
-            if r["due_on"] < today:
-                overdue += 1
+            )
+            ids.append(str(r["id"]))
+        self.table.clearSpans()
+        fill_table(self.table, table_rows, ids)
+        for i, rid in enumerate(ids):
+            row = next((r for r in rows if r["id"] == rid), None)
+            if row is not None and row["due_on"] < due.today:
                 for c in range(self.table.columnCount()):
                     item = self.table.item(i, c)
                     if item is not None:
                         item.setForeground(QColor("#c62828"))
-        self.count.setText(
+        for i in heads:
+            self.table.setSpan(i, 0, 1, self.table.columnCount())
+            item = self.table.item(i, 0)
+            if item is not None:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+                item.setBackground(QColor("#eceff1"))
+        self.table.setColumnHidden(5, not self.grouped() and self.mine.isChecked())
+        overdue = sum(1 for r in rows if r["due_on"] < due.today)
+        summary = (
             self.tr("%1 due within a week, %2 overdue")
             .replace("%1", str(len(rows)))
             .replace("%2", str(overdue))
         )
+        if self.grouped():
+            per_rep = [
+                self.tr("%1: %2 (%3 overdue)")
+                .replace("%1", name or self.tr("(no owner)"))
+                .replace("%2", str(n))
+                .replace("%3", str(late))
+                for name, n, late in sorted(due.per_owner.values(), key=lambda v: -v[2])
+            ]
+            summary += " — " + " · ".join(per_rep)
+        self.count.setText(summary)
+        self.count.setWordWrap(True)
+        self.empty.setVisible(not rows)
+        self._selection()
+
+    def _selection(self) -> None:
+        chosen = self.selected_row(self.table) is not None
+        self.log.setEnabled(chosen)
+        self.snooze.setEnabled(chosen)
 
     def _open(self) -> None:
         row = self.selected_row(self.table)
         if row:
             self.open_record.emit("customer", row["customer_id"])
 
-    def log_followup(self) -> None:
+    def log_followup(self) -> FollowUpForm | None:
+        """Done = the follow-up is logged; its own next action takes this item's place."""
         row = self.selected_row(self.table)
         if row is None:
-            return
-        FollowUpForm(
+            return None
+        form = FollowUpForm(
             self.ctx,
             row["customer_id"],
             customer_name=str(row["customer_name"]),
             parent=self,
-        ).open()
+        )
+        form.open()
+        return form
+
+    def snooze_selected(self) -> None:
+        row = self.selected_row(self.table)
+        if row is None:
+            return
+        followup_id, days = str(row["id"]), int(self.snooze_days.currentData())
+        self.ctx.runner.write(lambda s: ops.snooze_followup(s, followup_id, days), owner=self)
 
 
 class LeadsScreen(ListScreen):
@@ -298,7 +386,8 @@ class ApprovalsScreen(ListScreen):
                 self.tr("Requested by"),
                 self.tr("Requested"),
                 self.tr("Status"),
-                self.tr("Note"),
+                self.tr("Request note"),
+                self.tr("Lead's comment"),
             ]
         )
         self.table.setObjectName("approvalTable")
@@ -333,9 +422,7 @@ class ApprovalsScreen(ListScreen):
 
     def reload(self) -> None:
         pending_only = not self.show_all.isChecked()
-        self.ctx.runner.read(
-            lambda s: queries.approvals(s.db, pending_only=pending_only), self.show_rows, owner=self
-        )
+        self.ctx.runner.read(lambda s: ops.approvals(s, pending_only), self.show_rows, owner=self)
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
@@ -356,7 +443,8 @@ class ApprovalsScreen(ListScreen):
                     r.get("requested_by_name"),
                     when(r.get("requested_at")),
                     states.get(r.get("status") or "", r.get("status")),
-                    r.get("comment") or r.get("reason") or "",
+                    r.get("reason") or "",
+                    _decided(r, r.get("comment") or ""),
                 ]
                 for r in rows
             ],
@@ -368,7 +456,13 @@ class ApprovalsScreen(ListScreen):
 
     def _selection(self) -> None:
         row = self.selected_row(self.table)
-        can = self.ctx.session.may_approve and row is not None and row["status"] == "pending"
+        me = self.ctx.session
+        can = (
+            me.may_approve
+            and row is not None
+            and row["status"] == "pending"
+            and (row.get("requested_by") != me.user_id or me.role in (None, "admin"))
+        )
         self.approve.setEnabled(can)
         self.reject.setEnabled(can)
         self.comment.setEnabled(can)
@@ -380,7 +474,7 @@ class ApprovalsScreen(ListScreen):
         comment = self.comment.text().strip()
         approval_id = row["id"]
         self.ctx.runner.write(
-            lambda s: s.decide_approval(approval_id, approve, comment),
+            lambda s: ops.decide_approval(s, approval_id, approve, comment),
             lambda _r: self._decided(),
             on_error=self._refused,
             owner=self,
@@ -402,6 +496,14 @@ class ApprovalsScreen(ListScreen):
             self.open_record.emit("deal", row["deal_id"])
 
 
+def _decided(row: dict[str, Any], comment: str) -> str:
+    """The lead's comment with who decided, for a decided request."""
+    if row.get("status") == "pending":
+        return ""
+    who = str(row.get("decided_by_name") or "")
+    return f"{who}: {comment}" if who and comment else who or comment
+
+
 class AlertsScreen(ListScreen):
     """Open alerts: deals stagnating beyond the configured hours (P5), late lead responses."""
 
@@ -415,9 +517,14 @@ class AlertsScreen(ListScreen):
             self.tr("Recompute stagnation alerts from follow-up times on this device")
         )
         refresh.clicked.connect(self.recompute)
+        self.done = QPushButton(self.tr("Done"))
+        self.done.setObjectName("alertDone")
+        self.done.setToolTip(self.tr("Take the selected alert off the list (on every device)"))
+        self.done.clicked.connect(self.resolve)
         bar = QHBoxLayout()
         bar.addWidget(heading(self.tr("Alerts")))
         bar.addStretch(1)
+        bar.addWidget(self.done)
         bar.addWidget(refresh)
         self.table = make_table(
             [
@@ -440,10 +547,16 @@ class AlertsScreen(ListScreen):
         self.reload()
 
     def reload(self) -> None:
-        self.ctx.runner.read(lambda s: queries.open_alerts(s.db), self.show_rows, owner=self)
+        self.ctx.runner.read(ops.open_alerts, self.show_rows, owner=self)
 
     def recompute(self) -> None:
-        self.ctx.runner.write(lambda s: s.refresh_stagnation_alerts(), owner=self)
+        self.ctx.runner.write(ops.refresh_alerts, owner=self)
+
+    def resolve(self) -> None:
+        row = self.selected_row(self.table)
+        if row is not None:
+            alert_id = str(row["id"])
+            self.ctx.runner.write(lambda s: ops.resolve_alert(s, alert_id), owner=self)
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
@@ -452,6 +565,7 @@ class AlertsScreen(ListScreen):
             "stagnation": self.tr("Stagnating deal"),
             "lead_response": self.tr("Lead not answered"),
             "journey": self.tr("Customer journey"),
+            "approval": self.tr("Approval decided"),
         }
         message = "message_zh" if current() == "zh" else "message_en"
         fill_table(
@@ -473,7 +587,7 @@ class AlertsScreen(ListScreen):
         row = self.selected_row(self.table)
         if row is None:
             return
-        if row["kind"] == "stagnation" and row.get("record_id"):
+        if row["kind"] in ("stagnation", "approval") and row.get("record_id"):
             self.open_record.emit("deal", row["record_id"])
         elif row.get("customer_id"):
             self.open_record.emit("customer", row["customer_id"])

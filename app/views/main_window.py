@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 
 from app.config import Config
 from app.domain.messages import Msg
-from app.store import queries
 from app.store.service import Change
 from app.store.sheets import Sheet
 from app.sync.api import SyncService, SyncState
+from app.views import operations as ops
 from app.views.account import AccountHooks, SettingsScreen
 from app.views.conflicts import ConflictsScreen
 from app.views.context import AppContext
@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.sync_service = sync
+        ctx.sync = sync
         self.account = account or AccountHooks()
         self.config = config or ctx.config
         ctx.config = self.config
@@ -351,7 +352,7 @@ class MainWindow(QMainWindow):
         self.customers.search.setFocus()
         self.customers.search.selectAll()
 
-    def new_customer(self) -> None:
+    def new_customer(self) -> RecordDialog:
         dialog = RecordDialog(
             self.ctx,
             "customer",
@@ -364,13 +365,14 @@ class MainWindow(QMainWindow):
             dialog.form.set_values({"owner": self.ctx.session.user_id})
         dialog.created.connect(lambda cid: self.open_record("customer", cid))
         dialog.open()
+        return dialog
 
     # ---- badges, problems, progress --------------------------------------------------------------
     def refresh_counts(self) -> None:
-        owner = self.ctx.session.user_id if self.ctx.session.known else None
+        me = self.ctx.session
         until = (self.ctx.today() + timedelta(days=7)).isoformat()
         self.ctx.runner.read(
-            lambda s: queries.inbox_counts(s.db, owner=owner, due_until=until),
+            lambda s: ops.inbox_counts(s, me, until),
             self._show_counts,
             owner=self,
         )

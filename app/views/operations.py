@@ -17,7 +17,8 @@ from app.domain.approvals import may_decide
 from app.domain.messages import Msg
 from app.domain.process import Checklist, Decision, next_stage
 from app.domain.rules import LOST
-from app.store import queries
+from app.store import capture, queries
+from app.store.capture import CONTRACT_DEAL_FIELDS
 from app.store.errors import NotFound, ValidationFailed
 from app.store.queries import CustomerFilter, DealFilter
 from app.store.service import Store
@@ -43,6 +44,11 @@ class Session:
     def known(self) -> bool:
         return self.role is not None
 
+    @property
+    def leads_team(self) -> bool:
+        """A team lead (or admin) works on the team's customers, not only their own."""
+        return self.role in ("lead", "admin")
+
 
 def session(store: Store) -> Session:
     me = queries.user(store.db, store.actor)
@@ -62,6 +68,7 @@ def startup(store: Store) -> StartupInfo:
     """What the main window needs once: who is working, the user directory, the saved
     language; also refreshes stagnation alerts, which are computed locally (P5)."""
     store.refresh_stagnation_alerts()
+    store.refresh_approval_alerts()
     return StartupInfo(session(store), queries.users(store.db), store.meta("ui_lang"))
 
 
@@ -110,6 +117,31 @@ def reassign(store: Store, entity: str, ids: list[str], owner: str) -> int:
     return sum(1 for rid in ids if store.update(entity, rid, {"owner": owner}))
 
 
+# ---- records -------------------------------------------------------------------------------------
+def create_record(store: Store, entity: str, values: dict[str, Any]) -> str:
+    """Create a customer, contact or deal typed in a form (raises ValidationFailed, also when
+    the customer it belongs to left this device while the form was open)."""
+    customer_id = values.get("customer_id")
+    if entity != "customer" and customer_id and store.get("customer", str(customer_id)) is None:
+        raise ValidationFailed(
+            {
+                "customer_id": Msg(
+                    "该客户已不在本机(可能已删除或转给他人),未保存",
+                    "This customer is no longer on this device (deleted or reassigned); "
+                    "nothing was saved",
+                )
+            }
+        )
+    return store.create(entity, values)
+
+
+def update_record(
+    store: Store, entity: str, record_id: str, changes: dict[str, Any]
+) -> dict[str, tuple[Any, Any]]:
+    """Save the fields a user changed on a record's page (raises ValidationFailed)."""
+    return store.update(entity, record_id, changes)
+
+
 # ---- customer page -------------------------------------------------------------------------------
 @dataclass
 class CustomerCard:
@@ -122,6 +154,8 @@ class CustomerCard:
     history_intact: bool
     users: list[dict[str, Any]]
     files: dict[str, Path] = field(default_factory=dict)
+    device: str = ""
+    open_conflicts: int = 0
 
 
 def customer_card(store: Store, customer_id: str) -> CustomerCard:
@@ -137,7 +171,34 @@ def customer_card(store: Store, customer_id: str) -> CustomerCard:
         history_intact=not store.verify_audit(customer_id),
         users=queries.users(store.db),
         files={a["sha256"]: store.file_path(a["sha256"]) for a in atts},
+        device=store.device,
+        open_conflicts=queries.open_conflict_count(store.db, customer_id),
     )
+
+
+def merge_history(
+    local: list[dict[str, Any]],
+    remote: list[dict[str, Any]],
+    names: dict[str, str],
+    device: str,
+) -> list[dict[str, Any]]:
+    """This device's audit entries plus every other device's (from the server), each change
+    once, newest first; ``where`` says whether it was made here."""
+    seen = {str(h.get("hash")) for h in local if h.get("hash")}
+    out = [{**h, "where": "here"} for h in local]
+    for e in remote:
+        if e.get("hash") and str(e["hash"]) in seen:
+            continue
+        actor = str(e.get("actor") or "")
+        out.append(
+            {
+                **e,
+                "actor_name": names.get(actor, actor),
+                "where": "here" if e.get("device") == device else "elsewhere",
+            }
+        )
+    out.sort(key=lambda h: str(h.get("at") or ""), reverse=True)
+    return out
 
 
 # ---- deal page -----------------------------------------------------------------------------------
@@ -154,6 +215,20 @@ class DealCard:
     attachments: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
     files: dict[str, Path] = field(default_factory=dict)
+    # The newest decided request that concerns the deal where it is now: a rejection of the
+    # move out of this stage, or the approval that brought it here.
+    last_decision: dict[str, Any] | None = None
+    open_conflicts: int = 0
+
+
+def _last_decision(store: Store, deal_id: str, stage: str) -> dict[str, Any] | None:
+    for d in queries.deal_decisions(store.db, deal_id):
+        if d["status"] == "rejected" and d["from_stage"] == stage:
+            return d
+        if d["status"] == "approved" and d["to_stage"] == stage:
+            return d
+        return None  # an older verdict concerns a stage the deal has left
+    return None
 
 
 def deal_card(store: Store, deal_id: str) -> DealCard:
@@ -174,6 +249,8 @@ def deal_card(store: Store, deal_id: str) -> DealCard:
         attachments=atts,
         timeline=queries.timeline(store.db, str(record["customer_id"]), deal_id=deal_id),
         files={a["sha256"]: store.file_path(a["sha256"]) for a in atts},
+        last_decision=_last_decision(store, deal_id, stage),
+        open_conflicts=queries.open_conflict_count(store.db, deal_id),
     )
 
 
@@ -184,6 +261,101 @@ def advance_deal(store: Store, deal_id: str) -> Decision:
     if target is None:
         raise NotFound("stage", f"after {deal['stage']}")
     return store.move_deal(deal_id, target)
+
+
+def request_approval(store: Store, deal_id: str, note: str) -> Decision:
+    """Ask the team lead to approve the deal's next (gated) move, with the rep's note."""
+    note = note.strip()
+    if len(note) < 2:
+        raise ValidationFailed(
+            {
+                "reason": Msg(
+                    "请写一句申请说明,让主管知道为什么现在推进",
+                    "Add a note so the team lead knows why the deal should move on now",
+                )
+            }
+        )
+    deal = store.require("deal", deal_id)
+    target = next_stage(str(deal["stage"]), store.rules)
+    if target is None:
+        raise NotFound("stage", f"after {deal['stage']}")
+    return store.move_deal(deal_id, target, note)
+
+
+def decide_approval(store: Store, approval_id: str, approve: bool, comment: str) -> None:
+    """A team lead's verdict (a rejection needs a comment); approving moves the deal."""
+    store.decide_approval(approval_id, approve, comment.strip())
+
+
+def approvals(store: Store, pending_only: bool) -> list[dict[str, Any]]:
+    return queries.approvals(store.db, pending_only=pending_only)
+
+
+def open_alerts(store: Store) -> list[dict[str, Any]]:
+    return queries.open_alerts(store.db)
+
+
+def refresh_alerts(store: Store) -> None:
+    """Recompute the alerts this device raises: stagnating deals, verdicts on my requests."""
+    store.refresh_stagnation_alerts()
+    store.refresh_approval_alerts()
+
+
+def resolve_alert(store: Store, alert_id: str) -> None:
+    store.resolve_alert(alert_id)
+
+
+def inbox_counts(store: Store, me: Session, due_until: str) -> dict[str, int]:
+    """The navigation badges: what waits for this user (a rep decides no approvals; a lead's
+    follow-ups due are the team's)."""
+    return queries.inbox_counts(
+        store.db,
+        owner=me.user_id if me.known and not me.leads_team else None,
+        due_until=due_until,
+        approver=me.user_id,
+        may_approve=me.may_approve,
+        today=store.clock().date().isoformat(),
+    )
+
+
+@dataclass
+class DueList:
+    """The follow-ups-due worklist: items overdue first; per owner, how many and how late."""
+
+    items: list[dict[str, Any]]
+    today: str
+    per_owner: dict[str, tuple[str, int, int]]  # owner id -> (name, due, overdue)
+
+
+def followups_due(store: Store, owner: str | None, until: str) -> DueList:
+    """Next actions due by ``until`` (snoozed ones left out), for one owner or everyone."""
+    today = store.clock().date().isoformat()
+    items = queries.followups_due(store.db, owner=owner, until=until, today=today)
+    per: dict[str, tuple[str, int, int]] = {}
+    for r in items:
+        key = str(r.get("owner") or "")
+        name, due, late = per.get(key, (str(r.get("owner_name") or ""), 0, 0))
+        per[key] = (name, due + 1, late + (r["due_on"] < today))
+    return DueList(items, today, per)
+
+
+def snooze_followup(store: Store, followup_id: str, days: int) -> None:
+    """Put a next action off for ``days`` days (it comes back on the list then)."""
+    store.snooze_followup(followup_id, store.clock().date() + timedelta(days=days))
+
+
+def open_conflicts(store: Store) -> list[dict[str, Any]]:
+    return queries.open_conflicts(store.db)
+
+
+def resolve_conflict(store: Store, conflict_id: str, restore_other: bool) -> None:
+    """Keep the value in force, or restore the one kept aside (a new, synced edit)."""
+    store.resolve_conflict(conflict_id, restore_other=restore_other)
+
+
+def move_deal(store: Store, deal_id: str, target: str, reason: str | None) -> Decision:
+    """Move back, mark lost or reopen, with the user's reason (raises MoveRefused)."""
+    return store.move_deal(deal_id, target, reason)
 
 
 def _update_json(
@@ -277,6 +449,30 @@ def log_followup(store: Store, values: dict[str, Any], files: list[Path]) -> str
     return followup_id
 
 
+@dataclass
+class ContractTarget:
+    """What a contract read for a deal is compared with: the deal's contract fields now and
+    the name of its customer (who should be one of the contract's parties)."""
+
+    current: dict[str, Any]
+    customer_name: str
+
+
+def contract_target(store: Store, deal_id: str) -> ContractTarget:
+    deal = store.require("deal", deal_id)
+    header = queries.deal_header(store.db, deal_id) or {}
+    return ContractTarget(
+        {k: deal.get(k) for k in CONTRACT_DEAL_FIELDS}, str(header.get("customer_name") or "")
+    )
+
+
+def apply_contract(
+    store: Store, deal_id: str, values: dict[str, Any], document: Path, ticked: list[str]
+) -> str:
+    """Attach the contract; change only the deal fields the user ticked."""
+    return capture.apply_contract(store, deal_id, values, document, only=ticked)
+
+
 # ---- pipeline ------------------------------------------------------------------------------------
 @dataclass
 class Board:
@@ -337,28 +533,47 @@ def sync_state(store: Store, service: SyncService) -> SyncState:
 
 __all__ = [
     "Board",
+    "ContractTarget",
     "CustomerCard",
     "CustomerIds",
     "DealCard",
+    "DueList",
     "FollowupSetup",
     "Session",
     "StartupInfo",
     "add_pain_point",
     "advance_deal",
+    "apply_contract",
+    "approvals",
     "attach",
     "board",
     "confirm_pain_point",
+    "contract_target",
+    "create_record",
     "customer_card",
     "customer_ids",
     "customer_rows",
     "deal_card",
+    "decide_approval",
     "followup_setup",
+    "followups_due",
+    "inbox_counts",
     "log_followup",
+    "merge_history",
+    "move_deal",
+    "open_alerts",
+    "open_conflicts",
     "period",
     "reassign",
+    "refresh_alerts",
+    "request_approval",
+    "resolve_alert",
+    "resolve_conflict",
     "session",
     "set_decision_role",
+    "snooze_followup",
     "startup",
     "sync_state",
     "tick_action",
+    "update_record",
 ]

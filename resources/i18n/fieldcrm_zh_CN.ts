@@ -12,6 +12,14 @@
         <translation>根据本机的跟进时间重新计算停滞提醒</translation>
     </message>
     <message>
+        <source>Done</source>
+        <translation>已处理</translation>
+    </message>
+    <message>
+        <source>Take the selected alert off the list (on every device)</source>
+        <translation>将选中的提醒移出列表(所有设备同步)</translation>
+    </message>
+    <message>
         <source>Alerts</source>
         <translation>提醒</translation>
     </message>
@@ -50,6 +58,33 @@
     <message>
         <source>Customer journey</source>
         <translation>客户旅程</translation>
+    </message>
+    <message>
+        <source>Approval decided</source>
+        <translation>审批结果</translation>
+    </message>
+</context>
+<context>
+    <name>ApprovalRequestDialog</name>
+    <message>
+        <source>Request approval</source>
+        <translation>申请审批</translation>
+    </message>
+    <message>
+        <source>Moving to %1 needs the team lead&apos;s approval. Tell them why the deal is ready; the request is sent with the next sync.</source>
+        <translation>推进到%1需要主管审批。请说明商机为什么已经可以推进;申请会在下次同步时发出。</translation>
+    </message>
+    <message>
+        <source>e.g. The customer confirmed the quote; the contract draft is with legal</source>
+        <translation>例如:客户已确认报价,合同草稿已交法务</translation>
+    </message>
+    <message>
+        <source>Send request</source>
+        <translation>提交申请</translation>
+    </message>
+    <message>
+        <source>Note for the team lead</source>
+        <translation>给主管的申请说明</translation>
     </message>
 </context>
 <context>
@@ -91,8 +126,12 @@
         <translation>状态</translation>
     </message>
     <message>
-        <source>Note</source>
-        <translation>说明</translation>
+        <source>Request note</source>
+        <translation>申请说明</translation>
+    </message>
+    <message>
+        <source>Lead&apos;s comment</source>
+        <translation>主管意见</translation>
     </message>
     <message>
         <source>Comment (required when rejecting)</source>
@@ -272,10 +311,6 @@
         <translation>(空)</translation>
     </message>
     <message>
-        <source>These fields were changed on this device and elsewhere at the same time. Both values are kept: keep the value in force, or restore the other one.</source>
-        <translation>这些字段同时在本机和其他地方被修改过。两个值都已保留:可以保留当前值,或恢复另一方的值。</translation>
-    </message>
-    <message>
         <source>Record</source>
         <translation>记录</translation>
     </message>
@@ -284,16 +319,20 @@
         <translation>字段</translation>
     </message>
     <message>
-        <source>Value now</source>
-        <translation>当前值</translation>
+        <source>These fields were changed in two places at the same time. The value that reached the server first is in force; the other one was kept aside. Keep: the value in force stays and the conflict closes on every device. Restore: the other value replaces it, as a new edit that syncs.</source>
+        <translation>以下字段在两处同时被修改。先到达服务器的值当前生效,另一个值已另行保存。保留:当前生效的值不变,所有设备上的冲突随之关闭。恢复:用另一个值替换当前值,作为一次新的修改同步。</translation>
     </message>
     <message>
-        <source>Other value</source>
-        <translation>另一方的值</translation>
+        <source>In force now</source>
+        <translation>当前生效</translation>
     </message>
     <message>
-        <source>Other value by</source>
-        <translation>另一方修改人</translation>
+        <source>Written by</source>
+        <translation>修改人</translation>
+    </message>
+    <message>
+        <source>Kept aside</source>
+        <translation>另存的值</translation>
     </message>
     <message>
         <source>When</source>
@@ -328,12 +367,28 @@
         <translation>线索</translation>
     </message>
     <message>
+        <source>another device</source>
+        <translation>其他设备</translation>
+    </message>
+    <message>
         <source>Keep</source>
         <translation>保留</translation>
     </message>
     <message>
+        <source>Keep %1 (in force); %2 is dropped on every device</source>
+        <translation>保留%1(当前生效);所有设备上将放弃%2</translation>
+    </message>
+    <message>
         <source>Restore other</source>
         <translation>恢复另一方的值</translation>
+    </message>
+    <message>
+        <source>Replace %1 with %2 (a new edit that syncs)</source>
+        <translation>用%2替换%1(作为新的修改同步)</translation>
+    </message>
+    <message>
+        <source>%1 (this device)</source>
+        <translation>%1(本机)</translation>
     </message>
 </context>
 <context>
@@ -355,20 +410,61 @@
         <translation>正在识别合同…</translation>
     </message>
     <message>
-        <source>Attach and apply to deal</source>
-        <translation>附加到商机并填入</translation>
+        <source>Attach and change ticked fields</source>
+        <translation>附加合同并修改勾选的字段</translation>
+    </message>
+    <message>
+        <source>Check the read values (highlighted ones especially) against the deal&apos;s; only ticked fields change.</source>
+        <translation>请对照商机当前的值核对识别结果(尤其是高亮的字段);只有勾选的字段会被修改。</translation>
     </message>
     <message>
         <source>Reading the contract</source>
         <translation>正在识别合同</translation>
     </message>
     <message>
-        <source>Check the fields (highlighted ones especially), then apply.</source>
-        <translation>请核对各字段(尤其是高亮的),然后填入商机。</translation>
+        <source>Neither party of this contract is the deal&apos;s customer %1. Is it the right contract? Nothing is ticked: tick only what should change.</source>
+        <translation>合同的甲乙双方都不是该商机的客户%1。是否选错了合同?所有字段均未勾选,请只勾选确实要修改的字段。</translation>
     </message>
     <message>
         <source>Attaching the contract</source>
         <translation>正在附加合同</translation>
+    </message>
+</context>
+<context>
+    <name>ContractForm</name>
+    <message>
+        <source>Read from the contract</source>
+        <translation>合同识别结果</translation>
+    </message>
+    <message>
+        <source>On the deal now</source>
+        <translation>商机当前值</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>修改</translation>
+    </message>
+    <message>
+        <source>Tick to write the read value into the deal</source>
+        <translation>勾选后将识别的值写入商机</translation>
+    </message>
+    <message>
+        <source>(empty)</source>
+        <translation>(空)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Read with %n% confidence: please check</source>
+        <translation>
+            <numerusform>识别置信度 %n%,请核对</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>the deal&apos;s customer</source>
+        <translation>即该商机的客户</translation>
+    </message>
+    <message>
+        <source>not the deal&apos;s customer (%1)</source>
+        <translation>不是该商机的客户(%1)</translation>
     </message>
 </context>
 <context>
@@ -516,14 +612,6 @@
         <translation>字段</translation>
     </message>
     <message>
-        <source>Old</source>
-        <translation>原值</translation>
-    </message>
-    <message>
-        <source>New</source>
-        <translation>新线索</translation>
-    </message>
-    <message>
         <source>Follow-ups</source>
         <translation>跟进记录</translation>
     </message>
@@ -556,12 +644,40 @@
         <translation>还没有跟进记录。</translation>
     </message>
     <message>
+        <source>Open conflicts on this customer: %1. A field was changed in two places at once; see Conflicts to keep or restore a value.</source>
+        <translation>该客户有%1处未处理的冲突:有字段在两处同时被修改,请到“冲突”中保留或恢复。</translation>
+    </message>
+    <message>
+        <source>Loading the history</source>
+        <translation>正在读取修改历史</translation>
+    </message>
+    <message>
+        <source>this device</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>another device</source>
+        <translation>其他设备</translation>
+    </message>
+    <message>
         <source>(created)</source>
         <translation>(新建)</translation>
     </message>
     <message>
         <source>History verified: every change is chained and untouched.</source>
         <translation>历史记录已校验:每一处修改都环环相扣,未被篡改。</translation>
+    </message>
+    <message>
+        <source>Old value</source>
+        <translation>原值</translation>
+    </message>
+    <message>
+        <source>New value</source>
+        <translation>新值</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
     </message>
     <message>
         <source>Warning: this history was altered outside FieldCRM.</source>
@@ -578,6 +694,14 @@
     <message>
         <source>Attachments (%1)</source>
         <translation>附件(%1)</translation>
+    </message>
+    <message>
+        <source>Showing the changes made on this device. Changes from other devices appear here when the server can be reached.</source>
+        <translation>当前只显示本机上的修改。连接到服务器后,这里也会显示其他设备上的修改。</translation>
+    </message>
+    <message>
+        <source>Changes from every device.</source>
+        <translation>所有设备上的修改。</translation>
     </message>
     <message>
         <source>Saved.</source>
@@ -732,12 +856,20 @@
         <translation>等待主管审批推进到「%1」(申请于 %2)。</translation>
     </message>
     <message>
+        <source>Note: %1</source>
+        <translation>申请说明:%1</translation>
+    </message>
+    <message>
         <source>Signed. Handover is complete.</source>
         <translation>已签约,交接完成。</translation>
     </message>
     <message>
         <source>Approved by the team lead: you may advance.</source>
         <translation>主管已批准,可以推进。</translation>
+    </message>
+    <message>
+        <source>Open conflicts on this deal: %1. A field was changed in two places at once; see Conflicts to keep or restore a value.</source>
+        <translation>该商机有%1处未处理的冲突:有字段在两处同时被修改,请到“冲突”中保留或恢复。</translation>
     </message>
     <message>
         <source>Attachments (%1)</source>
@@ -782,6 +914,29 @@
     <message>
         <source>A reopened deal returns to the stage it was lost in, or an earlier one.</source>
         <translation>重新打开的商机只能回到输单时所在的阶段或更早的阶段。</translation>
+    </message>
+</context>
+<context>
+    <name>DecisionBox</name>
+    <message>
+        <source>Comment (required when rejecting)</source>
+        <translation>审批意见(驳回时必填)</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>批准</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>驳回</translation>
+    </message>
+    <message>
+        <source>(no note)</source>
+        <translation>(无说明)</translation>
+    </message>
+    <message>
+        <source>%1 asks to move this deal to %2 (requested %3). Note: %4</source>
+        <translation>%1申请将该商机推进到%2(申请于%3)。说明:%4</translation>
     </message>
 </context>
 <context>
@@ -890,8 +1045,32 @@
         <translation>只看我的客户</translation>
     </message>
     <message>
-        <source>Log follow-up</source>
-        <translation>写跟进</translation>
+        <source>Log follow-up (done)</source>
+        <translation>记录跟进(完成)</translation>
+    </message>
+    <message>
+        <source>Log what happened; its next action replaces this one</source>
+        <translation>记录本次跟进;它的下一步行动将取代这一项</translation>
+    </message>
+    <message>
+        <source>1 day</source>
+        <translation>1天</translation>
+    </message>
+    <message>
+        <source>3 days</source>
+        <translation>3天</translation>
+    </message>
+    <message>
+        <source>1 week</source>
+        <translation>1周</translation>
+    </message>
+    <message>
+        <source>Snooze</source>
+        <translation>稍后提醒</translation>
+    </message>
+    <message>
+        <source>Take the item off the list until then (this device)</source>
+        <translation>在此之前不在列表中显示(仅本机)</translation>
     </message>
     <message>
         <source>Follow-ups due</source>
@@ -918,6 +1097,14 @@
         <translation>类型</translation>
     </message>
     <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Nothing due this week. Well done.</source>
+        <translation>本周没有待跟进事项。</translation>
+    </message>
+    <message>
         <source>High</source>
         <translation>高</translation>
     </message>
@@ -930,8 +1117,24 @@
         <translation>低</translation>
     </message>
     <message>
+        <source>%1 · %2 due, %3 overdue</source>
+        <translation>%1 · 待跟进%2项,逾期%3项</translation>
+    </message>
+    <message>
+        <source>(no owner)</source>
+        <translation>(无负责人)</translation>
+    </message>
+    <message>
+        <source>overdue · %1</source>
+        <translation>已逾期 · %1</translation>
+    </message>
+    <message>
         <source>%1 due within a week, %2 overdue</source>
         <translation>一周内到期 %1 条,已逾期 %2 条</translation>
+    </message>
+    <message>
+        <source>%1: %2 (%3 overdue)</source>
+        <translation>%1:%2项(逾期%3项)</translation>
     </message>
 </context>
 <context>

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.keyrings import file_keyring
+from helpers.server_fixtures import make_device, server
 from helpers.ui_fixtures import ctx, runner
 
 from app.store.service import Store
@@ -15,7 +17,16 @@ from app.views.context import AppContext
 from app.views.i18n import english_plurals
 from app.views.main_window import MainWindow
 
-__all__ = ["contacts", "ctx", "deal_id", "runner", "window"]
+__all__ = [
+    "contacts",
+    "ctx",
+    "deal_id",
+    "file_keyring",
+    "make_device",
+    "runner",
+    "server",
+    "window",
+]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.typing import type_text
+from PySide6.QtCore import Qt
 
 from app.config import Config
 from app.domain.messages import Msg
@@ -122,8 +124,10 @@ def test_contract_fills_the_deal(
     dialog = ContractDialog(ctx, deal_id, doc)
     qtbot.addWidget(dialog)
     assert dialog.apply_button.isEnabled()
-    dialog.form.edits["amount"].setText("123000")  # the user corrects what OCR misread
-    dialog.form.edits["signed_on"].setText("2026-03-05")
+    for name, text in (("amount", "123000"), ("signed_on", "2026-03-05")):
+        dialog.form.edits[name].clear()  # the user corrects what OCR misread: that ticks it
+        type_text(qtbot, dialog.form.edits[name], text)
+    assert dialog.form.ticked() == ["amount", "signed_on"]
     dialog.apply_button.click()
     deal = store.require("deal", deal_id)
     assert deal["amount"] == "123000.00" and deal["signed_on"] == "2026-03-05"
@@ -166,3 +170,56 @@ def test_read_contract_from_the_signed_stage_lock(
     assert "contract" in store.attachment_kinds(deal_id)
     row = page.lock_row("contract")
     assert row is not None and row.status.met  # the page redrew: the contract lock is met
+
+
+def contract(tmp_path: Path) -> Path:
+    doc = tmp_path / "contract.png"
+    shutil.copyfile(SAMPLES / "contract-0000.png", doc)  # 甲方 广州星辰机械, 乙方 成都盛世物流
+    return doc
+
+
+def test_contract_of_another_customer_is_flagged_and_changes_nothing_unticked(
+    qtbot: Any, ctx: AppContext, store: Store, deal_id: str, tmp_path: Path
+) -> None:
+    store.update("deal", deal_id, {"amount": "50000"})
+    dialog = ContractDialog(ctx, deal_id, contract(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.party_warning.isVisible() and "轻鹿家居" in dialog.party_warning.text()
+    assert "⚠" in dialog.form.current["party_a"].text()
+    assert dialog.form.current["amount"].text() == "¥50,000"
+    assert dialog.form.edits["amount"].text()  # read by Tesseract, shown beside the deal's
+    assert dialog.form.ticked() == []
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    deal = store.require("deal", deal_id)
+    assert deal["amount"] == "50000.00" and deal.get("contract_no") is None
+    assert "contract" in store.attachment_kinds(deal_id)  # the file is kept all the same
+
+
+def test_contract_of_the_deals_customer_fills_empty_fields_and_replaces_only_ticked(
+    qtbot: Any, ctx: AppContext, store: Store, tmp_path: Path
+) -> None:
+    cid = store.create("customer", {"name": "广州星辰机械设备股份有限公司", "owner": "u-rep"})
+    deal_id = store.create("deal", {"customer_id": cid, "title": "产线改造", "amount": "50000"})
+    dialog = ContractDialog(ctx, deal_id, contract(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.party_warning.isVisible()
+    assert "✔" in dialog.form.current["party_a"].text()
+    read = dialog.form.values()
+    assert read["contract_no"] and read["amount"]
+    ticks = dialog.form.ticks
+    assert ticks["contract_no"].isChecked()  # empty on the deal: filled
+    assert not ticks["amount"].isChecked()  # the deal has an amount: replaced only if ticked
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    deal = store.require("deal", deal_id)
+    assert deal["contract_no"] == read["contract_no"] and deal["amount"] == "50000.00"
+
+    again = ContractDialog(ctx, deal_id, contract(tmp_path))
+    qtbot.addWidget(again)
+    again.show()
+    assert not again.form.ticks["contract_no"].isEnabled()  # the same value: nothing to change
+    again.form.ticks["amount"].click()
+    qtbot.mouseClick(again.apply_button, Qt.MouseButton.LeftButton)
+    amount = float(str(read["amount"]).replace(",", ""))
+    assert float(store.require("deal", deal_id)["amount"]) == amount

@@ -133,8 +133,17 @@ def test_gated_move_becomes_an_approval_request(
     assert page.advance_button.isEnabled()
     assert page.advance_button.text().startswith("Request approval")
     qtbot.mouseClick(page.advance_button, Qt.MouseButton.LeftButton)
+    dialog = page.request_dialog  # the rep says why, for the lead
+    assert dialog.isVisible()
+    qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
+    assert dialog.error.isVisible() and store.pending_approval(deal_id, "negotiation") is None
+    dialog.note.setFocus()
+    qtbot.keyClicks(dialog.note, "Quote accepted, legal has the draft")
+    qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
     assert store.require("deal", deal_id)["stage"] == "proposal"  # waits for the lead
-    assert store.pending_approval(deal_id, "negotiation") is not None
+    request = store.pending_approval(deal_id, "negotiation")
+    assert request is not None and request["reason"] == "Quote accepted, legal has the draft"
     assert not page.advance_button.isEnabled()
     assert "approval" in page.banner.text().lower()
 
