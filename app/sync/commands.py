@@ -19,6 +19,10 @@ from app.sync.engine import SyncEngine
 from app.sync.errors import SyncError
 from app.sync.http import ApiClient
 
+# Exit status of ``sync`` when the cycle ran but left something for the user to look at:
+# operations the server rejected (1 means it did not run; 2, the store could not be opened).
+SYNCED_WITH_PROBLEMS = 3
+
 
 def _engine(ctx: Context) -> SyncEngine:
     """The profile's engine, trusting IT's CA bundle (TLS-inspecting proxies) if one is set."""
@@ -77,16 +81,31 @@ def sync_cmd(ctx: Context, as_json: bool, quiet: bool) -> None:
             )
             sys.exit(1)
         ctx.fail(exc.message)
-    result = {
-        "ok": True,
+    store = Store(ctx.profile)
+    try:
+        refused = [_rejection(op) for op in store.rejected_operations()]
+    finally:
+        store.close()
+    result: dict[str, Any] = {
+        "ok": report.rejected == 0,
         "pushed": report.pushed,
         "pulled": report.pulled,
         "conflicts": report.conflicts,
         "rejected": report.rejected,
         "removed": report.removed,
     }
+    problem = (
+        Msg(
+            "服务器拒绝了 {n} 项修改,其余已同步",
+            "The server rejected {n} change(s); the rest synced",
+        ).format(n=report.rejected)
+        if report.rejected
+        else None
+    )
     if as_json:
-        click.echo(json.dumps(result))
+        if problem is not None:
+            result["error"] = problem.as_dict()
+        click.echo(json.dumps({**result, "rejections": refused}, ensure_ascii=False))
     else:
         click.echo(
             ctx.say(
@@ -98,18 +117,31 @@ def sync_cmd(ctx: Context, as_json: bool, quiet: bool) -> None:
                 ).format(**result)
             )
         )
-        store = Store(ctx.profile)
-        try:
-            for op in store.rejected_operations():
-                msg = op["result"].get("message") or {}
-                reason = msg.get("zh" if ctx.lang == "zh" else "en", op["result"].get("code"))
-                click.echo(f"  ✗ {op['entity']} {op['record_id']}: {reason}", err=True)
-        finally:
-            store.close()
+        for item in refused:
+            reason = item["message"].get("zh" if ctx.lang == "zh" else "en") or item["code"]
+            click.echo(f"  ✗ {item['entity']} {item['record_id']}: {reason}", err=True)
+    if problem is not None:
+        if not as_json:
+            click.echo(ctx.say(problem), err=True)
+        sys.exit(SYNCED_WITH_PROBLEMS)
+
+
+def _rejection(op: dict[str, Any]) -> dict[str, Any]:
+    """An operation the server refused, as ``sync --json`` lists it."""
+    answer = op["result"]
+    message = answer.get("message") or {}
+    return {
+        "op_id": op["op_id"],
+        "entity": op["entity"],
+        "record_id": op["record_id"],
+        "action": op["action"],
+        "code": answer.get("code"),
+        "message": {"zh": message.get("zh", ""), "en": message.get("en", "")},
+    }
 
 
 @click.command("conflicts")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved conflicts.")
 @pass_ctx
 def conflicts_cmd(ctx: Context, as_json: bool, include_resolved: bool) -> None:
@@ -120,8 +152,8 @@ def conflicts_cmd(ctx: Context, as_json: bool, include_resolved: bool) -> None:
         rows = store.conflicts(include_resolved=include_resolved)
     finally:
         store.close()
-    for c in rows:
-        item: dict[str, Any] = {
+    items: list[dict[str, Any]] = [
+        {
             "id": c["id"],
             "entity": c["entity"],
             "record_id": c["record_id"],
@@ -133,14 +165,17 @@ def conflicts_cmd(ctx: Context, as_json: bool, include_resolved: bool) -> None:
             "lost_here": bool(c["lost_here"]),
             "status": c["status"],
         }
-        if as_json:
-            click.echo(json.dumps(item, ensure_ascii=False))
-        else:
-            click.echo(
-                f"{item['entity']} {item['record_id']} {item['field']}: "
-                f"{item['current']!r} ← {item['other']!r} "
-                f"({item['other_author']}, {item['at']})"
-            )
+        for c in rows
+    ]
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False))
+        return
+    for item in items:
+        click.echo(
+            f"{item['entity']} {item['record_id']} {item['field']}: "
+            f"{item['current']!r} ← {item['other']!r} "
+            f"({item['other_author']}, {item['at']})"
+        )
 
 
 @click.command("logout")
