@@ -201,22 +201,25 @@ def _read_xlsx(path: Path) -> list[list[str]]:
         raise UnreadableFile(_too_big(declared, MAX_XLSX_BYTES))
     from openpyxl import load_workbook
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError):
-        # SyntaxError: the XML parsers' errors derive from it.
-        raise UnreadableFile(_NOT_A_WORKBOOK) from None
-    try:
-        if not wb.worksheets:
-            return []
-        sheet = wb.worksheets[0]
-        # A sheet may declare any size; rows are not padded out to what it declares.
-        sheet.reset_dimensions()
-        return _limited(sheet.iter_rows(values_only=True))
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError):
-        raise UnreadableFile(_NOT_A_WORKBOOK) from None
-    finally:
-        wb.close()
+    # The file is opened here so that it is closed here: a refused sheet leaves openpyxl's
+    # reader half-way through it.
+    with path.open("rb") as f:
+        try:
+            wb = load_workbook(f, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError):
+            # SyntaxError: the XML parsers' errors derive from it.
+            raise UnreadableFile(_NOT_A_WORKBOOK) from None
+        try:
+            if not wb.worksheets:
+                return []
+            sheet = wb.worksheets[0]
+            # A sheet may declare any size; rows are not padded out to what it declares.
+            sheet.reset_dimensions()
+            return _limited(sheet.iter_rows(values_only=True))
+        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError):
+            raise UnreadableFile(_NOT_A_WORKBOOK) from None
+        finally:
+            wb.close()
 
 
 # ---- .csv encodings ---------------------------------------------------------------------
