@@ -278,7 +278,27 @@ def _v6(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7_quarantine(db: sqlite_utils.Database) -> None:
+    """Pulled records this device could not read, set aside with their text and the reason.
+
+    One row per record (the newest bad copy); ``record_id`` is NULL when not even the id could
+    be read. A good copy of the record arriving later removes its row.
+    """
+    db.execute(
+        """CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            entity TEXT,
+            record_id TEXT,
+            version INTEGER,
+            raw TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            UNIQUE (entity, record_id)
+        )"""
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7_quarantine)
 LATEST = len(MIGRATIONS)
 
 

@@ -14,13 +14,15 @@ from app.cli import Context, pass_ctx
 from app.config import URL_LOCKED
 from app.domain.messages import Msg
 from app.store.service import Store
+from app.sync import quarantine
 from app.sync.api import SyncProgress
 from app.sync.engine import SyncEngine
 from app.sync.errors import SyncError
 from app.sync.http import ApiClient
 
 # Exit status of ``sync`` when the cycle ran but left something for the user to look at:
-# operations the server rejected (1 means it did not run; 2, the store could not be opened).
+# operations the server rejected, records set aside as unreadable (1 means it did not run; 2,
+# the store could not be opened).
 SYNCED_WITH_PROBLEMS = 3
 
 
@@ -84,46 +86,77 @@ def sync_cmd(ctx: Context, as_json: bool, quiet: bool) -> None:
     store = Store(ctx.profile)
     try:
         refused = [_rejection(op) for op in store.rejected_operations()]
+        held = [_held(item) for item in quarantine.held(store)]
     finally:
         store.close()
     result: dict[str, Any] = {
-        "ok": report.rejected == 0,
+        "ok": not report.rejected and not report.quarantined,
         "pushed": report.pushed,
         "pulled": report.pulled,
         "conflicts": report.conflicts,
         "rejected": report.rejected,
         "removed": report.removed,
+        "quarantined": report.quarantined,
     }
-    problem = (
-        Msg(
-            "服务器拒绝了 {n} 项修改,其余已同步",
-            "The server rejected {n} change(s); the rest synced",
-        ).format(n=report.rejected)
-        if report.rejected
-        else None
-    )
+    problems = []
+    if report.rejected:
+        problems.append(
+            Msg(
+                "服务器拒绝了 {n} 项修改,其余已同步",
+                "The server rejected {n} change(s); the rest synced",
+            ).format(n=report.rejected)
+        )
+    if report.quarantined:
+        problems.append(
+            Msg(
+                "{n} 条收到的记录无法读取,已暂存一旁(未上报服务器),其余已同步",
+                "{n} received record(s) could not be read and were set aside on this device "
+                "(not reported to the server); the rest synced",
+            ).format(n=report.quarantined)
+        )
     if as_json:
-        if problem is not None:
-            result["error"] = problem.as_dict()
-        click.echo(json.dumps({**result, "rejections": refused}, ensure_ascii=False))
+        if problems:
+            result["error"] = Msg(
+                ";".join(m.zh for m in problems), "; ".join(m.en for m in problems)
+            ).as_dict()
+        click.echo(
+            json.dumps({**result, "rejections": refused, "quarantine": held}, ensure_ascii=False)
+        )
     else:
         click.echo(
             ctx.say(
                 Msg(
                     "已推送 {pushed},已拉取 {pulled},新冲突 {conflicts},"
-                    "被拒 {rejected},移除 {removed}",
+                    "被拒 {rejected},移除 {removed},暂存 {quarantined}",
                     "pushed {pushed}, pulled {pulled}, conflicts {conflicts}, rejected {rejected}, "
-                    "removed {removed}",
+                    "removed {removed}, set aside {quarantined}",
                 ).format(**result)
             )
         )
+        lang = "zh" if ctx.lang == "zh" else "en"
         for item in refused:
-            reason = item["message"].get("zh" if ctx.lang == "zh" else "en") or item["code"]
+            reason = item["message"].get(lang) or item["code"]
             click.echo(f"  ✗ {item['entity']} {item['record_id']}: {reason}", err=True)
-    if problem is not None:
+        for item in held:
+            where = f"{item['entity'] or '?'} {item['record_id'] or '?'}"
+            click.echo(f"  ⚠ {where}: {item['reason'][lang]}", err=True)
+    if problems:
         if not as_json:
-            click.echo(ctx.say(problem), err=True)
+            for msg in problems:
+                click.echo(ctx.say(msg), err=True)
         sys.exit(SYNCED_WITH_PROBLEMS)
+
+
+def _held(item: dict[str, Any]) -> dict[str, Any]:
+    """A record set aside, as ``sync --json`` lists it (``raw``: the text it came as)."""
+    return {
+        "entity": item["entity"],
+        "record_id": item["record_id"],
+        "version": item["version"],
+        "reason": item["reason"],
+        "received_at": item["received_at"],
+        "raw": item["raw"],
+    }
 
 
 def _rejection(op: dict[str, Any]) -> dict[str, Any]:
