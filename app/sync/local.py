@@ -139,7 +139,7 @@ def read_page(
                     int(item.get("version", 0)),
                     bool(item.get("deleted")),
                     item.get("fields") or {},
-                    derivation.usable(item.get("derived")),
+                    quarantine.sound_derived(derivation.usable(item.get("derived"))),
                 )
             )
     return PulledPage(

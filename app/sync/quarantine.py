@@ -203,6 +203,22 @@ def _floats(value: Any) -> Iterator[float]:
             yield from _floats(v)
 
 
+def sound_derived(derived: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """``derived`` when its values have the shapes the store writes, else None (the device
+    then derives them itself: the record is fine, only the server's extra is not)."""
+    if derived is None:
+        return None
+    for key in ("sort", "key"):
+        if key in derived and not isinstance(derived[key], str):
+            return None
+    doc = derived.get("doc")
+    if "doc" in derived and not (
+        isinstance(doc, list) and len(doc) == 3 and all(isinstance(d, str) for d in doc)
+    ):
+        return None
+    return derived
+
+
 def held_item(item: Any, reason: Msg) -> Quarantined:
     """A checked item that failed, as it will be kept."""
     entity = item.get("entity") if isinstance(item, Mapping) else None

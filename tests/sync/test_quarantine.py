@@ -13,11 +13,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers.syncing import PASSWORD, Device, Server
 from PySide6.QtCore import Qt
 from sqlalchemy import text
 
-from app.sync import quarantine
+from app.domain.derived import VERSION
+from app.store.service import Store
+from app.sync import local, quarantine
+from app.sync.engine import SyncEngine
+from app.sync.errors import ServerTrouble
 from app.views.context import AppContext, load_context
 from app.views.i18n import say
 from app.views.status import HELD, HELD_NOW, HELD_TIP, SyncStatus
@@ -194,3 +199,82 @@ def _fieldcrm(profile: Path, *args: str, stdin: str | None = None) -> Any:
         env=env,
         timeout=120,
     )
+
+
+# ---- the decoding path on its own -------------------------------------------------------
+def _item(rid: str, fields: str, *, version: int = 1, derived: str | None = None) -> str:
+    tail = f',"derived":{derived}' if derived is not None else ""
+    return (
+        f'{{"entity":"customer","id":"{rid}","version":{version},"deleted":false,'
+        f'"fields":{fields}{tail}}}'
+    )
+
+
+def _page(*items: str, cursor: str = "7.3") -> bytes:
+    return (
+        '{"changes":[' + ",".join(items) + f'],"cursor":"{cursor}","more":false,"rules_version":1}}'
+    ).encode()
+
+
+def test_items_around_poison_are_read_in_every_position() -> None:
+    good = _item("g-1", '{"name":"甲方","owner":"u"}')
+    cases = [
+        _item("p-1", '{"name":"乙方","notes":NaN}'),
+        _item("p-1", '{"name":"乙方","checklist":{"a":-Infinity}}'),
+        _item("p-1", '{"name":"乙方",,}'),
+        _item("p-1", '{"name":"乙方"} trailing'),
+        '{"entity":"customer","id":"p-1","version":1,"deleted":false,"fields":}',
+        '"just a string"',
+        _item("p-1", "[1, 2]"),
+        _item("p-1", '{"name":"乙方"}', version=-1).replace('"version":-1', '"version":"2"'),
+        _item("p-1", '{"name":["乙方"]}'),
+        _item("p-1", '{"name":"乙方","owner":12}'),
+    ]
+    for poison in cases:
+        for items in ((poison, good), (good, poison), (good, poison, good.replace("g-1", "g-2"))):
+            page = local.decode_page(_page(*items))
+            assert [r.id for r in page.records] == [
+                i for i in ("g-1", "g-2") if any(f'"{i}"' in x for x in items)
+            ], poison
+            assert len(page.quarantined) == 1 and page.cursor == "7.3", poison
+            held = page.quarantined[0]
+            assert held.raw and held.reason.en and held.reason.zh
+            if poison.startswith('{"entity"'):
+                assert (held.entity, held.record_id) == ("customer", "p-1"), poison
+
+
+def test_not_a_page_still_stops_the_sync() -> None:
+    whole = _page(_item("g-1", '{"name":"甲方"}'), _item("p-1", '{"notes":Infinity}'))
+    for body in (whole[:-20], b"<html>proxy login</html>", b"", whole.replace(b"cursor", b"c")):
+        with pytest.raises(ServerTrouble):
+            local.decode_page(body)
+
+
+def test_server_extras_that_do_not_fit_are_derived_here(store: Store) -> None:
+    bad = json.dumps({"v": VERSION, "sort": {"x": 1}, "key": "甲方", "doc": ["a", "b"]})
+    page = local.decode_page(_page(_item("g-1", '{"name":"甲方","owner":"u"}', derived=bad)))
+    assert page.records[0].derived is None and not page.quarantined
+    local.apply_remote(store, page.records)
+    assert store.require("customer", "g-1")["name"] == "甲方"
+
+
+def test_a_record_the_store_refuses_is_set_aside_not_fatal(store: Store, tmp_path: Path) -> None:
+    """The safety net behind the checks: a poison they do not know yet."""
+    engine = SyncEngine(tmp_path / "unused")
+    records = [
+        local.RemoteRecord("customer", "g-1", 1, False, {"name": "甲方", "owner": "u-rep"}),
+        # Past the checks (built by hand): SQLite cannot bind a set.
+        local.RemoteRecord("customer", "p-1", 1, False, {"name": "乙方", "notes": {1, 2}}),
+        local.RemoteRecord("customer", "g-2", 1, False, {"name": "丙方", "owner": "u-rep"}),
+    ]
+    page = local.PulledPage(records, [], [], "9.1", False, 1)
+    pulled, _removed, _conflicts, held = engine._apply_page(store, page, set())
+    assert (pulled, held) == (2, 1)
+    assert {r[0] for r in store.db.execute("SELECT id FROM customers")} == {"g-1", "g-2"}
+    assert store.meta("cursor") == "9.1"
+    (entry,) = quarantine.held(store)
+    assert entry["record_id"] == "p-1" and "could not be stored" in entry["reason"]["en"]
+    # The next good copy takes its place.
+    fixed = local.RemoteRecord("customer", "p-1", 2, False, {"name": "乙方", "owner": "u-rep"})
+    engine._apply_page(store, local.PulledPage([fixed], [], [], "9.2", False, 1), set())
+    assert quarantine.held(store) == [] and store.require("customer", "p-1")["name"] == "乙方"
