@@ -122,7 +122,7 @@ def check(item: Any, *, lenient_json: bool = False) -> Msg | None:
     ``lenient_json``: the item was read by a decoder that accepts Infinity and NaN (see
     :func:`salvage`), so every value is searched for them, named fields or not.
     """
-    if not isinstance(item, Mapping):
+    if not isinstance(item, dict):  # what a JSON decoder makes
         return Msg("条目不是对象", "The item is not an object")
     kind, rid = item.get("entity"), item.get("id")
     if not isinstance(kind, str) or not isinstance(rid, str) or not rid:
@@ -131,7 +131,7 @@ def check(item: Any, *, lenient_json: bool = False) -> Msg | None:
         return None
     fields = item.get("fields")
     if kind == "conflict":
-        if not isinstance(fields, Mapping):
+        if not isinstance(fields, dict):
             return _wrong("fields")
         return _not_finite(fields, "fields") if lenient_json else None
     version = item.get("version", 0)
@@ -141,41 +141,45 @@ def check(item: Any, *, lenient_json: bool = False) -> Msg | None:
         return None
     if fields is None:
         fields = {}
-    if not isinstance(fields, Mapping):
+    if not isinstance(fields, dict):
         return _wrong("fields")
     if lenient_json:
         for name, value in fields.items():
             problem = _not_finite(value, str(name))
             if problem is not None:
                 return problem
-    ent = ENTITIES.get(kind)
-    if ent is None:
+    expected = _EXPECTED.get(kind)
+    if expected is None:
         return None  # a newer server's entity: ignored when stored, not poison
-    for f in ent.fields:
-        if f.name not in fields:
-            continue
-        problem = _field_problem(f.kind, fields[f.name], f.name)
-        if problem is not None:
-            return problem
+    # One pass over the values (this runs for every pulled record); None fits every field,
+    # and a field this version does not store fits ``object``.
+    fits = expected.get
+    wrong = [n for n, v in fields.items() if v is not None and not isinstance(v, fits(n, object))]
+    if wrong:
+        name = str(wrong[0])
+        return _not_finite(fields[wrong[0]], name) or _wrong(name)
+    for name in _NUMERIC[kind]:  # a few names, often none
+        value = fields.get(name)
+        if isinstance(value, (int, float)) and not (
+            math.isfinite(value) and -_INT64 <= value < _INT64
+        ):
+            return _not_finite(value, name) or _wrong(name)
     return None
 
 
-def _field_problem(kind: str, value: Any, name: str) -> Msg | None:
-    if value is None:
-        return None
-    if kind == "json":
-        if not isinstance(value, (dict, list)):
-            return _wrong(name)
-        return _not_finite(value, name)
-    if kind == "int" or kind == "bool":
-        if isinstance(value, bool) or (isinstance(value, int) and -_INT64 <= value < _INT64):
-            return None
-        return _not_finite(value, name) or _wrong(name)
-    if kind == "decimal" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _not_finite(value, name) or (None if abs(value) < _INT64 else _wrong(name))
-    if not isinstance(value, str):
-        return _not_finite(value, name) or _wrong(name)
-    return None
+# What each field kind may hold in a feed item (None aside): the store's column types.
+_TEXT: tuple[type, ...] = (str,)
+_WHOLE: tuple[type, ...] = (int,)  # bool is an int: 0/1 flags arrive as either
+_AMOUNT: tuple[type, ...] = (str, int, float)
+_STRUCTURED: tuple[type, ...] = (dict, list)
+_BY_KIND = {"int": _WHOLE, "bool": _WHOLE, "decimal": _AMOUNT, "json": _STRUCTURED}
+_EXPECTED: dict[str, dict[str, tuple[type, ...]]] = {
+    ent.name: {f.name: _BY_KIND.get(f.kind, _TEXT) for f in ent.fields} for ent in ENTITIES.values()
+}
+_NUMERIC: dict[str, frozenset[str]] = {
+    ent.name: frozenset(f.name for f in ent.fields if f.kind in ("int", "bool", "decimal"))
+    for ent in ENTITIES.values()
+}
 
 
 def _wrong(name: str) -> Msg:
