@@ -18,6 +18,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -190,12 +191,31 @@ _NOT_A_WORKBOOK = Msg(
 )
 
 
+# What a damaged or foreign file makes the zip and XML readers raise. SyntaxError: the XML
+# parsers' errors derive from it; NotImplementedError and RuntimeError: compression methods and
+# encryption the zip module does not handle.
+_BROKEN = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    SyntaxError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
 def _read_xlsx(path: Path) -> list[list[str]]:
     """The first sheet's rows, read streaming after the zip's declared sizes were checked."""
     try:
         with zipfile.ZipFile(path) as z:
             declared = sum(i.file_size for i in z.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except _BROKEN:
         raise UnreadableFile(_NOT_A_WORKBOOK) from None
     if declared > MAX_XLSX_BYTES:
         raise UnreadableFile(_too_big(declared, MAX_XLSX_BYTES))
@@ -206,8 +226,7 @@ def _read_xlsx(path: Path) -> list[list[str]]:
     with path.open("rb") as f:
         try:
             wb = load_workbook(f, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError):
-            # SyntaxError: the XML parsers' errors derive from it.
+        except _BROKEN:
             raise UnreadableFile(_NOT_A_WORKBOOK) from None
         try:
             if not wb.worksheets:
@@ -216,7 +235,7 @@ def _read_xlsx(path: Path) -> list[list[str]]:
             # A sheet may declare any size; rows are not padded out to what it declares.
             sheet.reset_dimensions()
             return _limited(sheet.iter_rows(values_only=True))
-        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError):
+        except _BROKEN:
             raise UnreadableFile(_NOT_A_WORKBOOK) from None
         finally:
             wb.close()

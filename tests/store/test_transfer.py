@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import tracemalloc
 import zipfile
 from collections.abc import Iterator
@@ -448,3 +449,36 @@ def test_non_finite_numbers_in_xlsx_cells(store: Store, tmp_path: Path) -> None:
     assert [p.text() for p in info.value.problems] == [
         "row 2, column score: inf is not a finite number (infinite, NaN or out of range)"
     ]
+
+
+def test_damaged_workbooks_are_refused_cleanly(store: Store, tmp_path: Path) -> None:
+    wb = Workbook()
+    wb.active.append(["name", "phone"])
+    for i in range(20):
+        wb.active.append([f"公司{i}", 13800000000 + i])
+    wb.save(tmp_path / "ok.xlsx")
+    data = (tmp_path / "ok.xlsx").read_bytes()
+    rnd = random.Random(8)
+    damaged = [data[:cut] for cut in range(0, len(data), 211)]
+    for _ in range(60):
+        blob = bytearray(data)
+        for _ in range(rnd.randint(1, 4)):
+            blob[rnd.randrange(len(blob))] = rnd.randrange(256)
+        damaged.append(bytes(blob))
+    with zipfile.ZipFile(tmp_path / "ok.xlsx") as src:
+        for name in src.namelist():
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w") as z:
+                for member in src.namelist():
+                    z.writestr(member, b"<<<" if member == name else src.read(member))
+            damaged.append(out.getvalue())
+    path = tmp_path / "damaged.xlsx"
+    refused = 0
+    for blob in damaged:
+        path.write_bytes(blob)
+        try:
+            import_file(store, "customer", path)  # a flip inside a name may still read
+        except ImportFailed as exc:
+            refused += 1
+            assert exc.problems[0].message.en
+    assert refused > len(damaged) // 2
