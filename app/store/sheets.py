@@ -86,7 +86,16 @@ def read_table(path: Path, *, convert_traditional: bool = False) -> Table:
             raise UnreadableFile(_too_big(size, MAX_CSV_BYTES))
         text, encoding = decode(path.read_bytes(), convert_traditional=convert_traditional)
         # newline="": a line break inside a quoted cell stays in the cell.
-        rows = _limited(csv.reader(io.StringIO(text, newline="")), quoted=True)
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            rows = _limited(reader, quoted=True)
+        except csv.Error as exc:  # a cell over the csv module's size limit (128 KiB)
+            raise UnreadableFile(
+                Msg(
+                    "第 {n} 行附近无法读取:{e}。一个单元格是否缺少结尾的引号?",
+                    "Cannot read the file near line {n}: {e}. Does a cell lack its closing quote?",
+                ).format(n=reader.line_num, e=exc)
+            ) from None
     elif suffix == ".xlsx":
         rows = _read_xlsx(path)
     else:

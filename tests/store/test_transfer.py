@@ -482,3 +482,9 @@ def test_damaged_workbooks_are_refused_cleanly(store: Store, tmp_path: Path) -> 
             refused += 1
             assert exc.problems[0].message.en
     assert refused > len(damaged) // 2
+
+
+def test_unclosed_quote_gets_a_clear_message(store: Store, tmp_path: Path) -> None:
+    text = 'name,notes\n甲公司,"备注没有结尾的引号\n' + "乙公司,正常\n" * 20000
+    found = _problems(store, write(tmp_path / "q.csv", text, "utf-8"))
+    assert any("closing quote" in p and "line" in p for p in found), found
