@@ -40,6 +40,9 @@ MAX_ROWS = 1_048_576  # Excel's own limit
 _PLAUSIBLE = 0.9
 _HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
+_BEYOND_ASCII = re.compile(r"[^\x00-\x7f]")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_SAMPLE = 1 << 16  # characters: ample evidence, and Big5's check converts them all
 # What Western text decoded as Windows-1252 holds beyond ASCII: accented letters and the
 # typographic marks Word puts in (no ×, ÷ or the Latin-1 symbols legacy CJK bytes decode to).
 _LATIN_EXTRA = re.compile(r"[À-ÖØ-öø-ÿŒœŠšŽžŸ€…‘’“”•–—™]")
@@ -305,16 +308,23 @@ def decode(raw: bytes, *, convert_traditional: bool = False) -> tuple[str, str]:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    plausible = [(enc, text) for enc, text in _legacy_readings(raw) if _reads_as(enc, text)]
-    if len(plausible) != 1:
+    # Judged on lines with non-ASCII bytes (a line end never falls inside a legacy CJK
+    # character), then the whole file is decoded once, strictly, in the one that fits.
+    sample = _lines_beyond_ascii(raw)
+    plausible = [enc for enc, text in _legacy_readings(sample) if _reads_as(enc, text)]
+    try:
+        if len(plausible) != 1:
+            raise UnicodeError()
+        encoding = plausible[0]
+        text = raw.decode(encoding)
+    except UnicodeError:
         raise UnreadableFile(
             Msg(
                 "无法确定文件的编码(不是 UTF-8,也不像 GB18030、Big5 或 Windows-1252 文本):{s}",
                 "Cannot tell the file's encoding (not UTF-8, and it does not read as GB18030, "
                 "Big5 or Windows-1252 text): {s}",
             ).format(s=_SAVE_AS_UTF8)
-        )
-    encoding, text = plausible[0]
+        ) from None
     if encoding == "cp932":
         raise UnreadableFile(
             Msg(
@@ -366,6 +376,20 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     return None
 
 
+def _lines_beyond_ascii(raw: bytes, limit: int = 1 << 18) -> bytes:
+    """Up to ``limit`` bytes of the lines of ``raw`` that hold non-ASCII bytes."""
+    found: list[bytes] = []
+    size = pos = 0
+    while size < limit and (m := _HIGH_BYTE.search(raw, pos)) is not None:
+        start = raw.rfind(b"\n", 0, m.start()) + 1
+        end = raw.find(b"\n", m.start())
+        end = len(raw) if end < 0 else end
+        found.append(raw[start:end])
+        size += end - start
+        pos = end + 1
+    return b"\n".join(found)
+
+
 def _legacy_readings(raw: bytes) -> Iterator[tuple[str, str]]:
     """The legacy encodings that decode ``raw`` without error, with their text."""
     for encoding in ("gb18030", "cp950", "cp932", "cp1252"):
@@ -376,13 +400,15 @@ def _legacy_readings(raw: bytes) -> Iterator[tuple[str, str]]:
 
 
 def _reads_as(encoding: str, text: str) -> bool:
-    """Whether ``text`` is plausible in the language ``encoding`` is for.
+    """Whether ``text`` is plausible in the language ``encoding`` is for, judged on its first
+    :data:`_SAMPLE` characters.
 
     Legacy CJK encodings decode one another's bytes (and Latin bytes) into real but random
-    characters, mostly rare ones: text counts as Chinese when nearly all its hanzi are in the
-    encoding's set of everyday characters (GB2312 level 1; Big5's frequent characters).
+    characters: text counts as GB18030 when nearly all its hanzi are GB2312 ones, as Big5 when
+    nearly all their simplified forms are everyday characters, and as Shift-JIS when it has
+    kana and everyday kanji.
     """
-    beyond = [c for c in text if ord(c) > 0x7F]
+    beyond = _BEYOND_ASCII.findall(text, 0, _SAMPLE)
     if not beyond:
         return False  # pure ASCII is UTF-8, decided before
     hanzi = [c for c in beyond if _HANZI.match(c)]
