@@ -128,7 +128,8 @@ def read_page(
             continue
         kind = item.get("entity")
         if item.get("removed"):
-            removals.append((str(kind), str(item["id"])))
+            if kind in ENTITIES or kind == "conflict":  # a newer server's kind: not ours
+                removals.append((str(kind), str(item["id"])))
         elif kind == "conflict":
             conflicts.append(item)
         else:

@@ -278,3 +278,15 @@ def test_a_record_the_store_refuses_is_set_aside_not_fatal(store: Store, tmp_pat
     fixed = local.RemoteRecord("customer", "p-1", 2, False, {"name": "乙方", "owner": "u-rep"})
     engine._apply_page(store, local.PulledPage([fixed], [], [], "9.2", False, 1), set())
     assert quarantine.held(store) == [] and store.require("customer", "p-1")["name"] == "乙方"
+
+
+def test_a_newer_servers_kinds_are_ignored_not_fatal(store: Store, tmp_path: Path) -> None:
+    body = _page(
+        '{"entity":"forecast","id":"x-1","version":1,"deleted":false,"fields":{"q":1}}',
+        '{"entity":"forecast","id":"x-1","removed":true}',
+        _item("g-1", '{"name":"甲方","owner":"u-rep"}'),
+    )
+    page = local.decode_page(body)
+    assert page.removals == [] and not page.quarantined
+    SyncEngine(tmp_path / "unused")._apply_page(store, page, set())
+    assert store.require("customer", "g-1")["name"] == "甲方"
