@@ -65,14 +65,21 @@ def cli(
 @cli.command("import")
 @click.argument("kind", type=click.Choice(["customers", "contacts", "leads"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--convert-traditional",
+    is_flag=True,
+    help="Accept a Big5 (traditional Chinese) .csv file, converted to simplified characters.",
+)
 @pass_ctx
-def import_cmd(ctx: Context, kind: str, file: Path) -> None:
+def import_cmd(ctx: Context, kind: str, file: Path, convert_traditional: bool) -> None:
     """Import (upsert by id) customers, contacts or leads from .csv or .xlsx; all or nothing."""
     from app.store.transfer import ImportFailed, import_file
 
     store = ctx.store()
     try:
-        result = import_file(store, ENTITY_WORDS[kind], file)
+        result = import_file(
+            store, ENTITY_WORDS[kind], file, convert_traditional=convert_traditional
+        )
     except ImportFailed as exc:
         for problem in exc.problems:
             click.echo(problem.text(ctx.lang), err=True)
@@ -84,6 +91,8 @@ def import_cmd(ctx: Context, kind: str, file: Path) -> None:
         )
     finally:
         store.close()
+    if result.encoding not in (None, "UTF-8"):
+        click.echo(ctx.say(Msg("按 {e} 编码读取", "read as {e}").format(e=result.encoding)))
     click.echo(
         ctx.say(
             Msg(

@@ -274,17 +274,34 @@ class BodyLimit:
             await _too_large(send)
             return
         seen = 0
+        refused = False
 
         async def limited() -> MutableMapping[str, Any]:
-            nonlocal seen
+            # A body sent in chunks (no Content-Length) is counted as it arrives. Past the
+            # limit the 413 is answered here and the application is told the client left:
+            # an error raised into it would come back as FastAPI's 400 "error parsing the body".
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise ApiError(413, "too_large", "请求过大", "The request is too large")
+                    refused = True
+                    await _too_large(send)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, limited, send)
+        async def unless_refused(message: MutableMapping[str, Any]) -> None:
+            if not refused:
+                await send(message)
+
+        try:
+            await self.app(scope, limited, unless_refused)
+        except Exception:
+            if not refused:
+                raise
+            # The application gave up on the body it was denied; the 413 is already sent.
 
 
 async def _too_large(send: Callable[[MutableMapping[str, Any]], Awaitable[None]]) -> None:

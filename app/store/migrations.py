@@ -294,7 +294,37 @@ def _v8_followup_snoozes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE followup_snoozes (followup_id TEXT PRIMARY KEY, until TEXT NOT NULL)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7_lists, _v8_followup_snoozes)
+def _v9_quarantine(db: sqlite_utils.Database) -> None:
+    """Pulled records this device could not read, set aside with their text and the reason.
+
+    One row per record (the newest bad copy); ``record_id`` is NULL when not even the id could
+    be read. A good copy of the record arriving later removes its row.
+    """
+    db.execute(
+        """CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            entity TEXT,
+            record_id TEXT,
+            version INTEGER,
+            raw TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            UNIQUE (entity, record_id)
+        )"""
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7_lists,
+    _v8_followup_snoozes,
+    _v9_quarantine,
+)
 LATEST = len(MIGRATIONS)
 
 

@@ -9,18 +9,20 @@ change audited and queued like a typed edit. Exporting and re-importing a file c
 from __future__ import annotations
 
 import csv
-import io
 import json
+import math
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, Entity, validate_values
 from app.store.errors import StoreError
+from app.store.import_files import UnreadableFile, encoding_name, neutralise, read_table
 from app.store.service import Store
 
 IMPORTABLE = ("customer", "contact", "lead")
@@ -37,6 +39,8 @@ class RowProblem:
     message: Msg
 
     def text(self, lang: str = "en") -> str:
+        if self.row == 0:  # the file as a whole
+            return self.message.text(lang)
         where = (
             f"第{self.row}行 {self.column}"
             if lang.startswith("zh")
@@ -58,6 +62,7 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
+    encoding: str | None = None  # what a .csv file was read as, by its usual name
 
 
 def columns_for(entity_name: str) -> list[str]:
@@ -70,68 +75,6 @@ def columns_for(entity_name: str) -> list[str]:
 
 
 # ---- reading ---------------------------------------------------------------------------------
-def _decode(raw: bytes) -> str:
-    """UTF-8 with or without BOM, else GB18030 (what Excel writes on Chinese Windows)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # Excel stores 13812345678 as a float
-    if isinstance(value, datetime):
-        return (
-            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-        )
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (row number, cells) of a .csv or .xlsx file, every cell as text.
-
-    Blank rows are skipped but keep their place in the numbering, so a reported row number
-    is the one the user sees in Excel.
-    """
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        text = _decode(path.read_bytes())
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    elif suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            rows = [[_cell(v) for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
-        finally:
-            wb.close()
-    else:
-        raise ImportFailed(
-            [
-                RowProblem(
-                    0,
-                    "-",
-                    Msg(
-                        "不支持的文件类型 {s}:请使用 .csv 或 .xlsx",
-                        "Unsupported file type {s}: use .csv or .xlsx",
-                    ).format(s=suffix or "(none)"),
-                )
-            ]
-        )
-    if not rows:
-        raise ImportFailed([RowProblem(1, "-", Msg("文件为空", "The file is empty"))])
-    header = [h.strip() for h in rows[0]]
-    body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(c.strip() for c in r)]
-    return header, body
-
-
 def _header_map(ent: Entity, header: Sequence[str]) -> tuple[list[str | None], list[RowProblem]]:
     """Map each header cell to a field name; Chinese labels are accepted too."""
     by_label = {f.label.zh: f.name for f in ent.user_fields}
@@ -158,12 +101,21 @@ def _valid_uuid(text: str) -> bool:
 
 
 # ---- import ------------------------------------------------------------------------------
-def import_file(store: Store, entity_name: str, path: Path) -> ImportResult:
-    """Import customers, contacts or leads from ``path``; all rows or none."""
+def import_file(
+    store: Store, entity_name: str, path: Path, *, convert_traditional: bool = False
+) -> ImportResult:
+    """Import customers, contacts or leads from ``path``; all rows or none.
+
+    ``convert_traditional`` allows a Big5 .csv file, converted to simplified characters.
+    """
     if entity_name not in IMPORTABLE:
         raise ValueError(f"cannot import {entity_name}")
     ent = ENTITIES[entity_name]
-    header, rows = read_table(path)
+    try:
+        table = read_table(path, convert_traditional=convert_traditional)
+    except UnreadableFile as exc:
+        raise ImportFailed([RowProblem(0, "-", exc.message)]) from exc
+    header, rows = table.header, table.rows
     names, problems = _header_map(ent, header)
     if problems:
         raise ImportFailed(problems)
@@ -173,9 +125,14 @@ def import_file(store: Store, entity_name: str, path: Path) -> ImportResult:
     seen_ids: set[str] = set()
     for rowno, cells in rows:
         values: dict[str, Any] = {}
+        refused = len(problems)
         for name, cell in zip(names, cells, strict=False):
             if name is not None:
-                values[name] = cell.strip()
+                bad = _numeric_problem(ent, name, cell)
+                if bad is not None:
+                    problems.append(RowProblem(rowno, name, bad))
+                else:
+                    values[name] = cell
         if len(cells) > len(names) and any(c.strip() for c in cells[len(names) :]):
             problems.append(
                 RowProblem(rowno, "-", Msg("该行的列数多于表头", "More cells than header columns"))
@@ -236,7 +193,7 @@ def import_file(store: Store, entity_name: str, path: Path) -> ImportResult:
                     Msg("客户不存在:{c}", "No such customer: {c}").format(c=clean["customer_id"]),
                 )
             )
-        if not errors:
+        if not errors and len(problems) == refused:
             plan.append(("update" if existing else "create", rid, clean))
     if problems:
         raise ImportFailed(problems)
@@ -250,10 +207,37 @@ def import_file(store: Store, entity_name: str, path: Path) -> ImportResult:
                 updated += 1
             else:
                 unchanged += 1
-    return ImportResult(created, updated, unchanged)
+    return ImportResult(
+        created, updated, unchanged, table.encoding and encoding_name(table.encoding)
+    )
+
+
+_INT64 = 2**63
+
+
+def _numeric_problem(ent: Entity, name: str, cell: str) -> Msg | None:
+    """Why a number column's cell cannot be stored (infinite, not a number, out of range)."""
+    if name not in ent.field_set or ent.field(name).kind not in _NUMERIC_KINDS or not cell:
+        return None
+    try:
+        number = float(cell.replace(",", ""))
+    except ValueError:
+        return None  # not a number at all: the field's own check says so
+    if not math.isfinite(number):
+        return Msg(
+            "{v} 不是有限的数字(无穷大、NaN 或超出范围)",
+            "{v} is not a finite number (infinite, NaN or out of range)",
+        ).format(v=cell[:40])
+    if abs(number) >= _INT64:
+        return Msg("{v} 超出可保存的范围", "{v} is out of range").format(v=cell[:40])
+    return None
 
 
 # ---- export ------------------------------------------------------------------------------
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_NUMERIC_KINDS = ("int", "decimal")
+
+
 def _export_value(value: Any) -> str:
     if value is None:
         return ""
@@ -287,24 +271,49 @@ def export_file(store: Store, entity_name: str, path: Path, encoding: str = "utf
         raise ValueError(f"cannot export {entity_name}")
     rows = export_rows(store, entity_name)
     suffix = path.suffix.lower()
-    count = -1
+    count = 0
     tmp = path.with_name(path.name + ".part")
     if suffix == ".csv":
         with tmp.open("w", encoding=encoding, newline="") as f:
             writer = csv.writer(f)
+            writer.writerow(next(rows))
             for row in rows:
-                writer.writerow(row)
+                writer.writerow([neutralise(cell) for cell in row])
                 count += 1
     elif suffix == ".xlsx":
         from openpyxl import Workbook
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(ENTITIES[entity_name].table)
+        header = next(rows)
+        numeric = [_is_numeric(entity_name, col) for col in header]
+        ws.append([_xlsx_cell(ws, h, False) for h in header])
         for row in rows:
-            ws.append(row)  # every cell as text: phone numbers and ids must not become numbers
+            ws.append([_xlsx_cell(ws, v, n) for v, n in zip(row, numeric, strict=True)])
             count += 1
         wb.save(tmp)
     else:
         raise ValueError(f"unsupported export type {suffix or '(none)'}: use .csv or .xlsx")
     tmp.replace(path)  # a crash never leaves a half-written export under the real name
     return count
+
+
+def _is_numeric(entity_name: str, column: str) -> bool:
+    ent = ENTITIES[entity_name]
+    return column in ent.field_set and ent.field(column).kind in _NUMERIC_KINDS
+
+
+def _xlsx_cell(ws: Any, text: str, numeric: bool) -> Any:
+    """One typed .xlsx cell: a number for an amount or a count, else text, never a formula.
+
+    Ids and phone numbers are text: as numbers Excel would round them and drop leading zeros.
+    """
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if numeric and _NUMBER.fullmatch(text):
+        return WriteOnlyCell(ws, value=Decimal(text) if "." in text else int(text))
+    # Control characters cannot be stored in an .xlsx file at all.
+    cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", text))
+    cell.data_type = "s"  # openpyxl would make text starting with "=" a formula
+    return cell

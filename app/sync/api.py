@@ -32,6 +32,7 @@ class SyncReport:
     conflicts: int = 0
     rejected: int = 0
     removed: int = 0
+    quarantined: int = 0  # pulled records set aside because this device cannot read them
     error: Msg | None = None
 
     @property
@@ -51,6 +52,7 @@ class SyncState:
     pending: int = 0
     conflicts: int = 0
     rejected: int = 0
+    quarantined: int = 0  # records set aside, all told (app.sync.quarantine)
     last_synced: datetime | None = None
     last_error: Msg | None = None
     extra: dict[str, str] = field(default_factory=dict)

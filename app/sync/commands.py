@@ -14,10 +14,16 @@ from app.cli_context import Context, pass_ctx
 from app.config import URL_LOCKED
 from app.domain.messages import Msg
 from app.store.service import Store
+from app.sync import quarantine
 from app.sync.api import SyncProgress
 from app.sync.engine import SyncEngine
 from app.sync.errors import DeviceRevoked, SyncError
 from app.sync.http import ApiClient
+
+# Exit status of ``sync`` when the cycle ran but left something for the user to look at:
+# operations the server rejected, records set aside as unreadable (1 means it did not run; 2,
+# the store could not be opened).
+SYNCED_WITH_PROBLEMS = 3
 
 
 def _engine(ctx: Context) -> SyncEngine:
@@ -28,7 +34,7 @@ def _engine(ctx: Context) -> SyncEngine:
 
 
 # `fieldcrm sync` exits with this when the server revoked the device and the profile was wiped.
-WIPED_EXIT = 3
+WIPED_EXIT = 4
 
 
 @click.command("login")
@@ -79,45 +85,104 @@ def sync_cmd(ctx: Context, as_json: bool, quiet: bool) -> None:
         # A wipe order has its own exit code, so scripts can tell it from a passing failure.
         code = WIPED_EXIT if isinstance(exc, DeviceRevoked) else 1
         if as_json:
-            answer = {"ok": False, "error": exc.message.as_dict()}
+            answer: dict[str, Any] = {"ok": False, "error": exc.message.as_dict()}
             if code == WIPED_EXIT:
                 answer["wiped"] = True
             click.echo(json.dumps(answer, ensure_ascii=False))
             sys.exit(code)
         ctx.fail(exc.message, code)
-    result = {
-        "ok": True,
+    store = Store(ctx.profile)
+    try:
+        refused = [_rejection(op) for op in store.rejected_operations()]
+        held = [_held(item) for item in quarantine.held(store)]
+    finally:
+        store.close()
+    result: dict[str, Any] = {
+        "ok": not report.rejected and not report.quarantined,
         "pushed": report.pushed,
         "pulled": report.pulled,
         "conflicts": report.conflicts,
         "rejected": report.rejected,
         "removed": report.removed,
+        "quarantined": report.quarantined,
     }
+    problems = []
+    if report.rejected:
+        problems.append(
+            Msg(
+                "服务器拒绝了 {n} 项修改,其余已同步",
+                "The server rejected {n} change(s); the rest synced",
+            ).format(n=report.rejected)
+        )
+    if report.quarantined:
+        problems.append(
+            Msg(
+                "{n} 条收到的记录无法读取,已暂存一旁(未上报服务器),其余已同步",
+                "{n} received record(s) could not be read and were set aside on this device "
+                "(not reported to the server); the rest synced",
+            ).format(n=report.quarantined)
+        )
     if as_json:
-        click.echo(json.dumps(result))
+        if problems:
+            result["error"] = Msg(
+                ";".join(m.zh for m in problems), "; ".join(m.en for m in problems)
+            ).as_dict()
+        click.echo(
+            json.dumps({**result, "rejections": refused, "quarantine": held}, ensure_ascii=False)
+        )
     else:
         click.echo(
             ctx.say(
                 Msg(
                     "已推送 {pushed},已拉取 {pulled},新冲突 {conflicts},"
-                    "被拒 {rejected},移除 {removed}",
+                    "被拒 {rejected},移除 {removed},暂存 {quarantined}",
                     "pushed {pushed}, pulled {pulled}, conflicts {conflicts}, rejected {rejected}, "
-                    "removed {removed}",
+                    "removed {removed}, set aside {quarantined}",
                 ).format(**result)
             )
         )
-        store = Store(ctx.profile)
-        try:
-            for op in store.rejected_operations():
-                msg = op["result"].get("message") or {}
-                reason = msg.get("zh" if ctx.lang == "zh" else "en", op["result"].get("code"))
-                click.echo(f"  ✗ {op['entity']} {op['record_id']}: {reason}", err=True)
-        finally:
-            store.close()
+        lang = "zh" if ctx.lang == "zh" else "en"
+        for item in refused:
+            reason = item["message"].get(lang) or item["code"]
+            click.echo(f"  ✗ {item['entity']} {item['record_id']}: {reason}", err=True)
+        for item in held:
+            where = f"{item['entity'] or '?'} {item['record_id'] or '?'}"
+            click.echo(f"  ⚠ {where}: {item['reason'][lang]}", err=True)
+    if problems:
+        if not as_json:
+            for msg in problems:
+                click.echo(ctx.say(msg), err=True)
+        sys.exit(SYNCED_WITH_PROBLEMS)
+
+
+def _held(item: dict[str, Any]) -> dict[str, Any]:
+    """A record set aside, as ``sync --json`` lists it (``raw``: the text it came as)."""
+    return {
+        "entity": item["entity"],
+        "record_id": item["record_id"],
+        "version": item["version"],
+        "reason": item["reason"],
+        "received_at": item["received_at"],
+        "raw": item["raw"],
+    }
+
+
+def _rejection(op: dict[str, Any]) -> dict[str, Any]:
+    """An operation the server refused, as ``sync --json`` lists it."""
+    answer = op["result"]
+    message = answer.get("message") or {}
+    return {
+        "op_id": op["op_id"],
+        "entity": op["entity"],
+        "record_id": op["record_id"],
+        "action": op["action"],
+        "code": answer.get("code"),
+        "message": {"zh": message.get("zh", ""), "en": message.get("en", "")},
+    }
 
 
 @click.command("conflicts")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved conflicts.")
 @pass_ctx
 def conflicts_cmd(ctx: Context, as_json: bool, include_resolved: bool) -> None:
@@ -128,8 +193,8 @@ def conflicts_cmd(ctx: Context, as_json: bool, include_resolved: bool) -> None:
         rows = store.conflicts(include_resolved=include_resolved)
     finally:
         store.close()
-    for c in rows:
-        item: dict[str, Any] = {
+    items: list[dict[str, Any]] = [
+        {
             "id": c["id"],
             "entity": c["entity"],
             "record_id": c["record_id"],
@@ -141,14 +206,17 @@ def conflicts_cmd(ctx: Context, as_json: bool, include_resolved: bool) -> None:
             "lost_here": bool(c["lost_here"]),
             "status": c["status"],
         }
-        if as_json:
-            click.echo(json.dumps(item, ensure_ascii=False))
-        else:
-            click.echo(
-                f"{item['entity']} {item['record_id']} {item['field']}: "
-                f"{item['current']!r} ← {item['other']!r} "
-                f"({item['other_author']}, {item['at']})"
-            )
+        for c in rows
+    ]
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False))
+        return
+    for item in items:
+        click.echo(
+            f"{item['entity']} {item['record_id']} {item['field']}: "
+            f"{item['current']!r} ← {item['other']!r} "
+            f"({item['other_author']}, {item['at']})"
+        )
 
 
 @click.command("logout")

@@ -26,7 +26,7 @@ from app.domain.schema import ENTITIES, entity
 from app.paths import STORE_FILE
 from app.store import search as search_index
 from app.store.service import Change, Store, _encode, utc_now
-from app.sync import local, wipe
+from app.sync import local, quarantine, wipe
 from app.sync.api import CancelCheck, ProgressCallback, SyncProgress, SyncReport, SyncState
 from app.sync.errors import (
     Cancelled,
@@ -39,6 +39,7 @@ from app.sync.errors import (
     SyncError,
 )
 from app.sync.http import ApiClient
+from app.sync.quarantine import Quarantined
 from app.sync.session import Session
 
 ApiFactory = Callable[..., ApiClient]
@@ -46,6 +47,18 @@ PUSH_BATCH = 200
 # A first sync commits once per page: big pages mean few commits, and each index page is
 # written back fewer times; a page still fits in memory comfortably.
 PULL_PAGE = 10_000
+# What a record's own values can make SQLite or the row builders raise; anything else (a full
+# disk, a locked file) stops the sync instead of setting records aside.
+_UNSTORABLE = (
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+    sqlite3.IntegrityError,
+    TypeError,
+    ValueError,
+    OverflowError,
+    KeyError,
+    AttributeError,
+)
 
 
 @contextlib.contextmanager
@@ -194,17 +207,19 @@ class SyncEngine:
     def state(self) -> SyncState:
         meta = self._meta()
         counts = (0, 0, 0)
+        held = 0
         path = self.profile_dir / STORE_FILE
         if path.exists():
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
             try:
-                counts = conn.execute(
-                    "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
-                    " (SELECT count(*) FROM conflicts WHERE status = 'open'),"
-                    " (SELECT count(*) FROM outbox WHERE state = 'rejected')"
-                ).fetchone()
-            except sqlite3.Error:
-                pass
+                with contextlib.suppress(sqlite3.Error):
+                    counts = conn.execute(
+                        "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
+                        " (SELECT count(*) FROM conflicts WHERE status = 'open'),"
+                        " (SELECT count(*) FROM outbox WHERE state = 'rejected')"
+                    ).fetchone()
+                with contextlib.suppress(sqlite3.Error):  # a profile from before the table
+                    held = int(conn.execute("SELECT count(*) FROM quarantine").fetchone()[0])
             finally:
                 conn.close()
         last = meta.get("last_synced")
@@ -217,6 +232,7 @@ class SyncEngine:
             pending=int(counts[0]),
             conflicts=int(counts[1]),
             rejected=int(counts[2]),
+            quarantined=held,
             last_synced=datetime.fromisoformat(last) if last else None,
             last_error=self.last_error,
         )
@@ -265,10 +281,10 @@ class SyncEngine:
             self._refresh_directory(api, store)
             pushed, rejected = self._push_all(api, store, progress, cancelled)
             try:
-                pulled, removed, conflicts = self._pull_all(api, store, progress, cancelled)
+                pulled, removed, conflicts, held = self._pull_all(api, store, progress, cancelled)
             except ResyncRequired:
                 store.set_meta("cursor", None)
-                pulled, removed, conflicts = self._pull_all(
+                pulled, removed, conflicts, held = self._pull_all(
                     api, store, progress, cancelled, full=True
                 )
             removed += self._retry_evictions(store)
@@ -282,6 +298,7 @@ class SyncEngine:
                 conflicts=conflicts,
                 rejected=rejected,
                 removed=removed,
+                quarantined=held,
             )
         except SessionExpired:
             session.forget()
@@ -442,8 +459,8 @@ class SyncEngine:
         cancelled: CancelCheck,
         *,
         full: bool = False,
-    ) -> tuple[int, int, int]:
-        pulled = removed = conflicts = 0
+    ) -> tuple[int, int, int, int]:
+        pulled = removed = conflicts = held = 0
         seen: set[str] = set()
         cursor = None if full else store.meta("cursor")
         limit = self.pull_page
@@ -469,7 +486,7 @@ class SyncEngine:
                 page = local.decode_page(upcoming.result())
                 upcoming = pool.submit(fetch, page.cursor) if page.more else None
                 try:
-                    n_records, n_removed, n_conflicts = self._apply_page(store, page, seen)
+                    n_records, n_removed, n_conflicts, n_held = self._apply_page(store, page, seen)
                 except BaseException:
                     if upcoming is not None:
                         upcoming.cancel()
@@ -478,6 +495,7 @@ class SyncEngine:
                 pulled += n_records
                 removed += n_removed
                 conflicts += n_conflicts
+                held += n_held
                 if page.rules_version != int(store.meta("rules_version") or 0):
                     rules = api.rules()
                     store.set_rules_json(json.dumps(rules["rules"], ensure_ascii=False))
@@ -485,22 +503,69 @@ class SyncEngine:
                 progress(SyncProgress("pull", pulled, 0))
         if full:
             removed += self._drop_unseen(store, seen)
-        return pulled, removed, conflicts
+        return pulled, removed, conflicts, held
 
     def _apply_page(
         self, store: Store, page: local.PulledPage, seen: set[str]
-    ) -> tuple[int, int, int]:
-        """Write one pulled page and advance the cursor, in one transaction."""
+    ) -> tuple[int, int, int, int]:
+        """Write one pulled page and advance the cursor, in one transaction.
+
+        Records this device cannot read or store are set aside (app.sync.quarantine) and the
+        cursor moves past them all the same: one bad record never stops the sync.
+        """
         seen.update(r.id for r in page.records)
+        # A record set aside is still on the server: a full resync must not drop our copy.
+        seen.update(q.record_id for q in page.quarantined if q.record_id)
         with store.db.atomic():
-            changes = local.apply_remote(store, page.records)
+            changes, failed = self._apply_records(store, page.records)
+            gone = {q.record_id for q in failed}
+            quarantine.release(
+                store,
+                [r.id for r in page.records if r.id not in gone]
+                + [rid for _kind, rid in page.removals],
+            )
+            held = quarantine.hold(store, [*page.quarantined, *failed])
             conflicts = self._store_conflicts(store, page.conflicts)
             deferred = self._evict(store, page.removals)
             if deferred:
                 self._defer_evictions(store, deferred)
             store.set_meta("cursor", page.cursor)
         self._notify(changes)
-        return len(page.records), len(page.removals) - len(deferred), conflicts
+        return (
+            len(page.records) - len(failed),
+            len(page.removals) - len(deferred),
+            conflicts,
+            held,
+        )
+
+    def _apply_records(
+        self, store: Store, records: list[local.RemoteRecord]
+    ) -> tuple[list[Change], list[Quarantined]]:
+        """Store a page's records; if that fails on their values, store them one at a time and
+        return those that fail as set aside. (Each attempt is a savepoint: a failed one
+        leaves nothing behind.)"""
+        try:
+            return local.apply_remote(store, records), []
+        except _UNSTORABLE:
+            pass
+        changes: list[Change] = []
+        failed: list[Quarantined] = []
+        for rec in records:
+            try:
+                changes += local.apply_remote(store, [rec])
+            except _UNSTORABLE as exc:
+                failed.append(
+                    Quarantined(
+                        rec.entity,
+                        rec.id,
+                        rec.version,
+                        json.dumps(dict(rec.values), ensure_ascii=False, default=str),
+                        Msg("无法保存该记录:{e}", "The record could not be stored: {e}").format(
+                            e=f"{type(exc).__name__}: {str(exc)[:200]}"
+                        ),
+                    )
+                )
+        return changes, failed
 
     def _store_conflicts(self, store: Store, items: Iterable[dict[str, Any]]) -> int:
         new = 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import orjson
@@ -25,7 +25,9 @@ from app.domain.derived import NAME_COLUMNS, SEARCHED_FIELDS, name_columns
 from app.domain.schema import ENTITIES, Entity, entity
 from app.store import search as search_index
 from app.store.service import Change, Store, _encode
+from app.sync import quarantine
 from app.sync.errors import ServerTrouble
+from app.sync.quarantine import Quarantined
 
 # Positions in an insert row (after id and version) of the fields stored as JSON text.
 _JSON_COLUMNS = {
@@ -60,6 +62,8 @@ class PulledPage:
     cursor: str
     more: bool
     rules_version: int
+    # Items this device cannot read, kept aside (app.sync.quarantine) while the rest is stored.
+    quarantined: list[Quarantined] = field(default_factory=list)
 
 
 def _columns(ent: Entity) -> list[str]:
@@ -85,22 +89,47 @@ def _insert_row(
 
 def decode_page(body: bytes) -> PulledPage:
     """A page of the change feed from the body the server sent; ServerTrouble when it is not
-    one (a proxy's error page, a cut-off body), so the sync stops and the cursor stays."""
+    one (a proxy's error page, a cut-off body), so the sync stops and the cursor stays.
+
+    A page that is one but holds items this device cannot read (invalid JSON, a number JSON
+    cannot hold, a field of the wrong type) is read item by item and those are set aside.
+    """
+    held: list[Quarantined] = []
+    salvaged = False
     try:
-        return read_page(orjson.loads(body))
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            data, held = quarantine.salvage(body)
+        except quarantine.NotAPage:
+            raise ServerTrouble() from None
+        salvaged = True
+    try:
+        return read_page(data, held, lenient_json=salvaged)
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ServerTrouble() from None
 
 
-def read_page(page: Mapping[str, Any]) -> PulledPage:
-    """Sort a pulled page into records, scope removals and conflicts."""
+def read_page(
+    page: Mapping[str, Any], held: Iterable[Quarantined] = (), *, lenient_json: bool = False
+) -> PulledPage:
+    """Sort a pulled page into records, scope removals and conflicts, and what cannot be read.
+
+    ``lenient_json``: the page was read by a decoder that accepts Infinity and NaN.
+    """
     records: list[RemoteRecord] = []
     removals: list[tuple[str, str]] = []
     conflicts: list[dict[str, Any]] = []
+    quarantined = list(held)
     for item in page["changes"]:
+        reason = quarantine.check(item, lenient_json=lenient_json)
+        if reason is not None:
+            quarantined.append(quarantine.held_item(item, reason))
+            continue
         kind = item.get("entity")
         if item.get("removed"):
-            removals.append((str(kind), str(item["id"])))
+            if kind in ENTITIES or kind == "conflict":  # a newer server's kind: not ours
+                removals.append((str(kind), str(item["id"])))
         elif kind == "conflict":
             conflicts.append(item)
         else:
@@ -111,7 +140,7 @@ def read_page(page: Mapping[str, Any]) -> PulledPage:
                     int(item.get("version", 0)),
                     bool(item.get("deleted")),
                     item.get("fields") or {},
-                    derivation.usable(item.get("derived")),
+                    quarantine.sound_derived(derivation.usable(item.get("derived"))),
                 )
             )
     return PulledPage(
@@ -121,6 +150,7 @@ def read_page(page: Mapping[str, Any]) -> PulledPage:
         str(page["cursor"]),
         bool(page.get("more")),
         int(page.get("rules_version", 0)),
+        quarantined,
     )
 
 

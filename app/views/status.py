@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from app.domain.messages import Msg
 from app.store.service import Change
 from app.sync.api import SyncProgress, SyncReport, SyncService, SyncState
 from app.views.context import AppContext
@@ -26,6 +27,18 @@ PROGRESS_DELAY_MS = 600
 STATE_REFRESH_MS = 30_000
 AUTO_SYNC_MS = 5 * 60_000
 SYNC_DONE = Change("sync", "*", "sync", ())
+HELD = Msg("⚠ {n} 条记录无法读取", "⚠ {n} record(s) unreadable")
+HELD_TIP = Msg(
+    "这些从服务器收到的记录本机无法读取,已连同原文暂存一旁,其余数据照常同步。"
+    "请联系管理员;运行 fieldcrm sync 可查看详情。",
+    "These records from the server cannot be read on this device; they are kept aside with "
+    "their text and everything else syncs as usual. Tell your administrator; fieldcrm sync "
+    "lists them.",
+)
+HELD_NOW = Msg(
+    "{n} 条收到的记录无法读取,已暂存一旁;其余已同步",
+    "{n} received record(s) could not be read and were set aside; the rest synced",
+)
 
 
 class SyncStatus(QWidget):
@@ -58,6 +71,11 @@ class SyncStatus(QWidget):
         self.conflicts.setObjectName("conflictsButton")
         self.conflicts.setFlat(True)
         self.conflicts.clicked.connect(self.open_conflicts)
+        self.held = QLabel()
+        self.held.setObjectName("quarantinedLabel")
+        self.held.setStyleSheet("color:#c62828;")
+        self.held.setToolTip(say(HELD_TIP))
+        self.held.hide()
         self.last = QLabel()
         self.last.setObjectName("lastSyncedLabel")
         self.progress = QProgressBar()
@@ -79,6 +97,7 @@ class SyncStatus(QWidget):
             self.connection,
             self.pending,
             self.conflicts,
+            self.held,
             self.last,
             self.progress,
             self.cancel,
@@ -128,6 +147,8 @@ class SyncStatus(QWidget):
         self.pending.setText(self.tr("%n pending edit(s)", "", state.pending))
         self.conflicts.setText(self.tr("%n conflict(s)", "", state.conflicts))
         self.conflicts.setStyleSheet("color:#c62828;" if state.conflicts else "color:#616161;")
+        self.held.setText(say(HELD.format(n=state.quarantined)))
+        self.held.setVisible(state.quarantined > 0)
         self.last.setText(
             self.tr("Last synced: %1").replace(
                 "%1", when(state.last_synced.isoformat()) if state.last_synced else self.tr("never")
@@ -193,6 +214,8 @@ class SyncStatus(QWidget):
         self._done()
         if report.error is not None:
             self.message.emit(say(report.error), True)
+        elif report.quarantined:
+            self.message.emit(say(HELD_NOW.format(n=report.quarantined)), True)
         else:
             self.message.emit(
                 self.tr("Synced: %1 sent, %2 received, %3 conflict(s).")
@@ -201,7 +224,13 @@ class SyncStatus(QWidget):
                 .replace("%3", str(report.conflicts)),
                 False,
             )
-        if report.pulled or report.conflicts or report.removed or report.pushed:
+        if (
+            report.pulled
+            or report.conflicts
+            or report.removed
+            or report.pushed
+            or report.quarantined
+        ):
             self.ctx.runner.changed.emit([SYNC_DONE])
         self.refresh()
 

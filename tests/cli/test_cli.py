@@ -131,3 +131,22 @@ def test_demo_without_the_server_extra_says_what_to_install(
     assert says in result.stderr and "fastapi" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "demo").exists()  # nothing was started or written
+
+
+def test_foreign_files_are_refused_or_converted_on_request(tmp_path: Path) -> None:
+    profile = str(tmp_path / "p")
+    big5 = tmp_path / "big5.csv"
+    big5.write_bytes("客戶名稱,備註\n台北輕鹿傢俱有限公司,客戶認可樣板間方案\n".encode("big5"))
+    refused = run("--profile", profile, "import", "customers", str(big5))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "Big5" in refused.stderr and "--convert-traditional" in refused.stderr
+    done = run("--profile", profile, "import", "customers", str(big5), "--convert-traditional")
+    assert done.returncode == 0, done.stderr
+    assert "read as Big5" in done.stdout and "created 1" in done.stdout
+    found = run("--profile", profile, "search", "轻鹿家具")
+    assert "台北轻鹿家具有限公司" in found.stdout
+    renamed = tmp_path / "renamed.xlsx"
+    renamed.write_text("name\n甲公司\n", encoding="utf-8")
+    result = run("--profile", profile, "--lang", "zh", "import", "customers", str(renamed))
+    assert result.returncode == 1 and "不是 Excel 工作簿" in result.stderr
+    assert "Traceback" not in result.stderr and "第0行" not in result.stderr

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers.syncing import PASSWORD, Server
+from helpers.syncing import PASSWORD, Server, user_id
 
 from app.store.service import Store
 
@@ -63,8 +63,9 @@ def test_login_sync_conflicts_logout(server: Server, tmp_path: Path) -> None:
         s.close()
     fieldcrm(a, "sync", "--json")
     fieldcrm(b, "sync", "--json")
-    lines = fieldcrm(b, "conflicts", "--json").stdout.splitlines()
-    conflict = json.loads(lines[0])
+    listed = json.loads(fieldcrm(b, "conflicts", "--json").stdout)  # one array, as documented
+    assert isinstance(listed, list) and len(listed) == 1
+    conflict = listed[0]
     assert (conflict["field"], conflict["current"], conflict["other"], conflict["lost_here"]) == (
         "notes",
         "甲的备注",
@@ -89,3 +90,38 @@ def test_sync_without_login_is_a_clear_failure(tmp_path: Path) -> None:
     out = fieldcrm(tmp_path / "p", "sync", "--json")
     assert out.returncode == 1
     assert json.loads(out.stdout)["error"]["en"].startswith("Not signed in")
+
+
+def test_sync_json_counts_rejections_and_exits_non_zero(server: Server, tmp_path: Path) -> None:
+    p = tmp_path / "r"
+    login = fieldcrm(
+        p,
+        "login",
+        "--server",
+        server.url,
+        "--user",
+        "alice",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert login.returncode == 0, login.stderr
+    assert json.loads(fieldcrm(p, "conflicts", "--json").stdout) == []
+    store = Store(p)
+    store.actor = store.meta("user_id") or "?"
+    # A rep may not hand customers to another rep: the server refuses both creates.
+    bob = user_id(server, "bob")
+    for name in ("越权客户甲有限公司", "越权客户乙有限公司"):
+        store.create("customer", {"name": name, "owner": bob})
+    store.close()
+    out = fieldcrm(p, "sync", "--json")
+    assert out.returncode == 3, out.stderr
+    result = json.loads(out.stdout)
+    assert result["ok"] is False and (result["pushed"], result["rejected"]) == (2, 2)
+    assert "rejected 2 change(s)" in result["error"]["en"]
+    assert [r["code"] for r in result["rejections"]] == ["forbidden_owner"] * 2
+    assert all(r["entity"] == "customer" and r["message"]["en"] for r in result["rejections"])
+    text = fieldcrm(p, "sync")
+    # Nothing new was refused this time: the earlier refusals are still listed, exit 0.
+    assert text.returncode == 0 and text.stderr.count("✗ customer") == 2, text.stderr
+    again = json.loads(fieldcrm(p, "sync", "--json").stdout)
+    assert again["ok"] is True and again["rejected"] == 0 and len(again["rejections"]) == 2

@@ -161,7 +161,7 @@ def test_sync_command_says_why_and_exits_3(server: Server, tmp_path: Path) -> No
     device_id = next(d.id for d in admin.list_devices(server.engine, "alice") if d.label == label)
     _revoke(server, device_id)
     plain = fieldcrm("sync")
-    assert plain.returncode == 3
+    assert plain.returncode == 4
     assert "An administrator revoked this device" in plain.stderr
     assert "edits that were not synced are lost" in plain.stderr
     assert not profile.exists()
