@@ -273,7 +273,7 @@ ENTITIES: dict[str, Entity] = {
                     "enum",
                     "类型",
                     "Kind",
-                    choices=("stagnation", "lead_response", "journey", "approval"),
+                    choices=("stagnation", "lead_response", "journey", "approval", "unreadable"),
                 ),
                 _f("customer_id", "ref", "客户", "Customer", ref="customer"),
                 _f("record_id", "ref", "记录", "Record"),

@@ -117,9 +117,9 @@ def sync_cmd(ctx: Context, as_json: bool, quiet: bool) -> None:
     if report.quarantined:
         problems.append(
             Msg(
-                "{n} 条收到的记录无法读取,已暂存一旁(未上报服务器),其余已同步",
+                "{n} 条收到的记录无法读取,已暂存一旁(下次同步时报告服务器),其余已同步",
                 "{n} received record(s) could not be read and were set aside on this device "
-                "(not reported to the server); the rest synced",
+                "(reported to the server at the next sync); the rest synced",
             ).format(n=report.quarantined)
         )
     if as_json:

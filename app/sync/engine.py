@@ -289,7 +289,10 @@ class SyncEngine:
                 )
             removed += self._retry_evictions(store)
             # A team lead's verdict on this user's request has just arrived: say so.
-            if store.refresh_approval_alerts():
+            raised = store.refresh_approval_alerts()
+            # Records set aside are reported through an alert the next push carries.
+            raised += quarantine.report(store)
+            if raised:
                 self._notify([Change("alert", "*", "create", ())])
             store.set_meta("last_synced", utc_now().isoformat())
             return SyncReport(

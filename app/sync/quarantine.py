@@ -5,7 +5,8 @@ cannot hold, a field of the wrong type, text that is not JSON at all, written by
 server or by hand into its database) must not stop every device that sees the record. Such a
 record is kept here with the text it came as and the reason, shown to the user (``fieldcrm
 sync``, the status bar), and skipped; the cursor moves past it. A good copy arriving later
-takes its place. There is no call to report it to the server yet: it stays on this device.
+takes its place. Each bad copy is also reported through the ordinary channel: an alert of kind
+``unreadable`` owned by the user, which the next push carries to the server (see :func:`report`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -276,3 +278,34 @@ def held(store: Store) -> list[dict[str, Any]]:
     """Every record set aside, oldest first, its reason as ``{"zh", "en"}``."""
     rows = store.db.query("SELECT * FROM quarantine ORDER BY id")
     return [{**r, "reason": json.loads(r["reason"])} for r in rows]
+
+
+# Alerts about unreadable records get ids derived from the device and what it held, so a bad
+# copy is reported once per device however often it arrives, and a new bad version again.
+_REPORT_NS = uuid.UUID("2d0f3b57-8a61-4c1e-9d2a-5b7e0c4f9a13")
+
+
+def report(store: Store) -> int:
+    """Raise one ``unreadable`` alert per record set aside and not yet reported; return how
+    many. The alert syncs like any edit, so the server (and the user's lead) learn of it."""
+    raised = 0
+    for row in held(store):
+        key = f"{store.device}:{row['entity']}:{row['record_id']}:{row['version']}"
+        alert_id = str(uuid.uuid5(_REPORT_NS, key))
+        if store.get("alert", alert_id) is not None:
+            continue
+        reason = row["reason"]
+        what = f"{row['entity'] or '?'} {row['record_id'] or '?'}"
+        store.create_checked(
+            "alert",
+            {
+                "kind": "unreadable",
+                "owner": store.actor,
+                "message_zh": f"收到的记录无法读取,已暂存一旁:{what}({reason['zh']})",
+                "message_en": f"A received record could not be read and was set aside: {what} "
+                f"({reason['en']})",
+            },
+            alert_id,
+        )
+        raised += 1
+    return raised

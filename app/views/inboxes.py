@@ -566,6 +566,7 @@ class AlertsScreen(ListScreen):
             "lead_response": self.tr("Lead not answered"),
             "journey": self.tr("Customer journey"),
             "approval": self.tr("Approval decided"),
+            "unreadable": self.tr("Record could not be read"),
         }
         message = "message_zh" if current() == "zh" else "message_en"
         fill_table(

@@ -103,11 +103,14 @@ def test_a_poisoned_record_is_set_aside_and_sync_goes_on(make_device, server: Se
     assert set(_customers(b)) == {ids[0], later}
     assert b.store.meta("cursor")
     again = b.sync()
-    assert (again.pulled, again.quarantined) == (0, 0)
+    # Nothing is set aside again; what moves is this device's report of the three (pushed,
+    # and echoed back with the server's stamps).
+    assert (again.pushed, again.pulled, again.quarantined) == (3, 3, 0)
     # And it keeps syncing what comes after.
     newer = a.store.create("customer", {"name": "己方物流有限公司", "owner": a.store.actor})
     a.sync()
-    assert b.sync().pulled == 1 and newer in _customers(b)
+    # The new customer, and device a's own report of the three (it is in the same scope).
+    assert b.sync().pulled == 4 and newer in _customers(b)
 
     # Once the server holds a good copy again, it takes the set-aside one's place.
     _write_raw(
@@ -119,6 +122,28 @@ def test_a_poisoned_record_is_set_aside_and_sync_goes_on(make_device, server: Se
     assert _customers(b)[ids[2]] == "丙方家居有限公司(已修复)"
     assert sorted(h["record_id"] for h in quarantine.held(b.store)) == sorted([ids[1], ids[3]])
     assert b.engine.state().quarantined == 2
+
+
+def test_each_device_reports_what_it_set_aside_to_the_server_once(
+    make_device, server: Server
+) -> None:
+    user = _new_rep(server, "fay")
+    a = make_device("a", user)
+    ids, _ = _poison(server, a)
+    assert a.sync().quarantined == 3
+    a.sync()  # the reports raised after the last pull go up with this push
+    a.sync()  # nothing new set aside: nothing reported again
+    with server.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, data FROM records WHERE entity = 'alert' AND NOT deleted")
+        ).all()
+    reports = [json.loads(r.data) for r in rows if json.loads(r.data)["kind"] == "unreadable"]
+    mine = [r for r in reports if r["owner"] == a.store.actor]
+    assert len(mine) == 3
+    assert sorted(rid for rid in ids[1:] if any(rid in r["message_en"] for r in mine)) == sorted(
+        ids[1:]
+    )
+    assert all("could not be read" in r["message_en"] for r in mine)
 
 
 def test_full_resync_keeps_the_local_copy_of_a_set_aside_record(
@@ -156,7 +181,7 @@ def test_cli_and_status_bar_report_what_was_set_aside(
     assert result["ok"] is False and result["quarantined"] == 3 and result["rejected"] == 0
     assert (
         "set aside" in result["error"]["en"]
-        and "not reported to the server" in (result["error"]["en"])
+        and "reported to the server" in (result["error"]["en"])
     )
     assert sorted(q["record_id"] for q in result["quarantine"]) == sorted(ids[1:])
     text_out = _fieldcrm(tmp_path / "cli", "--lang", "zh", "sync")
