@@ -180,8 +180,7 @@ def test_cli_and_status_bar_report_what_was_set_aside(
     result = json.loads(out.stdout)
     assert result["ok"] is False and result["quarantined"] == 3 and result["rejected"] == 0
     assert (
-        "set aside" in result["error"]["en"]
-        and "reported to the server" in (result["error"]["en"])
+        "set aside" in result["error"]["en"] and "reported to the server" in (result["error"]["en"])
     )
     assert sorted(q["record_id"] for q in result["quarantine"]) == sorted(ids[1:])
     text_out = _fieldcrm(tmp_path / "cli", "--lang", "zh", "sync")
