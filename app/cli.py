@@ -211,6 +211,7 @@ def info_cmd(ctx: Context) -> None:
             n = store.db.execute(f"SELECT count(*) FROM {table} WHERE _deleted = 0").fetchone()[0]
             click.echo(f"{table}: {n}")
         click.echo(f"pending changes: {store.pending_count()}")
+        click.echo(f"encrypted: {'yes' if store.key is not None else 'no (no system keyring)'}")
     finally:
         store.close()
 
@@ -234,6 +235,9 @@ def main(argv: list[str] | None = None) -> Any:
         for name, msg in exc.errors.items():
             click.echo(f"{name}: {msg.text(ui_language())}", err=True)
         sys.exit(1)
+    except StoreUnavailable as exc:  # a locked or unusable store, met past ctx.store()
+        click.echo(exc.message.text(ui_language()), err=True)
+        sys.exit(2)
     except StoreError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

@@ -108,3 +108,21 @@ def test_demo_without_window_signs_in_and_syncs(tmp_path: Path) -> None:
     assert customers > 50  # the rep's share of the demo data arrived by sync
     again = run("demo", "--no-window", "--user", "demo-lead", env=env)  # new port, same data
     assert again.returncode == 0, again.stderr
+
+
+def test_a_profile_is_encrypted_and_a_lost_key_is_a_clear_error(tmp_path: Path) -> None:
+    from app.store.crypto import forget_key
+    from app.store.service import Store
+
+    profile = tmp_path / "p"
+    done = run("--profile", str(profile), "demo-data", "--size", "small", "--seed", "5")
+    assert done.returncode == 0, done.stderr
+    assert "encrypted: yes" in run("--profile", str(profile), "info").stdout
+    store = Store(profile)  # the key the program made is in the same (test) keyring
+    assert store.key is not None and store.search("有限公司")
+    store.close()
+    forget_key(profile)
+    for lang, text in (("en", "keyring does not hold"), ("zh", "钥匙串中没有它的密钥")):
+        result = run("--profile", str(profile), "--lang", lang, "info")
+        assert result.returncode == 2 and text in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
