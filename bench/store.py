@@ -10,6 +10,7 @@ Latin and pinyin-initial queries), and import of 5 000 customers from CSV (creat
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import statistics
@@ -17,6 +18,9 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import keyring
+from keyrings.alt.file import PlaintextKeyring
 
 from app.demo import generate
 from app.store.demo_load import load_into
@@ -68,6 +72,10 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="reuse/keep this profile folder")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="fieldcrm-bench-"))
+    # The profiles' keys go to a file keyring in the temp folder (or beside --keep), not the
+    # user's own keyring; the key is read once per process either way.
+    os.environ["XDG_DATA_HOME"] = str((args.keep.parent if args.keep else root) / "xdg")
+    keyring.set_keyring(PlaintextKeyring())
     profile = args.keep or root / "rep"
     print(f"seed {args.seed}")
     try:
@@ -81,7 +89,7 @@ def main() -> None:
 
         t = time.perf_counter()
         store = Store(profile)
-        print(f"open store: {ms(time.perf_counter() - t)}")
+        print(f"open store: {ms(time.perf_counter() - t)} (encrypted: {store.key is not None})")
         now = datetime.now(UTC)
 
         def page(f: CustomerFilter, **kw: object) -> float:
