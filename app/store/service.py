@@ -80,6 +80,9 @@ def _audit_text(value: Any) -> str | None:
 
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 BULK_CACHE_KIB = 64 * 1024
+# An encrypted page is decrypted each time it enters SQLite's page cache, so the app's own
+# connection keeps more of them (the memory is taken only as pages are read).
+ENCRYPTED_CACHE_KIB = 32 * 1024
 
 
 def open_database(
@@ -108,6 +111,8 @@ def open_database(
         db.execute("PRAGMA busy_timeout = 10000")
         # A WAL that grew large (a first sync) is cut back when it is next reset.
         db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+        if key is not None and durable:
+            db.execute(f"PRAGMA cache_size = -{ENCRYPTED_CACHE_KIB}")
         if not durable:
             # Bulk writes: a bigger page cache keeps the id indexes (random uuids) in memory,
             # and the WAL is copied back into the file once, by checkpoint(), not every
