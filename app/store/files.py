@@ -132,6 +132,10 @@ class Files:
         private_dir(self.root)
         return private_dir(self.root / sha256[:2])
 
+    def download_target(self, sha256: str) -> Path:
+        """Where a download of ``sha256`` goes (its folders made private) before :meth:`adopt`."""
+        return self._folder(sha256) / sha256
+
     def _write(self, source: BinaryIO, sha256: str) -> None:
         target = self._folder(sha256) / sha256
         # A name of its own: another process may be keeping the same content right now.

@@ -24,7 +24,6 @@ from app.domain.schema import ENTITIES, entity
 from app.paths import STORE_FILE
 from app.store import cipherdb
 from app.store import search as search_index
-from app.store.crypto import private_dir
 from app.store.errors import StoreLocked
 from app.store.files import is_sealed
 from app.store.service import Change, Store, _encode, utc_now
@@ -561,14 +560,12 @@ class SyncEngine:
             store.close()
 
     def _download(self, store: Store, sha256: str) -> None:
-        target = store.file_path(sha256)
-        if not target.exists():
+        if not store.files.has(sha256):
             session = self.session()
             api = self._api(session.server_url, session)
             try:
                 self._ensure_access(api, session)
-                private_dir(target.parent)
-                api.download(sha256, target)
+                api.download(sha256, store.files.download_target(sha256))
             finally:
                 api.close()
         if not store.files.adopt(sha256):
