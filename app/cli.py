@@ -20,7 +20,7 @@ from app.cli_context import Context, pass_ctx, ui_language
 from app.config import SETTINGS, load_config
 from app.domain.messages import Msg
 from app.paths import resolve_profile
-from app.store.errors import StoreError, ValidationFailed
+from app.store.errors import StoreError, StoreUnavailable, ValidationFailed
 from app.sync.commands import COMMANDS as SYNC_COMMANDS
 from app.views.commands import COMMANDS as WINDOW_COMMANDS
 
@@ -180,6 +180,7 @@ def info_cmd(ctx: Context) -> None:
             n = store.db.execute(f"SELECT count(*) FROM {table} WHERE _deleted = 0").fetchone()[0]
             click.echo(f"{table}: {n}")
         click.echo(f"pending changes: {store.pending_count()}")
+        click.echo(f"encrypted: {'yes' if store.key is not None else 'no (no system keyring)'}")
     finally:
         store.close()
 
@@ -203,6 +204,9 @@ def main(argv: list[str] | None = None) -> Any:
         for name, msg in exc.errors.items():
             click.echo(f"{name}: {msg.text(ui_language())}", err=True)
         sys.exit(1)
+    except StoreUnavailable as exc:  # a locked or unusable store, met past ctx.store()
+        click.echo(exc.message.text(ui_language()), err=True)
+        sys.exit(2)
     except StoreError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

@@ -13,12 +13,22 @@ from hypothesis import HealthCheck, settings
 # Widgets render offscreen in tests; set before any Qt import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from helpers.keyrings import file_keyring
+
 from app.store.service import Store
+
+__all__ = ["file_keyring"]  # a fixture: every test requests it through _keys_in_a_file
 
 # Property tests check what holds, not how fast examples are made: on a busy machine (CI beside
 # an OCR batch) the speed checks would fail tests that are right.
 settings.register_profile("fieldcrm", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("fieldcrm")
+
+
+@pytest.fixture(autouse=True)
+def _keys_in_a_file(file_keyring: None) -> None:
+    """Every profile a test makes is encrypted, its key in keyring's file backend under the
+    test's folder (see helpers.keyrings), never in the machine's keyring."""
 
 
 class FakeClock:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from app.demo.data import DemoData, placeholder_file
 from app.store.service import Store
 
@@ -20,11 +18,7 @@ def load_into(store: Store, data: DemoData) -> dict[str, int]:
     attachments = []
     for att in data.attachments:
         content = placeholder_file(att["kind"])
-        digest = hashlib.sha256(content).hexdigest()
-        path = store.file_path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
+        digest = store.files.keep_bytes(content)
         attachments.append({**att, "sha256": digest, "size": len(content)})
     counts["attachments"] = store.bulk_create("attachment", attachments)
     return counts

@@ -5,6 +5,7 @@ StoreError
 ├── NotFound           no such record (or not visible on this device)
 ├── MoveRefused        a stage move breaks the process rules; carries the problems
 └── StoreUnavailable   the file cannot be used (locked, read-only, disk full, corrupt)
+    └── StoreLocked    its key is missing from the keyring or does not open it
 """
 
 from __future__ import annotations
@@ -46,3 +47,7 @@ class StoreUnavailable(StoreError):
     def __init__(self, message: Msg) -> None:
         self.message = message
         super().__init__(message.en)
+
+
+class StoreLocked(StoreUnavailable):
+    """The encrypted store cannot be unlocked: no key, a wrong key, or no keyring to ask."""

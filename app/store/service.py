@@ -9,10 +9,7 @@ none of it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import shutil
-import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import filelock
 import sqlite_utils
 
 from app.domain import audit
@@ -48,8 +46,18 @@ from app.domain.process import (
 from app.domain.rules import LOST, ProcessRules, default_rules, load_rules_json
 from app.domain.schema import ENTITIES, entity, validate_values
 from app.paths import STORE_FILE
+from app.store import cipherdb
 from app.store import search as search_index
-from app.store.errors import MoveRefused, NotFound, StoreUnavailable, ValidationFailed
+from app.store.cipherdb import PAGE_SIZE
+from app.store.crypto import make_private, private_dir
+from app.store.errors import (
+    MoveRefused,
+    NotFound,
+    StoreLocked,
+    StoreUnavailable,
+    ValidationFailed,
+)
+from app.store.files import SEALED_META, Files
 from app.store.migrations import migrate
 
 Clock = Callable[[], datetime]
@@ -85,29 +93,39 @@ def _audit_text(value: Any) -> str | None:
 
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 BULK_CACHE_KIB = 64 * 1024
-# Database pages of 16 KiB instead of SQLite's 4 KiB: the id indexes hold random uuids, and
-# bigger pages split and are written back less often, which speeds up a first sync without
-# slowing reads (lists, search). Only a new file takes it.
-PAGE_SIZE = 16 * 1024
+# An encrypted page is decrypted each time it enters SQLite's page cache, so the app's own
+# connection keeps more of them (the memory is taken only as pages are read).
+ENCRYPTED_CACHE_KIB = 32 * 1024
 
 
-def open_database(path: Path, *, durable: bool = True) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate a store file in WAL mode.
+def open_database(
+    path: Path, *, durable: bool = True
+) -> tuple[sqlite_utils.Database, bytes | None]:
+    """Open (creating if needed), unlock and migrate a store file in WAL mode; return it and
+    its key (None for a plain file).
 
-    ``durable`` (the default, for anything a user typed) waits for the disk on every commit.
-    Sync's own connection passes False: what it writes can always be fetched again, and WAL
-    mode never corrupts the file either way.
+    The file is encrypted with the profile's key (see :mod:`app.store.cipherdb`); the profile
+    folder and its files are made private to the user. ``durable`` (the default, for anything
+    a user typed) waits for the disk on every commit. Sync's own connection passes False: what
+    it writes can always be fetched again, and WAL mode never corrupts the file either way.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
+    key: bytes | None = None
     try:
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+        key = cipherdb.unlock(path)
+        conn = cipherdb.connect(path, key, check_same_thread=False, timeout=10)
+        for own in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            make_private(own)
         db = sqlite_utils.Database(conn)
-        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        if key is None:
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         db.execute("PRAGMA busy_timeout = 10000")
         # A WAL that grew large (a first sync) is cut back when it is next reset.
         db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+        if key is not None and durable:
+            db.execute(f"PRAGMA cache_size = -{ENCRYPTED_CACHE_KIB}")
         if not durable:
             # Bulk writes: a bigger page cache keeps the id indexes (random uuids) in memory,
             # and the WAL is copied back into the file once, by checkpoint(), not every
@@ -115,12 +133,14 @@ def open_database(path: Path, *, durable: bool = True) -> sqlite_utils.Database:
             db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
             db.execute("PRAGMA wal_autocheckpoint = 0")
         migrate(db)
-    except sqlite3.DatabaseError as exc:
+    except cipherdb.DatabaseError as exc:
+        if key is not None and "not a database" in str(exc).lower():
+            raise StoreLocked(cipherdb.KEY_WRONG.format(p=path)) from exc
         raise StoreUnavailable(describe_sqlite_error(exc, path)) from exc
-    return db
+    return db, key
 
 
-def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> Msg:
+def describe_sqlite_error(exc: Exception, path: Path) -> Msg:
     """Sort SQLite failures into the known environment problems users can act on."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
@@ -169,7 +189,8 @@ class Store:
     ) -> None:
         self.profile_dir = Path(profile_dir)
         self.path = self.profile_dir / STORE_FILE
-        self.db = open_database(self.path, durable=durable)
+        self.db, self.key = open_database(self.path, durable=durable)
+        self.files = Files(self.profile_dir / "files", self.key)
         self.clock = clock
         self.device = self.meta("device_id") or self._init_device()
         self.actor = actor or self.meta("user_id") or "local"
@@ -177,6 +198,7 @@ class Store:
         self._rules_version: str | None = None
         self._column_cache: dict[str, list[str]] = {}
         self.listeners: list[Callable[[list[Change]], None]] = []
+        self._seal_plain_files()
 
     # ---- meta and rules -------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
@@ -224,7 +246,7 @@ class Store:
         next small write of the app's own connection would pay for a whole sync's WAL.
         """
         # Busy: the next checkpoint (or the app's own) does it.
-        with contextlib.suppress(sqlite3.OperationalError):
+        with contextlib.suppress(cipherdb.OperationalError):
             self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     @contextlib.contextmanager
@@ -234,13 +256,14 @@ class Store:
         checkpoint next to one writer), so little is left for :meth:`checkpoint` at the end.
         """
         # One worker thread, so the connection it opens is only ever used there.
-        conn: list[sqlite3.Connection] = []
+        conn: list[cipherdb.Connection] = []
+        key = self.key
         last: list[Future[None]] = []
 
         def run() -> None:
             if not conn:
-                conn.append(sqlite3.connect(str(self.path), timeout=10))
-            with contextlib.suppress(sqlite3.OperationalError):  # busy: the next one does it
+                conn.append(cipherdb.connect(self.path, key, timeout=10))
+            with contextlib.suppress(cipherdb.OperationalError):  # busy: the next one does it
                 conn[0].execute("PRAGMA wal_checkpoint(PASSIVE)")
 
         def after_commit() -> None:
@@ -732,25 +755,24 @@ class Store:
         return rid
 
     def files_dir(self) -> Path:
-        return self.profile_dir / "files"
+        return self.files.root
 
     def file_path(self, sha256: str) -> Path:
-        return self.files_dir() / sha256[:2] / sha256
+        """Where an attachment's file is kept (sealed in an encrypted profile)."""
+        return self.files.path(sha256)
 
     def store_file(self, source: Path) -> tuple[str, int]:
-        """Copy a file into the content-addressed folder; return (sha256, size)."""
-        h = hashlib.sha256()
-        with source.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        digest = h.hexdigest()
-        target = self.file_path(digest)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".part")
-            shutil.copyfile(source, tmp)
-            tmp.replace(target)  # atomic: a crash never leaves a half file under the hash
-        return digest, source.stat().st_size
+        """Keep a copy of a file, content-addressed (sealed in an encrypted profile);
+        return (sha256, size)."""
+        return self.files.keep(source)
+
+    def _seal_plain_files(self) -> None:
+        """Seal the attachment files of a profile that was plain before (once)."""
+        if self.key is None or self.meta(SEALED_META):
+            return
+        with filelock.FileLock(str(self.profile_dir / cipherdb.LOCK_FILE), timeout=60):
+            self.files.seal_all()
+        self.set_meta(SEALED_META, "1")
 
     def attach_file(
         self,

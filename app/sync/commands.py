@@ -13,6 +13,7 @@ import click
 from app.cli_context import Context, pass_ctx
 from app.config import URL_LOCKED
 from app.domain.messages import Msg
+from app.store.crypto import forget_key
 from app.store.service import Store
 from app.sync import quarantine
 from app.sync.api import SyncProgress
@@ -248,6 +249,7 @@ def logout(ctx: Context, discard: bool, yes: bool) -> None:
         engine.sign_out()
     except SyncError as exc:
         click.echo(ctx.say(exc.message), err=True)
+    forget_key(ctx.profile)  # the keyring entry goes with the data it unlocks
     shutil.rmtree(ctx.profile, ignore_errors=True)
     click.echo(ctx.say(Msg("已登出,本机数据已清除", "Signed out; local data removed")))
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -24,7 +22,10 @@ import filelock
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, entity
 from app.paths import STORE_FILE
+from app.store import cipherdb
 from app.store import search as search_index
+from app.store.errors import StoreLocked
+from app.store.files import is_sealed
 from app.store.service import Change, Store, _encode, utc_now
 from app.sync import local, quarantine, wipe
 from app.sync.api import CancelCheck, ProgressCallback, SyncProgress, SyncReport, SyncState
@@ -50,9 +51,9 @@ PULL_PAGE = 10_000
 # What a record's own values can make SQLite or the row builders raise; anything else (a full
 # disk, a locked file) stops the sync instead of setting records aside.
 _UNSTORABLE = (
-    sqlite3.InterfaceError,
-    sqlite3.ProgrammingError,
-    sqlite3.IntegrityError,
+    cipherdb.InterfaceError,
+    cipherdb.ProgrammingError,
+    cipherdb.IntegrityError,
     TypeError,
     ValueError,
     OverflowError,
@@ -109,10 +110,14 @@ class SyncEngine:
         path = self.profile_dir / STORE_FILE
         if not path.exists():
             return {}
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        # A store whose key is missing says so (StoreLocked) rather than "not signed in".
+        try:
+            conn = cipherdb.open_existing(path)
+        except cipherdb.Error:
+            return {}
         try:
             return dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.Error:
+        except cipherdb.Error:
             return {}
         finally:
             conn.close()
@@ -210,18 +215,18 @@ class SyncEngine:
         held = 0
         path = self.profile_dir / STORE_FILE
         if path.exists():
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-            try:
-                with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(cipherdb.Error, StoreLocked):
+                conn = cipherdb.open_existing(path)
+                try:
                     counts = conn.execute(
                         "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
                         " (SELECT count(*) FROM conflicts WHERE status = 'open'),"
                         " (SELECT count(*) FROM outbox WHERE state = 'rejected')"
                     ).fetchone()
-                with contextlib.suppress(sqlite3.Error):  # a profile from before the table
-                    held = int(conn.execute("SELECT count(*) FROM quarantine").fetchone()[0])
-            finally:
-                conn.close()
+                    with contextlib.suppress(cipherdb.Error):  # a profile from before the table
+                        held = int(conn.execute("SELECT count(*) FROM quarantine").fetchone()[0])
+                finally:
+                    conn.close()
         last = meta.get("last_synced")
         return SyncState(
             signed_in=bool(meta.get("user_name")),
@@ -398,9 +403,10 @@ class SyncEngine:
             progress(SyncProgress("push", done, total))
 
     def _upload_file(self, api: ApiClient, store: Store, sha256: str) -> None:
-        path = store.file_path(sha256)
-        if path.exists():
-            api.upload(sha256, path)
+        # The server gets the plain file (over TLS); only the copy on this disk is sealed.
+        if store.files.has(sha256):
+            with store.files.plain_file(sha256) as path:
+                api.upload(sha256, path)
 
     def _record_results(
         self, store: Store, batch: list[dict[str, Any]], results: list[dict[str, Any]]
@@ -644,40 +650,35 @@ class SyncEngine:
                 listener(changes)
 
     # ---- files -----------------------------------------------------------------------------
-    def fetch_file(self, sha256: str) -> Path:
-        """The local path of an attachment's file, downloading it first if missing."""
+    def fetch_file(self, sha256: str, filename: str | None = None) -> Path:
+        """A plain copy of an attachment's file to open, downloading it first if missing.
+
+        The download lands beside the kept files and is sealed once its hash is checked.
+        """
         store = Store(self.profile_dir)
         try:
-            target = store.file_path(sha256)
+            if not store.files.has(sha256) or not is_sealed(store.file_path(sha256)):
+                self._download(store, sha256)
+            return store.files.open_copy(sha256, filename)
         finally:
             store.close()
-        if target.exists():
-            return target
-        session = self.session()
-        api = self._api(session.server_url, session)
-        try:
-            self._ensure_access(api, session)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            api.download(sha256, target)
-        except DeviceRevoked:
-            self._obey_wipe_order(session)
-            raise
-        finally:
-            api.close()
-        if file_sha256(target) != sha256:
-            target.unlink(missing_ok=True)
+
+    def _download(self, store: Store, sha256: str) -> None:
+        if not store.files.has(sha256):
+            session = self.session()
+            api = self._api(session.server_url, session)
+            try:
+                self._ensure_access(api, session)
+                api.download(sha256, store.files.download_target(sha256))
+            except DeviceRevoked:
+                self._obey_wipe_order(session)
+                raise
+            finally:
+                api.close()
+        if not store.files.adopt(sha256):
             raise SyncError(
                 Msg("下载的附件校验失败,请重试", "The downloaded file failed its check; try again")
             )
-        return target
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 __all__ = ["Refused", "SyncEngine"]

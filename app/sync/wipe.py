@@ -16,16 +16,16 @@ import shutil
 from pathlib import Path
 
 from app.paths import STORE_FILE
+from app.store.crypto import forget_key
 from app.sync.session import Session
 
 MARKER = "wipe-ordered.json"
 
 
 def forget_store_key(profile_dir: Path) -> None:
-    """Delete the key that opens this profile's store and files from the OS keyring.
-
-    The hook for the store's encryption at rest: while profiles are stored in the clear
-    there is no such key, so there is nothing to forget yet."""
+    """Delete the key that opens this profile's store and files from the OS keyring (the
+    folder's ``store.id`` names it, so this runs before the folder is emptied)."""
+    forget_key(profile_dir)
 
 
 def forget_secrets(profile_dir: Path, server_url: str | None, user: str | None) -> None:

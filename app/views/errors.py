@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import sqlite3
 import sys
 import threading
 import traceback
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.messages import Msg
+from app.store import cipherdb
 from app.store.errors import MoveRefused, NotFound, StoreError, ValidationFailed
 from app.store.service import describe_sqlite_error
 
@@ -70,7 +70,7 @@ def known_message(exc: BaseException) -> Msg | None:
             return carried
     if isinstance(exc, StoreError):
         return None
-    if isinstance(exc, sqlite3.OperationalError):
+    if isinstance(exc, cipherdb.OperationalError):
         text = str(exc).lower()
         if any(k in text for k in ("locked", "busy", "readonly", "disk", "full")):
             return describe_sqlite_error(exc, Path("fieldcrm.db"))

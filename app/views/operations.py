@@ -170,7 +170,7 @@ def customer_card(store: Store, customer_id: str) -> CustomerCard:
         history=queries.audit_rows(store.db, [customer_id]),
         history_intact=not store.verify_audit(customer_id),
         users=queries.users(store.db),
-        files={a["sha256"]: store.file_path(a["sha256"]) for a in atts},
+        files=store.files.open_copies(atts),
         device=store.device,
         open_conflicts=queries.open_conflict_count(store.db, customer_id),
     )
@@ -248,7 +248,7 @@ def deal_card(store: Store, deal_id: str) -> DealCard:
         contacts=queries.customer_contacts(store.db, str(record["customer_id"])),
         attachments=atts,
         timeline=queries.timeline(store.db, str(record["customer_id"]), deal_id=deal_id),
-        files={a["sha256"]: store.file_path(a["sha256"]) for a in atts},
+        files=store.files.open_copies(atts),
         last_decision=_last_decision(store, deal_id, stage),
         open_conflicts=queries.open_conflict_count(store.db, deal_id),
     )

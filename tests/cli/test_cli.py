@@ -150,3 +150,21 @@ def test_foreign_files_are_refused_or_converted_on_request(tmp_path: Path) -> No
     result = run("--profile", profile, "--lang", "zh", "import", "customers", str(renamed))
     assert result.returncode == 1 and "不是 Excel 工作簿" in result.stderr
     assert "Traceback" not in result.stderr and "第0行" not in result.stderr
+
+
+def test_a_profile_is_encrypted_and_a_lost_key_is_a_clear_error(tmp_path: Path) -> None:
+    from app.store.crypto import forget_key
+    from app.store.service import Store
+
+    profile = tmp_path / "p"
+    done = run("--profile", str(profile), "demo-data", "--size", "small", "--seed", "5")
+    assert done.returncode == 0, done.stderr
+    assert "encrypted: yes" in run("--profile", str(profile), "info").stdout
+    store = Store(profile)  # the key the program made is in the same (test) keyring
+    assert store.key is not None and store.search("有限公司")
+    store.close()
+    forget_key(profile)
+    for lang, text in (("en", "keyring does not hold"), ("zh", "钥匙串中没有它的密钥")):
+        result = run("--profile", str(profile), "--lang", lang, "info")
+        assert result.returncode == 2 and text in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr

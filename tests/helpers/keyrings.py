@@ -12,8 +12,10 @@ from keyrings.alt.file import PlaintextKeyring
 
 @pytest.fixture
 def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Tokens go to a plain file under ``tmp_path`` for the length of the test."""
+    """Tokens and profile keys go to a plain file under ``tmp_path`` for the length of the test
+    (programs the test starts use the same file)."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     previous = keyring.get_keyring()
     keyring.set_keyring(PlaintextKeyring())
     yield

@@ -10,6 +10,8 @@ import sqlite_utils
 
 from app.domain.schema import ENTITIES
 from app.paths import STORE_FILE
+from app.store import cipherdb
+from app.store.crypto import load_key
 from app.store.errors import StoreUnavailable
 from app.store.migrations import LATEST, current_version, migrate
 from app.store.search import index_record
@@ -62,7 +64,7 @@ def test_every_schema_field_has_a_column(store: Store) -> None:
 def test_newer_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "p" / STORE_FILE
     Store(tmp_path / "p").close()
-    conn = sqlite3.connect(path)
+    conn = cipherdb.connect(path, load_key(path.parent))
     conn.execute(f"PRAGMA user_version = {LATEST + 1}")
     conn.close()
     with pytest.raises(RuntimeError, match="newer FieldCRM"):
@@ -81,9 +83,11 @@ def test_wal_mode(store: Store) -> None:
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_a_new_file_has_big_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+def test_a_new_file_has_big_pages_and_an_old_plain_one_gets_them_when_encrypted(
+    tmp_path: Path,
+) -> None:
     new = Store(tmp_path / "new")
-    assert new.db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    assert int(new.db.execute("PRAGMA page_size").fetchone()[0]) == PAGE_SIZE
     new.close()
 
     path = tmp_path / "old" / STORE_FILE
@@ -95,8 +99,8 @@ def test_a_new_file_has_big_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -
     db.conn.commit()
     db.close()
     old = Store(tmp_path / "old")
-    assert old.db.execute("PRAGMA page_size").fetchone()[0] == 4096
-    assert old.get("customer", "c1") is not None
+    assert int(old.db.execute("PRAGMA page_size").fetchone()[0]) == PAGE_SIZE
+    assert old.get("customer", "c1") is not None and old.key is not None
     old.close()
 
 

@@ -12,6 +12,7 @@ from helpers.syncing import PASSWORD, Device, Server, snapshot, user_id
 
 from app.domain.rules import default_rules
 from app.store.errors import MoveRefused
+from app.store.files import MAGIC
 from server import admin
 
 
@@ -287,7 +288,11 @@ def test_attachment_files_travel_and_are_checked(make_device, tmp_path) -> None:
     sha = b.store.require("attachment", att)["sha256"]
     assert not b.store.file_path(sha).exists()  # rows first, files on demand
     path = b.engine.fetch_file(sha)
-    assert path.read_bytes() == card.read_bytes()
+    assert path.read_bytes() == card.read_bytes()  # the server got the plain bytes
+    # At rest on both devices only the sealed copy is kept.
+    for device in (a, b):
+        kept = device.store.file_path(sha).read_bytes()
+        assert kept.startswith(MAGIC) and card.read_bytes()[:4096] not in kept
 
 
 def test_sync_is_one_at_a_time(make_device) -> None:

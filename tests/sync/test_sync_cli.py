@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keyring
 from helpers.syncing import PASSWORD, Server, user_id
 
+from app.store.crypto import KEY_SERVICE, profile_id
 from app.store.service import Store
 
 
@@ -72,9 +74,12 @@ def test_login_sync_conflicts_logout(server: Server, tmp_path: Path) -> None:
         "乙的备注",
         True,
     )
-    # Online, logout syncs first, then signs out and wipes the profile.
+    # Online, logout syncs first, then signs out and wipes the profile and its key.
+    pid = profile_id(a)
+    assert pid and keyring.get_password(KEY_SERVICE, pid)
     out = fieldcrm(a, "logout", "--yes")
     assert out.returncode == 0 and not a.exists(), out.stderr
+    assert keyring.get_password(KEY_SERVICE, pid) is None
     # Offline with unsynced work: a plain logout refuses; --discard drops it and wipes.
     s = Store(b)
     s.update("customer", cid, {"industry": "待同步"})

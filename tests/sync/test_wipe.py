@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from app.paths import STORE_FILE
+from app.store.crypto import KEY_SERVICE, profile_id
 from app.store.service import Store
 from app.sync import wipe
 from app.sync.errors import DeviceRevoked
@@ -66,6 +67,8 @@ def test_a_revoked_device_is_wiped_at_its_next_sync(
     assert list((profile / "files").rglob("*")) and (profile / STORE_FILE).exists()
     unsynced = a.store.create("customer", {"name": "未同步客户", "owner": a.store.actor})
     assert keyring.get_password(keyring_service(server.url), "alice")
+    store_key_id = profile_id(profile)
+    assert store_key_id and keyring.get_password(KEY_SERVICE, store_key_id)
 
     device_id = _server_device(server, a)
     _revoke(server, device_id)
@@ -80,6 +83,7 @@ def test_a_revoked_device_is_wiped_at_its_next_sync(
     # The store, its journal, the attachment files and the refresh token are gone.
     assert not profile.exists()
     assert keyring.get_password(keyring_service(server.url), "alice") is None
+    assert keyring.get_password(KEY_SERVICE, store_key_id) is None
     state = a.engine.state()
     assert not state.signed_in and state.last_error == DeviceRevoked.message
     # The server knows the order went out.
