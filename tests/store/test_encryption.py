@@ -10,10 +10,10 @@ from pathlib import Path
 
 import keyring
 import pytest
-from app.store.demo_load import load_into
 from keyring.backends.fail import Keyring as NoKeyring
 
 from app.demo import generate
+from app.demo.local import load_into
 from app.paths import STORE_FILE
 from app.store import cipherdb
 from app.store.crypto import KEY_SERVICE, forget_key, load_key, profile_id
