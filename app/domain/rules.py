@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from app.domain.leads import LeadRules, LeadRulesError, parse_lead_rules
 from app.domain.messages import Msg
 
 LOCK_KINDS = frozenset({"field", "action", "attachment", "min_items", "roles"})
@@ -70,6 +71,7 @@ class ProcessRules:
     followup: FollowUpRules
     reason_min_length: int = 4
     stagnation_hours: int = 72
+    leads: LeadRules = field(default_factory=lambda: parse_lead_rules(None))
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -164,6 +166,10 @@ def parse_rules(data: dict[str, Any]) -> ProcessRules:
             priorities=tuple(f.get("priorities", ("high", "medium", "low"))),
         )
         roles = {str(k): _msg(v, f"roles.{k}") for k, v in data.get("roles", {}).items()}
+        try:
+            leads = parse_lead_rules(data.get("leads"))
+        except LeadRulesError as exc:
+            raise RulesError(str(exc)) from None
         return ProcessRules(
             version=int(data.get("version", 1)),
             stages=tuple(stages),
@@ -172,6 +178,7 @@ def parse_rules(data: dict[str, Any]) -> ProcessRules:
             followup=followup,
             reason_min_length=int(data.get("reason_min_length", 4)),
             stagnation_hours=int(data.get("stagnation_hours", 72)),
+            leads=leads,
             raw=data,
         )
     except (KeyError, TypeError, ValueError) as exc:

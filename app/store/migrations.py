@@ -278,7 +278,15 @@ def _v6(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7_leads(db: sqlite_utils.Database) -> None:
+    """What the server's lead engine sets on a lead: its external id, region and product, the
+    score's reasons, why it went to its owner and when the owner accepted it."""
+    for column in ("external_id", "region", "product", "score_reasons", "assignment"):
+        db.execute(f"ALTER TABLE leads ADD COLUMN {column} TEXT")
+    db.execute("ALTER TABLE leads ADD COLUMN accepted_at TEXT")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7_leads)
 LATEST = len(MIGRATIONS)
 
 
