@@ -242,9 +242,10 @@ def main(argv: list[str] | None = None) -> Any:
 def _register_commands() -> None:
     # Imported here: those modules build on this one (Context, pass_ctx).
     from app.sync.commands import COMMANDS as SYNC_COMMANDS
+    from app.sync.lead_commands import COMMANDS as LEAD_COMMANDS
     from app.views.commands import COMMANDS as WINDOW_COMMANDS
 
-    for command in (*SYNC_COMMANDS, *WINDOW_COMMANDS):
+    for command in (*SYNC_COMMANDS, *LEAD_COMMANDS, *WINDOW_COMMANDS):
         cli.add_command(command)
     _mount_optional(cli, "app.ocr.commands", "ocr")
 
