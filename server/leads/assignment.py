@@ -50,6 +50,7 @@ def refresh_stats(conn: Connection, user_ids: Iterable[str], now: float, rules: 
     if not ids:
         return
     ensure_profiles(conn, ids)
+    _note_conversions(conn, ids, now)
     since = now - rules.stats_window_days * 86400
     speed = {
         str(r.owner_id): (r.mean, int(r.n), int(r.conv or 0))
@@ -90,6 +91,28 @@ def refresh_stats(conn: Connection, user_ids: Iterable[str], now: float, rules: 
                 updated_at=now,
             )
         )
+
+
+def _note_conversions(conn: Connection, user_ids: list[str], now: float) -> None:
+    """Mark open leads that their owner has converted on a device (a synced status change)."""
+    open_ids = [
+        str(r.lead_id)
+        for r in conn.execute(
+            select(lead_state.c.lead_id).where(
+                lead_state.c.owner_id.in_(user_ids), lead_state.c.status.in_(OPEN)
+            )
+        )
+    ]
+    for i in range(0, len(open_ids), 500):
+        for r in conn.execute(
+            select(records.c.id, records.c.data).where(records.c.id.in_(open_ids[i : i + 500]))
+        ):
+            if json.loads(r.data).get("status") == "converted":
+                conn.execute(
+                    update(lead_state)
+                    .where(lead_state.c.lead_id == r.id)
+                    .values(status="converted", converted_at=now)
+                )
 
 
 def team_reps(

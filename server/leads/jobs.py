@@ -27,6 +27,7 @@ from server.leads.assignment import assign, refresh_stats
 from server.leads.common import lead_rules, lock_team
 from server.leads.pool import run_customer_pool, run_reclaim
 from server.leads.response import run_deadlines
+from server.leads.stagnation import run_stagnation
 from server.records import Directory, Workspace
 
 log = logging.getLogger("fieldcrm.server.jobs")
@@ -79,6 +80,7 @@ JOBS: dict[str, Callable[[Connection, float], int]] = {
     "assign_waiting": run_assign_waiting,
     "customer_pool": run_customer_pool,
     "rep_stats": run_rep_stats,
+    "stagnation": run_stagnation,
 }
 
 

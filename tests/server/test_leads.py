@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from server_testkit import World, latest, make_customer, pull_all, sign_in
+from server_testkit import World, latest, make_customer, make_deal, pull_all, sign_in
 from sqlalchemy import Engine, func, select
 
+from app.domain.process import stagnation_alert_id
 from app.domain.rules import default_rules
 from server import admin
 from server.config import Settings
@@ -364,3 +365,28 @@ def test_three_misses_in_a_row_flag_the_rep(world: World, client: httpx.Client) 
     jobs.tick(world.engine, now + 120)
     flags = _alerts(world, "la", "rep_flagged")
     assert len(flags) == 1 and flags[0]["record_id"] == world.ra1.id
+
+
+def test_the_server_raises_stage_stagnation_once(world: World) -> None:
+    cid = make_customer(world.engine, world.ra1)
+    did = make_deal(world.engine, world.ra1, cid)
+    fresh = make_deal(world.engine, world.ra1, cid, title="新商机")
+    with world.engine.begin() as conn:
+        # The first deal entered its stage 73 hours ago, the second just now.
+        entered = _iso(time.time() - 73 * 3600)
+        data = loads(conn.execute(select(records.c.data).where(records.c.id == did)).scalar_one())
+        data["stage_entered_at"] = entered
+        conn.execute(records.update().where(records.c.id == did).values(data=json.dumps(data)))
+    report = jobs.tick(world.engine, time.time())
+    assert report["stagnation"] == 1
+    (alert,) = _alerts(world, "la", "stagnation")
+    assert alert["record_id"] == did and alert["owner"] == world.ra1.id
+    assert [a["record_id"] for a in _alerts(world, "ra1", "stagnation")] == [did]
+    # The id is the one the owner's device gives the same alert.
+    changes, _ = pull_all(world.engine, world.ra1)
+    ids = [c["id"] for c in latest(changes).values() if c["entity"] == "alert"]
+    assert ids == [stagnation_alert_id(did, entered)]
+    with world.engine.begin() as conn:
+        conn.execute(jobs_table.update().values(next_due=0))
+    assert jobs.tick(world.engine, time.time())["stagnation"] == 0
+    assert fresh not in {a["record_id"] for a in _alerts(world, "la", "stagnation")}
