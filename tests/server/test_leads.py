@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -390,3 +391,54 @@ def test_the_server_raises_stage_stagnation_once(world: World) -> None:
         conn.execute(jobs_table.update().values(next_due=0))
     assert jobs.tick(world.engine, time.time())["stagnation"] == 0
     assert fresh not in {a["record_id"] for a in _alerts(world, "la", "stagnation")}
+
+
+def test_leads_import_file_is_all_or_nothing_and_idempotent(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
+    good = tmp_path / "leads.csv"
+    good.write_text(
+        "external_id,姓名,公司,手机,company_size,budget_stated\n"
+        "exp-1,王磊,睿鼎科技有限公司,13812345678,800,是\n"
+        ",李娜,轻鹿家居有限公司,,12,否\n",
+        encoding="utf-8-sig",
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "external_id,name,company\nb-1,好的,甲公司\nb-2,=cmd|' /C calc'!A0,乙公司\n",
+        encoding="utf-8",
+    )
+
+    def run(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "--db",
+                settings.database_url,
+                "--data-dir",
+                str(settings.data_dir),
+                "leads",
+                "import",
+                str(path),
+                "--team",
+                "A",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    refused = run(bad)
+    assert refused.returncode == 1 and "row 3, column name" in refused.stderr
+    first = run(good)
+    assert first.returncode == 0 and first.stdout.strip() == "2 created", first.stderr
+    again = run(good)
+    assert again.returncode == 0 and again.stdout.strip() == "2 duplicate"
+    with world.engine.connect() as conn:
+        rows = [loads(r.data) for r in conn.execute(select(records.c.data))]
+    leads = {r["name"]: r for r in rows if "score_reasons" in r}
+    assert set(leads) == {"王磊", "李娜"}
+    assert leads["王磊"]["channel"] == "import" and leads["王磊"]["score"] == 10 + 20 + 20
+    assert leads["李娜"]["external_id"].startswith("row:")
