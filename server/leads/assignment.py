@@ -12,12 +12,12 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.leads import Choice, LeadRules, RepFigures, choose_rep, response_due
 from server.db import is_postgres, lead_state, records, rep_profiles, users
-from server.leads.common import OPEN, SYSTEM, stamp, user_names
+from server.leads.common import OPEN, SYSTEM, stamp
 from server.records import Rec, Workspace
 
 
@@ -115,64 +115,66 @@ def _note_conversions(conn: Connection, user_ids: list[str], now: float) -> None
                 )
 
 
-def team_reps(
-    conn: Connection, team_id: str | None, now: float, rules: LeadRules
-) -> list[RepFigures]:
-    """Every rep of the team with the figures the choice needs (stale figures refreshed)."""
-    if team_id is None:
-        return []
-    members = list(
+def _team_rows(conn: Connection, team_id: str) -> list[Any]:
+    # One statement: the reps, their profiles and their open leads.
+    open_leads = (
+        select(lead_state.c.owner_id, func.count().label("n"))
+        .where(
+            lead_state.c.status.in_(OPEN),
+            lead_state.c.owner_id.in_(select(users.c.id).where(users.c.team_id == team_id)),
+        )
+        .group_by(lead_state.c.owner_id)
+        .subquery()
+    )
+    return list(
         conn.execute(
-            select(users.c.id, users.c.active).where(
-                users.c.team_id == team_id, users.c.role == "rep"
+            select(
+                users.c.id,
+                users.c.name,
+                users.c.active,
+                rep_profiles,
+                func.coalesce(open_leads.c.n, 0).label("open_leads"),
             )
+            .select_from(users)
+            .outerjoin(rep_profiles, rep_profiles.c.user_id == users.c.id)
+            .outerjoin(open_leads, open_leads.c.owner_id == users.c.id)
+            .where(users.c.team_id == team_id, users.c.role == "rep")
+            .order_by(users.c.id)
         )
     )
-    ids = [str(m.id) for m in members]
-    ensure_profiles(conn, ids)
-    profiles = {
-        str(p.user_id): p
-        for p in conn.execute(select(rep_profiles).where(rep_profiles.c.user_id.in_(ids)))
-    }
+
+
+def team_reps(
+    conn: Connection, team_id: str | None, now: float, rules: LeadRules
+) -> tuple[list[RepFigures], dict[str, str]]:
+    """Every rep of the team with the figures the choice needs (stale figures refreshed),
+    and their login names."""
+    if team_id is None:
+        return [], {}
+    rows = _team_rows(conn, team_id)
     stale = [
-        u
-        for u in ids
-        if profiles[u].stats_at is None
-        or profiles[u].stats_at < now - rules.job_intervals["rep_stats"]
+        str(r.id)
+        for r in rows
+        if r.stats_at is None or r.stats_at < now - rules.job_intervals["rep_stats"]
     ]
     if stale:
         refresh_stats(conn, stale, now, rules)
-        profiles.update(
-            {
-                str(p.user_id): p
-                for p in conn.execute(select(rep_profiles).where(rep_profiles.c.user_id.in_(stale)))
-            }
+        rows = _team_rows(conn, team_id)
+    out = [
+        RepFigures(
+            user_id=str(r.id),
+            active=bool(r.active),
+            on_leave=bool(r.on_leave),
+            tags=frozenset(json.loads(r.tags)),
+            mean_response_minutes=r.mean_response_minutes,
+            leads_in_window=int(r.leads_in_window),
+            converted_in_window=int(r.converted_in_window),
+            load=int(r.customers) + int(r.open_leads),
+            credit=float(r.credit),
         )
-    open_leads = {
-        str(r.owner_id): int(r.n)
-        for r in conn.execute(
-            select(lead_state.c.owner_id, func.count().label("n"))
-            .where(and_(lead_state.c.owner_id.in_(ids), lead_state.c.status.in_(OPEN)))
-            .group_by(lead_state.c.owner_id)
-        )
-    }
-    out = []
-    for m in members:
-        p = profiles[str(m.id)]
-        out.append(
-            RepFigures(
-                user_id=str(m.id),
-                active=bool(m.active),
-                on_leave=bool(p.on_leave),
-                tags=frozenset(json.loads(p.tags)),
-                mean_response_minutes=p.mean_response_minutes,
-                leads_in_window=int(p.leads_in_window),
-                converted_in_window=int(p.converted_in_window),
-                load=int(p.customers) + open_leads.get(str(m.id), 0),
-                credit=float(p.credit),
-            )
-        )
-    return out
+        for r in rows
+    ]
+    return out, {str(r.id): str(r.name) for r in rows}
 
 
 def lead_tags(rec: Rec) -> list[str]:
@@ -194,19 +196,25 @@ def assign(
     the ``assign_waiting`` job tries again.
     """
     conn = ws.conn
-    reps = team_reps(conn, state["team_id"], now, rules)
+    reps, names = team_reps(conn, state["team_id"], now, rules)
     choice = choose_rep(reps, lead_tags(rec), rules)
-    for user_id, credit in choice.credits.items():
+    before = {r.user_id: r.credit for r in reps}
+    moved = [
+        {"u": user_id, "c": credit}
+        for user_id, credit in choice.credits.items()
+        if credit != before.get(user_id)
+    ]
+    if moved:
         conn.execute(
-            update(rep_profiles).where(rep_profiles.c.user_id == user_id).values(credit=credit)
+            update(rep_profiles)
+            .where(rep_profiles.c.user_id == bindparam("u"))
+            .values(credit=bindparam("c")),
+            moved,
         )
-    names = user_names(
-        conn, [w.user_id for w in choice.weights] + [s.user_id for s in choice.skipped]
-    )
     why = choice.why()
     why["at"] = stamp(now)
     for part in (*why["candidates"], *why["skipped"]):
-        part["name"] = names.get(part["user_id"], (part["user_id"], ""))[0]
+        part["name"] = names.get(part["user_id"], part["user_id"])
     if choice.user_id is None:
         if note_waiting:
             why["waiting"] = True

@@ -27,7 +27,6 @@ from server.leads.common import (
     lead_rules,
     lock_team,
     raise_alert,
-    team_leads,
     user_names,
 )
 from server.records import Directory, Workspace
@@ -218,8 +217,12 @@ def _store_one(
                 rules = lead_rules(conn)
                 score, reasons = score_lead({**clean, **facts}, rules)
                 high = is_high_intent(score, rules)
-                leads_of_team = team_leads(conn, team_id)
                 ws = Workspace(conn, now, Directory.load(conn))
+                leads_of_team = sorted(
+                    m.id
+                    for m in ws.directory.members.values()
+                    if m.role == "lead" and m.team_id == team_id and m.active
+                )
                 lead_id = str(uuid.uuid4())
                 rec = ws.create(
                     "lead",
@@ -268,9 +271,20 @@ def _store_one(
                                 f"No rep can take lead {clean['name']} ({why})",
                             ),
                         )
-                conn.execute(lead_state.insert().values(**state))
+                # Written in the same round trip as the record (server.records flush).
+                ws.insert_later(lead_state, [state])
                 ws.flush()
-                return _outcome(conn, index, lead_id, "created")
+                owner = ws.directory.members.get(str(rec.data.get("owner")))
+                return {
+                    "index": index,
+                    "external_id": external_id,
+                    "id": lead_id,
+                    "outcome": "created",
+                    "status": rec.data.get("status"),
+                    "owner": owner.name if owner else None,
+                    "score": score,
+                    "response_due": rec.data.get("response_due"),
+                }
         except IntegrityError:
             # Another process stored the same external id between our check and insert.
             if attempt:
