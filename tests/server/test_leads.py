@@ -22,7 +22,7 @@ from app.domain.rules import default_rules
 from server import admin
 from server.config import Settings
 from server.db import jobs as jobs_table
-from server.db import lead_state, loads, records
+from server.db import lead_state, loads, records, users
 from server.leads import jobs, keys, reps
 from server.leads.intake import store_leads
 
@@ -442,3 +442,50 @@ def test_leads_import_file_is_all_or_nothing_and_idempotent(
     assert set(leads) == {"王磊", "李娜"}
     assert leads["王磊"]["channel"] == "import" and leads["王磊"]["score"] == 10 + 20 + 20
     assert leads["李娜"]["external_id"].startswith("row:")
+
+
+def test_fairness_report_shares_and_new_hire_flag(
+    world: World, client: httpx.Client, settings: Settings
+) -> None:
+    key = keys.add_key(world.engine, "trade_show", "A")
+    posted = [{"external_id": f"f{n}", "name": f"客{n}", **HIGH} for n in range(4)]
+    posted += [{"external_id": f"g{n}", "name": f"低{n}"} for n in range(2)]
+    out = _post(client, key, {"leads": posted}).json()["leads"]
+    assert all(o["outcome"] == "created" for o in out)
+    # ra2 joined long ago: only ra1 is a new hire in the period.
+    with world.engine.begin() as conn:
+        conn.execute(
+            users.update().where(users.c.name == "ra2").values(created_at=time.time() - 90 * 86400)
+        )
+    h = sign_in(client, "la")
+    report = client.get("/api/v1/reports/fairness", headers=h).json()
+    rows = {r["name"]: r for r in report["reps"]}
+    assert rows["ra1"]["leads"] + rows["ra2"]["leads"] == 6
+    assert rows["ra1"]["share_high"] + rows["ra2"]["share_high"] == pytest.approx(1)
+    assert rows["ra1"]["new_hire"] and not rows["ra2"]["new_hire"]
+    assert rows["ra1"]["first_week_ratio"] is not None
+    forbidden = client.get("/api/v1/reports/fairness", headers=sign_in(client, "ra1"))
+    assert forbidden.status_code == 403
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "--db",
+            settings.database_url,
+            "--data-dir",
+            str(settings.data_dir),
+            "report",
+            "fairness",
+            "--team",
+            "A",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert {r["name"] for r in listed} == {"ra1", "ra2"}
+    assert {"share_high", "first_week_leads", "first_week_ratio", "flagged"} <= set(listed[0])
