@@ -6,6 +6,7 @@
   long after doing so offline (``acted_at``/``sent_at`` from the device).
 * ``GET /api/v1/pool`` and ``POST /api/v1/pool/{id}/claim`` — the team pool.
 * ``GET /api/v1/reports/fairness`` — the fairness figures of a team (leads and admins).
+* ``GET /api/v1/changes/wait`` — long polling: answers when the user's scope changed.
 
 Errors have the API's usual shape: ``{"code", "message": {"zh", "en"}}``.
 """
@@ -27,6 +28,7 @@ from server.db import write_tx
 from server.leads import keys
 from server.leads.common import parse_time
 from server.leads.intake import MAX_BATCH, count_outcomes, store_leads
+from server.leads.live import wait_for_change
 from server.leads.pool import claim, list_pool
 from server.leads.report import fairness_report
 from server.leads.response import Refused, accept
@@ -189,3 +191,19 @@ def fairness(
     except LookupError:
         return _error(404, "not_found", "团队不存在", "No such team")
     return JSONResponse(report)
+
+
+@router.get("/changes/wait")
+async def changes_wait(
+    request: Request,
+    since: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    timeout: Annotated[float, Query(ge=0, le=60)] = 25,
+    authorization: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Answer when the user's scope changed after ``since`` (long polling; see docs/SYNC.md).
+    Without ``since`` it answers at once with the current token."""
+    viewer = await run_in_threadpool(_viewer, request, authorization)
+    if isinstance(viewer, JSONResponse):
+        return viewer
+    changed, token = await wait_for_change(request.app.state.engine, viewer, since, timeout)
+    return JSONResponse({"changed": changed, "token": token})
