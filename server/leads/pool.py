@@ -20,7 +20,7 @@ from app.domain.messages import Msg
 from server.admin import reassign_customer
 from server.db import is_postgres, lead_state, loads, pool_claims, pool_entries, records, users
 from server.leads.common import SYSTEM, lead_rules, raise_alert, stamp, user_names
-from server.leads.response import Refused
+from server.leads.response import Refused, settle_from_record
 from server.records import Directory, Rec, Viewer, Workspace
 
 
@@ -58,10 +58,12 @@ def run_reclaim(conn: Connection, now: float) -> int:
         return 0
     ws = Workspace(conn, now, Directory.load(conn))
     ws.load([r.lead_id for r in due])
+    moved = 0
     for row in due:
         rec = ws.get(row.lead_id)
-        if rec is None or rec.deleted:
+        if rec is None or rec.deleted or settle_from_record(conn, row, rec):
             continue
+        moved += 1
         ws.change(
             rec,
             {"owner": None, "status": "pooled", "updated_at": ws.stamp},
@@ -77,7 +79,7 @@ def run_reclaim(conn: Connection, now: float) -> int:
         )
         _enter_pool(conn, rec, row.team_id, "not_accepted", row.owner_id, now)
     ws.flush()
-    return len(due)
+    return moved
 
 
 def run_customer_pool(conn: Connection, now: float) -> int:

@@ -30,7 +30,7 @@ from server.leads.common import (
     team_leads,
     user_names,
 )
-from server.records import Directory, Viewer, Workspace
+from server.records import Directory, Rec, Viewer, Workspace
 
 ACTIONS = ("accepted", "contacted")
 
@@ -128,6 +128,25 @@ def accept(
     }
 
 
+def settle_from_record(conn: Connection, row: Any, rec: Rec) -> bool:
+    """Take over a status the owner set by an ordinary synced edit rather than through
+    :func:`accept` (older clients): it counts when the server received it, with no offline
+    credit. True when the lead is no longer waiting for its owner's answer."""
+    status = rec.data.get("status")
+    if status not in ("accepted", "contacted", "converted") or rec.deleted:
+        return False
+    acted = float(rec.updated_at)
+    values: dict[str, Any] = {
+        "status": status,
+        "acted_at": acted,
+        "outcome": "on_time" if acted <= float(row.response_due or acted) else "late",
+    }
+    if status == "converted":
+        values["converted_at"] = acted
+    conn.execute(update(lead_state).where(lead_state.c.lead_id == row.lead_id).values(values))
+    return True
+
+
 def _escalation_key(row: Any) -> str:
     return f"{row.lead_id}:{row.assigned_at}"
 
@@ -152,8 +171,12 @@ def run_deadlines(conn: Connection, now: float) -> int:
     ws = Workspace(conn, now, Directory.load(conn))
     ws.load([r.lead_id for r in due])
     names = user_names(conn, [r.owner_id for r in due])
+    escalated = 0
     for row in due:
         rec = ws.get(row.lead_id)
+        if rec is not None and settle_from_record(conn, row, rec):
+            continue
+        escalated += 1
         conn.execute(
             update(lead_state)
             .where(lead_state.c.lead_id == row.lead_id)
@@ -175,7 +198,7 @@ def run_deadlines(conn: Connection, now: float) -> int:
             )
         _maybe_flag(ws, row, rules, now, rep)
     ws.flush()
-    return len(due)
+    return escalated
 
 
 def _maybe_flag(ws: Workspace, row: Any, rules: LeadRules, now: float, rep: str) -> None:

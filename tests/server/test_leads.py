@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_testkit import World, latest, make_customer, make_deal, pull_all, sign_in
+from server_testkit import World, latest, make_customer, make_deal, op, pull_all, sign_in
 from sqlalchemy import Engine, func, select
 
 from app.domain.process import stagnation_alert_id
@@ -489,3 +489,21 @@ def test_fairness_report_shares_and_new_hire_flag(
     listed = json.loads(done.stdout)
     assert {r["name"] for r in listed} == {"ra1", "ra2"}
     assert {"share_high", "first_week_leads", "first_week_ratio", "flagged"} <= set(listed[0])
+
+
+def test_an_acceptance_synced_as_an_edit_still_counts(world: World, client: httpx.Client) -> None:
+    reps.set_profile(world.engine, "ra2", on_leave=True)
+    key = keys.add_key(world.engine, "trade_show", "A")
+    lead = _post(client, key, {"external_id": "e1", "name": "甲", **HIGH}).json()["leads"][0]
+    version = _state(world.engine, lead["id"])
+    with world.engine.connect() as conn:
+        base = conn.execute(select(records.c.version).where(records.c.id == lead["id"])).scalar()
+    h = sign_in(client, "ra1")
+    edit = op("lead", "update", lead["id"], {"status": "accepted"}, base_version=int(base or 0))
+    r = client.post("/sync/push", json={"device": "dev-1", "ops": [edit]}, headers=h)
+    assert r.json()["results"][0]["status"] == "applied", r.text
+    assert jobs.tick(world.engine, version.response_due + 1)["deadlines"] == 0
+    assert _alerts(world, "la", "lead_response") == []
+    state = _state(world.engine, lead["id"])
+    assert (state.status, state.outcome) == ("accepted", "on_time")
+    assert jobs.tick(world.engine, version.assigned_at + 49 * 3600)["reclaim"] == 0
