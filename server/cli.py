@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from server import admin, migrate
 from server.config import ENV_DATA_DIR, ENV_DATABASE_URL, Settings, load_settings
 from server.db import make_engine, normalise_url
-from server.leads import imports, jobs, keys, reps
+from server.leads import imports, jobs, keys, reps, webhooks
 from server.leads.common import parse_time, team_id_of
 from server.leads.report import fairness_report
 from server.maintenance import purge as run_purge
@@ -259,6 +259,23 @@ def team_add(ctx: Context, name: str) -> None:
         _fail(str(exc))
         return
     click.echo(f"team {name} added: {team_id}")
+
+
+@team.command(name="webhook")
+@click.argument("name")
+@click.argument("url", required=False)
+@click.option(
+    "--kind", type=click.Choice(["wecom", "dingtalk", "feishu"]), default="wecom", show_default=True
+)
+@pass_ctx
+def team_webhook(ctx: Context, name: str, url: str | None, kind: str) -> None:
+    """Send the team's lead escalations to a chat robot URL (no URL: stop)."""
+    _needs_schema(ctx)
+    try:
+        webhooks.set_webhook(ctx.engine, name, kind, url)
+    except admin.AdminError as exc:
+        _fail(str(exc))
+    click.echo(f"team {name}: {'escalations go to the ' + kind + ' robot' if url else 'no robot'}")
 
 
 @main.group()

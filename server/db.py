@@ -300,6 +300,30 @@ pool_claims = Table(
     Index("ix_pool_claims_user_id_claimed_at", "user_id", "claimed_at"),
 )
 
+# Team chat robots (WeCom, DingTalk, Feishu) that hear escalations, and what is waiting to be
+# delivered to them: written with the escalation, sent by the "webhooks" job.
+team_webhooks = Table(
+    "team_webhooks",
+    metadata,
+    Column("team_id", String(36), ForeignKey("teams.id"), primary_key=True),
+    Column("kind", String(10), nullable=False),  # wecom | dingtalk | feishu
+    Column("url", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(64), primary_key=True),  # derived from the event: one per event
+    Column("team_id", String(36), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_try", Float, nullable=False),
+    Column("delivered_at", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_webhook_deliveries_delivered_at_next_try", "delivered_at", "next_try"),
+)
+
 jobs = Table(
     "jobs",
     metadata,

@@ -90,6 +90,7 @@ DEFAULT_JOB_INTERVALS = {
     "customer_pool": 3600,
     "rep_stats": 7200,
     "stagnation": 900,
+    "webhooks": 30,
 }
 
 

@@ -28,6 +28,7 @@ from server.leads.common import lead_rules, lock_team
 from server.leads.pool import run_customer_pool, run_reclaim
 from server.leads.response import run_deadlines
 from server.leads.stagnation import run_stagnation
+from server.leads.webhooks import run_webhooks
 from server.records import Directory, Workspace
 
 log = logging.getLogger("fieldcrm.server.jobs")
@@ -81,6 +82,7 @@ JOBS: dict[str, Callable[[Connection, float], int]] = {
     "customer_pool": run_customer_pool,
     "rep_stats": run_rep_stats,
     "stagnation": run_stagnation,
+    "webhooks": run_webhooks,
 }
 
 

@@ -30,6 +30,7 @@ from server.leads.common import (
     team_leads,
     user_names,
 )
+from server.leads.webhooks import queue as queue_webhook
 from server.records import Directory, Rec, Viewer, Workspace
 
 ACTIONS = ("accepted", "contacted")
@@ -184,6 +185,17 @@ def run_deadlines(conn: Connection, now: float) -> int:
         )
         rep = names.get(row.owner_id or "", (row.owner_id, row.owner_id))[1]
         lead_name = rec.data.get("name") if rec else row.lead_id
+        message = Msg(
+            f"{rep} 未在 {stamp(row.response_due)} 前响应线索「{lead_name}」",
+            f"{rep} did not answer lead {lead_name} by {stamp(row.response_due)}",
+        )
+        queue_webhook(
+            conn,
+            row.team_id,
+            f"lead_response:{_escalation_key(row)}",
+            f"{message.zh}\n{message.en}",
+            now,
+        )
         for lead_user in team_leads(conn, row.team_id):
             raise_alert(
                 ws,
@@ -191,10 +203,7 @@ def run_deadlines(conn: Connection, now: float) -> int:
                 owner=lead_user,
                 record_id=row.lead_id,
                 key=_escalation_key(row),
-                message=Msg(
-                    f"{rep} 未在 {stamp(row.response_due)} 前响应线索「{lead_name}」",
-                    f"{rep} did not answer lead {lead_name} by {stamp(row.response_due)}",
-                ),
+                message=message,
             )
         _maybe_flag(ws, row, rules, now, rep)
     ws.flush()

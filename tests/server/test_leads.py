@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -507,3 +508,61 @@ def test_an_acceptance_synced_as_an_edit_still_counts(world: World, client: http
     state = _state(world.engine, lead["id"])
     assert (state.status, state.outcome) == ("accepted", "on_time")
     assert jobs.tick(world.engine, version.assigned_at + 49 * 3600)["reclaim"] == 0
+
+
+def test_escalations_reach_the_team_chat_robot_with_retries(
+    world: World, client: httpx.Client, settings: Settings
+) -> None:
+    received: list[dict[str, Any]] = []
+    answers = iter([500, 200])
+
+    class Robot(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            status = next(answers, 200)
+            if status == 200:
+                received.append(json.loads(body))
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    robot = ThreadingHTTPServer(("127.0.0.1", 0), Robot)
+    threading.Thread(target=robot.serve_forever, daemon=True).start()
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "--db",
+                settings.database_url,
+                "--data-dir",
+                str(settings.data_dir),
+                "team",
+                "webhook",
+                "A",
+                f"http://127.0.0.1:{robot.server_address[1]}/robot",
+                "--kind",
+                "feishu",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        reps.set_profile(world.engine, "ra2", on_leave=True)
+        key = keys.add_key(world.engine, "trade_show", "A")
+        lead = _post(client, key, {"external_id": "w1", "name": "王磊", **HIGH}).json()["leads"][0]
+        due = _state(world.engine, lead["id"]).response_due
+        first = jobs.tick(world.engine, due + 1)
+        # The robot failed the first post: nothing delivered, retried later, delivered once.
+        assert first["deadlines"] == 1 and first["webhooks"] == 0
+        assert jobs.tick(world.engine, due + 120)["webhooks"] == 1
+        assert jobs.tick(world.engine, due + 3600)["webhooks"] == 0
+    finally:
+        robot.shutdown()
+        robot.server_close()
+    assert len(received) == 1 and received[0]["msg_type"] == "text"
+    assert "王磊" in received[0]["content"]["text"]

@@ -1,5 +1,6 @@
 """The lead engine (SPEC L1–L6): intake keys, per-lead clock and bookkeeping, rep profiles
-(tags, leave, assignment figures), the shared pool and its claims, and scheduled jobs.
+(tags, leave, assignment figures), the shared pool and its claims, team chat webhooks and their
+deliveries, and scheduled jobs.
 
 Revision ID: 0005
 Revises: 0003
@@ -100,6 +101,31 @@ def upgrade() -> None:
     )
     op.create_index("ix_pool_claims_user_id_claimed_at", "pool_claims", ["user_id", "claimed_at"])
     op.create_table(
+        "team_webhooks",
+        sa.Column("team_id", sa.String(36)),
+        sa.Column("kind", sa.String(10), nullable=False),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.Float, nullable=False),
+        sa.PrimaryKeyConstraint("team_id", name="pk_team_webhooks"),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name="fk_team_webhooks_team_id_teams"),
+    )
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.String(64)),
+        sa.Column("team_id", sa.String(36), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("next_try", sa.Float, nullable=False),
+        sa.Column("delivered_at", sa.Float, nullable=True),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries"),
+    )
+    op.create_index(
+        "ix_webhook_deliveries_delivered_at_next_try",
+        "webhook_deliveries",
+        ["delivered_at", "next_try"],
+    )
+    op.create_table(
         "jobs",
         sa.Column("name", sa.String(40)),
         sa.Column("next_due", sa.Float, nullable=False),
@@ -110,6 +136,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("jobs", "pool_claims", "pool_entries", "rep_profiles", "lead_state"):
+    for table in (
+        "jobs",
+        "webhook_deliveries",
+        "team_webhooks",
+        "pool_claims",
+        "pool_entries",
+        "rep_profiles",
+        "lead_state",
+    ):
         op.drop_table(table)
     op.drop_table("intake_keys")
