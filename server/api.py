@@ -34,6 +34,8 @@ from server.config import Settings
 from server.db import make_engine, teams, users
 from server.history import MAX_IDS as MAX_HISTORY_IDS
 from server.history import record_history
+from server.leads.api import router as leads_router
+from server.leads.jobs import Scheduler
 from server.pull import BadCursor, ResyncRequired, pull_json
 from server.push import ID_PATTERN, TooManyOperations, check_json, push_json
 from server.records import Viewer
@@ -336,7 +338,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         # Writes derive sort keys and search documents (app.domain.derived): load the pinyin
         # and conversion tables now, not in the first push a user waits for.
         threading.Thread(target=load_tables, name="fieldcrm-load-tables", daemon=True).start()
+        # The lead engine's time-based rules (server.leads.jobs); off unless configured.
+        scheduler = Scheduler(db, settings.job_tick_s) if settings.job_tick_s > 0 else None
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         if own_engine:
             db.dispose()
 
@@ -594,5 +602,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             headers={"X-Content-Type-Options": "nosniff"},
         )
 
+    api.include_router(leads_router)
     api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return api

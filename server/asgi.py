@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from server.api import create_app
 from server.config import load_settings
 
+SERVE_JOB_TICK_S = 5.0
+
 
 def app_factory() -> FastAPI:
-    return create_app(load_settings())
+    # A serving process keeps time for the lead engine (deadlines, reclaims, stagnation).
+    return create_app(load_settings().with_(job_tick_s=SERVE_JOB_TICK_S))

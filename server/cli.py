@@ -7,6 +7,7 @@ data directory).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -26,6 +27,9 @@ from server.config import (
     parse_networks,
 )
 from server.db import make_engine, normalise_url
+from server.leads import imports, jobs, keys, reps, webhooks
+from server.leads.common import parse_time, team_id_of
+from server.leads.report import fairness_report
 from server.maintenance import purge as run_purge
 
 
@@ -163,6 +167,7 @@ def user() -> None:
 )
 @click.option("--team", default=None)
 @click.option("--display-name", default=None)
+@click.option("--tags", default=None, help="Region/product tags for lead assignment: a,b,c.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_ctx
 def user_add(
@@ -171,6 +176,7 @@ def user_add(
     role: str,
     team: str | None,
     display_name: str | None,
+    tags: str | None,
     password_stdin: bool,
 ) -> None:
     """Add a user (the password is prompted for unless --password-stdin)."""
@@ -185,10 +191,34 @@ def user_add(
             team=team,
             display_name=display_name,
         )
+        if tags is not None:
+            reps.set_profile(ctx.engine, info.id, tags=reps.parse_tags(tags))
     except admin.AdminError as exc:
         _fail(str(exc))
         return
     click.echo(f"user {info.name} ({info.role}) added: {info.id}")
+
+
+@user.command(name="edit")
+@click.argument("name")
+@click.option("--tags", default=None, help="Region/product tags (replaces them; '' for none).")
+@click.option(
+    "--leave/--back", "on_leave", default=None, help="On leave (gets no leads) or back at work."
+)
+@pass_ctx
+def user_edit(ctx: Context, name: str, tags: str | None, on_leave: bool | None) -> None:
+    """Change what lead assignment knows about a user: tags and leave."""
+    _needs_schema(ctx)
+    try:
+        reps.set_profile(
+            ctx.engine,
+            name,
+            tags=None if tags is None else reps.parse_tags(tags),
+            on_leave=on_leave,
+        )
+    except admin.AdminError as exc:
+        _fail(str(exc))
+    click.echo(f"user {name} updated")
 
 
 @user.command(name="disable")
@@ -257,6 +287,23 @@ def team_add(ctx: Context, name: str) -> None:
         _fail(str(exc))
         return
     click.echo(f"team {name} added: {team_id}")
+
+
+@team.command(name="webhook")
+@click.argument("name")
+@click.argument("url", required=False)
+@click.option(
+    "--kind", type=click.Choice(["wecom", "dingtalk", "feishu"]), default="wecom", show_default=True
+)
+@pass_ctx
+def team_webhook(ctx: Context, name: str, url: str | None, kind: str) -> None:
+    """Send the team's lead escalations to a chat robot URL (no URL: stop)."""
+    _needs_schema(ctx)
+    try:
+        webhooks.set_webhook(ctx.engine, name, kind, url)
+    except admin.AdminError as exc:
+        _fail(str(exc))
+    click.echo(f"team {name}: {'escalations go to the ' + kind + ' robot' if url else 'no robot'}")
 
 
 @main.group()
@@ -394,6 +441,125 @@ def purge(ctx: Context, days: int | None) -> None:
         f"purged {report.tombstones} tombstones, {report.notices} notices, "
         f"{report.tokens} tokens, {report.operations} operation ids"
     )
+
+
+@main.group(name="intake-key")
+def intake_key() -> None:
+    """Keys with which channels post leads (POST /api/v1/intake/leads)."""
+
+
+@intake_key.command(name="add")
+@click.argument("channel")
+@click.option("--team", required=True, help="The team whose reps get the channel's leads.")
+@pass_ctx
+def intake_key_add(ctx: Context, channel: str, team: str) -> None:
+    """Make a key for CHANNEL; prints the key alone (it is not stored and not shown again)."""
+    _needs_schema(ctx)
+    try:
+        key = keys.add_key(ctx.engine, channel, team)
+    except admin.AdminError as exc:
+        _fail(str(exc))
+        return
+    click.echo(key)
+
+
+@intake_key.command(name="revoke")
+@click.argument("key_or_id")
+@pass_ctx
+def intake_key_revoke(ctx: Context, key_or_id: str) -> None:
+    """Revoke a key (give the key itself or its id from `intake-key list`)."""
+    try:
+        keys.revoke_key(ctx.engine, key_or_id)
+    except admin.AdminError as exc:
+        _fail(str(exc))
+    click.echo("intake key revoked")
+
+
+@intake_key.command(name="list")
+@pass_ctx
+def intake_key_list(ctx: Context) -> None:
+    """List keys (ids, channels, teams; never the keys)."""
+    for k in keys.list_keys(ctx.engine):
+        state = "revoked" if k["revoked_at"] else "active"
+        click.echo(f"{k['id']}  {k['channel']:<12} {k['team']:<20} {state}")
+
+
+@main.group(name="leads")
+def leads_group() -> None:
+    """Leads."""
+
+
+@leads_group.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--team", required=True, help="The team whose reps get the leads.")
+@click.option("--channel", default="import", show_default=True)
+@pass_ctx
+def leads_import(ctx: Context, file: Path, team: str, channel: str) -> None:
+    """Import leads from a .csv or .xlsx FILE: scored and assigned like posted leads; one bad
+    row refuses the file; rows seen before (same external_id) are not stored twice."""
+    _needs_schema(ctx)
+    with ctx.engine.connect() as conn:
+        team_id = team_id_of(conn, team)
+    if team_id is None:
+        _fail(f"no team called {team!r}")
+        return
+    problems, outcomes = imports.import_leads(ctx.engine, file, team_id, channel)
+    if problems:
+        for line in problems:
+            click.echo(line, err=True)
+        _fail(f"{len(problems)} problem(s); nothing was imported")
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o["outcome"]] = counts.get(o["outcome"], 0) + 1
+    click.echo(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no rows")
+
+
+@main.command()
+@click.option("--now", "now_text", default=None, help="Run as of this ISO time (default: now).")
+@pass_ctx
+def tick(ctx: Context, now_text: str | None) -> None:
+    """Run every scheduled job that is due (deadlines, reclaims, pool, stats) once."""
+    _needs_schema(ctx)
+    try:
+        now = parse_time(now_text) if now_text else time.time()
+    except ValueError:
+        _fail(f"not an ISO time: {now_text}")
+        return
+    click.echo(json.dumps(jobs.tick(ctx.engine, now), ensure_ascii=False, sort_keys=True))
+
+
+@main.group()
+def report() -> None:
+    """Reports."""
+
+
+@report.command(name="fairness")
+@click.option("--team", required=True)
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def report_fairness(ctx: Context, team: str, days: int, as_json: bool) -> None:
+    """Each rep's share of high-intent leads; new hires' first week against the team mean."""
+    _needs_schema(ctx)
+    now = time.time()
+    try:
+        figures = fairness_report(ctx.engine, team, now - days * 86400, now)
+    except LookupError:
+        _fail(f"no team called {team!r}")
+        return
+    if as_json:
+        click.echo(json.dumps(figures["reps"], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"team {team}, {figures['from']} - {figures['to']}")
+    click.echo(f"{'rep':<16} {'leads':>6} {'high':>5} {'share':>7} {'1st week':>9} {'ratio':>6}")
+    for r in figures["reps"]:
+        ratio = "-" if r["first_week_ratio"] is None else f"{r['first_week_ratio']:.2f}"
+        week = "-" if r["first_week_leads"] is None else str(r["first_week_leads"])
+        flag = "  below " + str(figures["flag_below"]) if r["flagged"] else ""
+        click.echo(
+            f"{r['name']:<16} {r['leads']:>6} {r['high_intent']:>5} "
+            f"{r['share_high']:>7.1%} {week:>9} {ratio:>6}{flag}"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

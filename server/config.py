@@ -66,6 +66,9 @@ class Settings:
     max_ops_per_push: int = 500
     max_pull_limit: int = 10_000
     pool_size: int = 10
+    # Seconds between runs of the scheduled jobs (server.leads.jobs) in a serving process;
+    # 0 runs none (tests and tools tick by hand). ``serve`` sets it.
+    job_tick_s: float = 0.0
     argon2: Argon2Params = field(default_factory=Argon2Params)
 
     @property

@@ -245,6 +245,126 @@ server_state = Table(
     Column("value", BigInteger, nullable=False),
 )
 
+# ---- the lead engine (SPEC L1–L6; server.leads) ----------------------------------------------
+
+intake_keys = Table(
+    "intake_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("channel", String(20), nullable=False),
+    Column("team_id", String(36), ForeignKey("teams.id"), nullable=False),
+    # Only the SHA-256 of a key is stored, as for tokens.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+# One row per lead: the engine's clock and bookkeeping in indexed columns, so the scheduled
+# jobs find due leads without reading the records' JSON.
+lead_state = Table(
+    "lead_state",
+    metadata,
+    Column("lead_id", String(64), primary_key=True),
+    Column("team_id", String(36), nullable=True),
+    Column("channel", String(20), nullable=False),
+    Column("external_id", String(200), nullable=True),
+    Column("score", Integer, nullable=True),
+    Column("high_intent", Boolean, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("owner_id", String(36), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("assigned_at", Float, nullable=True),
+    Column("response_due", Float, nullable=True),
+    Column("acted_at", Float, nullable=True),
+    # on_time | missed | late (accepted after the deadline); NULL while undecided.
+    Column("outcome", String(8), nullable=True),
+    Column("escalated_at", Float, nullable=True),
+    Column("reclaim_due", Float, nullable=True),
+    Column("pooled_at", Float, nullable=True),
+    Column("converted_at", Float, nullable=True),
+    Index("uq_lead_state_channel_external_id", "channel", "external_id", unique=True),
+    Index("ix_lead_state_status_response_due", "status", "response_due"),
+    Index("ix_lead_state_status_reclaim_due", "status", "reclaim_due"),
+    Index("ix_lead_state_owner_id_status", "owner_id", "status"),
+    Index("ix_lead_state_team_id_status", "team_id", "status"),
+)
+
+rep_profiles = Table(
+    "rep_profiles",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id"), primary_key=True),
+    Column("tags", Text, nullable=False),  # JSON list of lower-case region/product tags
+    Column("on_leave", Boolean, nullable=False),
+    # The assignment's round-robin credit (app.domain.leads.choose_rep).
+    Column("credit", Float, nullable=False),
+    # Figures of the last stats run (job "rep_stats").
+    Column("mean_response_minutes", Float, nullable=True),
+    Column("leads_in_window", Integer, nullable=False),
+    Column("converted_in_window", Integer, nullable=False),
+    Column("customers", Integer, nullable=False),
+    Column("stats_at", Float, nullable=True),
+    Column("flagged_at", Float, nullable=True),
+    Column("updated_at", Float, nullable=False),
+)
+
+pool_entries = Table(
+    "pool_entries",
+    metadata,
+    Column("record_id", String(64), primary_key=True),
+    Column("entity", String(20), nullable=False),
+    Column("team_id", String(36), nullable=True),
+    Column("reason", String(20), nullable=False),  # not_accepted | idle
+    Column("former_owner", String(36), nullable=True),
+    Column("pooled_at", Float, nullable=False),
+    Column("claimed_by", String(36), nullable=True),
+    Column("claimed_at", Float, nullable=True),
+    Index("ix_pool_entries_team_id_claimed_by", "team_id", "claimed_by"),
+)
+
+pool_claims = Table(
+    "pool_claims",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", String(64), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("claimed_at", Float, nullable=False),
+    Column("won", Boolean, nullable=False),
+    Index("ix_pool_claims_user_id_claimed_at", "user_id", "claimed_at"),
+)
+
+# Team chat robots (WeCom, DingTalk, Feishu) that hear escalations, and what is waiting to be
+# delivered to them: written with the escalation, sent by the "webhooks" job.
+team_webhooks = Table(
+    "team_webhooks",
+    metadata,
+    Column("team_id", String(36), ForeignKey("teams.id"), primary_key=True),
+    Column("kind", String(10), nullable=False),  # wecom | dingtalk | feishu
+    Column("url", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(64), primary_key=True),  # derived from the event: one per event
+    Column("team_id", String(36), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_try", Float, nullable=False),
+    Column("delivered_at", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_webhook_deliveries_delivered_at_next_try", "delivered_at", "next_try"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("next_due", Float, nullable=False),
+    Column("last_as_of", Float, nullable=True),
+    Column("runs", Integer, nullable=False),
+)
+
 # server_state keys
 XID_COUNTER = "xid"  # SQLite only: the last write transaction's number
 SEQ_COUNTER = "seq"  # SQLite only: the last row sequence number

@@ -11,6 +11,7 @@ Stage moves:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -294,6 +295,16 @@ def move_changes(
     elif decision.move is Move.REOPEN:
         changes.update(lost_reason=None, lost_from=None)
     return changes
+
+
+# Stagnation alerts get their id from the deal and the moment it entered its stage, so the
+# owner's device and the server raising the same alert make one record.
+STAGNATION_ALERT_NS = uuid.UUID("6f1c2a9e-4b1d-4e8a-9c62-0f3e5d7a1b20")
+
+
+def stagnation_alert_id(deal_id: str, stage_entered_at: str) -> str:
+    """The id of the stagnation alert of a deal's stay in its current stage (P5)."""
+    return str(uuid.uuid5(STAGNATION_ALERT_NS, f"stagnation:{deal_id}:{stage_entered_at}"))
 
 
 def is_stagnant(

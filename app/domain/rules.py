@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from app.domain.leads import LeadRules, LeadRulesError, parse_lead_rules
 from app.domain.messages import Msg
 
 LOCK_KINDS = frozenset({"field", "action", "attachment", "min_items", "roles"})
@@ -72,6 +73,7 @@ class ProcessRules:
     stagnation_hours: int = 72
     # Why deals are lost, chosen from a list so losses can be counted (key → label).
     lost_reasons: tuple[tuple[str, Msg], ...] = ()
+    leads: LeadRules = field(default_factory=lambda: parse_lead_rules(None))
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -196,6 +198,10 @@ def parse_rules(data: dict[str, Any]) -> ProcessRules:
             priorities=tuple(f.get("priorities", ("high", "medium", "low"))),
         )
         roles = {str(k): _msg(v, f"roles.{k}") for k, v in data.get("roles", {}).items()}
+        try:
+            leads = parse_lead_rules(data.get("leads"))
+        except LeadRulesError as exc:
+            raise RulesError(str(exc)) from None
         return ProcessRules(
             version=int(data.get("version", 1)),
             stages=tuple(stages),
@@ -209,6 +215,7 @@ def parse_rules(data: dict[str, Any]) -> ProcessRules:
                 for i, r in enumerate(data.get("lost_reasons", []))
                 if str(r["key"]) != OTHER_REASON  # "other" is always offered, last
             ),
+            leads=leads,
             raw=data,
         )
     except (KeyError, TypeError, ValueError) as exc:

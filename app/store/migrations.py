@@ -314,6 +314,20 @@ def _v9_quarantine(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v10_leads(db: sqlite_utils.Database) -> None:
+    """What the server's lead engine sets on a lead (its external id, region and product, the
+    score's reasons, why it went to its owner, when the owner accepted it), and the queue of
+    acceptances not yet sent."""
+    for column in ("external_id", "region", "product", "score_reasons", "assignment"):
+        db.execute(f"ALTER TABLE leads ADD COLUMN {column} TEXT")
+    db.execute("ALTER TABLE leads ADD COLUMN accepted_at TEXT")
+    # Acceptances made here wait in this queue until the server has them (app.sync.leads).
+    db.execute(
+        "CREATE TABLE lead_actions (id INTEGER PRIMARY KEY, lead_id TEXT NOT NULL, "
+        "action TEXT NOT NULL, acted_at TEXT NOT NULL, state TEXT NOT NULL, result TEXT)"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1,
     _v2,
@@ -324,6 +338,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v7_lists,
     _v8_followup_snoozes,
     _v9_quarantine,
+    _v10_leads,
 )
 LATEST = len(MIGRATIONS)
 

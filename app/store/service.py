@@ -42,6 +42,7 @@ from app.domain.process import (
     decide_move,
     is_stagnant,
     move_changes,
+    stagnation_alert_id,
 )
 from app.domain.rules import LOST, ProcessRules, default_rules, load_rules_json
 from app.domain.schema import ENTITIES, entity, validate_values
@@ -873,7 +874,7 @@ class Store:
                     "商机「{t}」在{s}阶段已超过{h}小时没有跟进",
                     'Deal "{t}" has had no follow-up in {se} for over {h} hours',
                 ).format(t=title, s=label.zh, se=label.en, h=hours)
-                alert_id = str(uuid.uuid5(_ALERT_NS, f"stagnation:{deal_id}:{entered}"))
+                alert_id = stagnation_alert_id(deal_id, entered)
                 if self.db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone():
                     continue  # raised before (and perhaps resolved by its owner)
                 self.create_checked(

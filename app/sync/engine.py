@@ -40,6 +40,7 @@ from app.sync.errors import (
     SyncError,
 )
 from app.sync.http import ApiClient
+from app.sync.leads import send_actions
 from app.sync.quarantine import Quarantined
 from app.sync.session import Session
 
@@ -284,6 +285,8 @@ class SyncEngine:
         try:
             self._ensure_access(api, session)
             self._refresh_directory(api, store)
+            # Lead acceptances first: they are judged by when they were made (app.sync.leads).
+            send_actions(api, store)
             pushed, rejected = self._push_all(api, store, progress, cancelled)
             try:
                 pulled, removed, conflicts, held = self._pull_all(api, store, progress, cancelled)
@@ -329,6 +332,22 @@ class SyncEngine:
         session.forget()
         self._session = None
         wipe.wipe_profile(self.profile_dir, session.server_url, session.user)
+
+    def online_api(self) -> ApiClient:
+        """A client signed in as this profile's user, for calls outside a sync (the caller
+        closes it). Raises the SyncError that prevents it (not signed in, session expired)."""
+        session = self.session()
+        api = self._api(session.server_url, session)
+        try:
+            self._ensure_access(api, session)
+        except SessionExpired:
+            api.close()
+            session.forget()
+            raise
+        except BaseException:
+            api.close()
+            raise
+        return api
 
     def _ensure_access(self, api: ApiClient, session: Session) -> None:
         if session.access():

@@ -269,7 +269,7 @@ def test_a_file_cannot_be_taken_by_knowing_its_hash(world: World, client: httpx.
 
 
 def test_the_upgrade_credits_existing_files_to_those_who_attached_them(tmp_path: Path) -> None:
-    """Migration 0008: files already on the server stay usable by the users whose attachment
+    """Migration 0005: files already on the server stay usable by the users whose attachment
     rows name them (and by nobody else)."""
     engine = make_engine(sqlite_url(tmp_path / "old.db"), pool_size=1)
     try:

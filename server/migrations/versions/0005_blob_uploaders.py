@@ -5,8 +5,8 @@ their scope; until now a rep who learnt another scope's SHA-256 could attach tha
 their own customers and download it. Existing files are credited to the users whose attachment
 rows name them.
 
-Revision ID: 0008
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
