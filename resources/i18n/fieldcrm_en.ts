@@ -9,6 +9,13 @@
     </message>
 </context>
 <context>
+    <name>ContractForm</name>
+    <message numerus="yes">
+        <source>Read with %n% confidence: please check</source>
+        <translation><numerusform>Read with %n% confidence: please check</numerusform><numerusform>Read with %n% confidence: please check</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>CustomersScreen</name>
     <message numerus="yes">
         <source>No follow-up for %n day(s)</source>

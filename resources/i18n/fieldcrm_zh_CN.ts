@@ -63,6 +63,10 @@
         <source>Approval decided</source>
         <translation>审批结果</translation>
     </message>
+    <message>
+        <source>Record could not be read</source>
+        <translation>记录无法读取</translation>
+    </message>
 </context>
 <context>
     <name>ApprovalRequestDialog</name>
