@@ -34,7 +34,13 @@ from server.leads.report import fairness_report
 from server.leads.response import Refused, accept
 from server.records import Viewer
 
-router = APIRouter(prefix="/api/v1", tags=["leads"])
+# Every refusal is a ``{"code", "message": {"zh", "en"}}`` body; the published schema lists
+# the statuses these routes answer with, so clients and the schema fuzz test can rely on them.
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {"description": "Refused: {code, message: {zh, en}}"}
+    for status in (400, 401, 403, 404, 409, 413, 422, 429)
+}
+router = APIRouter(prefix="/api/v1", tags=["leads"], responses=_REFUSALS)
 RECORD_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
 
