@@ -102,6 +102,9 @@ class DesktopApp:
         self.sync: SyncService | None = None
         self.ctx: AppContext | None = None
         self.failure: BaseException | None = None
+        # Set by ``run`` once the application's event loop is about to run: quitting before
+        # that would leave Qt's quit flag set for every later event loop in the process.
+        self.quit_on_failure = False
 
     def start(self, on_ready: Callable[[MainWindow], None] | None = None) -> None:
         """Open the store and build the window when it is ready (asynchronously)."""
@@ -160,7 +163,8 @@ class DesktopApp:
             self.runner.report_error(exc)
             return
         QMessageBox.critical(None, "FieldCRM", i18n.say(msg))
-        QCoreApplication.exit(2)
+        if self.quit_on_failure:
+            QCoreApplication.exit(2)
 
     def close(self) -> None:
         if self.window is not None:
@@ -184,6 +188,10 @@ def run(
     i18n.install(app, lang)
     desktop = DesktopApp(profile, lang, sync_factory=sync_factory, account=account, config=config)
     desktop.start()
+    if desktop.failure is not None and known_message(desktop.failure) is not None:
+        desktop.close()  # refused before the loop ran (a store opened on this thread)
+        return 2
+    desktop.quit_on_failure = True
     try:
         code = app.exec()
     finally:
