@@ -39,9 +39,12 @@ class ChangeWatcher:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop watching; ``wait=False`` returns at once (a window closing must not wait for
+        the poll in flight, which ends by itself)."""
         self._stop.set()
-        self._thread.join(timeout=self.poll_timeout_s + 5)
+        if wait and self._thread.is_alive():
+            self._thread.join(timeout=self.poll_timeout_s + 5)
 
     def _run(self) -> None:
         while not self._stop.is_set():
