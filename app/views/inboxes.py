@@ -347,7 +347,7 @@ class LeadsScreen(ListScreen):
         mine_layout.addWidget(self.empty)
         mine_layout.addWidget(self.table, 1)
         self.pool = PoolPanel(ctx)
-        self.pool.claimed.connect(lambda _rid: self.notice.setText(self.pool.status.text()))
+        self.pool.claimed.connect(lambda _rid: self.notice.setText(self.pool.result.text()))
         self.tabs = QTabWidget()
         self.tabs.setObjectName("leadTabs")
         self.tabs.addTab(mine, self.tr("Leads"))

@@ -53,7 +53,7 @@ def countdown(due: str | None, now: datetime, *, seconds: bool = False) -> tuple
     left = int((moment - now).total_seconds())
     minutes = left // 60
     if left < 0:
-        return _tr("overdue by %1 min").replace("%1", str(max(1, -minutes))), OVERDUE
+        return _tr("overdue by %1 min").replace("%1", str(max(1, -left // 60))), OVERDUE
     if seconds and left < 3600:
         text = _tr("%1 left").replace("%1", f"{minutes:02d}:{left % 60:02d}")
         return text, SOON
@@ -269,13 +269,15 @@ class LeadDialog(QDialog):
             return
         candidates = list(why.get("candidates") or [])
         names = {
-            c["user_id"]: c.get("name") or self.ctx.user_name(c["user_id"])
+            # The directory's display name; the server's note has the login name.
+            c["user_id"]: _known(self.ctx.user_name(c["user_id"]), c)
             for c in (*candidates, *(why.get("skipped") or []))
         }
         chosen = why.get("chosen")
         if chosen:
-            text = self.tr("Chosen: %1, by weighted choice among %2 eligible reps.")
-            text = text.replace("%1", names.get(chosen, chosen)).replace("%2", str(len(candidates)))
+            text = self.tr(
+                "Chosen: %1, by weighted choice among %n eligible rep(s).", "", len(candidates)
+            ).replace("%1", names.get(chosen, chosen))
         else:
             text = self.tr("Waiting: no rep of the team could take it.")
         reasons = {
@@ -320,6 +322,10 @@ class LeadDialog(QDialog):
     def closeEvent(self, event: Any) -> None:
         self.ticker.stop()
         super().closeEvent(event)
+
+
+def _known(display: str, part: dict[str, Any]) -> str:
+    return display if display != part["user_id"] else str(part.get("name") or display)
 
 
 def _label(factor: dict[str, Any]) -> str:
@@ -409,7 +415,7 @@ class PoolPanel(QWidget):
         self.setObjectName("poolPanel")
         self.refresh_button = QPushButton(self.tr("Refresh"))
         self.refresh_button.setObjectName("poolRefresh")
-        self.refresh_button.clicked.connect(self.load)
+        self.refresh_button.clicked.connect(lambda: self.load())
         self.claim_button = QPushButton(self.tr("Claim"))
         self.claim_button.setObjectName("poolClaim")
         self.claim_button.setEnabled(False)
@@ -417,6 +423,9 @@ class PoolPanel(QWidget):
         self.status = QLabel()
         self.status.setObjectName("poolStatus")
         self.status.setWordWrap(True)
+        self.result = QLabel()
+        self.result.setObjectName("poolResult")
+        self.result.setStyleSheet("color:#2e7d32;")
         self.problem = ErrorLabel()
         self.problem.setObjectName("poolProblem")
         bar = QHBoxLayout()
@@ -442,13 +451,16 @@ class PoolPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.status)
+        layout.addWidget(self.result)
         layout.addWidget(self.problem)
         layout.addWidget(self.table, 1)
         self.loaded = False
 
-    def load(self) -> None:
+    def load(self, *, clear: bool = True) -> None:
         """Ask the server (on the network lane; the store worker is not held up)."""
-        self.problem.show_message(None)
+        if clear:
+            self.problem.show_message(None)
+            self.result.setText("")
         self.status.setText(self.tr("Loading the pool…"))
         sync = self.ctx.sync
         self.ctx.runner.background(
@@ -496,6 +508,7 @@ class PoolPanel(QWidget):
         if record_id is None:
             return
         self.problem.show_message(None)
+        self.result.setText("")
         sync = self.ctx.sync
         self.claim_button.setEnabled(False)
         self.ctx.runner.background(
@@ -508,7 +521,7 @@ class PoolPanel(QWidget):
 
     def _claimed(self, answer: dict[str, Any]) -> None:
         if answer.get("outcome") == "won":
-            self.status.setText(self.tr("Claimed: it arrives with the next sync."))
+            self.result.setText(self.tr("Claimed: it arrives with the next sync."))
             self.claimed.emit(str(answer.get("id")))
         else:
             message = answer.get("message") or {}
@@ -517,7 +530,7 @@ class PoolPanel(QWidget):
                 if message
                 else self.tr("Someone else claimed it first.")
             )
-        self.load()
+        self.load(clear=False)
 
     def _failed(self, exc: BaseException) -> None:
         self.loaded = False

@@ -944,6 +944,25 @@
     </message>
 </context>
 <context>
+    <name>DuplicatesDialog</name>
+    <message>
+        <source>Possible duplicates</source>
+        <translation type="unfinished">可能重复</translation>
+    </message>
+    <message>
+        <source>This lead may already be a customer on this device. Open the existing one, or create a new customer anyway.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open the existing one</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Create anyway</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>FollowUpForm</name>
     <message>
         <source>Log follow-up</source>
@@ -1142,6 +1161,167 @@
     </message>
 </context>
 <context>
+    <name>LeadDialog</name>
+    <message>
+        <source>Lead</source>
+        <translation type="unfinished">线索</translation>
+    </message>
+    <message>
+        <source>Company</source>
+        <translation type="unfinished">公司</translation>
+    </message>
+    <message>
+        <source>Job title</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mobile</source>
+        <translation type="unfinished">手机</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation type="unfinished">邮箱</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation type="unfinished">渠道</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation type="unfinished">状态</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation type="unfinished">负责人</translation>
+    </message>
+    <message>
+        <source>Assigned at</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Respond by</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Factor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation type="unfinished">评分</translation>
+    </message>
+    <message>
+        <source>Rep</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Response speed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Conversion</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load health</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weight</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Why assigned</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accept</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark contacted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Log first contact</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Convert to customer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> (not sent yet)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not assigned yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Score %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>High intent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not assigned by the server (imported or created by hand).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Chosen: %1, by weighted choice among %n eligible rep(s).</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Waiting: no rep of the team could take it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>disabled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>on leave</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>at the customer cap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Skipped: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Responded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No deadline</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>LeadsScreen</name>
     <message>
         <source>Response deadline first</source>
@@ -1156,6 +1336,38 @@
         <translation>最新优先</translation>
     </message>
     <message>
+        <source>Open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accept</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Counts from now, also offline: sent with the next sync</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mark contacted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Log first contact</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Converts the lead first if it has no customer yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Convert</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Customer + key contact + deal, after a duplicate check</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Leads</source>
         <translation>线索</translation>
     </message>
@@ -1166,6 +1378,10 @@
     <message>
         <source>Company</source>
         <translation>公司</translation>
+    </message>
+    <message>
+        <source>Mobile</source>
+        <translation type="unfinished">手机</translation>
     </message>
     <message>
         <source>Channel</source>
@@ -1192,64 +1408,39 @@
         <translation>没有待处理的线索。新线索会在同步后出现在这里。</translation>
     </message>
     <message>
-        <source>Web form</source>
-        <translation>官网表单</translation>
+        <source>公海 Pool</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Douyin</source>
-        <translation>抖音</translation>
+        <source> (not sent yet)</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>WeChat</source>
-        <translation>微信</translation>
+        <source>Marked contacted; sent to the server with the next sync.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Trade show</source>
-        <translation>展会</translation>
+        <source>Accepted; sent to the server with the next sync.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Import</source>
-        <translation>导入</translation>
+        <source>Converted: a customer, its key contact and a deal were created.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Referral</source>
-        <translation>转介绍</translation>
+        <source>First contact logged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>LiveUpdates</name>
+    <message>
+        <source>New lead: %1</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Other</source>
-        <translation>其他</translation>
-    </message>
-    <message>
-        <source>New</source>
-        <translation>新线索</translation>
-    </message>
-    <message>
-        <source>Assigned</source>
-        <translation>已分配</translation>
-    </message>
-    <message>
-        <source>Accepted</source>
-        <translation>已接收</translation>
-    </message>
-    <message>
-        <source>Contacted</source>
-        <translation>已联系</translation>
-    </message>
-    <message>
-        <source>In shared pool</source>
-        <translation>在公海中</translation>
-    </message>
-    <message>
-        <source>overdue by %1 min</source>
-        <translation>已超时 %1 分钟</translation>
-    </message>
-    <message>
-        <source>%1 min</source>
-        <translation>%1 分钟</translation>
-    </message>
-    <message>
-        <source>%1 h</source>
-        <translation>%1 小时</translation>
+        <source>respond within %1</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1587,6 +1778,87 @@
     <message>
         <source>Give a reason; it is kept in the history.</source>
         <translation>请填写原因,原因会记入历史。</translation>
+    </message>
+</context>
+<context>
+    <name>PoolPanel</name>
+    <message>
+        <source>Refresh</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Claim</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Leads and customers nobody kept; the first rep to claim one gets it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation type="unfinished">姓名</translation>
+    </message>
+    <message>
+        <source>Company</source>
+        <translation type="unfinished">公司</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation type="unfinished">类型</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation type="unfinished">评分</translation>
+    </message>
+    <message>
+        <source>Why in the pool</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Former owner</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>In the pool since</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Loading the pool…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The pool is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n in the pool</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Lead</source>
+        <translation type="unfinished">线索</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not accepted in time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No follow-up for too long</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Claimed: it arrives with the next sync.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Someone else claimed it first.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
