@@ -38,10 +38,6 @@ OVERDUE = "#c62828"
 SOON = "#e65100"
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("LeadCountdown", text)
-
-
 def countdown(due: str | None, now: datetime, *, seconds: bool = False) -> tuple[str, str | None]:
     """The time left to respond, as text and a colour (None: no colour). With ``seconds`` the
     last hour counts down as mm:ss (the lead's page); the table shows minutes."""
@@ -53,39 +49,43 @@ def countdown(due: str | None, now: datetime, *, seconds: bool = False) -> tuple
     left = int((moment - now).total_seconds())
     minutes = left // 60
     if left < 0:
-        return _tr("overdue by %1 min").replace("%1", str(max(1, -left // 60))), OVERDUE
+        return QCoreApplication.translate("Leads", "overdue by %1 min").replace(
+            "%1", str(max(1, -left // 60))
+        ), OVERDUE
     if seconds and left < 3600:
-        text = _tr("%1 left").replace("%1", f"{minutes:02d}:{left % 60:02d}")
+        text = QCoreApplication.translate("Leads", "%1 left").replace(
+            "%1", f"{minutes:02d}:{left % 60:02d}"
+        )
         return text, SOON
     if minutes < 120:
-        return _tr("%1 min").replace("%1", str(minutes)), SOON
-    return _tr("%1 h %2 min").replace("%1", str(minutes // 60)).replace("%2", str(minutes % 60)), (
-        None
-    )
+        return QCoreApplication.translate("Leads", "%1 min").replace("%1", str(minutes)), SOON
+    return QCoreApplication.translate("Leads", "%1 h %2 min").replace(
+        "%1", str(minutes // 60)
+    ).replace("%2", str(minutes % 60)), (None)
 
 
 def status_name(status: str | None) -> str:
     names = {
-        "new": _tr("New"),
-        "assigned": _tr("Assigned"),
-        "accepted": _tr("Accepted"),
-        "contacted": _tr("Contacted"),
-        "pooled": _tr("In shared pool"),
-        "converted": _tr("Converted"),
-        "discarded": _tr("Discarded"),
+        "new": QCoreApplication.translate("Leads", "New"),
+        "assigned": QCoreApplication.translate("Leads", "Assigned"),
+        "accepted": QCoreApplication.translate("Leads", "Accepted"),
+        "contacted": QCoreApplication.translate("Leads", "Contacted"),
+        "pooled": QCoreApplication.translate("Leads", "In shared pool"),
+        "converted": QCoreApplication.translate("Leads", "Converted"),
+        "discarded": QCoreApplication.translate("Leads", "Discarded"),
     }
     return names.get(status or "new", status or "")
 
 
 def channel_name(channel: str | None) -> str:
     names = {
-        "web_form": _tr("Web form"),
-        "douyin": _tr("Douyin"),
-        "wechat": _tr("WeChat"),
-        "trade_show": _tr("Trade show"),
-        "import": _tr("Import"),
-        "referral": _tr("Referral"),
-        "other": _tr("Other"),
+        "web_form": QCoreApplication.translate("Leads", "Web form"),
+        "douyin": QCoreApplication.translate("Leads", "Douyin"),
+        "wechat": QCoreApplication.translate("Leads", "WeChat"),
+        "trade_show": QCoreApplication.translate("Leads", "Trade show"),
+        "import": QCoreApplication.translate("Leads", "Import"),
+        "referral": QCoreApplication.translate("Leads", "Referral"),
+        "other": QCoreApplication.translate("Leads", "Other"),
     }
     return names.get(channel or "", channel or "")
 
@@ -339,7 +339,11 @@ def _value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return _tr("Yes") if value else _tr("No")
+        return (
+            QCoreApplication.translate("Leads", "Yes")
+            if value
+            else QCoreApplication.translate("Leads", "No")
+        )
     return str(value)
 
 

@@ -947,19 +947,19 @@
     <name>DuplicatesDialog</name>
     <message>
         <source>Possible duplicates</source>
-        <translation type="unfinished">可能重复</translation>
+        <translation>可能重复</translation>
     </message>
     <message>
         <source>This lead may already be a customer on this device. Open the existing one, or create a new customer anyway.</source>
-        <translation type="unfinished"></translation>
+        <translation>该线索可能已是本机上的客户。可打开已有客户,或仍然新建客户。</translation>
     </message>
     <message>
         <source>Open the existing one</source>
-        <translation type="unfinished"></translation>
+        <translation>打开已有客户</translation>
     </message>
     <message>
         <source>Create anyway</source>
-        <translation type="unfinished"></translation>
+        <translation>仍然新建</translation>
     </message>
 </context>
 <context>
@@ -1164,161 +1164,244 @@
     <name>LeadDialog</name>
     <message>
         <source>Lead</source>
-        <translation type="unfinished">线索</translation>
+        <translation>线索</translation>
     </message>
     <message>
         <source>Company</source>
-        <translation type="unfinished">公司</translation>
+        <translation>公司</translation>
     </message>
     <message>
         <source>Job title</source>
-        <translation type="unfinished"></translation>
+        <translation>职位</translation>
     </message>
     <message>
         <source>Mobile</source>
-        <translation type="unfinished">手机</translation>
+        <translation>手机</translation>
     </message>
     <message>
         <source>E-mail</source>
-        <translation type="unfinished">邮箱</translation>
+        <translation>邮箱</translation>
     </message>
     <message>
         <source>Channel</source>
-        <translation type="unfinished">渠道</translation>
+        <translation>渠道</translation>
     </message>
     <message>
         <source>Status</source>
-        <translation type="unfinished">状态</translation>
+        <translation>状态</translation>
     </message>
     <message>
         <source>Owner</source>
-        <translation type="unfinished">负责人</translation>
+        <translation>负责人</translation>
     </message>
     <message>
         <source>Assigned at</source>
-        <translation type="unfinished"></translation>
+        <translation>分配时间</translation>
     </message>
     <message>
         <source>Respond by</source>
-        <translation type="unfinished"></translation>
+        <translation>响应截止</translation>
     </message>
     <message>
         <source>Time left</source>
-        <translation type="unfinished"></translation>
+        <translation>剩余时间</translation>
     </message>
     <message>
         <source>Factor</source>
-        <translation type="unfinished"></translation>
+        <translation>评分项</translation>
     </message>
     <message>
         <source>Value</source>
-        <translation type="unfinished"></translation>
+        <translation>取值</translation>
     </message>
     <message>
         <source>Points</source>
-        <translation type="unfinished"></translation>
+        <translation>得分</translation>
     </message>
     <message>
         <source>Score</source>
-        <translation type="unfinished">评分</translation>
+        <translation>评分</translation>
     </message>
     <message>
         <source>Rep</source>
-        <translation type="unfinished"></translation>
+        <translation>销售</translation>
     </message>
     <message>
         <source>Response speed</source>
-        <translation type="unfinished"></translation>
+        <translation>响应速度</translation>
     </message>
     <message>
         <source>Conversion</source>
-        <translation type="unfinished"></translation>
+        <translation>转化率</translation>
     </message>
     <message>
         <source>Load health</source>
-        <translation type="unfinished"></translation>
+        <translation>负载健康度</translation>
     </message>
     <message>
         <source>Weight</source>
-        <translation type="unfinished"></translation>
+        <translation>权重</translation>
     </message>
     <message>
         <source>Why assigned</source>
-        <translation type="unfinished"></translation>
+        <translation>分配依据</translation>
     </message>
     <message>
         <source>Accept</source>
-        <translation type="unfinished"></translation>
+        <translation>接受</translation>
     </message>
     <message>
         <source>Mark contacted</source>
-        <translation type="unfinished"></translation>
+        <translation>标记已联系</translation>
     </message>
     <message>
         <source>Log first contact</source>
-        <translation type="unfinished"></translation>
+        <translation>记录首次联系</translation>
     </message>
     <message>
         <source>Convert to customer</source>
-        <translation type="unfinished"></translation>
+        <translation>转为客户</translation>
     </message>
     <message>
         <source>Close</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭</translation>
     </message>
     <message>
         <source> (not sent yet)</source>
-        <translation type="unfinished"></translation>
+        <translation>(尚未提交)</translation>
     </message>
     <message>
         <source>Not assigned yet</source>
-        <translation type="unfinished"></translation>
+        <translation>尚未分配</translation>
     </message>
     <message>
         <source>Score %1</source>
-        <translation type="unfinished"></translation>
+        <translation>评分 %1</translation>
     </message>
     <message>
         <source>High intent</source>
-        <translation type="unfinished"></translation>
+        <translation>高意向</translation>
     </message>
     <message>
         <source>Not assigned by the server (imported or created by hand).</source>
-        <translation type="unfinished"></translation>
+        <translation>非服务器分配(导入或手工创建)。</translation>
     </message>
     <message numerus="yes">
         <source>Chosen: %1, by weighted choice among %n eligible rep(s).</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>已分配给 %1(在 %n 名符合条件的销售中按权重选出)。</numerusform>
         </translation>
     </message>
     <message>
         <source>Waiting: no rep of the team could take it.</source>
-        <translation type="unfinished"></translation>
+        <translation>等待中:团队中暂无可接单的销售。</translation>
     </message>
     <message>
         <source>disabled</source>
-        <translation type="unfinished"></translation>
+        <translation>已停用</translation>
     </message>
     <message>
         <source>on leave</source>
-        <translation type="unfinished"></translation>
+        <translation>休假中</translation>
     </message>
     <message>
         <source>at the customer cap</source>
-        <translation type="unfinished"></translation>
+        <translation>客户数已达上限</translation>
     </message>
     <message>
         <source>Skipped: %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>未参与:%1。</translation>
     </message>
     <message>
         <source>Responded</source>
-        <translation type="unfinished"></translation>
+        <translation>已响应</translation>
     </message>
     <message>
         <source>No deadline</source>
-        <translation type="unfinished"></translation>
+        <translation>无截止时间</translation>
+    </message>
+</context>
+<context>
+    <name>Leads</name>
+    <message>
+        <source>overdue by %1 min</source>
+        <translation>已超时 %1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分钟</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>新建</translation>
+    </message>
+    <message>
+        <source>Assigned</source>
+        <translation>已分配</translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation>已接受</translation>
+    </message>
+    <message>
+        <source>Contacted</source>
+        <translation>已联系</translation>
+    </message>
+    <message>
+        <source>In shared pool</source>
+        <translation>在公海</translation>
+    </message>
+    <message>
+        <source>Converted</source>
+        <translation>已转化</translation>
+    </message>
+    <message>
+        <source>Discarded</source>
+        <translation>已放弃</translation>
+    </message>
+    <message>
+        <source>Web form</source>
+        <translation>网页表单</translation>
+    </message>
+    <message>
+        <source>Douyin</source>
+        <translation>抖音</translation>
+    </message>
+    <message>
+        <source>WeChat</source>
+        <translation>微信</translation>
+    </message>
+    <message>
+        <source>Trade show</source>
+        <translation>展会</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>Referral</source>
+        <translation>转介绍</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>Yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>No</source>
+        <translation>否</translation>
     </message>
 </context>
 <context>
@@ -1337,35 +1420,35 @@
     </message>
     <message>
         <source>Open</source>
-        <translation type="unfinished"></translation>
+        <translation>打开</translation>
     </message>
     <message>
         <source>Accept</source>
-        <translation type="unfinished"></translation>
+        <translation>接受</translation>
     </message>
     <message>
         <source>Counts from now, also offline: sent with the next sync</source>
-        <translation type="unfinished"></translation>
+        <translation>以此刻为准,离线亦可:下次同步时提交</translation>
     </message>
     <message>
         <source>Mark contacted</source>
-        <translation type="unfinished"></translation>
+        <translation>标记已联系</translation>
     </message>
     <message>
         <source>Log first contact</source>
-        <translation type="unfinished"></translation>
+        <translation>记录首次联系</translation>
     </message>
     <message>
         <source>Converts the lead first if it has no customer yet</source>
-        <translation type="unfinished"></translation>
+        <translation>线索尚无客户时先转化</translation>
     </message>
     <message>
         <source>Convert</source>
-        <translation type="unfinished"></translation>
+        <translation>转化</translation>
     </message>
     <message>
         <source>Customer + key contact + deal, after a duplicate check</source>
-        <translation type="unfinished"></translation>
+        <translation>查重后创建客户、关键联系人和商机</translation>
     </message>
     <message>
         <source>Leads</source>
@@ -1381,7 +1464,7 @@
     </message>
     <message>
         <source>Mobile</source>
-        <translation type="unfinished">手机</translation>
+        <translation>手机</translation>
     </message>
     <message>
         <source>Channel</source>
@@ -1409,38 +1492,38 @@
     </message>
     <message>
         <source>公海 Pool</source>
-        <translation type="unfinished"></translation>
+        <translation>公海</translation>
     </message>
     <message>
         <source> (not sent yet)</source>
-        <translation type="unfinished"></translation>
+        <translation>(尚未提交)</translation>
     </message>
     <message>
         <source>Marked contacted; sent to the server with the next sync.</source>
-        <translation type="unfinished"></translation>
+        <translation>已标记为已联系,下次同步时提交服务器。</translation>
     </message>
     <message>
         <source>Accepted; sent to the server with the next sync.</source>
-        <translation type="unfinished"></translation>
+        <translation>已接受,下次同步时提交服务器。</translation>
     </message>
     <message>
         <source>Converted: a customer, its key contact and a deal were created.</source>
-        <translation type="unfinished"></translation>
+        <translation>已转化:已创建客户、关键联系人和商机。</translation>
     </message>
     <message>
         <source>First contact logged.</source>
-        <translation type="unfinished"></translation>
+        <translation>已记录首次联系。</translation>
     </message>
 </context>
 <context>
     <name>LiveUpdates</name>
     <message>
         <source>New lead: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>新线索:%1</translation>
     </message>
     <message>
         <source>respond within %1</source>
-        <translation type="unfinished"></translation>
+        <translation>请在 %1 内响应</translation>
     </message>
 </context>
 <context>
@@ -1784,81 +1867,81 @@
     <name>PoolPanel</name>
     <message>
         <source>Refresh</source>
-        <translation type="unfinished"></translation>
+        <translation>刷新</translation>
     </message>
     <message>
         <source>Claim</source>
-        <translation type="unfinished"></translation>
+        <translation>认领</translation>
     </message>
     <message>
         <source>Leads and customers nobody kept; the first rep to claim one gets it.</source>
-        <translation type="unfinished"></translation>
+        <translation>无人跟进的线索和客户;先认领者得。</translation>
     </message>
     <message>
         <source>Name</source>
-        <translation type="unfinished">姓名</translation>
+        <translation>姓名</translation>
     </message>
     <message>
         <source>Company</source>
-        <translation type="unfinished">公司</translation>
+        <translation>公司</translation>
     </message>
     <message>
         <source>Kind</source>
-        <translation type="unfinished">类型</translation>
+        <translation>类型</translation>
     </message>
     <message>
         <source>Score</source>
-        <translation type="unfinished">评分</translation>
+        <translation>评分</translation>
     </message>
     <message>
         <source>Why in the pool</source>
-        <translation type="unfinished"></translation>
+        <translation>进入公海原因</translation>
     </message>
     <message>
         <source>Former owner</source>
-        <translation type="unfinished"></translation>
+        <translation>原负责人</translation>
     </message>
     <message>
         <source>In the pool since</source>
-        <translation type="unfinished"></translation>
+        <translation>进入公海时间</translation>
     </message>
     <message>
         <source>Loading the pool…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在读取公海…</translation>
     </message>
     <message>
         <source>The pool is empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>公海暂无记录。</translation>
     </message>
     <message numerus="yes">
         <source>%n in the pool</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>公海中共 %n 条</numerusform>
         </translation>
     </message>
     <message>
         <source>Lead</source>
-        <translation type="unfinished">线索</translation>
+        <translation>线索</translation>
     </message>
     <message>
         <source>Customer</source>
-        <translation type="unfinished"></translation>
+        <translation>客户</translation>
     </message>
     <message>
         <source>Not accepted in time</source>
-        <translation type="unfinished"></translation>
+        <translation>未按时接受</translation>
     </message>
     <message>
         <source>No follow-up for too long</source>
-        <translation type="unfinished"></translation>
+        <translation>长期未跟进</translation>
     </message>
     <message>
         <source>Claimed: it arrives with the next sync.</source>
-        <translation type="unfinished"></translation>
+        <translation>认领成功,下次同步后可见。</translation>
     </message>
     <message>
         <source>Someone else claimed it first.</source>
-        <translation type="unfinished"></translation>
+        <translation>已被他人抢先认领。</translation>
     </message>
 </context>
 <context>
