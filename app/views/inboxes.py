@@ -336,6 +336,7 @@ class LeadsScreen(ListScreen):
         self.notice.setObjectName("leadNotice")
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet("color:#1565c0;")
+        self.notice.hide()
         self.problem = ErrorLabel()
         self.problem.setObjectName("leadProblem")
         mine = QWidget()
@@ -347,7 +348,7 @@ class LeadsScreen(ListScreen):
         mine_layout.addWidget(self.empty)
         mine_layout.addWidget(self.table, 1)
         self.pool = PoolPanel(ctx)
-        self.pool.claimed.connect(lambda _rid: self.notice.setText(self.pool.result.text()))
+        self.pool.claimed.connect(lambda _rid: self._say(self.pool.result.text()))
         self.tabs = QTabWidget()
         self.tabs.setObjectName("leadTabs")
         self.tabs.addTab(mine, self.tr("Leads"))
@@ -432,6 +433,7 @@ class LeadsScreen(ListScreen):
     def _say(self, text: str) -> None:
         self.problem.show_message(None)
         self.notice.setText(text)
+        self.notice.setVisible(bool(text))
         if self.lead_dialog is not None:
             self.lead_dialog.show_note(text)
 
@@ -441,6 +443,7 @@ class LeadsScreen(ListScreen):
             self.ctx.runner.report_error(exc)
             return
         self.notice.setText("")
+        self.notice.hide()
         self.problem.show_message(msg)
         if self.lead_dialog is not None:
             self.lead_dialog.show_note(say(msg))

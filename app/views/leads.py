@@ -10,17 +10,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from PySide6.QtCore import QCoreApplication, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -113,7 +115,7 @@ class LeadDialog(QDialog):
         self.detail: ops.LeadDetail | None = None
         self.setObjectName("leadDialog")
         self.setWindowTitle(self.tr("Lead"))
-        self.resize(720, 560)
+        self.resize(900, 620)
         self.title = heading("")
         self.title.setObjectName("leadTitle")
         self.facts = QFormLayout()
@@ -143,6 +145,7 @@ class LeadDialog(QDialog):
         self.score.setObjectName("leadScore")
         self.factors = make_table([self.tr("Factor"), self.tr("Value"), self.tr("Points")])
         self.factors.setObjectName("scoreFactors")
+        _fit_columns(self.factors)
         score_box = QGroupBox(self.tr("Score"))
         score_layout = QVBoxLayout(score_box)
         score_layout.addWidget(self.score)
@@ -161,6 +164,7 @@ class LeadDialog(QDialog):
             ]
         )
         self.candidates.setObjectName("assignmentCandidates")
+        _fit_columns(self.candidates)
         why_box = QGroupBox(self.tr("Why assigned"))
         why_layout = QVBoxLayout(why_box)
         why_layout.addWidget(self.why)
@@ -198,8 +202,8 @@ class LeadDialog(QDialog):
         top = QHBoxLayout()
         facts = QWidget()
         facts.setLayout(self.facts)
-        top.addWidget(facts, 1)
-        top.addWidget(score_box, 1)
+        top.addWidget(facts, 2)
+        top.addWidget(score_box, 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(top)
@@ -252,7 +256,7 @@ class LeadDialog(QDialog):
         )
         fill_table(
             self.factors,
-            [[_label(f), _value(f.get("value")), f.get("points")] for f in detail.factors],
+            [[_label(f), _factor_value(f), f.get("points")] for f in detail.factors],
         )
         self._show_assignment(detail.assignment)
         closed = lead.get("status") in ("converted", "discarded")
@@ -324,6 +328,14 @@ class LeadDialog(QDialog):
         super().closeEvent(event)
 
 
+def _fit_columns(table: QTableWidget) -> None:
+    """The first column takes the room left; the others fit their contents (no scrolling)."""
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+
 def _known(display: str, part: dict[str, Any]) -> str:
     return display if display != part["user_id"] else str(part.get("name") or display)
 
@@ -333,6 +345,13 @@ def _label(factor: dict[str, Any]) -> str:
     if isinstance(label, dict):
         return say(Msg(str(label.get("zh", "")), str(label.get("en", ""))))
     return str(factor.get("factor") or "")
+
+
+def _factor_value(factor: dict[str, Any]) -> str:
+    value = factor.get("value")
+    if factor.get("factor") == "channel" and isinstance(value, str):
+        return channel_name(value)
+    return _value(value)
 
 
 def _value(value: Any) -> str:
@@ -401,6 +420,19 @@ class DuplicatesDialog(QDialog):
         self.accept()
 
 
+class _Line(QLabel):
+    """A line of text that takes no room while it is empty."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        self.hide()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
 NO_NETWORK = Msg(
     "离线:公海在服务器上,查看和认领都需要联网",
     "Offline: the pool is on the server; seeing it and claiming need the network",
@@ -424,10 +456,9 @@ class PoolPanel(QWidget):
         self.claim_button.setObjectName("poolClaim")
         self.claim_button.setEnabled(False)
         self.claim_button.clicked.connect(self.claim_selected)
-        self.status = QLabel()
+        self.status = _Line()
         self.status.setObjectName("poolStatus")
-        self.status.setWordWrap(True)
-        self.result = QLabel()
+        self.result = _Line()
         self.result.setObjectName("poolResult")
         self.result.setStyleSheet("color:#2e7d32;")
         self.problem = ErrorLabel()
