@@ -417,7 +417,7 @@ def leads(
     return list(
         db.query(
             f"""SELECT l.id, l.name, l.company, l.mobile, l.channel, l.score, l.status,
-                       l.response_due, l.created_at, l.customer_id,
+                       l.response_due, l.created_at, l.customer_id, l.owner,
                        coalesce(u.display_name, u.name, l.owner) AS owner_name,
                        EXISTS (SELECT 1 FROM lead_actions a
                                WHERE a.lead_id = l.id AND a.state = 'pending') AS pending

@@ -61,7 +61,7 @@ class ChangeWatcher:
                     answer = api.request("GET", "/api/v1/changes/wait", params=params).json()
                     self.token = int(answer["token"])
                     self.ready.set()
-                    if answer.get("changed"):
+                    if answer.get("changed") and not self._stop.is_set():
                         self.on_change()
             except SyncError as exc:
                 log.info("change watch paused: %s", exc.message)

@@ -139,12 +139,12 @@ class DesktopApp:
         window.show()
         if not self.runner.synchronous:
             window.sync_status.start_timers()
-            if isinstance(self.sync, SyncEngine):
-                # Signed in: a newly assigned lead syncs within seconds (the watcher waits
-                # out being offline by itself).
-                live = LiveUpdates(self.ctx, self.sync, window.sync_status.sync_now, parent=window)
-                window.attach_live(live)
-                live.start()
+        if isinstance(self.sync, SyncEngine):
+            # Signed in: a newly assigned lead syncs within seconds (the watcher waits out
+            # being offline by itself); a profile that is not signed in starts nothing.
+            live = LiveUpdates(self.ctx, self.sync, window.sync_status.sync_now, parent=window)
+            window.attach_live(live)
+            live.start()
         return window
 
     def _config_changed(self, config: Config) -> None:

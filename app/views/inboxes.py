@@ -416,8 +416,12 @@ class LeadsScreen(ListScreen):
         row = self.selected_row(self.table)
         status = (row or {}).get("status")
         self.open_button.setEnabled(row is not None)
-        self.accept_button.setEnabled(row is not None and status not in ("accepted", "contacted"))
-        self.contacted_button.setEnabled(row is not None and status != "contacted")
+        # Only the owner answers for a lead's response time (the server refuses others).
+        mine = row is not None and (
+            not self.ctx.session.known or row.get("owner") == self.ctx.session.user_id
+        )
+        self.accept_button.setEnabled(mine and status not in ("accepted", "contacted"))
+        self.contacted_button.setEnabled(mine and status != "contacted")
         self.log_button.setEnabled(row is not None)
         self.convert_button.setEnabled(row is not None and not (row or {}).get("customer_id"))
 

@@ -261,8 +261,10 @@ class LeadDialog(QDialog):
         self._show_assignment(detail.assignment)
         closed = lead.get("status") in ("converted", "discarded")
         done = lead.get("status") in ("accepted", "contacted") or closed
-        self.accept_button.setEnabled(not done)
-        self.contacted_button.setEnabled(lead.get("status") != "contacted" and not closed)
+        session = self.ctx.session
+        mine = not session.known or lead.get("owner") == session.user_id
+        self.accept_button.setEnabled(mine and not done)
+        self.contacted_button.setEnabled(mine and lead.get("status") != "contacted" and not closed)
         self.convert_button.setEnabled(not lead.get("customer_id"))
         self.refresh_countdown()
 

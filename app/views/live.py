@@ -53,7 +53,7 @@ class LiveUpdates(QObject):
             return False
         self.check()  # what is assigned now is not news
         self.watcher = ChangeWatcher(
-            self.engine, self.poke.emit, poll_timeout_s=self.poll_timeout_s
+            self.engine, self._from_watcher, poll_timeout_s=self.poll_timeout_s
         )
         self.watcher.start()
         return True
@@ -73,6 +73,14 @@ class LiveUpdates(QObject):
     def check(self) -> None:
         user = self.ctx.session.user_id
         self.ctx.runner.read(lambda s: ops.assigned_leads(s, user), self._compare, owner=self)
+
+    def _from_watcher(self) -> None:
+        """Called on the watcher's thread: pass the word to the GUI thread, unless stopped."""
+        try:
+            if self.watcher is not None:
+                self.poke.emit()
+        except RuntimeError:
+            pass  # the window closed while a poll was being answered
 
     def _changed(self) -> None:
         self.sync_now()

@@ -8,21 +8,25 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from helpers.syncing import Device, Server
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import QTableWidget
 from sqlalchemy import select
 
-from app.store.service import Change
+from app.store.service import Change, Store
+from app.views import i18n
+from app.views.application import DesktopApp, wait_until_ready
 from app.views.context import AppContext, load_context
 from app.views.i18n import say
 from app.views.inboxes import LeadsScreen
 from app.views.leads import NO_NETWORK
 from app.views.live import LiveUpdates
+from app.views.operations import Session
 from app.views.tasks import TaskRunner
 from app.views.widgets import RECORD_ID
 from server.db import lead_state, loads, records, teams
@@ -44,6 +48,19 @@ def only_alice(server: Server) -> Iterator[None]:
     reps.set_profile(server.engine, "bob", on_leave=True)
     yield
     reps.set_profile(server.engine, "bob", on_leave=False)
+
+
+@pytest.fixture
+def language_kept(qapp: Any) -> Iterator[None]:
+    """A window built in English leaves the language as the other tests expect it."""
+    before, locale = dict(i18n._state), QLocale()
+    yield
+    for t in i18n._state["translators"]:  # type: ignore[attr-defined]
+        qapp.removeTranslator(t)
+    for t in before["translators"]:  # type: ignore[attr-defined]
+        qapp.installTranslator(t)
+    i18n._state.update(before)
+    QLocale.setDefault(locale)
 
 
 @pytest.fixture
@@ -170,7 +187,12 @@ def test_accept_offline_shows_at_once_and_syncs_later(
     other_id = intake(server, "ui-accept-2", "周强", company="青禾家居有限公司")
     alice = make_device("alice-accept", "alice")
     alice.sync()
-    screen = screen_for(qtbot, contexts(alice))
+    ctx = contexts(alice)
+    # Someone else's lead (a team lead looking at the team's): they cannot accept it.
+    other = screen_for(qtbot, dataclasses.replace(ctx, session=Session("u-x", "王经理", "lead")))
+    click_row(qtbot, other.table, lead_id)
+    assert other.open_button.isEnabled() and not other.accept_button.isEnabled()
+    screen = screen_for(qtbot, ctx)
     alice.transport.rules.append(lambda _req, _n: "timeout")  # the network is gone
 
     click_row(qtbot, screen.table, lead_id)
@@ -396,3 +418,42 @@ def test_a_new_lead_syncs_within_seconds_and_is_announced(
     finally:
         live.stop()
     assert live.watcher is None
+
+
+def test_the_signed_in_window_watches_and_stops_on_close(
+    qtbot: Any,
+    server: Server,
+    make_device: Callable[..., Device],
+    only_alice: None,
+    file_keyring: None,
+    tmp_path: Path,
+    language_kept: None,
+) -> None:
+    alice = make_device("alice-window", "alice")
+    alice.sync()
+    profile = alice.engine.profile_dir
+    store = Store(profile)
+    store.actor = alice.store.actor
+    runner = TaskRunner(store, synchronous=True)  # closes its own store
+    desktop = DesktopApp(profile, "en", sync_factory=lambda _s: alice.engine, runner=runner)
+    try:
+        window = wait_until_ready(desktop)
+        live = window.live
+        assert live is not None and live.watcher is not None
+        qtbot.waitUntil(live.watcher.ready.is_set, timeout=20_000)
+        lead_id = intake(server, "ui-window-1", "郑凯", company="无锡恒拓机械有限公司")
+        qtbot.waitUntil(lambda: live.last_notice is not None, timeout=20_000)
+        assert alice.store.require("lead", lead_id)["owner"] == alice.store.actor
+        assert "郑凯" in window.statusBar().currentMessage()
+        window.close()
+        assert live.watcher is None  # closing the window stops watching
+    finally:
+        desktop.close()
+
+    # A profile that is not signed in watches nothing.
+    plain = tmp_path / "plain"
+    offline = DesktopApp(plain, "en", runner=TaskRunner(Store(plain), synchronous=True))
+    try:
+        assert wait_until_ready(offline).live is None
+    finally:
+        offline.close()
