@@ -417,8 +417,10 @@ def leads(
     return list(
         db.query(
             f"""SELECT l.id, l.name, l.company, l.mobile, l.channel, l.score, l.status,
-                       l.response_due, l.created_at,
-                       coalesce(u.display_name, u.name, l.owner) AS owner_name
+                       l.response_due, l.created_at, l.customer_id, l.owner,
+                       coalesce(u.display_name, u.name, l.owner) AS owner_name,
+                       EXISTS (SELECT 1 FROM lead_actions a
+                               WHERE a.lead_id = l.id AND a.state = 'pending') AS pending
                 FROM leads l LEFT JOIN users u ON u.id = l.owner
                 WHERE {" AND ".join(clauses)} ORDER BY {LEAD_SORTS[sort]} LIMIT ?""",
             [*params, limit],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from app.domain.messages import Msg
 from app.sync.errors import NotSignedIn
@@ -73,6 +73,19 @@ class SyncService(Protocol):
 
     def history(self, record_ids: list[str]) -> list[dict[str, Any]]:
         """Every device's audit entries for these records (raises when offline)."""
+        ...
+
+
+@runtime_checkable
+class PoolService(Protocol):
+    """The team pool (公海), which only the server knows; a signed-in engine offers it."""
+
+    def pool(self) -> list[dict[str, Any]]:
+        """The pool's entries now (raises SyncError when offline)."""
+        ...
+
+    def claim(self, record_id: str) -> dict[str, Any]:
+        """Claim one entry: ``outcome`` ``won``, or ``lost`` with the winner in ``message``."""
         ...
 
 

@@ -27,6 +27,7 @@ from app.store import search as search_index
 from app.store.errors import StoreLocked
 from app.store.files import is_sealed
 from app.store.service import Change, Store, _encode, utc_now
+from app.sync import leads as lead_ops
 from app.sync import local, quarantine, wipe
 from app.sync.api import CancelCheck, ProgressCallback, SyncProgress, SyncReport, SyncState
 from app.sync.errors import (
@@ -206,6 +207,22 @@ class SyncEngine:
         try:
             self._ensure_access(api, session)
             return api.history(record_ids)
+        finally:
+            api.close()
+
+    def pool(self) -> list[dict[str, Any]]:
+        """The team pool as the server has it now (raises SyncError when it cannot be reached)."""
+        api = self.online_api()
+        try:
+            return lead_ops.pool(api)
+        finally:
+            api.close()
+
+    def claim(self, record_id: str) -> dict[str, Any]:
+        """Claim a pool entry; ``outcome`` is ``won`` or ``lost`` (with who won)."""
+        api = self.online_api()
+        try:
+            return lead_ops.claim(api, record_id)
         finally:
             api.close()
 

@@ -9,7 +9,7 @@ import click
 
 from app.cli_context import Context, pass_ctx
 from app.domain.messages import Msg
-from app.store.duplicates import find_duplicates
+from app.store.leads import ALREADY_CONVERTED, convert, lead_duplicates
 from app.store.service import Store
 from app.sync import leads as lead_ops
 from app.sync.commands import _engine
@@ -125,15 +125,8 @@ def lead_convert(ctx: Context, lead_id: str, force: bool) -> None:
         if lead is None:
             ctx.fail(Msg("本机没有该线索", "No such lead on this device"))
         if lead.get("customer_id"):
-            ctx.fail(Msg("该线索已转化", "The lead was converted already"))
-        company = lead.get("company") or lead["name"]
-        hits = find_duplicates(
-            store,
-            company=company,
-            mobile=lead.get("mobile"),
-            email=lead.get("email"),
-            person=lead["name"],
-        )
+            ctx.fail(ALREADY_CONVERTED)
+        hits = lead_duplicates(store, lead)
         if hits and not force:
             for h in hits:
                 click.echo(f"  {h.entity} {h.record_id} {h.label}: {ctx.say(h.reason)}", err=True)
@@ -143,36 +136,16 @@ def lead_convert(ctx: Context, lead_id: str, force: bool) -> None:
                     "It may duplicate existing records; add --force if it does not",
                 )
             )
-        owner = store.actor
-        customer_id = store.create(
-            "customer", {"name": company, "owner": owner, "source": lead.get("channel")}
-        )
-        contact_id = store.create(
-            "contact",
-            {
-                "customer_id": customer_id,
-                "name": lead["name"],
-                "title": lead.get("title"),
-                "mobile": lead.get("mobile"),
-                "email": lead.get("email"),
-                "is_key": True,
-            },
-        )
-        deal_id = store.create(
-            "deal",
-            {
-                "customer_id": customer_id,
-                "title": f"{company} 商机",
-                "owner": owner,
-                "primary_contact_id": contact_id,
-            },
-        )
-        store.update("lead", lead_id, {"status": "converted", "customer_id": customer_id})
+        done = convert(store, lead_id)
     finally:
         store.close()
     click.echo(
         json.dumps(
-            {"customer_id": customer_id, "contact_id": contact_id, "deal_id": deal_id},
+            {
+                "customer_id": done.customer_id,
+                "contact_id": done.contact_id,
+                "deal_id": done.deal_id,
+            },
             ensure_ascii=False,
         )
     )

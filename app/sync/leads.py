@@ -30,9 +30,11 @@ def queue_action(store: Store, lead_id: str, action: str) -> None:
             "VALUES (?, ?, ?, 'pending')",
             (lead_id, action, now),
         )
-        # Shown at once; the server's version replaces it at the next pull.
+        # Shown at once; the server's version replaces it at the next pull. A lead converted
+        # here keeps saying so (the first contact is often logged right after converting).
         store.db.execute(
-            "UPDATE leads SET status = ?, accepted_at = coalesce(accepted_at, ?) WHERE id = ?",
+            "UPDATE leads SET status = CASE WHEN status = 'converted' THEN status ELSE ? END, "
+            "accepted_at = coalesce(accepted_at, ?) WHERE id = ?",
             (action, now, lead_id),
         )
 

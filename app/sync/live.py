@@ -39,9 +39,12 @@ class ChangeWatcher:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop watching; ``wait=False`` returns at once (a window closing must not wait for
+        the poll in flight, which ends by itself)."""
         self._stop.set()
-        self._thread.join(timeout=self.poll_timeout_s + 5)
+        if wait and self._thread.is_alive():
+            self._thread.join(timeout=self.poll_timeout_s + 5)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -58,7 +61,7 @@ class ChangeWatcher:
                     answer = api.request("GET", "/api/v1/changes/wait", params=params).json()
                     self.token = int(answer["token"])
                     self.ready.set()
-                    if answer.get("changed"):
+                    if answer.get("changed") and not self._stop.is_set():
                         self.on_change()
             except SyncError as exc:
                 log.info("change watch paused: %s", exc.message)

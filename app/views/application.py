@@ -21,6 +21,7 @@ from app.views import i18n
 from app.views.account import AccountHooks
 from app.views.context import AppContext, load_context
 from app.views.errors import CrashReporter, install_crash_handler, known_message, setup_logging
+from app.views.live import LiveUpdates
 from app.views.main_window import MainWindow
 from app.views.tasks import TaskRunner
 
@@ -141,6 +142,12 @@ class DesktopApp:
         window.show()
         if not self.runner.synchronous:
             window.sync_status.start_timers()
+        if isinstance(self.sync, SyncEngine):
+            # Signed in: a newly assigned lead syncs within seconds (the watcher waits out
+            # being offline by itself); a profile that is not signed in starts nothing.
+            live = LiveUpdates(self.ctx, self.sync, window.sync_status.sync_now, parent=window)
+            window.attach_live(live)
+            live.start()
         return window
 
     def _config_changed(self, config: Config) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -15,18 +15,28 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.store import queries
+from app.store.duplicates import DuplicateHit
 from app.store.errors import ValidationFailed
 from app.store.service import Change
 from app.views import operations as ops
 from app.views.context import AppContext
-from app.views.errors import join_messages
+from app.views.errors import join_messages, known_message
 from app.views.followup_form import FollowUpForm
 from app.views.i18n import current, say
+from app.views.leads import (
+    DuplicatesDialog,
+    LeadDialog,
+    PoolPanel,
+    channel_name,
+    countdown,
+    status_name,
+)
 from app.views.widgets import (
     ErrorLabel,
     ReloadingScreen,
@@ -251,26 +261,64 @@ class FollowupsDueScreen(ListScreen):
 
 
 class LeadsScreen(ListScreen):
-    """Open leads with a live countdown to their response deadline (L3)."""
+    """Open leads with a live countdown to their response deadline (L3), the acts on a lead
+    (accept, mark contacted, log the first contact, convert), and the team pool (L5)."""
 
     ENTITIES = ("lead",)
+    DUE_COLUMN = 7
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.setObjectName("leadsScreen")
+        self.lead_dialog: LeadDialog | None = None
+        self.duplicates_dialog: DuplicatesDialog | None = None
+        self.followup_form: FollowUpForm | None = None
         self.sort = QComboBox()
         self.sort.addItem(self.tr("Response deadline first"), "due")
         self.sort.addItem(self.tr("Highest score first"), "score")
         self.sort.addItem(self.tr("Newest first"), "created")
         self.sort.currentIndexChanged.connect(self.reload)
+        self.open_button = QPushButton(self.tr("Open"))
+        self.open_button.setObjectName("leadOpen")
+        self.open_button.clicked.connect(self.open_selected)
+        self.accept_button = QPushButton(self.tr("Accept"))
+        self.accept_button.setObjectName("leadAccept")
+        self.accept_button.setToolTip(
+            self.tr("Counts from now, also offline: sent with the next sync")
+        )
+        self.accept_button.clicked.connect(lambda: self._on_selected(self.accept_lead, False))
+        self.contacted_button = QPushButton(self.tr("Mark contacted"))
+        self.contacted_button.setObjectName("leadContacted")
+        self.contacted_button.clicked.connect(lambda: self._on_selected(self.accept_lead, True))
+        self.log_button = QPushButton(self.tr("Log first contact"))
+        self.log_button.setObjectName("leadLogContact")
+        self.log_button.setToolTip(self.tr("Converts the lead first if it has no customer yet"))
+        self.log_button.clicked.connect(lambda: self._on_selected(self.log_first_contact))
+        self.convert_button = QPushButton(self.tr("Convert"))
+        self.convert_button.setObjectName("leadConvert")
+        self.convert_button.setToolTip(
+            self.tr("Customer + key contact + deal, after a duplicate check")
+        )
+        self.convert_button.clicked.connect(lambda: self._on_selected(self.convert))
         bar = QHBoxLayout()
         bar.addWidget(heading(self.tr("Leads")))
         bar.addStretch(1)
         bar.addWidget(self.sort)
+        acts = QHBoxLayout()
+        for b in (
+            self.open_button,
+            self.accept_button,
+            self.contacted_button,
+            self.log_button,
+            self.convert_button,
+        ):
+            acts.addWidget(b)
+        acts.addStretch(1)
         self.table = make_table(
             [
                 self.tr("Name"),
                 self.tr("Company"),
+                self.tr("Mobile"),
                 self.tr("Channel"),
                 self.tr("Score"),
                 self.tr("Status"),
@@ -279,16 +327,41 @@ class LeadsScreen(ListScreen):
             ]
         )
         self.table.setObjectName("leadTable")
+        self.table.activated.connect(lambda _i: self.open_selected())
+        self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        self.table.itemSelectionChanged.connect(self._selection)
         self.empty = QLabel(self.tr("No open leads. New leads appear here after a sync."))
         self.empty.setStyleSheet("color:#757575; padding:8px;")
+        self.notice = QLabel()
+        self.notice.setObjectName("leadNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color:#1565c0;")
+        self.notice.hide()
+        self.problem = ErrorLabel()
+        self.problem.setObjectName("leadProblem")
+        mine = QWidget()
+        mine_layout = QVBoxLayout(mine)
+        mine_layout.setContentsMargins(0, 0, 0, 0)
+        mine_layout.addLayout(acts)
+        mine_layout.addWidget(self.notice)
+        mine_layout.addWidget(self.problem)
+        mine_layout.addWidget(self.empty)
+        mine_layout.addWidget(self.table, 1)
+        self.pool = PoolPanel(ctx)
+        self.pool.claimed.connect(lambda _rid: self._say(self.pool.result.text()))
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("leadTabs")
+        self.tabs.addTab(mine, self.tr("Leads"))
+        self.tabs.addTab(self.pool, self.tr("公海 Pool"))
+        self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.empty)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.tabs, 1)
         # The countdown ticks while the screen is visible.
         self.ticker = QTimer(self)
         self.ticker.setInterval(30_000)
         self.ticker.timeout.connect(self._tick)
+        self._selection()
         self.reload()
 
     def reload(self) -> None:
@@ -296,26 +369,19 @@ class LeadsScreen(ListScreen):
         self.ctx.runner.read(lambda s: queries.leads(s.db, sort=sort), self.show_rows, owner=self)
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
+        chosen = selected_id(self.table)
         self.rows = rows
         self.empty.setVisible(not rows)
-        channels = {
-            "web_form": self.tr("Web form"),
-            "douyin": self.tr("Douyin"),
-            "wechat": self.tr("WeChat"),
-            "trade_show": self.tr("Trade show"),
-            "import": self.tr("Import"),
-            "referral": self.tr("Referral"),
-            "other": self.tr("Other"),
-        }
         fill_table(
             self.table,
             [
                 [
                     r["name"],
                     r.get("company"),
-                    channels.get(r.get("channel") or "", r.get("channel")),
+                    r.get("mobile"),
+                    channel_name(r.get("channel")),
                     r.get("score"),
-                    self._status(r.get("status")),
+                    self._status(r),
                     r.get("owner_name"),
                     "",
                 ]
@@ -323,35 +389,192 @@ class LeadsScreen(ListScreen):
             ],
             [r["id"] for r in rows],
         )
+        if chosen is not None:
+            for i, r in enumerate(rows):
+                if r["id"] == chosen:
+                    self.table.selectRow(i)
         self._tick()
+        self._selection()
 
-    def _status(self, status: str | None) -> str:
-        names = {
-            "new": self.tr("New"),
-            "assigned": self.tr("Assigned"),
-            "accepted": self.tr("Accepted"),
-            "contacted": self.tr("Contacted"),
-            "pooled": self.tr("In shared pool"),
-        }
-        return names.get(status or "new", status or "")
+    def _status(self, row: dict[str, Any]) -> str:
+        text = status_name(row.get("status"))
+        # Accepted here but not yet at the server: say so, the server may still refuse it.
+        return text + self.tr(" (not sent yet)") if row.get("pending") else text
 
     def _tick(self) -> None:
         now = self.ctx.clock()
         for i, r in enumerate(self.rows):
-            item = self.table.item(i, 6)
-            due = r.get("response_due")
-            if item is None or not due or r.get("status") in ("contacted", "accepted"):
+            item = self.table.item(i, self.DUE_COLUMN)
+            if item is None or r.get("status") in ("contacted", "accepted"):
                 continue
-            left = datetime.fromisoformat(due) - now
-            minutes = int(left.total_seconds() // 60)
-            if minutes < 0:
-                item.setText(self.tr("overdue by %1 min").replace("%1", str(-minutes)))
-                item.setForeground(QColor("#c62828"))
-            elif minutes < 120:
-                item.setText(self.tr("%1 min").replace("%1", str(minutes)))
-                item.setForeground(QColor("#e65100"))
+            text, colour = countdown(r.get("response_due"), now)
+            item.setText(text)
+            if colour:
+                item.setForeground(QColor(colour))
+
+    def _selection(self) -> None:
+        row = self.selected_row(self.table)
+        status = (row or {}).get("status")
+        self.open_button.setEnabled(row is not None)
+        # Only the owner answers for a lead's response time (the server refuses others).
+        mine = row is not None and (
+            not self.ctx.session.known or row.get("owner") == self.ctx.session.user_id
+        )
+        self.accept_button.setEnabled(mine and status not in ("accepted", "contacted"))
+        self.contacted_button.setEnabled(mine and status != "contacted")
+        self.log_button.setEnabled(row is not None)
+        self.convert_button.setEnabled(row is not None and not (row or {}).get("customer_id"))
+
+    def _on_selected(self, act: Any, *args: Any) -> None:
+        row = self.selected_row(self.table)
+        if row is not None:
+            act(str(row["id"]), *args)
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.pool:
+            self.pool.load()
+
+    def _say(self, text: str) -> None:
+        self.problem.show_message(None)
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+        if self.lead_dialog is not None:
+            self.lead_dialog.show_note(text)
+
+    def _refused(self, exc: BaseException) -> None:
+        msg = known_message(exc)
+        if msg is None:
+            self.ctx.runner.report_error(exc)
+            return
+        self.notice.setText("")
+        self.notice.hide()
+        self.problem.show_message(msg)
+        if self.lead_dialog is not None:
+            self.lead_dialog.show_note(say(msg))
+
+    def _changed(self, text: str) -> None:
+        self._say(text)
+        self.reload()
+        if self.lead_dialog is not None:
+            self.lead_dialog.reload()
+
+    # ---- the acts (the lead page calls these too) ------------------------------------------
+    def open_selected(self) -> LeadDialog | None:
+        row = self.selected_row(self.table)
+        return self.open_lead(str(row["id"])) if row else None
+
+    def open_lead(self, lead_id: str) -> LeadDialog:
+        """The lead's page: details, score reasons, why assigned, the deadline ticking."""
+        if self.lead_dialog is not None:
+            self.lead_dialog.close()
+        dialog = LeadDialog(self.ctx, self, lead_id, parent=self)
+        dialog.finished.connect(lambda _r: self._forget_dialog(dialog))
+        self.lead_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _forget_dialog(self, dialog: LeadDialog) -> None:
+        if self.lead_dialog is dialog:
+            self.lead_dialog = None
+
+    def accept_lead(self, lead_id: str, contacted: bool = False) -> None:
+        """Accept (or mark contacted) now: kept here, shown at once, sent by the next sync."""
+        text = (
+            self.tr("Marked contacted; sent to the server with the next sync.")
+            if contacted
+            else self.tr("Accepted; sent to the server with the next sync.")
+        )
+        self.ctx.runner.write(
+            lambda s: ops.accept_lead(s, lead_id, contacted),
+            lambda _r: self._changed(text),
+            on_error=self._refused,
+            owner=self,
+        )
+
+    def convert(self, lead_id: str, then: Any = None) -> None:
+        """Duplicate check first; then customer + key contact + deal, and the lead linked."""
+        self.ctx.runner.read(
+            lambda s: ops.lead_duplicates(s, lead_id),
+            lambda hits: self._checked(lead_id, hits, then),
+            on_error=self._refused,
+            owner=self,
+        )
+
+    def _checked(self, lead_id: str, hits: list[DuplicateHit], then: Any) -> None:
+        if not hits:
+            self._do_convert(lead_id, then)
+            return
+        dialog = DuplicatesDialog(hits, parent=self)
+        self.duplicates_dialog = dialog
+
+        def chosen(_result: int) -> None:
+            self.duplicates_dialog = None
+            if dialog.choice == "create":
+                self._do_convert(lead_id, then)
+            elif dialog.choice == "open":
+                hit = dialog.chosen_hit()
+                if self.lead_dialog is not None:
+                    self.lead_dialog.close()
+                self.open_record.emit("customer", hit.customer_id)
+
+        dialog.finished.connect(chosen)
+        dialog.open()
+
+    def _do_convert(self, lead_id: str, then: Any) -> None:
+        def done(made: Any) -> None:
+            self._changed(
+                self.tr("Converted: a customer, its key contact and a deal were created.")
+            )
+            if then is not None:
+                then(made)
             else:
-                item.setText(self.tr("%1 h").replace("%1", str(minutes // 60)))
+                self.open_record.emit("customer", made.customer_id)
+
+        self.ctx.runner.write(
+            lambda s: ops.convert_lead(s, lead_id), done, on_error=self._refused, owner=self
+        )
+
+    def log_first_contact(self, lead_id: str) -> None:
+        """The follow-up form on the lead's customer; a lead without one is converted first.
+        Saving the follow-up marks the lead contacted (if it was not yet)."""
+        row = next((r for r in self.rows if r["id"] == lead_id), None)
+        detail = self.lead_dialog.detail if self.lead_dialog is not None else None
+        lead = detail.lead if detail is not None and detail.lead["id"] == lead_id else row
+        if lead is None:
+            return
+        name = str(lead.get("company") or lead["name"])
+        if lead.get("customer_id"):
+            self._open_followup(lead_id, str(lead["customer_id"]), name, None)
+            return
+        self.convert(
+            lead_id,
+            then=lambda made: self._open_followup(
+                lead_id, made.customer_id, name, (made.deal_id, f"{name} 商机")
+            ),
+        )
+
+    def _open_followup(
+        self, lead_id: str, customer_id: str, name: str, deal: tuple[str, str] | None
+    ) -> FollowUpForm:
+        form = FollowUpForm(
+            self.ctx,
+            customer_id,
+            customer_name=name,
+            deals=[deal] if deal else None,
+            deal_id=deal[0] if deal else None,
+            parent=self,
+        )
+        form.saved.connect(lambda _fid: self._first_contact_logged(lead_id))
+        self.followup_form = form
+        form.open()
+        return form
+
+    def _first_contact_logged(self, lead_id: str) -> None:
+        row = next((r for r in self.rows if r["id"] == lead_id), None)
+        if row is not None and row.get("status") == "contacted":
+            self._changed(self.tr("First contact logged."))
+            return
+        self.accept_lead(lead_id, contacted=True)
 
     def showEvent(self, event: Any) -> None:
         self.ticker.start()

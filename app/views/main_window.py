@@ -43,6 +43,7 @@ from app.views.export import SheetExport, table_sheet
 from app.views.forms import RecordDialog
 from app.views.i18n import say
 from app.views.inboxes import AlertsScreen, ApprovalsScreen, FollowupsDueScreen, LeadsScreen
+from app.views.live import LiveUpdates
 from app.views.pipeline import PipelineScreen
 from app.views.status import PROGRESS_DELAY_MS, SyncStatus
 from app.views.tasks import Task
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("FieldCRM"))
         self.resize(1280, 800)
         self._busy: list[Task] = []
+        # Live updates from the server, when the app runs signed in (see attach_live).
+        self.live: LiveUpdates | None = None
         self.last_export: SheetExport | None = None
 
         self.nav = QListWidget()
@@ -434,7 +437,18 @@ class MainWindow(QMainWindow):
             self.busy_label.show()
             self.busy_bar.show()
 
+    def attach_live(self, live: LiveUpdates) -> None:
+        """Let ``live`` see every change (it looks for new leads after a sync) and show what
+        it announces; it is stopped when the window closes."""
+        self.live = live
+        self.ctx.runner.changed.connect(live.on_changed)
+        live.announced.connect(
+            lambda title, text: self.show_status_message(f"{title} {text}", False)
+        )
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.live is not None:
+            self.live.stop()
         self.sync_status.poll.stop()
         self.sync_status.auto.stop()
         super().closeEvent(event)

@@ -18,11 +18,15 @@ from app.domain.messages import Msg
 from app.domain.process import Checklist, Decision, next_stage
 from app.domain.rules import LOST
 from app.store import capture, queries
+from app.store import leads as lead_convert
 from app.store.capture import CONTRACT_DEAL_FIELDS
+from app.store.duplicates import DuplicateHit
 from app.store.errors import NotFound, ValidationFailed
 from app.store.queries import CustomerFilter, DealFilter
 from app.store.service import Store
-from app.sync.api import SyncService, SyncState
+from app.sync import leads as lead_actions
+from app.sync.api import PoolService, SyncService, SyncState
+from app.sync.errors import NotSignedIn
 
 SEARCH_LIMIT = 300  # search hits considered for the customer list (customers, contacts, notes)
 
@@ -525,6 +529,80 @@ def period(kind: str, today: date) -> tuple[str | None, str | None]:
     return None, None
 
 
+# ---- leads ---------------------------------------------------------------------------------------
+@dataclass
+class LeadDetail:
+    """One lead as its page shows it: the record, its owner's name, the score's factors and
+    why it went to its owner, and whether an acceptance made here still waits for the server."""
+
+    lead: dict[str, Any]
+    owner_name: str
+    factors: list[dict[str, Any]]
+    assignment: dict[str, Any] | None
+    pending: bool
+
+
+def lead_detail(store: Store, lead_id: str) -> LeadDetail:
+    lead = store.require("lead", lead_id)
+    owner = queries.user(store.db, lead["owner"]) if lead.get("owner") else None
+    reasons = lead.get("score_reasons")
+    factors = list(reasons.get("factors") or []) if isinstance(reasons, dict) else []
+    assignment = lead.get("assignment")
+    pending = store.db.execute(
+        "SELECT count(*) FROM lead_actions WHERE lead_id = ? AND state = 'pending'", [lead_id]
+    ).fetchone()[0]
+    return LeadDetail(
+        lead,
+        str(owner["display_name"]) if owner else str(lead.get("owner") or ""),
+        factors,
+        assignment if isinstance(assignment, dict) else None,
+        bool(pending),
+    )
+
+
+def accept_lead(store: Store, lead_id: str, contacted: bool = False) -> None:
+    """Accept (or mark contacted) now; kept here and sent by the next sync, judged by now."""
+    store.require("lead", lead_id)
+    lead_actions.queue_action(store, lead_id, "contacted" if contacted else "accepted")
+
+
+def lead_duplicates(store: Store, lead_id: str) -> list[DuplicateHit]:
+    """What the lead may already be on this device (the check before converting)."""
+    lead = store.require("lead", lead_id)
+    if lead.get("customer_id"):
+        raise ValidationFailed({"customer_id": lead_convert.ALREADY_CONVERTED})
+    return lead_convert.lead_duplicates(store, lead)
+
+
+def convert_lead(store: Store, lead_id: str) -> lead_convert.Converted:
+    return lead_convert.convert(store, lead_id)
+
+
+def assigned_leads(store: Store, user_id: str) -> list[dict[str, Any]]:
+    """Leads given to this user and not yet accepted (what a notification announces)."""
+    return [r for r in queries.leads(store.db, owner=user_id) if r.get("status") == "assigned"]
+
+
+NO_POOL = Msg(
+    "离线或未登录:公海只在联网时可见,认领也需要联网",
+    "Offline or not signed in: the pool is on the server and claiming needs the network",
+)
+
+
+def team_pool(service: SyncService | None) -> list[dict[str, Any]]:
+    """The team pool from the server (runs on a network lane, not the store worker)."""
+    if not isinstance(service, PoolService):
+        raise NotSignedIn(NO_POOL)
+    return service.pool()
+
+
+def claim_from_pool(service: SyncService | None, record_id: str) -> dict[str, Any]:
+    """Claim from the pool: the first claim wins; a lost claim names the winner."""
+    if not isinstance(service, PoolService):
+        raise NotSignedIn(NO_POOL)
+    return service.claim(record_id)
+
+
 # ---- sync ----------------------------------------------------------------------------------------
 def sync_state(store: Store, service: SyncService) -> SyncState:
     """The status bar's facts. Read on the store worker: an offline service counts rows."""
@@ -539,16 +617,21 @@ __all__ = [
     "DealCard",
     "DueList",
     "FollowupSetup",
+    "LeadDetail",
     "Session",
     "StartupInfo",
+    "accept_lead",
     "add_pain_point",
     "advance_deal",
     "apply_contract",
     "approvals",
+    "assigned_leads",
     "attach",
     "board",
+    "claim_from_pool",
     "confirm_pain_point",
     "contract_target",
+    "convert_lead",
     "create_record",
     "customer_card",
     "customer_ids",
@@ -558,6 +641,8 @@ __all__ = [
     "followup_setup",
     "followups_due",
     "inbox_counts",
+    "lead_detail",
+    "lead_duplicates",
     "log_followup",
     "merge_history",
     "move_deal",
@@ -574,6 +659,7 @@ __all__ = [
     "snooze_followup",
     "startup",
     "sync_state",
+    "team_pool",
     "tick_action",
     "update_record",
 ]

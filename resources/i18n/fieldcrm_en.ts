@@ -31,6 +31,13 @@
     </message>
 </context>
 <context>
+    <name>LeadDialog</name>
+    <message numerus="yes">
+        <source>Chosen: %1, by weighted choice among %n eligible rep(s).</source>
+        <translation><numerusform>Chosen: %1, by weighted choice among %n eligible rep.</numerusform><numerusform>Chosen: %1, by weighted choice among %n eligible reps.</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>PipelineScreen</name>
     <message numerus="yes">
         <source>%n deal(s)</source>
@@ -51,6 +58,13 @@
     <message numerus="yes">
         <source>%n deal(s) reassigned</source>
         <translation><numerusform>%n deal reassigned</numerusform><numerusform>%n deals reassigned</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>PoolPanel</name>
+    <message numerus="yes">
+        <source>%n in the pool</source>
+        <translation><numerusform>%n in the pool</numerusform><numerusform>%n in the pool</numerusform></translation>
     </message>
 </context>
 <context>

@@ -944,6 +944,25 @@
     </message>
 </context>
 <context>
+    <name>DuplicatesDialog</name>
+    <message>
+        <source>Possible duplicates</source>
+        <translation>可能重复</translation>
+    </message>
+    <message>
+        <source>This lead may already be a customer on this device. Open the existing one, or create a new customer anyway.</source>
+        <translation>该线索可能已是本机上的客户。可打开已有客户,或仍然新建客户。</translation>
+    </message>
+    <message>
+        <source>Open the existing one</source>
+        <translation>打开已有客户</translation>
+    </message>
+    <message>
+        <source>Create anyway</source>
+        <translation>仍然新建</translation>
+    </message>
+</context>
+<context>
     <name>FollowUpForm</name>
     <message>
         <source>Log follow-up</source>
@@ -1142,38 +1161,30 @@
     </message>
 </context>
 <context>
-    <name>LeadsScreen</name>
+    <name>LeadDialog</name>
     <message>
-        <source>Response deadline first</source>
-        <translation>响应截止优先</translation>
-    </message>
-    <message>
-        <source>Highest score first</source>
-        <translation>评分最高优先</translation>
-    </message>
-    <message>
-        <source>Newest first</source>
-        <translation>最新优先</translation>
-    </message>
-    <message>
-        <source>Leads</source>
+        <source>Lead</source>
         <translation>线索</translation>
-    </message>
-    <message>
-        <source>Name</source>
-        <translation>姓名</translation>
     </message>
     <message>
         <source>Company</source>
         <translation>公司</translation>
     </message>
     <message>
-        <source>Channel</source>
-        <translation>渠道</translation>
+        <source>Job title</source>
+        <translation>职位</translation>
     </message>
     <message>
-        <source>Score</source>
-        <translation>评分</translation>
+        <source>Mobile</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>邮箱</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
     </message>
     <message>
         <source>Status</source>
@@ -1184,16 +1195,181 @@
         <translation>负责人</translation>
     </message>
     <message>
-        <source>Respond within</source>
-        <translation>响应倒计时</translation>
+        <source>Assigned at</source>
+        <translation>分配时间</translation>
     </message>
     <message>
-        <source>No open leads. New leads appear here after a sync.</source>
-        <translation>没有待处理的线索。新线索会在同步后出现在这里。</translation>
+        <source>Respond by</source>
+        <translation>响应截止</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>剩余时间</translation>
+    </message>
+    <message>
+        <source>Factor</source>
+        <translation>评分项</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>取值</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>Rep</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <source>Response speed</source>
+        <translation>响应速度</translation>
+    </message>
+    <message>
+        <source>Conversion</source>
+        <translation>转化率</translation>
+    </message>
+    <message>
+        <source>Load health</source>
+        <translation>负载健康度</translation>
+    </message>
+    <message>
+        <source>Weight</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>Why assigned</source>
+        <translation>分配依据</translation>
+    </message>
+    <message>
+        <source>Accept</source>
+        <translation>接受</translation>
+    </message>
+    <message>
+        <source>Mark contacted</source>
+        <translation>标记已联系</translation>
+    </message>
+    <message>
+        <source>Log first contact</source>
+        <translation>记录首次联系</translation>
+    </message>
+    <message>
+        <source>Convert to customer</source>
+        <translation>转为客户</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source> (not sent yet)</source>
+        <translation>(尚未提交)</translation>
+    </message>
+    <message>
+        <source>Not assigned yet</source>
+        <translation>尚未分配</translation>
+    </message>
+    <message>
+        <source>Score %1</source>
+        <translation>评分 %1</translation>
+    </message>
+    <message>
+        <source>High intent</source>
+        <translation>高意向</translation>
+    </message>
+    <message>
+        <source>Not assigned by the server (imported or created by hand).</source>
+        <translation>非服务器分配(导入或手工创建)。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Chosen: %1, by weighted choice among %n eligible rep(s).</source>
+        <translation>
+            <numerusform>已分配给 %1(在 %n 名符合条件的销售中按权重选出)。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Waiting: no rep of the team could take it.</source>
+        <translation>等待中:团队中暂无可接单的销售。</translation>
+    </message>
+    <message>
+        <source>disabled</source>
+        <translation>已停用</translation>
+    </message>
+    <message>
+        <source>on leave</source>
+        <translation>休假中</translation>
+    </message>
+    <message>
+        <source>at the customer cap</source>
+        <translation>客户数已达上限</translation>
+    </message>
+    <message>
+        <source>Skipped: %1.</source>
+        <translation>未参与:%1。</translation>
+    </message>
+    <message>
+        <source>Responded</source>
+        <translation>已响应</translation>
+    </message>
+    <message>
+        <source>No deadline</source>
+        <translation>无截止时间</translation>
+    </message>
+</context>
+<context>
+    <name>Leads</name>
+    <message>
+        <source>overdue by %1 min</source>
+        <translation>已超时 %1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分钟</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>新建</translation>
+    </message>
+    <message>
+        <source>Assigned</source>
+        <translation>已分配</translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation>已接受</translation>
+    </message>
+    <message>
+        <source>Contacted</source>
+        <translation>已联系</translation>
+    </message>
+    <message>
+        <source>In shared pool</source>
+        <translation>在公海</translation>
+    </message>
+    <message>
+        <source>Converted</source>
+        <translation>已转化</translation>
+    </message>
+    <message>
+        <source>Discarded</source>
+        <translation>已放弃</translation>
     </message>
     <message>
         <source>Web form</source>
-        <translation>官网表单</translation>
+        <translation>网页表单</translation>
     </message>
     <message>
         <source>Douyin</source>
@@ -1220,36 +1396,134 @@
         <translation>其他</translation>
     </message>
     <message>
-        <source>New</source>
-        <translation>新线索</translation>
+        <source>Yes</source>
+        <translation>是</translation>
     </message>
     <message>
-        <source>Assigned</source>
-        <translation>已分配</translation>
+        <source>No</source>
+        <translation>否</translation>
+    </message>
+</context>
+<context>
+    <name>LeadsScreen</name>
+    <message>
+        <source>Response deadline first</source>
+        <translation>响应截止优先</translation>
     </message>
     <message>
-        <source>Accepted</source>
-        <translation>已接收</translation>
+        <source>Highest score first</source>
+        <translation>评分最高优先</translation>
     </message>
     <message>
-        <source>Contacted</source>
-        <translation>已联系</translation>
+        <source>Newest first</source>
+        <translation>最新优先</translation>
     </message>
     <message>
-        <source>In shared pool</source>
-        <translation>在公海中</translation>
+        <source>Open</source>
+        <translation>打开</translation>
     </message>
     <message>
-        <source>overdue by %1 min</source>
-        <translation>已超时 %1 分钟</translation>
+        <source>Accept</source>
+        <translation>接受</translation>
     </message>
     <message>
-        <source>%1 min</source>
-        <translation>%1 分钟</translation>
+        <source>Counts from now, also offline: sent with the next sync</source>
+        <translation>以此刻为准,离线亦可:下次同步时提交</translation>
     </message>
     <message>
-        <source>%1 h</source>
-        <translation>%1 小时</translation>
+        <source>Mark contacted</source>
+        <translation>标记已联系</translation>
+    </message>
+    <message>
+        <source>Log first contact</source>
+        <translation>记录首次联系</translation>
+    </message>
+    <message>
+        <source>Converts the lead first if it has no customer yet</source>
+        <translation>线索尚无客户时先转化</translation>
+    </message>
+    <message>
+        <source>Convert</source>
+        <translation>转化</translation>
+    </message>
+    <message>
+        <source>Customer + key contact + deal, after a duplicate check</source>
+        <translation>查重后创建客户、关键联系人和商机</translation>
+    </message>
+    <message>
+        <source>Leads</source>
+        <translation>线索</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Company</source>
+        <translation>公司</translation>
+    </message>
+    <message>
+        <source>Mobile</source>
+        <translation>手机</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Respond within</source>
+        <translation>响应倒计时</translation>
+    </message>
+    <message>
+        <source>No open leads. New leads appear here after a sync.</source>
+        <translation>没有待处理的线索。新线索会在同步后出现在这里。</translation>
+    </message>
+    <message>
+        <source>公海 Pool</source>
+        <translation>公海</translation>
+    </message>
+    <message>
+        <source> (not sent yet)</source>
+        <translation>(尚未提交)</translation>
+    </message>
+    <message>
+        <source>Marked contacted; sent to the server with the next sync.</source>
+        <translation>已标记为已联系,下次同步时提交服务器。</translation>
+    </message>
+    <message>
+        <source>Accepted; sent to the server with the next sync.</source>
+        <translation>已接受,下次同步时提交服务器。</translation>
+    </message>
+    <message>
+        <source>Converted: a customer, its key contact and a deal were created.</source>
+        <translation>已转化:已创建客户、关键联系人和商机。</translation>
+    </message>
+    <message>
+        <source>First contact logged.</source>
+        <translation>已记录首次联系。</translation>
+    </message>
+</context>
+<context>
+    <name>LiveUpdates</name>
+    <message>
+        <source>New lead: %1</source>
+        <translation>新线索:%1</translation>
+    </message>
+    <message>
+        <source>respond within %1</source>
+        <translation>请在 %1 内响应</translation>
     </message>
 </context>
 <context>
@@ -1587,6 +1861,87 @@
     <message>
         <source>Give a reason; it is kept in the history.</source>
         <translation>请填写原因,原因会记入历史。</translation>
+    </message>
+</context>
+<context>
+    <name>PoolPanel</name>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Claim</source>
+        <translation>认领</translation>
+    </message>
+    <message>
+        <source>Leads and customers nobody kept; the first rep to claim one gets it.</source>
+        <translation>无人跟进的线索和客户;先认领者得。</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <source>Company</source>
+        <translation>公司</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>Why in the pool</source>
+        <translation>进入公海原因</translation>
+    </message>
+    <message>
+        <source>Former owner</source>
+        <translation>原负责人</translation>
+    </message>
+    <message>
+        <source>In the pool since</source>
+        <translation>进入公海时间</translation>
+    </message>
+    <message>
+        <source>Loading the pool…</source>
+        <translation>正在读取公海…</translation>
+    </message>
+    <message>
+        <source>The pool is empty.</source>
+        <translation>公海暂无记录。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n in the pool</source>
+        <translation>
+            <numerusform>公海中共 %n 条</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Lead</source>
+        <translation>线索</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Not accepted in time</source>
+        <translation>未按时接受</translation>
+    </message>
+    <message>
+        <source>No follow-up for too long</source>
+        <translation>长期未跟进</translation>
+    </message>
+    <message>
+        <source>Claimed: it arrives with the next sync.</source>
+        <translation>认领成功,下次同步后可见。</translation>
+    </message>
+    <message>
+        <source>Someone else claimed it first.</source>
+        <translation>已被他人抢先认领。</translation>
     </message>
 </context>
 <context>
