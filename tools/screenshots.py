@@ -103,11 +103,11 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
         other_author=DEMO_USERS[2]["id"],
         other_at=(DEMO_NOW - timedelta(hours=26)).isoformat(),
     )
-    for i, (name, company, channel, score, minutes) in enumerate(
+    for i, (name, company, mobile, channel, score, minutes) in enumerate(
         [
-            ("周晓东", "宁波博远包装有限公司", "douyin", 86, 9),
-            ("林佳琪", "苏州瑞丰电子有限公司", "web_form", 72, 150),
-            ("Mark Chen", "Suzhou Huarui Materials", "trade_show", 91, -12),
+            ("周晓东", "宁波博远包装有限公司", "13957412308", "douyin", 86, 9),
+            ("林佳琪", "苏州瑞丰电子有限公司", "18662035517", "web_form", 72, 150),
+            ("Mark Chen", "Suzhou Huarui Materials", "13913580246", "trade_show", 91, -12),
         ]
     ):
         store.create(
@@ -115,6 +115,7 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
             {
                 "name": name,
                 "company": company,
+                "mobile": mobile,
                 "channel": channel,
                 "score": score,
                 "status": "assigned",
