@@ -8,24 +8,20 @@ Then two ``tick`` processes run at the same moment: each due job runs in exactly
 from __future__ import annotations
 
 import json
-import os
 import random
-import socket
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
+from helpers.deploy import free_port, server_cli, throwaway_database
 from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
 
 from server.db import lead_state, loads, records, users
 
@@ -34,37 +30,9 @@ LEADS = 60  # three reps, 20 each: below the load cap of 35
 pytestmark = pytest.mark.postgres
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def database() -> Iterator[str]:
-    url = os.environ.get("FIELDCRM_TEST_PG_URL")
-    if not url:
-        pytest.skip("FIELDCRM_TEST_PG_URL is not set")
-    base = make_url(url)
-    admin_dsn = base.set(drivername="postgresql", database=base.database or "postgres")
-    name = f"fieldcrm_leads_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_dsn.render_as_string(hide_password=False), autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn.render_as_string(hide_password=False), autocommit=True) as c:
-        c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-def server_cli(db: str, data: Path, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", "--db", db, "--data-dir", str(data), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    yield from throwaway_database("fieldcrm_leads")
 
 
 def _start_servers(db: str, data: Path) -> tuple[list[subprocess.Popen[bytes]], list[str]]:

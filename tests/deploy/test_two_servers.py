@@ -8,19 +8,16 @@ talk to either of them and must end up identical.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
+from helpers.deploy import free_port, server_cli, throwaway_database
 from helpers.keyrings import file_keyring  # noqa: F401 - a fixture, requested by name
-from sqlalchemy.engine import make_url
 
 from app.store.service import Store
 from app.sync.engine import SyncEngine
@@ -29,37 +26,9 @@ PASSWORD = "two servers 42"
 pytestmark = pytest.mark.postgres
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def database() -> Iterator[str]:
-    url = os.environ.get("FIELDCRM_TEST_PG_URL")
-    if not url:
-        pytest.skip("FIELDCRM_TEST_PG_URL is not set")
-    base = make_url(url)
-    admin_dsn = base.set(drivername="postgresql", database=base.database or "postgres")
-    name = f"fieldcrm_two_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_dsn.render_as_string(hide_password=False), autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn.render_as_string(hide_password=False), autocommit=True) as c:
-        c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-def server_cli(db: str, data: Path, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", "--db", db, "--data-dir", str(data), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    yield from throwaway_database("fieldcrm_two")
 
 
 @pytest.fixture
