@@ -108,3 +108,16 @@ def test_build_spec_names_files_and_modules_that_exist() -> None:
     for element in hidden.elts:
         assert isinstance(element, ast.Constant)
         assert importlib.util.find_spec(element.value) is not None, element.value
+
+
+def test_every_python_package_is_installed() -> None:
+    """A package missing from pyproject's list works from the checkout and breaks once installed."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    listed = set(project["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("app", "server")
+        for init in ROOT.joinpath(top).rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert on_disk - listed == set()
