@@ -13,9 +13,10 @@ horizon*, the lowest transaction id that may still commit:
 
 * PostgreSQL: ``xid`` is ``pg_current_xact_id()`` and ``seq`` is ``nextval('change_seq')``,
   evaluated by the statements that write the rows (:meth:`server.records.Workspace.flush`), and
-  the horizon is the ``xmin`` of the reader's snapshot (``pg_snapshot_xmin``). Every
-  transaction below it has finished, and every future transaction gets a larger id, so nothing
-  can ever appear below a cursor that has passed it, however the writers' commits interleave.
+  the horizon is the lowest transaction of this database still running in the reader's
+  snapshot (:data:`PG_HORIZON`). Every transaction of this database below it has finished,
+  and every future transaction gets a larger id, so nothing can ever appear below a cursor
+  that has passed it, however the writers' commits interleave.
 * SQLite: writers are serialised (``BEGIN IMMEDIATE``), so a counter bumped by each write
   transaction orders them exactly as they commit; the horizon is that counter plus one.
 
@@ -516,17 +517,29 @@ class Positions:
         return list(range(int(top) - n + 1, int(top) + 1))
 
 
+# The lowest transaction of *this* database that the snapshot still sees running (or the
+# snapshot's xmax when none is). Transaction ids are cluster-wide, so the plain snapshot xmin
+# would also wait for transactions in other databases of the same cluster, which never write
+# here. Only a transaction that pg_stat_activity shows running in another database is skipped;
+# one it cannot place (finished since, or hidden from an unprivileged role) still counts.
+PG_HORIZON = """COALESCE(
+  (SELECT MIN(x::text::bigint)
+     FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+    WHERE NOT EXISTS (
+      SELECT 1 FROM pg_stat_activity a
+       WHERE a.backend_xid IS NOT NULL
+         AND a.datname <> current_database()
+         AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
+  pg_snapshot_xmax(pg_current_snapshot())::text::bigint)"""
+
+
 def safe_horizon(conn: Connection) -> int:
     """The lowest transaction number that may still commit, read in the caller's snapshot.
 
     Every row with ``xid`` below it is final; no row can ever be added below it.
     """
     if is_postgres(conn):
-        return int(
-            conn.execute(
-                text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            ).scalar_one()
-        )
+        return int(conn.execute(text(f"SELECT {PG_HORIZON}")).scalar_one())
     value = conn.execute(
         text("SELECT value FROM server_state WHERE key = :k"), {"k": XID_COUNTER}
     ).scalar_one()

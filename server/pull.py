@@ -41,6 +41,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server import auth, cache
 from server.db import (
+    PG_HORIZON,
     PURGED_SEQ,
     PURGED_XID,
     XID_COUNTER,
@@ -146,8 +147,8 @@ def _state_columns(postgres: bool) -> list[Any]:
     """Columns ``horizon``, ``purged_xid``, ``purged_seq`` and ``rules_version``, read by the
     first statement of the pull's transaction (alone or with the token check)."""
     if postgres:
-        # The xmin of the reader's own snapshot: see server.db.safe_horizon and docs/SYNC.md.
-        horizon: Any = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        # Read in the pull's own snapshot: see server.db.PG_HORIZON and docs/SYNC.md.
+        horizon: Any = literal_column(f"({PG_HORIZON})")
     else:
         horizon = _state_value(XID_COUNTER) + 1
     return [

@@ -18,7 +18,8 @@ from server_testkit import (
     op,
     pull_all,
 )
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from server import admin
 from server.config import Settings
@@ -218,6 +219,30 @@ def test_no_change_is_missed_when_commits_overtake_each_other(
     assert p1 < p2, "T1 was numbered first"
     after, _ = pull_all(e, world.ra1, mid_cursor)
     assert [c["id"] for c in after] == [first["record_id"], second["record_id"]]
+
+
+@pytest.mark.postgres
+def test_a_transaction_in_another_database_holds_nothing_back(
+    backend: str, world: World, settings: Settings
+) -> None:
+    """Transaction ids are cluster-wide; one open in a neighbouring database never writes here."""
+    if backend != "postgres":
+        pytest.skip("PostgreSQL only")
+    e = world.engine
+    _, cursor = pull_all(e, world.ra1)
+    maintenance = make_url(settings.database_url).set(database="postgres")
+    neighbour = make_engine(maintenance.render_as_string(hide_password=False), pool_size=1)
+    try:
+        with neighbour.connect() as conn, conn.begin():
+            running = int(conn.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar())
+            op = customer(world.ra1, "邻库事务不挡路")
+            assert push(e, world.ra1, "dev", [op])[0]["status"] == "applied"
+            changes, later = pull_all(e, world.ra1, cursor)
+            # Still open: the row was written after it, yet arrives, and the cursor passes it.
+            assert [c["id"] for c in changes] == [op["record_id"]]
+            assert Cursor.parse(later).xid > running
+    finally:
+        neighbour.dispose()
 
 
 def test_concurrent_pushes_and_pulls_lose_nothing(world: World, settings: Settings) -> None:
