@@ -11,6 +11,7 @@ and the server.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -52,13 +53,20 @@ def utc_text(stamp: datetime) -> str:
     return stamp.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
+def known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def zone(name: str | None) -> Any:
-    """A time zone by IANA name; the machine's own zone when the name is empty or unknown."""
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
+    """A time zone by IANA name; the machine's own zone when the name is empty or unknown
+    (by name when the environment gives one, so calendars get a named zone)."""
+    for candidate in (name, os.environ.get("TZ", "").lstrip(":")):
+        if candidate and known_zone(candidate):
+            return ZoneInfo(candidate)
     return datetime.now().astimezone().tzinfo
 
 
