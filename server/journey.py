@@ -96,7 +96,7 @@ def run_journey(conn: Connection, now: float) -> int:
         if customer is None or customer.deleted:
             continue
         steps = plans[deal_id]
-        existing = [r for p in steps if (r := ws.get(p.task_id)) is not None]
+        existing = [t for p in steps if (t := ws.get(p.task_id)) is not None]
         assignee = assigner.choose(customer, data, existing)
         if assignee is None:
             continue

@@ -10,6 +10,7 @@ view a task is dragged from the day's list onto another day.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
+    QDate,
     QDateTime,
     QEvent,
     QMimeData,
@@ -24,6 +26,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTime,
     Signal,
 )
 from PySide6.QtGui import QColor, QKeyEvent
@@ -79,6 +82,13 @@ def kind_name(owner: QWidget, kind: str) -> str:
 def priority_name(owner: QWidget, key: str) -> str:
     return {"high": owner.tr("High"), "medium": owner.tr("Medium"), "low": owner.tr("Low")}.get(
         key, key
+    )
+
+
+def _qdt(moment: datetime) -> QDateTime:
+    """A wall-clock time for a date-time editor (its zone is dropped: the editor shows it)."""
+    return QDateTime(
+        QDate(moment.year, moment.month, moment.day), QTime(moment.hour, moment.minute)
     )
 
 
@@ -319,7 +329,7 @@ class TaskDialog(QDialog):
         self.due.setCalendarPopup(True)
         self.due.setDisplayFormat("yyyy-MM-dd HH:mm")
         tomorrow = datetime.combine(ctx.today() + timedelta(days=1), time(9))
-        self.due.setDateTime(QDateTime(tomorrow))
+        self.due.setDateTime(_qdt(tomorrow))
         self.priority = QComboBox()
         self.priority.setObjectName("taskPriority")
         for key in ("medium", "high", "low"):
@@ -362,7 +372,7 @@ class TaskDialog(QDialog):
         if task is not None:
             self.title.setText(str(task.get("title") or ""))
             due = datetime.fromisoformat(str(task["due_at"])).astimezone(self.zone)
-            self.due.setDateTime(QDateTime(due.replace(tzinfo=None)))
+            self.due.setDateTime(_qdt(due))
             self.priority.setCurrentIndex(max(0, self.priority.findData(task.get("priority"))))
             i = self.owner.findData(task.get("owner"))
             if i < 0:
@@ -521,6 +531,7 @@ class AgendaScreen(ReloadingScreen):
 
     open_record = Signal(str, str)
     reminder_settings_saved = Signal(object)  # agenda_ops.ReminderSettings
+    day_list: QTableView
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -651,19 +662,23 @@ class AgendaScreen(ReloadingScreen):
         """The agenda's keys, on its lists and calendar (before the views' own letter search)."""
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return super().eventFilter(watched, event)
-        key, mods = event.key(), event.modifiers()
+        code, mods = event.key(), event.modifiers()
         ctrl = mods & Qt.KeyboardModifier.ControlModifier
         alt = mods & Qt.KeyboardModifier.AltModifier
         plain = not ctrl and not alt
         K = Qt.Key
-        if alt and K.Key_1 <= key <= K.Key_4:
-            self.tabs.setCurrentIndex(key - K.Key_1)
+        if alt and K.Key_1.value <= code <= K.Key_4.value:
+            self.tabs.setCurrentIndex(code - K.Key_1.value)
             return True
+        try:
+            key = K(code)
+        except ValueError:  # a key Qt has no name for: not one of ours
+            return super().eventFilter(watched, event)
         moves = {K.Key_Left: -1, K.Key_Right: 1, K.Key_Up: -7, K.Key_Down: 7}
         if ctrl and key in moves:
             self.shift_selected(moves[key])
             return True
-        acts = {
+        acts: dict[Qt.Key, Callable[[], object]] = {
             K.Key_N: self.new_task,
             K.Key_D: self.mark_done,
             K.Key_T: self.make_task,
@@ -778,7 +793,7 @@ class AgendaScreen(ReloadingScreen):
     def new_task(self) -> TaskDialog:
         dialog = TaskDialog(self.ctx, zone=self.data.zone if self.data else None, parent=self)
         if self.period == "month":
-            dialog.due.setDateTime(QDateTime(datetime.combine(self.selected_day, time(9))))
+            dialog.due.setDateTime(_qdt(datetime.combine(self.selected_day, time(9))))
         dialog.saved.connect(lambda _tid: self.status.setText(self.tr("Task saved")))
         dialog.open()
         self.last_dialog = dialog

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.domain.tasks import JourneyIssue, as_utc
+from app.domain.tasks import JOURNEY_KINDS, JourneyIssue, as_utc, journey_rules
 from app.store import todo
 from app.store.service import Store
 
@@ -146,7 +146,7 @@ class RenewalsData:
 
 
 def renewals(store: Store, owner: str | None) -> RenewalsData:
-    window = todo.journey_rules(store.rules.raw).renewal_window_days
+    window = journey_rules(store.rules.raw).renewal_window_days
     return RenewalsData(todo.renewals(store, owner=owner), todo.journey_scan(store), window)
 
 
@@ -167,7 +167,7 @@ class SuccessHome:
 
 def success_home(store: Store, owner: str) -> SuccessHome:
     return SuccessHome(
-        todo.tasks(store, owner=owner, kinds=todo.JOURNEY_KINDS),
+        todo.tasks(store, owner=owner, kinds=JOURNEY_KINDS),
         todo.customer_health(store, owner),
         todo.renewals(store),
         [i for i in todo.journey_scan(store) if i.state == "stalled" or i.owner == owner],
