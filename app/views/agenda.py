@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
+    QCoreApplication,
     QDate,
     QDateTime,
     QEvent,
@@ -68,21 +69,24 @@ PERIODS = ("overdue", "today", "week", "month")
 Index = QModelIndex | QPersistentModelIndex
 
 
-def kind_name(owner: QWidget, kind: str) -> str:
+def kind_name(kind: str) -> str:
+    """A task's kind as the user reads it."""
     return {
-        "manual": owner.tr("Task"),
-        "journey-welcome": owner.tr("Welcome call"),
-        "journey-health": owner.tr("Health check"),
-        "journey-renewal": owner.tr("Renewal pack"),
-        "followup": owner.tr("Follow-up"),
-        "alert": owner.tr("Alert"),
+        "manual": QCoreApplication.translate("Agenda", "Task"),
+        "journey-welcome": QCoreApplication.translate("Agenda", "Welcome call"),
+        "journey-health": QCoreApplication.translate("Agenda", "Health check"),
+        "journey-renewal": QCoreApplication.translate("Agenda", "Renewal pack"),
+        "followup": QCoreApplication.translate("Agenda", "Follow-up"),
+        "alert": QCoreApplication.translate("Agenda", "Alert"),
     }.get(kind, kind)
 
 
-def priority_name(owner: QWidget, key: str) -> str:
-    return {"high": owner.tr("High"), "medium": owner.tr("Medium"), "low": owner.tr("Low")}.get(
-        key, key
-    )
+def priority_name(key: str) -> str:
+    return {
+        "high": QCoreApplication.translate("Agenda", "High"),
+        "medium": QCoreApplication.translate("Agenda", "Medium"),
+        "low": QCoreApplication.translate("Agenda", "Low"),
+    }.get(key, key)
 
 
 def _qdt(moment: datetime) -> QDateTime:
@@ -115,11 +119,13 @@ class ItemsModel(QAbstractTableModel):
         self.items: list[AgendaItem] = []
         self.zone: Any = None
         self.today: date | None = None
+        self.now: datetime | None = None
         self.show_date = True
 
-    def set_items(self, items: list[AgendaItem], zone: Any, today: date, show_date: bool) -> None:
+    def set_items(self, items: list[AgendaItem], zone: Any, now: datetime, show_date: bool) -> None:
         self.beginResetModel()
-        self.items, self.zone, self.today, self.show_date = items, zone, today, show_date
+        self.items, self.zone, self.show_date = items, zone, show_date
+        self.now, self.today = now, now.astimezone(zone).date()
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -131,27 +137,30 @@ class ItemsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        v = self.view
         return (
-            v.tr("Due"),
-            v.tr("What"),
-            v.tr("Customer"),
-            v.tr("Kind"),
-            v.tr("Priority"),
-            v.tr("Owner"),
+            QCoreApplication.translate("Agenda", "Due"),
+            QCoreApplication.translate("Agenda", "What"),
+            QCoreApplication.translate("Agenda", "Customer"),
+            QCoreApplication.translate("Agenda", "Kind"),
+            QCoreApplication.translate("Agenda", "Priority"),
+            QCoreApplication.translate("Agenda", "Owner"),
         )[section]
 
     def when(self, item: AgendaItem) -> str:
         local = item.due_at.astimezone(self.zone)
         day = local.strftime("%m-%d") if self.show_date or local.date() != self.today else ""
-        hour = self.view.tr("all day") if item.all_day else local.strftime("%H:%M")
+        hour = (
+            QCoreApplication.translate("Agenda", "all day")
+            if item.all_day
+            else local.strftime("%H:%M")
+        )
         return f"{day} {hour}".strip()
 
     def late(self, item: AgendaItem) -> bool:
         local_day = item.due_at.astimezone(self.zone).date()
         if item.all_day:
             return self.today is not None and local_day < self.today
-        return item.due_at < datetime.now(item.due_at.tzinfo)
+        return self.now is not None and item.due_at < self.now
 
     def data(self, index: Index, role: int = 0) -> Any:
         if not index.isValid():
@@ -163,8 +172,8 @@ class ItemsModel(QAbstractTableModel):
                 self.when(item),
                 item.title,
                 item.customer_name,
-                kind_name(self.view, item.task_kind),
-                priority_name(self.view, item.priority),
+                kind_name(item.task_kind),
+                priority_name(item.priority),
                 item.owner_name,
             )[col]
         if role == Qt.ItemDataRole.ForegroundRole and self.late(item):
@@ -199,7 +208,7 @@ class MonthModel(QAbstractTableModel):
     moves there (``dropped``)."""
 
     dropped = Signal(str, object)  # task id, date
-    MAX_LINES = 4
+    MAX_LINES = 3
 
     def __init__(self, view: QWidget) -> None:
         super().__init__(view)
@@ -238,15 +247,14 @@ class MonthModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            v = self.view
             return (
-                v.tr("Mon"),
-                v.tr("Tue"),
-                v.tr("Wed"),
-                v.tr("Thu"),
-                v.tr("Fri"),
-                v.tr("Sat"),
-                v.tr("Sun"),
+                QCoreApplication.translate("Agenda", "Mon"),
+                QCoreApplication.translate("Agenda", "Tue"),
+                QCoreApplication.translate("Agenda", "Wed"),
+                QCoreApplication.translate("Agenda", "Thu"),
+                QCoreApplication.translate("Agenda", "Fri"),
+                QCoreApplication.translate("Agenda", "Sat"),
+                QCoreApplication.translate("Agenda", "Sun"),
             )[section]
         return None
 
@@ -262,7 +270,9 @@ class MonthModel(QAbstractTableModel):
                 lines.append(f"• {hour}{item.title}")
             if len(items) > self.MAX_LINES:
                 lines.append(
-                    self.view.tr("+%1 more").replace("%1", str(len(items) - self.MAX_LINES))
+                    QCoreApplication.translate("Agenda", "+%1 more").replace(
+                        "%1", str(len(items) - self.MAX_LINES)
+                    )
                 )
             return "\n".join(lines)
         if role == Qt.ItemDataRole.ForegroundRole and day.month != self.first.month:
@@ -333,7 +343,7 @@ class TaskDialog(QDialog):
         self.priority = QComboBox()
         self.priority.setObjectName("taskPriority")
         for key in ("medium", "high", "low"):
-            self.priority.addItem(priority_name(self, key), key)
+            self.priority.addItem(priority_name(key), key)
         self.owner = QComboBox()
         self.owner.setObjectName("taskOwner")
         me = ctx.session.user_id
@@ -607,9 +617,11 @@ class AgendaScreen(ReloadingScreen):
         self.month_title.setObjectName("monthTitle")
         self.month_title.setStyleSheet("font-size:12pt; font-weight:bold;")
         prev_month = QPushButton("◀")
+        prev_month.setFixedWidth(36)
         prev_month.setToolTip(self.tr("Previous month (PageUp)"))
         prev_month.clicked.connect(lambda: self.change_month(-1))
         next_month = QPushButton("▶")
+        next_month.setFixedWidth(36)
         next_month.setToolTip(self.tr("Next month (PageDown)"))
         next_month.clicked.connect(lambda: self.change_month(1))
         self.day_items = ItemsModel(self)
@@ -734,8 +746,8 @@ class AgendaScreen(ReloadingScreen):
             self._show_day()
             self.empty.hide()
         else:
-            self.items.set_items(data.items, data.zone, data.today, data.period != "today")
-            self.list.resizeColumnsToContents()
+            self.items.set_items(data.items, data.zone, data.now, data.period != "today")
+            _fit_columns(self.list)
             self.empty.setVisible(not data.items)
             if data.items:
                 self.list.selectRow(0)
@@ -756,8 +768,8 @@ class AgendaScreen(ReloadingScreen):
         if self.data is None:
             return
         items = self.month_model.by_day.get(self.selected_day, [])
-        self.day_items.set_items(items, self.data.zone, self.data.today, False)
-        self.day_list.resizeColumnsToContents()
+        self.day_items.set_items(items, self.data.zone, self.data.now, False)
+        _fit_columns(self.day_list)
         self.day_title.setText(
             self.tr("%1: %2 items")
             .replace("%1", self.selected_day.isoformat())
@@ -888,6 +900,14 @@ class AgendaScreen(ReloadingScreen):
             self.last_dialog = dialog
 
         self.ctx.runner.read(agenda_ops.reminder_settings, show, owner=self)
+
+
+def _fit_columns(view: QTableView) -> None:
+    """Columns as wide as their text; the title ("What") takes the room left."""
+    view.resizeColumnsToContents()
+    header = view.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
 
 
 def _next_month(first: date) -> date:

@@ -22,6 +22,7 @@ class AgendaData:
     items: list[todo.AgendaItem]
     zone: Any
     today: date
+    now: datetime
     month: date | None = None  # first day of the month shown
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -39,7 +40,8 @@ def _month_bounds(first: date, zone: Any) -> tuple[datetime, datetime]:
 def load_agenda(store: Store, owner: str | None, period: str, month: date | None) -> AgendaData:
     """The items of ``period`` for ``owner`` (None: the team), and how many each list has."""
     zone = todo.user_zone(store)
-    today = store.clock().astimezone(zone).date()
+    now = store.clock()
+    today = now.astimezone(zone).date()
     counts = {}
     for name in ("overdue", "today", "week"):
         start, end = todo.period_bounds(store, name)
@@ -48,11 +50,10 @@ def load_agenda(store: Store, owner: str | None, period: str, month: date | None
         first = (month or today).replace(day=1)
         start, end = _month_bounds(first, zone)
         items = todo.agenda(store, owner=owner, start=start, end=end)
-        return AgendaData(period, items, zone, today, first, counts)
+        return AgendaData(period, items, zone, today, now, first, counts)
     start, end = todo.period_bounds(store, period)
-    return AgendaData(
-        period, todo.agenda(store, owner=owner, start=start, end=end), zone, today, None, counts
-    )
+    items = todo.agenda(store, owner=owner, start=start, end=end)
+    return AgendaData(period, items, zone, today, now, None, counts)
 
 
 def add_task(store: Store, values: dict[str, Any]) -> str:
@@ -143,11 +144,14 @@ class RenewalsData:
     renewals: list[todo.Renewal]
     issues: list[JourneyIssue]
     window_days: int
+    zone: Any
 
 
 def renewals(store: Store, owner: str | None) -> RenewalsData:
     window = journey_rules(store.rules.raw).renewal_window_days
-    return RenewalsData(todo.renewals(store, owner=owner), todo.journey_scan(store), window)
+    return RenewalsData(
+        todo.renewals(store, owner=owner), todo.journey_scan(store), window, todo.user_zone(store)
+    )
 
 
 def renew(store: Store, deal_id: str, lang: str) -> str:
@@ -163,6 +167,7 @@ class SuccessHome:
     renewals: list[todo.Renewal]
     issues: list[JourneyIssue]
     now: datetime
+    zone: Any
 
 
 def success_home(store: Store, owner: str) -> SuccessHome:
@@ -172,4 +177,5 @@ def success_home(store: Store, owner: str) -> SuccessHome:
         todo.renewals(store),
         [i for i in todo.journey_scan(store) if i.state == "stalled" or i.owner == owner],
         store.clock(),
+        todo.user_zone(store),
     )

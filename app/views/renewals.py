@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QVBoxLayout, QWidget
 
@@ -53,19 +53,21 @@ def renewal_rows(rows: list[Renewal], owner: QWidget) -> list[list[Any]]:
     return [
         [
             r.expires_on,
-            owner.tr("%1 days").replace("%1", str(r.days_left)),
+            QCoreApplication.translate("Renewals", "%1 days").replace("%1", str(r.days_left)),
             r.customer_name,
             r.title,
             money(r.amount) if r.amount is not None else "",
             r.owner_name,
             say(STATE_LABELS[r.journey]),
-            owner.tr("renewal deal made") if r.renewed_by else "",
+            QCoreApplication.translate("Renewals", "renewal deal made") if r.renewed_by else "",
         ]
         for r in rows
     ]
 
 
-def issue_rows(issues: list[JourneyIssue], ctx: AppContext, owner: QWidget) -> list[list[Any]]:
+def issue_rows(
+    issues: list[JourneyIssue], ctx: AppContext, owner: QWidget, zone: Any
+) -> list[list[Any]]:
     out = []
     for i in issues:
         late = i.late_task
@@ -73,9 +75,9 @@ def issue_rows(issues: list[JourneyIssue], ctx: AppContext, owner: QWidget) -> l
         if late is not None:
             due = as_utc(late.get("due_at"))
             what = (
-                owner.tr("%1 due %2")
-                .replace("%1", kind_name(owner, str(late.get("kind"))))
-                .replace("%2", due.astimezone().strftime("%Y-%m-%d") if due else "")
+                QCoreApplication.translate("Renewals", "%1 due %2")
+                .replace("%1", kind_name(str(late.get("kind"))))
+                .replace("%2", due.astimezone(zone).strftime("%Y-%m-%d") if due else "")
             )
         out.append(
             [
@@ -187,14 +189,15 @@ class RenewalsScreen(ReloadingScreen):
         _paint_column(self.table, 1, ["#c62828" if r.days_left <= 30 else None for r in rows])
         total = sum((r.amount for r in rows if r.amount is not None), start=0)
         self.total.setText(
-            self.tr("%1 contracts in the next %2 days, %3 in all")
-            .replace("%1", str(len(rows)))
-            .replace("%2", str(data.window_days))
-            .replace("%3", money(total))
+            self.tr("%n contract(s) in the next %1 days, %2 in all", "", len(rows))
+            .replace("%1", str(data.window_days))
+            .replace("%2", money(total))
         )
         self.empty.setVisible(not rows)
         fill_table(
-            self.issues, issue_rows(data.issues, self.ctx, self), [i.deal_id for i in data.issues]
+            self.issues,
+            issue_rows(data.issues, self.ctx, self, data.zone),
+            [i.deal_id for i in data.issues],
         )
         _paint_column(self.issues, 0, [_STATE_COLOURS.get(i.state) for i in data.issues])
         if rows and self.table.currentRow() < 0:
@@ -311,8 +314,8 @@ class SuccessScreen(ReloadingScreen):
             late.append("#c62828" if due is not None and due < home.now else None)
             rows.append(
                 [
-                    due.astimezone().strftime("%Y-%m-%d %H:%M") if due else "",
-                    kind_name(self, str(t["kind"])),
+                    due.astimezone(home.zone).strftime("%Y-%m-%d %H:%M") if due else "",
+                    kind_name(str(t["kind"])),
                     t["customer_name"],
                     names.get(str(t["priority"]), t["priority"]),
                 ]
@@ -342,11 +345,12 @@ class SuccessScreen(ReloadingScreen):
         _paint_column(self.renewals, 6, [_STATE_COLOURS.get(r.journey) for r in home.renewals])
         overdue = sum(1 for colour in late if colour)
         self.summary.setText(
-            self.tr("%1 journey tasks open (%2 overdue) · %3 customers · %4 renewals coming up")
-            .replace("%1", str(len(home.tasks)))
-            .replace("%2", str(overdue))
-            .replace("%3", str(len(home.health)))
-            .replace("%4", str(len(home.renewals)))
+            self.tr("%n journey task(s) open", "", len(home.tasks))
+            + " "
+            + self.tr("(%1 overdue) · %2 customers · %3 renewals coming up")
+            .replace("%1", str(overdue))
+            .replace("%2", str(len(home.health)))
+            .replace("%3", str(len(home.renewals)))
         )
 
     def _open(self, table: QTableWidget, entity: str) -> None:

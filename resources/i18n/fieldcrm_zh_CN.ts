@@ -2,6 +2,208 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>Agenda</name>
+    <message>
+        <source>Task</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Welcome call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Health check</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Renewal pack</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Follow-up</source>
+        <translation type="unfinished">跟进记录</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation type="unfinished">高</translation>
+    </message>
+    <message>
+        <source>Medium</source>
+        <translation type="unfinished">中</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation type="unfinished">低</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation type="unfinished">截止日期</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation type="unfinished">类型</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation type="unfinished">优先级</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation type="unfinished">负责人</translation>
+    </message>
+    <message>
+        <source>all day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mon</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Wed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Thu</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fri</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sun</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>+%1 more</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>AgendaScreen</name>
+    <message>
+        <source>Overdue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This week</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Month</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>My team</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New task (N)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Done (D)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Make task (T)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Make the selected follow-up&apos;s next action a task</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export .ics…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reminders…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Agenda</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Previous month (PageUp)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Next month (PageDown)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drag a task onto another day to move it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing here. Press N to add a task.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 tasks, %2 follow-ups due</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2 items</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Task saved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Done: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Task made: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Moved to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export agenda</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Calendar (*.ics)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 items saved to %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>AlertsScreen</name>
     <message>
         <source>Check now</source>
@@ -1623,6 +1825,18 @@
         <translation>待跟进</translation>
     </message>
     <message>
+        <source>Agenda</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Renewals</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Customer success</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Approvals</source>
         <translation>审批</translation>
     </message>
@@ -1978,6 +2192,144 @@
     </message>
 </context>
 <context>
+    <name>ReminderService</name>
+    <message>
+        <source>Soon: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Due now: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>due at %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ReminderSettingsDialog</name>
+    <message>
+        <source>Reminders</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> min before</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>this computer&apos;s zone, e.g. Asia/Shanghai</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keep running in the tray when the window is closed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Start FieldCRM when I sign in to this computer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remind me</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Time zone</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Renewals</name>
+    <message>
+        <source>%1 days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>renewal deal made</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 due %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>RenewalsScreen</name>
+    <message>
+        <source>Renewals</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Renew (R)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Make the renewal deal for the selected contract</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Contract</source>
+        <translation type="unfinished">合同</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation type="unfinished">取值</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation type="unfinished">负责人</translation>
+    </message>
+    <message>
+        <source>Journey</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Renewal</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No contract expires in the coming months.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Signed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Late step</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Journeys not started or stalled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n contract(s) in the next %1 days, %2 in all</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Renewal deal made</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>SettingsScreen</name>
     <message>
         <source>Not signed in.</source>
@@ -2169,6 +2521,115 @@
     </message>
 </context>
 <context>
+    <name>SuccessScreen</name>
+    <message>
+        <source>Customer success</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation type="unfinished">截止日期</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation type="unfinished">优先级</translation>
+    </message>
+    <message>
+        <source>Last contact</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open tasks</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open alerts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Contract expires</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Contract</source>
+        <translation type="unfinished">合同</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation type="unfinished">取值</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation type="unfinished">负责人</translation>
+    </message>
+    <message>
+        <source>Journey</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Renewal</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>My journey tasks</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>My customers&apos; health</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Renewals</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation type="unfinished">高</translation>
+    </message>
+    <message>
+        <source>Medium</source>
+        <translation type="unfinished">中</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation type="unfinished">低</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation type="unfinished">从未</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n journey task(s) open</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>(%1 overdue) · %2 customers · %3 renewals coming up</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>SyncStatus</name>
     <message>
         <source>Cancel</source>
@@ -2233,6 +2694,56 @@
     <message>
         <source>Synced: %1 sent, %2 received, %3 conflict(s).</source>
         <translation>同步完成:发送 %1 项,接收 %2 项,冲突 %3 个。</translation>
+    </message>
+</context>
+<context>
+    <name>TaskDialog</name>
+    <message>
+        <source>Edit task</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New task</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation type="unfinished">职务</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation type="unfinished">截止日期</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation type="unfinished">优先级</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation type="unfinished">负责人</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>TrayPresence</name>
+    <message>
+        <source>Open FieldCRM</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>
