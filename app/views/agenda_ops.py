@@ -123,20 +123,27 @@ def save_reminder_settings(store: Store, settings: ReminderSettings) -> None:
     store.set_meta("keep_in_tray", "1" if settings.keep_in_tray else "0")
 
 
+# A reminder missed by more than this (the app was closed) is not shown any more: the agenda
+# lists the task as overdue, and a first start would otherwise announce every old task.
+MISSED_GRACE = timedelta(hours=12)
+
+
 @dataclass
 class DueReminders:
     due: list[todo.Reminder]
     next_at: datetime | None
+    zone: Any
 
 
 def take_reminders(store: Store, owner: str) -> DueReminders:
     """The reminders due now (marked fired in the same step, so each shows once) and when
-    the next one comes."""
+    the next one comes; ones missed long ago are marked fired without being shown."""
     now = store.clock()
-    due = todo.pending_reminders(store, owner, now)
-    if due:
-        todo.mark_fired(store, due, now)
-    return DueReminders(due, todo.next_reminder_at(store, owner, now))
+    pending = todo.pending_reminders(store, owner, now)
+    if pending:
+        todo.mark_fired(store, pending, now)
+    due = [r for r in pending if r.fire_at >= now - MISSED_GRACE]
+    return DueReminders(due, todo.next_reminder_at(store, owner, now), todo.user_zone(store))
 
 
 @dataclass

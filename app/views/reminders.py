@@ -63,7 +63,7 @@ class ReminderService(QObject):
                 title = self.tr("Soon: %1").replace("%1", r.title)
             else:
                 title = self.tr("Due now: %1").replace("%1", r.title)
-            due = datetime.fromisoformat(r.due_at).astimezone().strftime("%H:%M")
+            due = datetime.fromisoformat(r.due_at).astimezone(result.zone).strftime("%H:%M")
             text = " · ".join(
                 p for p in (r.customer_name, self.tr("due at %1").replace("%1", due)) if p
             )

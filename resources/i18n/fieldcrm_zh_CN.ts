@@ -1298,6 +1298,14 @@
         <translation>在此之前不在列表中显示(仅本机)</translation>
     </message>
     <message>
+        <source>Make task</source>
+        <translation>转为任务</translation>
+    </message>
+    <message>
+        <source>Put the next action on the agenda as a task</source>
+        <translation>把下一步动作作为任务放进日程</translation>
+    </message>
+    <message>
         <source>Follow-ups due</source>
         <translation>待跟进</translation>
     </message>
@@ -1360,6 +1368,10 @@
     <message>
         <source>%1: %2 (%3 overdue)</source>
         <translation>%1:%2项(逾期%3项)</translation>
+    </message>
+    <message>
+        <source>Task made: %1</source>
+        <translation>已转为任务:%1</translation>
     </message>
 </context>
 <context>

@@ -179,6 +179,24 @@ def test_reminder_fires_once_at_its_time_offline(qtbot: Any, qapp: Any, tmp_path
         store.close()
 
 
+def test_reminders_missed_long_ago_are_not_announced(
+    qtbot: Any, ctx: AppContext, store: Store, clock: Any
+) -> None:
+    todo.set_reminder_minutes(store, 0)
+    old = todo.add_task(store, {"title": "上周的任务", "due_at": "2026-10-26T09:00:00Z"})
+    recent = todo.add_task(store, {"title": "一小时前", "due_at": "2026-11-02T08:00:00Z"})
+    service = ReminderService(ctx)
+    service.start()
+    assert [t for t, _ in service.shown] == ["Due now: 一小时前"]
+    assert {r[0] for r in todo.fired_reminders(store)} == {old, recent}
+    # The next one: the timer is set for it.
+    todo.add_task(store, {"title": "下午", "due_at": "2026-11-02T14:00:00Z"})
+    service.check()
+    assert service.next_at == datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
+    assert service.timer.isActive()
+    service.stop()
+
+
 def test_reminder_settings_write_the_autostart_entry(
     qtbot: Any, ctx: AppContext, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
