@@ -158,7 +158,12 @@ def _agenda_and_journeys(store: Store) -> None:
         )
     ]
     for i, (title, hours) in enumerate(
-        [("电话确认合同条款", 2), ("寄送修订报价", 6), ("准备季度业务回顾", 26), ("回访安装进度", 75)]
+        [
+            ("电话确认合同条款", 2),
+            ("寄送修订报价", 6),
+            ("准备季度业务回顾", 26),
+            ("回访安装进度", 75),
+        ]
     ):
         todo.add_task(
             store,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import FakeClock
 from icalendar import Calendar
 
 from app.domain.tasks import journey_task_id
@@ -115,7 +115,7 @@ def test_a_lead_hands_an_alert_to_a_rep_as_a_task(store: Store, customer_id: str
 
 
 def test_reminders_fire_once_and_again_after_a_move(
-    store: Store, customer_id: str, clock: FakeClock
+    store: Store, customer_id: str, clock: Any
 ) -> None:
     todo.set_reminder_minutes(store, 10)
     tid = todo.add_task(store, {"title": "电话回访", "due_at": "2026-11-02T10:00:00Z"})
