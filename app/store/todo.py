@@ -231,7 +231,7 @@ def task_from_alert(
 # ---- reading -------------------------------------------------------------------------------------
 _TASK_SQL = """SELECT t.id, t.title, t.kind, t.status, t.priority, t.owner, t.due_at,
                       t.customer_id, t.deal_id, t.lead_id, t.related_name, t.source_id, t.notes,
-                      t.done_at, t.step, t.created_at,
+                      t.done_at, t.step, t.anchor, t.created_at,
                       coalesce(u.name, t.owner) AS owner_name,
                       coalesce(u.display_name, u.name, t.owner) AS owner_display,
                       coalesce(c.name, t.related_name) AS customer_name, d.title AS deal_title
@@ -531,6 +531,9 @@ class Renewal:
     days_left: int
     journey: str  # a state of app.domain.tasks
     renewed_by: str | None  # the renewal deal made from it, if any
+    # False for a contract known only from its renewal task (a success manager's, about a
+    # customer someone else owns): it cannot be renewed from here.
+    deal_known: bool = True
 
 
 def renewal_deal_id(deal_id: str, expires_on: str) -> str:
@@ -573,8 +576,46 @@ def renewals(store: Store, *, owner: str | None = None, days: int | None = None)
                 renewal_id if store.get("deal", renewal_id) is not None else None,
             )
         )
+    known = {r.deal_id for r in out} | {d["id"] for d in _signed_deals(store)}
+    for deal_id, steps in by_deal.items():
+        renewal_task = next((t for t in steps if t["kind"] == "journey-renewal"), None)
+        anchor = _anchor_of(renewal_task)
+        if deal_id in known or renewal_task is None or anchor is None:
+            continue
+        if owner is not None and renewal_task["owner"] != owner:
+            continue
+        left = (anchor - today).days
+        if not 0 <= left <= window:
+            continue
+        state, _late = journey_state(steps, now, jr)
+        out.append(
+            Renewal(
+                deal_id,
+                str(renewal_task["customer_id"] or ""),
+                str(renewal_task["customer_name"] or ""),
+                "",
+                None,
+                renewal_task["owner"],
+                str(renewal_task["owner_display"] or ""),
+                anchor.isoformat(),
+                left,
+                state,
+                None,
+                deal_known=False,
+            )
+        )
     out.sort(key=lambda r: (r.days_left, r.customer_name))
     return out
+
+
+def _anchor_of(task: Mapping[str, Any] | None) -> date | None:
+    """A renewal task's contract expiry (the date its due time was computed from)."""
+    if task is None or not task.get("anchor"):
+        return None
+    try:
+        return date.fromisoformat(str(task["anchor"])[:10])
+    except ValueError:
+        return None
 
 
 RENEWAL_TITLE = Msg("续约:{t}", "Renewal: {t}")
@@ -641,6 +682,15 @@ def customer_health(store: Store, owner: str) -> list[CustomerHealth]:
             [cid],
         ).fetchone()
         open_tasks = [t for t in mine if t["customer_id"] == cid and (t["status"] or OPEN) == OPEN]
+        expires_on = expiry[0] if expiry else None
+        if expires_on is None:  # the contract is someone else's: its renewal task knows
+            anchors = [
+                a
+                for t in mine
+                if t["customer_id"] == cid and t["kind"] == "journey-renewal"
+                if (a := _anchor_of(t)) is not None and a >= now.date()
+            ]
+            expires_on = min(anchors).isoformat() if anchors else None
         overdue = [t for t in open_tasks if (as_utc(t["due_at"]) or now) < now]
         out.append(
             CustomerHealth(
@@ -650,7 +700,7 @@ def customer_health(store: Store, owner: str) -> list[CustomerHealth]:
                 len(open_tasks),
                 len(overdue),
                 int(alerts[0]) if alerts else 0,
-                expiry[0] if expiry else None,
+                expires_on,
             )
         )
     out.sort(key=lambda h: (-h.overdue_tasks, h.expires_on or "9999", h.name))

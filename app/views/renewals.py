@@ -212,11 +212,11 @@ class RenewalsScreen(ReloadingScreen):
 
     def _buttons(self) -> None:
         row = self.selected()
-        self.renew_button.setEnabled(row is not None and row.renewed_by is None)
+        self.renew_button.setEnabled(row is not None and row.renewed_by is None and row.deal_known)
 
     def renew_selected(self) -> None:
         row = self.selected()
-        if row is None:
+        if row is None or not row.deal_known:
             return
         deal_id, lang = row.deal_id, current()
         self.ctx.runner.write(
@@ -231,7 +231,7 @@ class RenewalsScreen(ReloadingScreen):
 
     def open_selected(self) -> None:
         row = self.selected()
-        if row is not None:
+        if row is not None and row.deal_known:
             self.open_record.emit("deal", row.renewed_by or row.deal_id)
 
     def open_issue(self) -> None:

@@ -220,3 +220,35 @@ def test_task_json_has_the_fields_scripts_rely_on(store: Store, customer_id: str
     )
     assert out["owner"] == "zhangwei"
     json.dumps(out)
+
+
+def test_a_success_managers_renewals_come_from_their_renewal_tasks(
+    store: Store, customer_id: str
+) -> None:
+    """A csm owns the journey tasks of a customer whose deals they cannot see."""
+    apply_remote(
+        store,
+        [
+            RemoteRecord(
+                "task",
+                journey_task_id("deal-unseen", "renewal"),
+                1,
+                False,
+                {
+                    "title": "续约资料包",
+                    "kind": "journey-renewal",
+                    "status": "open",
+                    "owner": "u-rep",
+                    "due_at": "2026-12-01T01:00:00+00:00",
+                    "deal_id": "deal-unseen",
+                    "related_name": "远山建材",
+                    "step": "renewal",
+                    "anchor": "2027-03-01",
+                },
+            )
+        ],
+    )
+    (row,) = todo.renewals(store)
+    assert row.deal_id == "deal-unseen" and row.customer_name == "远山建材"
+    assert row.expires_on == "2027-03-01" and not row.deal_known and row.journey == "on_track"
+    assert todo.renewals(store, owner="u-lead") == []
