@@ -265,7 +265,16 @@ def tasks(
         wanted_kinds = list(kinds)
         sql += f" AND t.kind IN ({', '.join('?' * len(wanted_kinds))})"
         params += wanted_kinds
-    rows = [dict(r) for r in store.db.query(sql + " ORDER BY t.due_at, t.id", params)]
+    # Due times are stored in one form (UTC, "+00:00"), so text order is time order; the
+    # bounds are widened by a day and checked exactly below, for a value stored otherwise.
+    if due_from is not None:
+        sql += " AND t.due_at >= ?"
+        params.append(utc_text(due_from - timedelta(days=1)))
+    if due_before is not None:
+        sql += " AND t.due_at < ?"
+        params.append(utc_text(due_before + timedelta(days=1)))
+    sql += " ORDER BY t.due_at, t.id"
+    rows = [dict(r) for r in store.db.query(sql, params)]
     out = []
     for r in rows:
         due = as_utc(r["due_at"])
@@ -451,7 +460,7 @@ def pending_reminders(store: Store, owner: str, now: datetime) -> list[Reminder]
     minutes = reminder_minutes(store)
     fired = _fired(store)
     out = []
-    for row in tasks(store, owner=owner):
+    for row in tasks(store, owner=owner, due_before=now + timedelta(minutes=minutes, seconds=1)):
         for r in _reminders_of(row, minutes):
             if (r.task_id, r.due_at, r.kind) in fired or r.fire_at > now:
                 continue
@@ -465,9 +474,11 @@ def next_reminder_at(store: Store, owner: str, now: datetime) -> datetime | None
     """When the next reminder not yet fired comes, if any."""
     minutes = reminder_minutes(store)
     fired = _fired(store)
+    # The next reminder belongs to one of the next few tasks due.
+    soon = tasks(store, owner=owner, due_from=now, limit=20)
     times = [
         r.fire_at
-        for row in tasks(store, owner=owner)
+        for row in soon
         for r in _reminders_of(row, minutes)
         if (r.task_id, r.due_at, r.kind) not in fired and r.fire_at > now
     ]
