@@ -6,6 +6,9 @@ contract expires). A step's task id comes from the deal and the step
 (:func:`app.domain.tasks.journey_task_id`), so running the job again makes nothing new; a task
 still open whose anchor date changed (the contract's expiry moved) is moved with it.
 
+A step may follow another (``"after": "welcome"``): its task is made at the first tick after
+the step it follows is done.
+
 Tasks go to the customer's success manager: the customer's owner when they are a ``csm``, else
 (rule ``assign: "csm"``) the team's active csm with the fewest open tasks, else the deal's owner.
 """
@@ -17,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from app.domain.tasks import OPEN, JourneyRules, journey_rules, plan_journey
+from app.domain.tasks import DONE, OPEN, JourneyRules, journey_rules, plan_journey
 from server.admin import current_rules
 from server.db import loads, records
 from server.leads.common import DEVICE, SYSTEM
@@ -100,8 +103,15 @@ def run_journey(conn: Connection, now: float) -> int:
         assignee = assigner.choose(customer, data, existing)
         if assignee is None:
             continue
+        done = {
+            p.step.key
+            for p in steps
+            if (t := ws.get(p.task_id)) is not None and t.data.get("status") == DONE
+        }
         for p in steps:
             rec = ws.get(p.task_id)
+            if rec is None and p.step.after is not None and p.step.after not in done:
+                continue  # made once the step it follows is done
             if rec is None:
                 ws.create(
                     "task",

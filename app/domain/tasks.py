@@ -112,6 +112,9 @@ class JourneyStep:
     offset_days: int
     title: Msg
     priority: str = "medium"
+    # Another step's key: this step's task is made only once that step's task is done
+    # (e.g. the health check after the welcome call).
+    after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ DEFAULT_JOURNEY: dict[str, Any] = {
 def parse_journey(data: Mapping[str, Any] | None) -> JourneyRules:
     """The journey section of the rule data (the shipped default when absent)."""
     d = dict(DEFAULT_JOURNEY if data is None else data)
-    steps = []
+    steps: list[JourneyStep] = []
     for i, s in enumerate(d.get("steps", [])):
         anchor = str(s.get("anchor", "signed"))
         if anchor not in ("signed", "expires"):
@@ -181,8 +184,11 @@ def parse_journey(data: Mapping[str, Any] | None) -> JourneyRules:
                 offset_days=offset,
                 title=Msg(str(s.get("zh", s["key"])), str(s.get("en", s["key"]))),
                 priority=str(s.get("priority", "medium")),
+                after=None if s.get("after") is None else str(s["after"]),
             )
         )
+        if steps[-1].after is not None and steps[-1].after not in {x.key for x in steps[:-1]}:
+            raise ValueError(f"journey.steps[{i}].after must name an earlier step")
     hour = int(d.get("hour", 9))
     if not 0 <= hour <= 23:
         raise ValueError("journey.hour must be 0..23")

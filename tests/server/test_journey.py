@@ -297,4 +297,37 @@ def test_journey_rules_are_data(world: World) -> None:
     bad = {**raw, "journey": {"steps": [{"key": "x", "anchor": "moon", "offset_days": 1}]}}
     with pytest.raises(Exception, match="journey"):
         admin.load_rules(world.engine, json.dumps(bad))
+    bad = {**raw, "journey": {"steps": [{"key": "x", "after": "y", "offset_days": 1}]}}
+    with pytest.raises(Exception, match="journey"):
+        admin.load_rules(world.engine, json.dumps(bad))
     assert did
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_step_can_wait_for_another_to_be_done(world: World) -> None:
+    import json
+
+    from app.domain.rules import default_rules
+
+    raw = dict(default_rules().raw)
+    steps = [dict(s) for s in raw["journey"]["steps"]]
+    steps[1]["after"] = "welcome"  # the health check once the welcome call is done
+    raw["journey"] = {**raw["journey"], "steps": steps}
+    admin.load_rules(world.engine, json.dumps(raw))
+    csm = _csm(world)
+    _cid, did = _signed_deal(world, expires_on="2027-03-01")
+    with write_tx(world.engine) as conn:
+        assert run_journey(conn, NOW) == 2
+    assert {t["step"] for t in _tasks(world.engine).values()} == {"welcome", "renewal"}
+    with write_tx(world.engine) as conn:
+        assert run_journey(conn, NOW + 60) == 0
+    res = one(
+        world.engine,
+        csm,
+        op("task", "update", journey_task_id(did, "welcome"), {"status": "done"}, base_version=1),
+    )
+    assert res["status"] == "applied", res
+    with write_tx(world.engine) as conn:
+        assert run_journey(conn, NOW + 120) == 1
+    health = _tasks(world.engine)[journey_task_id(did, "health")]
+    assert health["due_at"] == "2026-04-01T01:00:00+00:00" and health["owner"] == csm.id
