@@ -88,6 +88,14 @@ def task_from_followup(store: Store, followup_id: str) -> str:
     return todo.task_from_followup(store, followup_id)
 
 
+def task_from_alert(
+    store: Store, alert_id: str, owner: str, lang: str, due_at: str | None = None
+) -> str:
+    """A lead hands an alert to ``owner`` (a rep) as a task; the alert is closed, the task now
+    carrying it. A second hand-over returns the same task."""
+    return todo.task_from_alert(store, alert_id, owner, due_at=due_at, lang=lang, resolve=True)
+
+
 def export_ics(store: Store, owner: str, path: Path, lang: str) -> int:
     data = todo.agenda_ics(store, owner, lang=lang)
     path.write_bytes(data)

@@ -337,3 +337,26 @@ def test_a_csm_lands_on_their_start_page(
 def test_a_rep_does_not_see_the_success_page(qtbot: Any, window: MainWindow) -> None:
     assert window.nav.item(NAV.index("success")).isHidden()
     assert window.current_page() is window.customers
+
+
+def test_the_alert_inbox_operation_hands_an_alert_to_a_rep(
+    ctx: AppContext, store: Store, customer_id: str
+) -> None:
+    from app.views import agenda_ops
+
+    alert_id = store.create(
+        "alert",
+        {
+            "kind": "stagnation",
+            "customer_id": customer_id,
+            "owner": "u-lead",
+            "message_zh": "商机停滞超过 72 小时",
+            "message_en": "Deal stalled for over 72 hours",
+        },
+    )
+    made: list[str] = []
+    ctx.runner.write(lambda s: agenda_ops.task_from_alert(s, alert_id, "u-rep", "zh"), made.append)
+    task = store.require("task", made[0])
+    assert task["owner"] == "u-rep" and task["title"] == "商机停滞超过 72 小时"
+    assert task["kind"] == "alert" and task["customer_id"] == customer_id
+    assert store.require("alert", alert_id)["resolved_at"]
