@@ -386,9 +386,11 @@ def agenda(
                 continue
             day = date.fromisoformat(str(f["due_on"])[:10])
             due = datetime.combine(day, time(0), tz).astimezone(UTC)
+            # Due all day: overdue only once the day is over.
+            last = datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
             if start is not None and due < start:
                 continue
-            if end is not None and due >= end:
+            if end is not None and last > end:
                 continue
             items.append(
                 AgendaItem(

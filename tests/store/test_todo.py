@@ -252,3 +252,15 @@ def test_a_success_managers_renewals_come_from_their_renewal_tasks(
     assert row.deal_id == "deal-unseen" and row.customer_name == "远山建材"
     assert row.expires_on == "2027-03-01" and not row.deal_known and row.journey == "on_track"
     assert todo.renewals(store, owner="u-lead") == []
+
+
+def test_a_followup_due_today_is_not_overdue(store: Store, customer_id: str) -> None:
+    todo.set_user_zone(store, "Asia/Shanghai")
+    today = _followup(store, customer_id, "2026-11-02")
+    assert todo.agenda(store, owner="u-rep", start=None, end=store.clock()) == []
+    start, end = todo.period_bounds(store, "today")
+    assert [i.id for i in todo.agenda(store, owner="u-rep", start=start, end=end)] == [today]
+    late = store.create("customer", {"name": "远山建材", "owner": "u-rep"})
+    yesterday = _followup(store, late, "2026-11-01")
+    overdue = todo.agenda(store, owner="u-rep", start=None, end=store.clock())
+    assert [i.id for i in overdue] == [yesterday]
