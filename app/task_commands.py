@@ -109,6 +109,13 @@ def task_add(
             if owner_name not in ids:
                 ctx.fail(Msg("未知用户:{u}", "Unknown user: {u}").format(u=owner_name))
             owner = ids[owner_name]
+            if owner != store.actor and store.role_of(store.actor) not in (None, "lead", "admin"):
+                ctx.fail(
+                    Msg(
+                        "只有销售主管可以把任务交给别人",
+                        "Only a team lead can give a task to someone else",
+                    )
+                )
         tid = todo.add_task(
             store,
             {

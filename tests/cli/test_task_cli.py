@@ -26,16 +26,17 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_task_commands(tmp_path: Path) -> None:
     profile = tmp_path / "p"
-    store = Store(profile, actor="u-rep")
+    store = Store(profile, actor="u-lead")
     store.upsert_users(
         [
             {"id": "u-rep", "name": "zhangwei", "display_name": "张伟", "role": "rep"},
             {"id": "u-csm", "name": "liuyang", "display_name": "刘洋", "role": "csm"},
+            {"id": "u-lead", "name": "wangjl", "display_name": "王经理", "role": "lead"},
         ]
     )
-    store.set_meta("user_id", "u-rep")
+    store.set_meta("user_id", "u-lead")
     store.set_meta("time_zone", "Asia/Shanghai")
-    cid = store.create("customer", {"name": "星河物流有限公司", "owner": "u-rep"})
+    cid = store.create("customer", {"name": "星河物流有限公司", "owner": "u-lead"})
     store.close()
     p = ("--profile", str(profile))
 
@@ -53,7 +54,7 @@ def test_task_commands(tmp_path: Path) -> None:
     assert {r["title"] for r in rows} == {"寄送报价", "季度回访"}
     mine = json.loads(run(*p, "tasks", "--json").stdout)
     (row,) = mine
-    assert row["id"] == task_id and row["owner"] == "zhangwei" and row["customer_id"] == cid
+    assert row["id"] == task_id and row["owner"] == "wangjl" and row["customer_id"] == cid
     assert row["kind"] == "manual" and row["status"] == "open" and row["deal_id"] is None
     other = next(r for r in rows if r["title"] == "季度回访")
     assert other["owner"] == "liuyang"
@@ -79,3 +80,10 @@ def test_task_commands(tmp_path: Path) -> None:
     assert nobody.returncode == 1 and "Unknown user" in nobody.stderr
     huge = run(*p, "task", "add", "--title", "x", "--due", "9999-01-01")
     assert huge.returncode == 1 and "due_at" in huge.stderr
+
+    # A rep keeps their tasks: giving one away is for team leads.
+    store = Store(profile, actor="u-lead")
+    store.set_meta("user_id", "u-rep")
+    store.close()
+    rep = run(*p, "task", "add", "--title", "x", "--due", "2031-01-01", "--owner", "liuyang")
+    assert rep.returncode == 1 and "Only a team lead" in rep.stderr
