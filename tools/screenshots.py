@@ -139,7 +139,7 @@ def _agenda_and_journeys(store: Store) -> None:
 
     team = DEMO_USERS[0].get("team_id")
     store.upsert_users(
-        [{"id": CSM, "name": "liuyang", "display_name": "刘洋", "role": "csm", "team_id": team}]
+        [{"id": CSM, "name": "chenjing", "display_name": "陈静", "role": "csm", "team_id": team}]
     )
     todo.set_user_zone(store, "Asia/Shanghai")
     due = list(
