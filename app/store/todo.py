@@ -454,19 +454,31 @@ def _fired(store: Store) -> set[tuple[str, str, str]]:
     }
 
 
-def pending_reminders(store: Store, owner: str, now: datetime) -> list[Reminder]:
-    """Reminders of ``owner``'s open tasks whose time has come and that have not fired here.
+def pending_reminders(
+    store: Store, owner: str, now: datetime, missed_after: timedelta | None = None
+) -> list[Reminder]:
+    """Reminders of ``owner``'s open tasks whose time has come and that have not fired here;
+    with ``missed_after``, none older than that (the agenda shows those tasks as overdue).
 
     An early reminder whose due time has also passed is dropped: the due one says it all.
     """
     minutes = reminder_minutes(store)
     fired = _fired(store)
     out = []
-    for row in tasks(store, owner=owner, due_before=now + timedelta(minutes=minutes, seconds=1)):
+    since = None if missed_after is None else now - missed_after
+    for row in tasks(
+        store,
+        owner=owner,
+        due_from=since,
+        due_before=now + timedelta(minutes=minutes, seconds=1),
+    ):
         for r in _reminders_of(row, minutes):
             if (r.task_id, r.due_at, r.kind) in fired or r.fire_at > now:
                 continue
-            if r.kind == "before" and as_utc(r.due_at) is not None and as_utc(r.due_at) <= now:  # type: ignore[operator]
+            if since is not None and r.fire_at < since:
+                continue
+            due = as_utc(r.due_at)
+            if r.kind == "before" and due is not None and due <= now:
                 continue
             out.append(r)
     return out

@@ -145,12 +145,11 @@ class DueReminders:
 
 def take_reminders(store: Store, owner: str) -> DueReminders:
     """The reminders due now (marked fired in the same step, so each shows once) and when
-    the next one comes; ones missed long ago are marked fired without being shown."""
+    the next one comes; ones missed long ago are not shown."""
     now = store.clock()
-    pending = todo.pending_reminders(store, owner, now)
-    if pending:
-        todo.mark_fired(store, pending, now)
-    due = [r for r in pending if r.fire_at >= now - MISSED_GRACE]
+    due = todo.pending_reminders(store, owner, now, missed_after=MISSED_GRACE)
+    if due:
+        todo.mark_fired(store, due, now)
     return DueReminders(due, todo.next_reminder_at(store, owner, now), todo.user_zone(store))
 
 
