@@ -56,6 +56,12 @@ def load_agenda(store: Store, owner: str | None, period: str, month: date | None
     return AgendaData(period, items, zone, today, now, None, counts)
 
 
+def badges(store: Store, user_id: str) -> dict[str, int]:
+    """The navigation's counts: my open tasks due by the end of today."""
+    _start, end = todo.period_bounds(store, "today")
+    return {"agenda": len(todo.tasks(store, owner=user_id, due_before=end))}
+
+
 def add_task(store: Store, values: dict[str, Any]) -> str:
     return todo.add_task(store, values)
 

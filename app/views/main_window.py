@@ -414,7 +414,7 @@ class MainWindow(QMainWindow):
         me = self.ctx.session
         until = (self.ctx.today() + timedelta(days=7)).isoformat()
         self.ctx.runner.read(
-            lambda s: ops.inbox_counts(s, me, until),
+            lambda s: {**ops.inbox_counts(s, me, until), **agenda_ops.badges(s, me.user_id)},
             self._show_counts,
             owner=self,
         )

@@ -362,3 +362,12 @@ def test_the_alert_inbox_operation_hands_an_alert_to_a_rep(
     assert task["owner"] == "u-rep" and task["title"] == "商机停滞超过 72 小时"
     assert task["kind"] == "alert" and task["customer_id"] == customer_id
     assert store.require("alert", alert_id)["resolved_at"]
+
+
+def test_the_navigation_counts_my_tasks_due_today(
+    qtbot: Any, window: MainWindow, store: Store
+) -> None:
+    todo.add_task(store, {"title": "今天的任务", "due_at": "2026-11-02T10:00:00Z"})
+    todo.add_task(store, {"title": "下周的任务", "due_at": "2026-11-10T10:00:00Z"})
+    window.refresh_counts()
+    assert window.nav.item(NAV.index("agenda")).text().endswith("(1)")
