@@ -16,11 +16,21 @@ Tasks go to the customer's success manager: the customer's owner when they are a
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
-from app.domain.tasks import DONE, OPEN, JourneyRules, journey_rules, plan_journey
+from app.domain.tasks import (
+    DONE,
+    JOURNEY_KINDS,
+    OPEN,
+    JourneyIssue,
+    JourneyRules,
+    journey_rules,
+    plan_journey,
+    scan_journeys,
+)
 from server.admin import current_rules
 from server.db import loads, records
 from server.leads.common import DEVICE, SYSTEM
@@ -155,3 +165,30 @@ def run_journey(conn: Connection, now: float) -> int:
                 touched += 1
     ws.flush()
     return touched
+
+
+def scan(engine: Engine, now: float, team_id: str | None = None) -> list[JourneyIssue]:
+    """Signed customers whose journey never started or stalled (of one team, or all)."""
+    with engine.connect() as conn:
+        rules = current_rules(conn)
+        directory = Directory.load(conn)
+        deals, tasks, names = [], [], {}
+        for r in conn.execute(
+            select(records.c.id, records.c.entity, records.c.data, records.c.customer_id).where(
+                records.c.entity.in_(("deal", "task", "customer")), records.c.deleted.is_(False)
+            )
+        ):
+            data = loads(r.data)
+            if r.entity == "customer":
+                names[str(r.id)] = str(data.get("name") or "")
+            elif r.entity == "task" and data.get("kind") in JOURNEY_KINDS:
+                tasks.append(data)
+            elif (
+                r.entity == "deal"
+                and data.get("stage") == rules.won_stage
+                and (team_id is None or directory.team_of(data.get("owner")) == team_id)
+            ):
+                deals.append({**data, "id": str(r.id)})
+    for d in deals:
+        d["customer_name"] = names.get(str(d.get("customer_id")), "")
+    return scan_journeys(deals, tasks, datetime.fromtimestamp(now, UTC), journey_rules(rules.raw))

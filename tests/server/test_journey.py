@@ -3,6 +3,7 @@ journey's tasks made by the scheduled tick, once, and the renewal task following
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -269,9 +270,31 @@ def test_tick_command_starts_journeys(world: World, settings: Settings) -> None:
         "--now",
         "2026-03-02T12:00:00Z",
     ]
+    before = subprocess.run(
+        [*cmd[:-3], "journey", "scan", "--json"], capture_output=True, text=True, timeout=120
+    )
+    assert before.returncode == 0, before.stderr
+    (row,) = json.loads(before.stdout)
+    assert row["deal_id"] == did and row["state"] == "not_started"
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120)
     assert '"journey": 3' in out.stdout, out.stdout + out.stderr
     assert {t["deal_id"] for t in _tasks(world.engine).values()} == {did}
+    # Now under way; its welcome call (due 2026-03-03) is long overdue: stalled.
+    after = subprocess.run(
+        [*cmd[:-3], "journey", "scan", "--team", "A", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    (row,) = json.loads(after.stdout)
+    assert row["state"] == "stalled" and row["late_step"] == "welcome"
+    other = subprocess.run(
+        [*cmd[:-3], "journey", "scan", "--team", "B", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert json.loads(other.stdout) == []
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
