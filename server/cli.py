@@ -528,6 +528,49 @@ def tick(ctx: Context, now_text: str | None) -> None:
     click.echo(json.dumps(jobs.tick(ctx.engine, now), ensure_ascii=False, sort_keys=True))
 
 
+@main.group(name="journey")
+def journey_group() -> None:
+    """The customer-success journey (SPEC J1)."""
+
+
+@journey_group.command(name="scan")
+@click.option("--team", default=None, help="Only this team's signed customers.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_ctx
+def journey_scan(ctx: Context, team: str | None, as_json: bool) -> None:
+    """Signed customers whose journey never started or stalled."""
+    from server.journey import scan
+
+    _needs_schema(ctx)
+    team_id = None
+    if team is not None:
+        with ctx.engine.connect() as conn:
+            team_id = team_id_of(conn, team)
+        if team_id is None:
+            _fail(f"no team called {team!r}")
+            return
+    issues = scan(ctx.engine, time.time(), team_id)
+    rows = [
+        {
+            "deal_id": i.deal_id,
+            "customer_id": i.customer_id,
+            "customer": i.customer_name,
+            "state": i.state,
+            "signed_on": i.signed_on,
+            "late_step": None if i.late_task is None else i.late_task.get("step"),
+        }
+        for i in issues
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        click.echo(
+            f"{r['state']:<12} {r['signed_on'] or '':<10}  {r['customer']}"
+            + (f"  (late: {r['late_step']})" if r["late_step"] else "")
+        )
+
+
 @main.group()
 def report() -> None:
     """Reports."""

@@ -23,6 +23,7 @@ from app.store.service import Store
 DEMO_NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LEAD = DEMO_USERS[0]["id"]
 REP = DEMO_USERS[1]["id"]
+CSM = "00000000-0000-4000-8000-0000000000c5"
 
 
 def fixed_clock() -> datetime:
@@ -124,8 +125,98 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
                 "response_due": (DEMO_NOW + timedelta(minutes=minutes)).isoformat(),
             },
         )
+    _agenda_and_journeys(store)
     store.close()
     return profile, ids
+
+
+def _agenda_and_journeys(store: Store) -> None:
+    """Tasks on the rep's agenda, and a success manager with the journeys the server would
+    have started for the signed deals (as a sync brings them)."""
+    from app.domain.tasks import journey_rules, plan_journey
+    from app.store import todo
+    from app.sync.local import RemoteRecord, apply_remote
+
+    team = DEMO_USERS[0].get("team_id")
+    store.upsert_users(
+        [{"id": CSM, "name": "chenjing", "display_name": "陈静", "role": "csm", "team_id": team}]
+    )
+    todo.set_user_zone(store, "Asia/Shanghai")
+    due = list(
+        store.db.query(
+            "SELECT f.id FROM followups f JOIN customers c ON c.id = f.customer_id "
+            "WHERE c.owner = ? AND f.created_at = c.last_followup_at ORDER BY f.due_on LIMIT 3",
+            (REP,),
+        )
+    )
+    for f in due:
+        todo.task_from_followup(store, f["id"])
+    customers = [
+        r["id"]
+        for r in store.db.query(
+            "SELECT id FROM customers WHERE owner = ? ORDER BY name_sort LIMIT 4", (REP,)
+        )
+    ]
+    for i, (title, hours) in enumerate(
+        [
+            ("电话确认合同条款", 2),
+            ("寄送修订报价", 6),
+            ("准备季度业务回顾", 26),
+            ("回访安装进度", 75),
+        ]
+    ):
+        todo.add_task(
+            store,
+            {
+                "title": title,
+                "due_at": (DEMO_NOW + timedelta(hours=hours)).isoformat(),
+                "customer_id": customers[i % len(customers)],
+                "priority": "high" if i == 0 else "medium",
+            },
+        )
+    todo.add_task(
+        store,
+        {
+            "title": "补充招标文件",
+            "due_at": (DEMO_NOW - timedelta(days=2)).isoformat(),
+            "customer_id": customers[0],
+        },
+    )
+    jr = journey_rules(store.rules.raw)
+    signed = list(
+        store.db.query(
+            "SELECT d.*, c.name AS customer_name FROM deals d JOIN customers c "
+            "ON c.id = d.customer_id WHERE d.stage = 'signed' ORDER BY d.signed_on DESC LIMIT 8"
+        )
+    )
+    records = []
+    for n, d in enumerate(signed):
+        if n == 5:
+            continue  # a journey that never started: the scan lists it
+        for p in plan_journey(d["id"], d, jr):
+            done = p.step.key == "welcome" and n % 2 == 0
+            records.append(
+                RemoteRecord(
+                    "task",
+                    p.task_id,
+                    1,
+                    False,
+                    {
+                        "title": p.step.title.zh,
+                        "kind": p.step.kind,
+                        "status": "done" if done else "open",
+                        "priority": p.step.priority,
+                        "owner": CSM,
+                        "due_at": p.due_at,
+                        "customer_id": d["customer_id"],
+                        "deal_id": d["id"],
+                        "related_name": d["customer_name"],
+                        "step": p.step.key,
+                        "anchor": p.anchor,
+                    },
+                )
+            )
+    apply_remote(store, records)
 
 
 Shot = tuple[str, Callable[[], object]]
@@ -160,7 +251,7 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
             written.append(target)
 
         for lang in langs:
-            for actor, role_shots in ((REP, "rep"), (LEAD, "lead")):
+            for actor, role_shots in ((REP, "rep"), (LEAD, "lead"), (CSM, "csm")):
                 store = Store(profile, actor=actor, clock=fixed_clock)
                 runner = TaskRunner(store, synchronous=True)
                 i18n.install(app, lang)
@@ -198,6 +289,11 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     save(window, "09-followups-due", lang)
                     window.show_screen("leads")
                     save(window, "10-leads", lang)
+                    window.show_screen("agenda")
+                    window.agenda.tabs.setCurrentIndex(2)
+                    save(window, "18-agenda-week", lang)
+                    window.agenda.tabs.setCurrentIndex(3)
+                    save(window, "19-agenda-month", lang)
                     window.show_screen("conflicts")
                     save(window, "13-conflicts", lang)
                     window.show_screen("settings")
@@ -232,7 +328,7 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     crash.show()
                     save(crash, "17-crash-dialog", lang)
                     crash.close()
-                else:
+                elif role_shots == "lead":
                     window.show_screen("deals")
                     window.pipeline.owner.setCurrentIndex(window.pipeline.owner.findData(None))
                     save(window, "08-pipeline-team", lang)
@@ -242,6 +338,10 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     save(window, "11-approvals", lang)
                     window.show_screen("alerts")
                     save(window, "12-alerts", lang)
+                    window.show_screen("renewals")
+                    save(window, "20-renewals", lang)
+                elif role_shots == "csm":
+                    save(window, "21-success-start", lang)
                 desktop.close()
                 QApplication.processEvents()
     return written

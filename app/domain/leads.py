@@ -91,6 +91,7 @@ DEFAULT_JOB_INTERVALS = {
     "rep_stats": 7200,
     "stagnation": 900,
     "webhooks": 30,
+    "journey": 900,
 }
 
 

@@ -202,6 +202,12 @@ def parse_rules(data: dict[str, Any]) -> ProcessRules:
             leads = parse_lead_rules(data.get("leads"))
         except LeadRulesError as exc:
             raise RulesError(str(exc)) from None
+        from app.domain.tasks import parse_journey  # the journey rules import the schema
+
+        try:
+            parse_journey(data.get("journey"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RulesError(f"journey: {exc}") from None
         return ProcessRules(
             version=int(data.get("version", 1)),
             stages=tuple(stages),

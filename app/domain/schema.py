@@ -113,6 +113,15 @@ LEAD_CHANNELS = ("web_form", "douyin", "wechat", "trade_show", "import", "referr
 LEAD_STATUSES = ("new", "assigned", "accepted", "contacted", "converted", "pooled", "discarded")
 FOLLOWUP_TYPES = ("consultation", "demo", "price_negotiation", "after_sales", "other")
 PRIORITIES = ("high", "medium", "low")
+TASK_KINDS = (
+    "manual",
+    "journey-welcome",
+    "journey-health",
+    "journey-renewal",
+    "followup",
+    "alert",
+)
+TASK_STATUSES = ("open", "done", "cancelled")
 
 ENTITIES: dict[str, Entity] = {
     e.name: e
@@ -299,6 +308,37 @@ ENTITIES: dict[str, Entity] = {
                 _f("created_at", "datetime", "时间", "Raised", system=True),
                 _f("resolved_at", "datetime", "处理时间", "Resolved"),
             ),
+        ),
+        Entity(
+            "task",
+            "tasks",
+            Msg("任务", "Task"),
+            (
+                _f("title", zh="任务", en="Title", required=True),
+                _f("kind", "enum", "类型", "Kind", choices=TASK_KINDS),
+                _f("status", "enum", "状态", "Status", choices=TASK_STATUSES),
+                _f("priority", "enum", "优先级", "Priority", choices=PRIORITIES),
+                _f("owner", "ref", "负责人", "Owner", ref="user"),
+                _f("due_at", "datetime", "到期时间", "Due", required=True),
+                _f("customer_id", "ref", "客户", "Customer", ref="customer"),
+                _f("deal_id", "ref", "商机", "Deal", ref="deal"),
+                _f("lead_id", "ref", "线索", "Lead", ref="lead"),
+                # The related record's name, so an assignee who cannot open it still knows it.
+                _f("related_name", zh="相关记录", en="Related to"),
+                _f("source_id", "ref", "来源", "Source"),
+                _f("notes", "prose", zh="备注", en="Notes"),
+                _f("done_at", "datetime", "完成时间", "Done"),
+                # Set by the server's journey rules: the step, and the date its due time
+                # was computed from (a later contract expiry moves the renewal task).
+                _f("step", zh="旅程步骤", en="Journey step", system=True),
+                _f("anchor", "date", "计算依据", "Anchor", system=True),
+                _f("created_by", "ref", "创建人", "Created by", ref="user", system=True),
+                _f("created_at", "datetime", "创建时间", "Created", system=True),
+                _f("updated_at", "datetime", "更新时间", "Updated", system=True),
+            ),
+            # A task belongs to its owner (a customer-success manager may own tasks about a
+            # customer someone else owns), so its owner decides who sees it.
+            scope_field=None,
         ),
     )
 }

@@ -328,6 +328,43 @@ def _v10_leads(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v11_journey(db: sqlite_utils.Database) -> None:
+    """Tasks (SPEC J2) and the reminders this device has shown, so each fires once.
+
+    A reminder is keyed by the task, the due time it was for and its kind ("before" or
+    "due"): a task moved to another time is reminded of again.
+    """
+    columns = (
+        "title TEXT",
+        "kind TEXT",
+        "status TEXT",
+        "priority TEXT",
+        "owner TEXT",
+        "due_at TEXT",
+        "customer_id TEXT",
+        "deal_id TEXT",
+        "lead_id TEXT",
+        "related_name TEXT",
+        "source_id TEXT",
+        "notes TEXT",
+        "done_at TEXT",
+        "step TEXT",
+        "anchor TEXT",
+        "created_by TEXT",
+        "created_at TEXT",
+        "updated_at TEXT",
+    )
+    db.execute(f"CREATE TABLE tasks ({', '.join(_SYNC_COLUMNS + columns)})")
+    db.execute("CREATE INDEX tasks_due ON tasks(status, due_at)")
+    db.execute("CREATE INDEX tasks_owner ON tasks(owner, due_at)")
+    db.execute("CREATE INDEX tasks_customer ON tasks(customer_id)")
+    db.execute("CREATE INDEX tasks_deal ON tasks(deal_id)")
+    db.execute(
+        "CREATE TABLE task_reminders (task_id TEXT NOT NULL, due_at TEXT NOT NULL, "
+        "kind TEXT NOT NULL, fired_at TEXT NOT NULL, PRIMARY KEY (task_id, due_at, kind))"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1,
     _v2,
@@ -339,6 +376,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v8_followup_snoozes,
     _v9_quarantine,
     _v10_leads,
+    _v11_journey,
 )
 LATEST = len(MIGRATIONS)
 

@@ -24,6 +24,7 @@ from app.store import queries
 from app.store.duplicates import DuplicateHit
 from app.store.errors import ValidationFailed
 from app.store.service import Change
+from app.views import agenda_ops
 from app.views import operations as ops
 from app.views.context import AppContext
 from app.views.errors import join_messages, known_message
@@ -105,6 +106,10 @@ class FollowupsDueScreen(ListScreen):
         self.snooze.setObjectName("snoozeDue")
         self.snooze.setToolTip(self.tr("Take the item off the list until then (this device)"))
         self.snooze.clicked.connect(self.snooze_selected)
+        self.make_task = QPushButton(self.tr("Make task"))
+        self.make_task.setObjectName("dueMakeTask")
+        self.make_task.setToolTip(self.tr("Put the next action on the agenda as a task"))
+        self.make_task.clicked.connect(self.make_task_of_selected)
         self.count = QLabel()
         self.count.setObjectName("dueCount")
         bar = QHBoxLayout()
@@ -113,6 +118,7 @@ class FollowupsDueScreen(ListScreen):
         bar.addWidget(self.mine)
         bar.addWidget(self.snooze_days)
         bar.addWidget(self.snooze)
+        bar.addWidget(self.make_task)
         bar.addWidget(self.log)
         self.table = make_table(
             [
@@ -232,6 +238,7 @@ class FollowupsDueScreen(ListScreen):
         chosen = self.selected_row(self.table) is not None
         self.log.setEnabled(chosen)
         self.snooze.setEnabled(chosen)
+        self.make_task.setEnabled(chosen)
 
     def _open(self) -> None:
         row = self.selected_row(self.table)
@@ -251,6 +258,20 @@ class FollowupsDueScreen(ListScreen):
         )
         form.open()
         return form
+
+    def make_task_of_selected(self) -> None:
+        """One click: the next action becomes a task (a second click finds the same task)."""
+        row = self.selected_row(self.table)
+        if row is None:
+            return
+        followup_id = str(row["id"])
+        self.ctx.runner.write(
+            lambda s: agenda_ops.task_from_followup(s, followup_id),
+            lambda _tid: self.count.setText(
+                self.tr("Task made: %1").replace("%1", row["next_action"])
+            ),
+            owner=self,
+        )
 
     def snooze_selected(self) -> None:
         row = self.selected_row(self.table)

@@ -31,8 +31,10 @@ from app.domain.messages import Msg
 from app.store.service import Change
 from app.store.sheets import Sheet
 from app.sync.api import SyncService, SyncState
+from app.views import agenda_ops
 from app.views import operations as ops
 from app.views.account import AccountHooks, SettingsScreen
+from app.views.agenda import AgendaScreen
 from app.views.conflicts import ConflictsScreen
 from app.views.context import AppContext
 from app.views.customer_page import CustomerPage
@@ -45,12 +47,26 @@ from app.views.i18n import say
 from app.views.inboxes import AlertsScreen, ApprovalsScreen, FollowupsDueScreen, LeadsScreen
 from app.views.live import LiveUpdates
 from app.views.pipeline import PipelineScreen
+from app.views.reminders import ReminderService, TrayPresence
+from app.views.renewals import RenewalsScreen, SuccessScreen
 from app.views.status import PROGRESS_DELAY_MS, SyncStatus
 from app.views.tasks import Task
 from app.views.widgets import Banner
 
 NAV_MIN_WIDTH = 176
-NAV = ("customers", "leads", "deals", "due", "approvals", "alerts", "conflicts", "settings")
+NAV = (
+    "customers",
+    "leads",
+    "deals",
+    "due",
+    "agenda",
+    "renewals",
+    "success",
+    "approvals",
+    "alerts",
+    "conflicts",
+    "settings",
+)
 PROBLEM_SHOWN_MS = 15_000
 
 
@@ -101,6 +117,9 @@ class MainWindow(QMainWindow):
             "leads": self.tr("Leads"),
             "deals": self.tr("Deals"),
             "due": self.tr("Follow-ups due"),
+            "agenda": self.tr("Agenda"),
+            "renewals": self.tr("Renewals"),
+            "success": self.tr("Customer success"),
             "approvals": self.tr("Approvals"),
             "alerts": self.tr("Alerts"),
             "conflicts": self.tr("Conflicts"),
@@ -110,6 +129,8 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(self.nav_titles[key])
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
+            # The success manager's start page is theirs alone.
+            item.setHidden(key == "success" and ctx.session.role != "csm")
         who = QLabel(
             f"<b>{ctx.session.display_name}</b>"
             + (f"<br/><span style='color:#90a4ae'>{self._role_name()}</span>")
@@ -144,6 +165,9 @@ class MainWindow(QMainWindow):
         self.leads = LeadsScreen(ctx)
         self.pipeline = PipelineScreen(ctx)
         self.due = FollowupsDueScreen(ctx)
+        self.agenda = AgendaScreen(ctx)
+        self.renewals = RenewalsScreen(ctx)
+        self.success = SuccessScreen(ctx)
         self.approvals = ApprovalsScreen(ctx)
         self.alerts = AlertsScreen(ctx)
         self.conflicts = ConflictsScreen(ctx)
@@ -155,6 +179,9 @@ class MainWindow(QMainWindow):
             "leads": self.leads,
             "deals": self.pipeline,
             "due": self.due,
+            "agenda": self.agenda,
+            "renewals": self.renewals,
+            "success": self.success,
             "approvals": self.approvals,
             "alerts": self.alerts,
             "conflicts": self.conflicts,
@@ -213,8 +240,14 @@ class MainWindow(QMainWindow):
         self.busy_timer.setInterval(PROGRESS_DELAY_MS)
         self.busy_timer.timeout.connect(self._show_busy)
 
+        # Task reminders from the local store (offline too), and the tray.
+        self.reminders = ReminderService(ctx, self)
+        self.tray = TrayPresence(self, self)
+
         self._connect_signals()
-        self.nav.setCurrentRow(0)
+        self.nav.setCurrentRow(NAV.index("success") if ctx.session.role == "csm" else 0)
+        self.reminders.start()
+        ctx.runner.read(agenda_ops.reminder_settings, self._reminder_settings, owner=self)
         self.sync_status.refresh()
         self.refresh_counts()
         if self.config.problems:
@@ -229,6 +262,7 @@ class MainWindow(QMainWindow):
             "lead": self.tr("Team lead"),
             "rep": self.tr("Sales rep"),
             "admin": self.tr("Administrator"),
+            "csm": self.tr("Customer success"),
         }.get(role or "", self.tr("Local profile"))
 
     # ---- wiring (the one place) ------------------------------------------------------------------
@@ -250,6 +284,11 @@ class MainWindow(QMainWindow):
         self.settings.language_chosen.connect(self.language_chosen)
         self.settings.signed_in_or_out.connect(self.sync_status.refresh)
         self.settings.config_changed.connect(self._config_changed)
+        runner.changed.connect(self.reminders.on_changed)
+        self.reminders.reminded.connect(
+            lambda title, text: self.show_status_message(f"{title} {text}", False)
+        )
+        self.agenda.reminder_settings_saved.connect(self._reminder_settings)
         QShortcut(QKeySequence("F5"), self, self.sync_status.sync_now)
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         QShortcut(QKeySequence("Alt+Left"), self, self.go_back)
@@ -375,7 +414,7 @@ class MainWindow(QMainWindow):
         me = self.ctx.session
         until = (self.ctx.today() + timedelta(days=7)).isoformat()
         self.ctx.runner.read(
-            lambda s: ops.inbox_counts(s, me, until),
+            lambda s: {**ops.inbox_counts(s, me, until), **agenda_ops.badges(s, me.user_id)},
             self._show_counts,
             owner=self,
         )
@@ -446,7 +485,16 @@ class MainWindow(QMainWindow):
             lambda title, text: self.show_status_message(f"{title} {text}", False)
         )
 
+    def _reminder_settings(self, settings: agenda_ops.ReminderSettings) -> None:
+        self.tray.keep_running = settings.keep_in_tray
+        self.reminders.tray = self.tray.icon
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.tray.hides_on_close():
+            event.ignore()
+            self.hide()  # reminders keep coming from the tray
+            return
+        self.reminders.stop()
         if self.live is not None:
             self.live.stop()
         self.sync_status.poll.stop()

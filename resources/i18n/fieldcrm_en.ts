@@ -82,10 +82,24 @@
     </message>
 </context>
 <context>
+    <name>RenewalsScreen</name>
+    <message numerus="yes">
+        <source>%n contract(s) in the next %1 days, %2 in all</source>
+        <translation><numerusform>%n contract in the next %1 days, %2 in all</numerusform><numerusform>%n contracts in the next %1 days, %2 in all</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>SheetExport</name>
     <message numerus="yes">
         <source>Exported %n row(s) to %1</source>
         <translation><numerusform>Exported %n row to %1</numerusform><numerusform>Exported %n rows to %1</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>SuccessScreen</name>
+    <message numerus="yes">
+        <source>%n journey task(s) open</source>
+        <translation><numerusform>%n journey task open</numerusform><numerusform>%n journey tasks open</numerusform></translation>
     </message>
 </context>
 <context>

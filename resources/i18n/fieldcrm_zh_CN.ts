@@ -2,6 +2,208 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>Agenda</name>
+    <message>
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Welcome call</source>
+        <translation>欢迎电话</translation>
+    </message>
+    <message>
+        <source>Health check</source>
+        <translation>健康检查</translation>
+    </message>
+    <message>
+        <source>Renewal pack</source>
+        <translation>续约资料包</translation>
+    </message>
+    <message>
+        <source>Follow-up</source>
+        <translation>跟进</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation>提醒</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>Medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>到期</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>事项</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>all day</source>
+        <translation>全天</translation>
+    </message>
+    <message>
+        <source>Mon</source>
+        <translation>周一</translation>
+    </message>
+    <message>
+        <source>Tue</source>
+        <translation>周二</translation>
+    </message>
+    <message>
+        <source>Wed</source>
+        <translation>周三</translation>
+    </message>
+    <message>
+        <source>Thu</source>
+        <translation>周四</translation>
+    </message>
+    <message>
+        <source>Fri</source>
+        <translation>周五</translation>
+    </message>
+    <message>
+        <source>Sat</source>
+        <translation>周六</translation>
+    </message>
+    <message>
+        <source>Sun</source>
+        <translation>周日</translation>
+    </message>
+    <message>
+        <source>+%1 more</source>
+        <translation>还有 %1 项</translation>
+    </message>
+</context>
+<context>
+    <name>AgendaScreen</name>
+    <message>
+        <source>Overdue</source>
+        <translation>已逾期</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <source>This week</source>
+        <translation>本周</translation>
+    </message>
+    <message>
+        <source>Month</source>
+        <translation>月历</translation>
+    </message>
+    <message>
+        <source>My team</source>
+        <translation>我的团队</translation>
+    </message>
+    <message>
+        <source>New task (N)</source>
+        <translation>新建任务 (N)</translation>
+    </message>
+    <message>
+        <source>Done (D)</source>
+        <translation>完成 (D)</translation>
+    </message>
+    <message>
+        <source>Make task (T)</source>
+        <translation>转为任务 (T)</translation>
+    </message>
+    <message>
+        <source>Make the selected follow-up&apos;s next action a task</source>
+        <translation>把所选跟进记录的下一步动作转为任务</translation>
+    </message>
+    <message>
+        <source>Export .ics…</source>
+        <translation>导出 .ics…</translation>
+    </message>
+    <message>
+        <source>Reminders…</source>
+        <translation>提醒设置…</translation>
+    </message>
+    <message>
+        <source>Agenda</source>
+        <translation>日程</translation>
+    </message>
+    <message>
+        <source>Previous month (PageUp)</source>
+        <translation>上个月 (PageUp)</translation>
+    </message>
+    <message>
+        <source>Next month (PageDown)</source>
+        <translation>下个月 (PageDown)</translation>
+    </message>
+    <message>
+        <source>Drag a task onto another day to move it</source>
+        <translation>把任务拖到另一天即可改期</translation>
+    </message>
+    <message>
+        <source>Nothing here. Press N to add a task.</source>
+        <translation>这里没有事项。按 N 新建任务。</translation>
+    </message>
+    <message>
+        <source>%1 tasks, %2 follow-ups due</source>
+        <translation>%1 项任务,%2 项待跟进</translation>
+    </message>
+    <message>
+        <source>%1: %2 items</source>
+        <translation>%1:%2 项</translation>
+    </message>
+    <message>
+        <source>Task saved</source>
+        <translation>任务已保存</translation>
+    </message>
+    <message>
+        <source>Done: %1</source>
+        <translation>已完成:%1</translation>
+    </message>
+    <message>
+        <source>Task made: %1</source>
+        <translation>已转为任务:%1</translation>
+    </message>
+    <message>
+        <source>Moved to %1</source>
+        <translation>已改到 %1</translation>
+    </message>
+    <message>
+        <source>Export agenda</source>
+        <translation>导出日程</translation>
+    </message>
+    <message>
+        <source>Calendar (*.ics)</source>
+        <translation>日历 (*.ics)</translation>
+    </message>
+    <message>
+        <source>%1 items saved to %2</source>
+        <translation>已导出 %1 项到 %2</translation>
+    </message>
+</context>
+<context>
     <name>AlertsScreen</name>
     <message>
         <source>Check now</source>
@@ -1096,6 +1298,14 @@
         <translation>在此之前不在列表中显示(仅本机)</translation>
     </message>
     <message>
+        <source>Make task</source>
+        <translation>转为任务</translation>
+    </message>
+    <message>
+        <source>Put the next action on the agenda as a task</source>
+        <translation>把下一步动作作为任务放进日程</translation>
+    </message>
+    <message>
         <source>Follow-ups due</source>
         <translation>待跟进</translation>
     </message>
@@ -1158,6 +1368,10 @@
     <message>
         <source>%1: %2 (%3 overdue)</source>
         <translation>%1:%2项(逾期%3项)</translation>
+    </message>
+    <message>
+        <source>Task made: %1</source>
+        <translation>已转为任务:%1</translation>
     </message>
 </context>
 <context>
@@ -1623,6 +1837,18 @@
         <translation>待跟进</translation>
     </message>
     <message>
+        <source>Agenda</source>
+        <translation>日程</translation>
+    </message>
+    <message>
+        <source>Renewals</source>
+        <translation>续约</translation>
+    </message>
+    <message>
+        <source>Customer success</source>
+        <translation>客户成功</translation>
+    </message>
+    <message>
         <source>Approvals</source>
         <translation>审批</translation>
     </message>
@@ -1978,6 +2204,144 @@
     </message>
 </context>
 <context>
+    <name>ReminderService</name>
+    <message>
+        <source>Soon: %1</source>
+        <translation>即将到期:%1</translation>
+    </message>
+    <message>
+        <source>Due now: %1</source>
+        <translation>现在到期:%1</translation>
+    </message>
+    <message>
+        <source>due at %1</source>
+        <translation>%1 到期</translation>
+    </message>
+</context>
+<context>
+    <name>ReminderSettingsDialog</name>
+    <message>
+        <source>Reminders</source>
+        <translation>提醒设置</translation>
+    </message>
+    <message>
+        <source> min before</source>
+        <translation> 分钟前</translation>
+    </message>
+    <message>
+        <source>this computer&apos;s zone, e.g. Asia/Shanghai</source>
+        <translation>本机时区,例如 Asia/Shanghai</translation>
+    </message>
+    <message>
+        <source>Keep running in the tray when the window is closed</source>
+        <translation>关闭窗口后在托盘中继续运行</translation>
+    </message>
+    <message>
+        <source>Start FieldCRM when I sign in to this computer</source>
+        <translation>登录电脑时自动启动 FieldCRM</translation>
+    </message>
+    <message>
+        <source>Remind me</source>
+        <translation>提前提醒</translation>
+    </message>
+    <message>
+        <source>Time zone</source>
+        <translation>时区</translation>
+    </message>
+</context>
+<context>
+    <name>Renewals</name>
+    <message>
+        <source>%1 days</source>
+        <translation>%1 天</translation>
+    </message>
+    <message>
+        <source>renewal deal made</source>
+        <translation>已建续约商机</translation>
+    </message>
+    <message>
+        <source>%1 due %2</source>
+        <translation>%1(%2 到期)</translation>
+    </message>
+</context>
+<context>
+    <name>RenewalsScreen</name>
+    <message>
+        <source>Renewals</source>
+        <translation>续约</translation>
+    </message>
+    <message>
+        <source>Renew (R)</source>
+        <translation>续约 (R)</translation>
+    </message>
+    <message>
+        <source>Make the renewal deal for the selected contract</source>
+        <translation>为所选合同新建续约商机</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>到期日</translation>
+    </message>
+    <message>
+        <source>Left</source>
+        <translation>剩余</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Contract</source>
+        <translation>合同</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Journey</source>
+        <translation>客户旅程</translation>
+    </message>
+    <message>
+        <source>Renewal</source>
+        <translation>续约</translation>
+    </message>
+    <message>
+        <source>No contract expires in the coming months.</source>
+        <translation>近几个月没有到期的合同。</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Signed</source>
+        <translation>签约日期</translation>
+    </message>
+    <message>
+        <source>Late step</source>
+        <translation>逾期步骤</translation>
+    </message>
+    <message>
+        <source>Journeys not started or stalled</source>
+        <translation>未启动或停滞的客户旅程</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n contract(s) in the next %1 days, %2 in all</source>
+        <translation>
+            <numerusform>未来 %1 天内有 %n 份合同到期,共 %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Renewal deal made</source>
+        <translation>已建续约商机</translation>
+    </message>
+</context>
+<context>
     <name>SettingsScreen</name>
     <message>
         <source>Not signed in.</source>
@@ -2169,6 +2533,115 @@
     </message>
 </context>
 <context>
+    <name>SuccessScreen</name>
+    <message>
+        <source>Customer success</source>
+        <translation>客户成功</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>到期</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Last contact</source>
+        <translation>最近联系</translation>
+    </message>
+    <message>
+        <source>Open tasks</source>
+        <translation>未完成任务</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>逾期</translation>
+    </message>
+    <message>
+        <source>Open alerts</source>
+        <translation>未处理提醒</translation>
+    </message>
+    <message>
+        <source>Contract expires</source>
+        <translation>合同到期</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>到期日</translation>
+    </message>
+    <message>
+        <source>Left</source>
+        <translation>剩余</translation>
+    </message>
+    <message>
+        <source>Contract</source>
+        <translation>合同</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Journey</source>
+        <translation>客户旅程</translation>
+    </message>
+    <message>
+        <source>Renewal</source>
+        <translation>续约</translation>
+    </message>
+    <message>
+        <source>My journey tasks</source>
+        <translation>我的旅程任务</translation>
+    </message>
+    <message>
+        <source>My customers&apos; health</source>
+        <translation>我的客户健康度</translation>
+    </message>
+    <message>
+        <source>Renewals</source>
+        <translation>续约</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>Medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n journey task(s) open</source>
+        <translation>
+            <numerusform>%n 项旅程任务未完成</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>(%1 overdue) · %2 customers · %3 renewals coming up</source>
+        <translation>(%1 项逾期)· %2 家客户 · %3 份合同即将续约</translation>
+    </message>
+</context>
+<context>
     <name>SyncStatus</name>
     <message>
         <source>Cancel</source>
@@ -2233,6 +2706,56 @@
     <message>
         <source>Synced: %1 sent, %2 received, %3 conflict(s).</source>
         <translation>同步完成:发送 %1 项,接收 %2 项,冲突 %3 个。</translation>
+    </message>
+</context>
+<context>
+    <name>TaskDialog</name>
+    <message>
+        <source>Edit task</source>
+        <translation>编辑任务</translation>
+    </message>
+    <message>
+        <source>New task</source>
+        <translation>新建任务</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>(无)</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>到期时间</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Customer</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>备注</translation>
+    </message>
+</context>
+<context>
+    <name>TrayPresence</name>
+    <message>
+        <source>Open FieldCRM</source>
+        <translation>打开 FieldCRM</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
     </message>
 </context>
 </TS>

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.db import is_postgres, jobs, lead_state, users, write_tx
+from server.journey import run_journey
 from server.leads.assignment import assign, refresh_stats
 from server.leads.common import lead_rules, lock_team
 from server.leads.pool import run_customer_pool, run_reclaim
@@ -83,6 +84,7 @@ JOBS: dict[str, Callable[[Connection, float], int]] = {
     "rep_stats": run_rep_stats,
     "stagnation": run_stagnation,
     "webhooks": run_webhooks,
+    "journey": run_journey,
 }
 
 

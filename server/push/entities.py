@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from app.domain.followups import validate_followup
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES
+from app.domain.tasks import validate_task
 from server.push import rejections as R
 from server.push.approvals import check_request
 from server.push.context import Batch
@@ -247,6 +248,66 @@ class AlertRules(EntityRules):
         return True
 
 
+class TaskRules(EntityRules):
+    """A task belongs to its owner (who sees it with their team lead); the records it names
+    must be ones the user may see, so another team's ids are refused as not found."""
+
+    name = "task"
+    stamps = ("created_at", "updated_at")
+    owner_is_scope = True
+
+    def prepare(self, batch: Batch, fields: dict[str, Any]) -> None:
+        fields["owner"] = batch.owner_for_new(fields.get("owner"))
+
+    def validate(self, batch: Batch, fields: dict[str, Any]) -> dict[str, Any]:
+        clean, errors = validate_task(device_values(fields))
+        if errors:
+            raise validation_error(errors)
+        return clean
+
+    def place(self, batch: Batch, op: Operation, clean: dict[str, Any]) -> Placement:
+        return Placement(None, None, clean["owner"])
+
+    def complete(self, batch: Batch, clean: dict[str, Any], where: Placement) -> None:
+        self._check_references(batch, clean, clean)
+        clean["created_by"] = batch.viewer.id
+
+    def check_update(self, batch: Batch, rec: Rec, clean: dict[str, Any]) -> None:
+        checked, errors = validate_task(clean, partial=True)
+        if errors:
+            raise validation_error(errors)
+        clean.update(checked)
+        self._check_references(batch, clean, {**rec.data, **clean})
+
+    def moves_owner(self, batch: Batch, rec: Rec, clean: dict[str, Any]) -> bool:
+        new_owner = clean.get("owner")
+        if "owner" not in clean or new_owner == rec.data.get("owner"):
+            return False
+        if not batch.directory.can_assign_to(batch.viewer, str(new_owner)):
+            raise R.FORBIDDEN_OWNER()
+        return True
+
+    @staticmethod
+    def _check_references(batch: Batch, given: dict[str, Any], task: dict[str, Any]) -> None:
+        """Each named record exists, is of its kind and is one the user may see; a deal
+        named with a customer belongs to it."""
+        if given.get("customer_id") is not None:
+            batch.customer(given["customer_id"])
+        deal_id = given.get("deal_id")
+        if deal_id is not None:
+            customer_id = task.get("customer_id")
+            if customer_id is not None:
+                batch.same_customer(deal_id, "deal", str(customer_id), Msg("商机", "Deal"))
+            else:
+                batch.ws.load([str(deal_id)], lock=False)
+                batch.visible(batch.ws.get(str(deal_id)), "deal")
+        for name, kind in (("lead_id", "lead"), ("source_id", None)):
+            ref = given.get(name)
+            if ref is not None:
+                batch.ws.load([str(ref)], lock=False)
+                batch.visible(batch.ws.get(str(ref)), kind)
+
+
 RULES: dict[str, EntityRules] = {
     r.name: r
     for r in (
@@ -258,6 +319,7 @@ RULES: dict[str, EntityRules] = {
         AttachmentRules(),
         ApprovalRules(),
         AlertRules(),
+        TaskRules(),
     )
 }
 assert set(RULES) == set(ENTITIES), "every synced entity needs its push rules"

@@ -110,3 +110,20 @@ def test_a_lead_sees_the_team_grouped_by_rep_with_counts(
     assert not s.log.isEnabled() and not s.snooze.isEnabled()
     s.mine.setChecked(True)
     assert s.empty.isVisible()
+
+
+def test_a_next_action_becomes_a_task_in_one_click(
+    qtbot: Any, ctx: AppContext, store: Store
+) -> None:
+    from app.store import todo
+
+    cid = customer(store, "星河物流有限公司", ctx.session.user_id)
+    fid = followup(store, cid, "寄送报价单", "2026-11-03")
+    s = screen(qtbot, ctx)
+    select(s, "寄送报价单")
+    click(qtbot, s.make_task)
+    click(qtbot, s.make_task)  # a second click finds the same task
+    (task,) = todo.tasks(store)
+    assert task["title"] == "寄送报价单" and task["source_id"] == fid
+    assert task["customer_id"] == cid and task["kind"] == "followup"
+    assert "寄送报价单" in s.count.text()
