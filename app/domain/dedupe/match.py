@@ -89,6 +89,10 @@ OTHER_COMPANY = Msg("在另一家公司", "At another company")
 COMMON_NAME = Msg("常见姓名在不同公司", "A common name at different companies")
 
 
+# Tier 1: a reason that alone says "the same record".
+EXACT_REASONS = frozenset({SAME_CODE, SAME_MOBILE, SAME_EMAIL, SAME_WECHAT, SAME_NAME, NAME_FOLDED})
+
+
 @dataclass(frozen=True)
 class CustomerIn:
     """What the matcher reads of a customer (saved or about to be)."""
@@ -275,9 +279,12 @@ def compare_customers(
     ):
         score = 0.55
         reasons.append(ONE_CHAR)
-    if ties:
+    if (SAME_EMAIL in ties or SAME_PHONE in ties) and not (na.core and nb.core):
+        # No name to weigh the tie against: the exact number or address decides.
+        score = 0.85
+    elif ties:
         score = min(0.99, score + 0.2 * len(ties)) if score else 0.5 + 0.1 * len(ties)
-        reasons.extend(ties)
+    reasons.extend(ties)
     return Verdict(round(score, 3), tuple(reasons), tuple(against))
 
 
@@ -367,7 +374,8 @@ def compare_contacts(
     named = [said] if said else []
     if strong:
         if rel == "differ":
-            return Verdict(0.5, tuple(strong), (OTHER_PERSON,))
+            # A number is one person's: shown, but as the weakest of suspects.
+            return Verdict(THRESHOLD, (*strong, OTHER_PERSON))
         score = {"same": 0.97, "sound": 0.95, "near": 0.9, "missing": 0.85}[rel]
         if place == "other":
             return Verdict(0.75, (*strong, *named, OTHER_COMPANY))
