@@ -71,15 +71,28 @@ def cli(
     is_flag=True,
     help="Accept a Big5 (traditional Chinese) .csv file, converted to simplified characters.",
 )
+@click.option(
+    "--duplicates",
+    type=click.Choice(["refuse", "skip", "keep"]),
+    default="refuse",
+    show_default=True,
+    help="Rows that look like an existing record: refuse the file, skip them or keep them.",
+)
 @pass_ctx
-def import_cmd(ctx: Context, kind: str, file: Path, convert_traditional: bool) -> None:
+def import_cmd(
+    ctx: Context, kind: str, file: Path, convert_traditional: bool, duplicates: str
+) -> None:
     """Import (upsert by id) customers, contacts or leads from .csv or .xlsx; all or nothing."""
     from app.store.transfer import ImportFailed, import_file
 
     store = ctx.store()
     try:
         result = import_file(
-            store, ENTITY_WORDS[kind], file, convert_traditional=convert_traditional
+            store,
+            ENTITY_WORDS[kind],
+            file,
+            convert_traditional=convert_traditional,
+            duplicates=duplicates,
         )
     except ImportFailed as exc:
         for problem in exc.problems:
@@ -92,6 +105,16 @@ def import_cmd(ctx: Context, kind: str, file: Path, convert_traditional: bool) -
         )
     finally:
         store.close()
+    for suspect in result.suspects:
+        click.echo(suspect.text(ctx.lang))
+    if result.skipped:
+        click.echo(
+            ctx.say(
+                Msg("跳过疑似重复 {n} 行", "skipped {n} suspected duplicate row(s)").format(
+                    n=result.skipped
+                )
+            )
+        )
     if result.encoding not in (None, "UTF-8"):
         click.echo(ctx.say(Msg("按 {e} 编码读取", "read as {e}").format(e=result.encoding)))
     click.echo(
@@ -154,6 +177,39 @@ def demo_data_cmd(ctx: Context, size: str, seed: int) -> None:
     finally:
         store.close()
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@cli.command("duplicates")
+@click.argument("kind", type=click.Choice(["customers", "contacts"]))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of suspect groups.")
+@pass_ctx
+def duplicates_cmd(ctx: Context, kind: str, as_json: bool) -> None:
+    """Scan the local copy for suspected duplicates, the largest groups first."""
+    import json
+
+    from app.store.duplicates import describe, scan
+
+    store = ctx.store()
+    try:
+        groups = scan(store, kind)
+        if as_json:
+            out = [
+                {
+                    "ids": list(g.ids),
+                    "score": g.score,
+                    "reasons": [r.text(ctx.lang) for r in g.reasons],
+                }
+                for g in groups
+            ]
+            click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+            return
+        for g in groups:
+            click.echo(f"{g.score:.2f}  " + ";".join(r.text(ctx.lang) for r in g.reasons))
+            for rid in g.ids:
+                click.echo(f"      {rid}  {describe(store, kind, rid)}")
+        click.echo(ctx.say(Msg("疑似重复 {n} 组", "{n} suspect group(s)").format(n=len(groups))))
+    finally:
+        store.close()
 
 
 @cli.command("search")
