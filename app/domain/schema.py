@@ -289,6 +289,7 @@ ENTITIES: dict[str, Entity] = {
                         "rep_flagged",
                         "lead_unassigned",
                         "pool_claim_lost",
+                        "duplicate",
                     ),
                 ),
                 _f("customer_id", "ref", "客户", "Customer", ref="customer"),

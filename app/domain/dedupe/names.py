@@ -146,13 +146,17 @@ class CompanyName:
         return self.core
 
 
+_LEGAL_BY_LEN = sorted({len(f) for f in LEGAL_FORMS}, reverse=True)
+_LEGAL_SET = frozenset(LEGAL_FORMS)
+
+
 def _strip_legal(text: str) -> str:
     changed = True
     while changed:
         changed = False
-        for form in LEGAL_FORMS:
-            if text.endswith(form) and len(text) > len(form):
-                text = text[: -len(form)]
+        for n in _LEGAL_BY_LEN:
+            if len(text) > n and text[-n:] in _LEGAL_SET:
+                text = text[:-n]
                 changed = True
                 break
     return text
@@ -171,17 +175,22 @@ def _take_regions(text: str, regions: set[str]) -> str:
             text = text[d.end() :]
 
 
+_TRADE_BY_LEN = sorted({len(w) for w in TRADE_WORDS}, reverse=True)
+_TRADE_SET = frozenset(TRADE_WORDS)
+
+
 def _split_trade(core: str) -> tuple[str, tuple[str, ...]]:
     trade: list[str] = []
     rest = core
-    while True:
-        for word in TRADE_WORDS:
-            if rest.endswith(word) and len(rest) > len(word):
-                trade.insert(0, word)
-                rest = rest[: -len(word)]
+    found = True
+    while found:
+        found = False
+        for n in _TRADE_BY_LEN:
+            if len(rest) > n and rest[-n:] in _TRADE_SET:
+                trade.insert(0, rest[-n:])
+                rest = rest[:-n]
+                found = True
                 break
-        else:
-            break
     return rest, tuple(w for w in trade if w not in _FILLERS) or tuple(trade)
 
 
