@@ -212,6 +212,37 @@ def duplicates_cmd(ctx: Context, kind: str, as_json: bool) -> None:
         store.close()
 
 
+@cli.command("health")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--pdf", "pdf", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@pass_ctx
+def health_cmd(ctx: Context, xlsx: Path | None, pdf: Path | None) -> None:
+    """The data-health brief of the local copy (a lead's copy: the team), per rep."""
+    from app.domain.health import COLUMNS
+    from app.store.health import export_xlsx, local_brief
+
+    store = ctx.store()
+    try:
+        brief = local_brief(store)
+    finally:
+        store.close()
+    click.echo(brief.summary().text(ctx.lang))
+    click.echo("\t".join(label.text(ctx.lang) for _, label in COLUMNS))
+    for row in brief.reps:
+        click.echo("\t".join(str(v) for v in row.values()))
+    if xlsx is not None:
+        export_xlsx(brief, xlsx, ctx.lang)
+        click.echo(str(xlsx))
+    if pdf is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # printing needs no screen
+        from app.views.application import qt_app
+        from app.views.health import write_pdf
+
+        qt_app()
+        write_pdf(brief, pdf, ctx.lang)
+        click.echo(str(pdf))
+
+
 @cli.command("search")
 @click.argument("query")
 @click.option("--limit", type=int, default=20, show_default=True)

@@ -367,6 +367,7 @@ class MainWindow(QMainWindow):
         if self.ctx.session.known:
             dialog.form.set_values({"owner": self.ctx.session.user_id})
         dialog.created.connect(lambda cid: self.open_record("customer", cid))
+        dialog.open_existing.connect(self.open_record)
         dialog.open()
         return dialog
 

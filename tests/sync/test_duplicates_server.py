@@ -72,3 +72,23 @@ def test_a_duplicate_in_another_reps_scope_is_kept_and_reported(
         assert team is not None
         groups, _ = scan_team(conn, team, "customers")
     assert any(set(g.ids) == {first, second} for g in groups)
+    # …and so does the command line.
+    import json
+
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    url = srv.handle.settings.database_url  # type: ignore[attr-defined]
+    result = CliRunner().invoke(
+        main, ["--db", url, "duplicates", "customers", "--team", "华东一组", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    pair = next(g for g in printed if set(g["ids"]) == {first, second})
+    assert 0.7 <= pair["score"] <= 1 and pair["reasons"]
+    result = CliRunner().invoke(
+        main, ["--db", url, "duplicates", "contacts", "--team", "华东一组", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert any(len(g["ids"]) == 2 for g in json.loads(result.output))

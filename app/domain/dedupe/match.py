@@ -335,7 +335,11 @@ def _person_relation(a: ContactFeatures, b: ContactFeatures) -> tuple[str, Msg |
         return "same", PERSON_SAME
     if pa.sound and (pa.sound in (pb.sound, b.swapped) or pb.sound == a.swapped):
         return "sound", PERSON_SOUND
-    if min(len(pa.text), len(pb.text)) >= 3 and edit_distance(pa.text, pb.text, 1) <= 1:
+    if (
+        min(len(pa.text), len(pb.text)) >= 3
+        and pa.text[0] == pb.text[0]  # another surname is another person, not a slip
+        and edit_distance(pa.text, pb.text, 1) <= 1
+    ):
         return "near", PERSON_NEAR
     return "differ", None
 
@@ -374,8 +378,11 @@ def compare_contacts(
     named = [said] if said else []
     if strong:
         if rel == "differ":
-            # A number is one person's: shown, but as the weakest of suspects.
-            return Verdict(THRESHOLD, (*strong, OTHER_PERSON))
+            if SAME_MOBILE in strong:
+                # A mobile is one person's: shown, but as the weakest of suspects.
+                return Verdict(THRESHOLD, (*strong, OTHER_PERSON))
+            # A mailbox or an account may be shared (sales@…): another name is another person.
+            return Verdict(0.5, tuple(strong), (OTHER_PERSON,))
         score = {"same": 0.97, "sound": 0.95, "near": 0.9, "missing": 0.85}[rel]
         if place == "other":
             return Verdict(0.75, (*strong, *named, OTHER_COMPANY))
