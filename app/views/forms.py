@@ -233,6 +233,11 @@ class RecordDialog(QDialog):
         else:
             self._suspects_seen = bool(hits)  # seen while typing: Save anyway saves
 
+    def done(self, result: int) -> None:
+        if self.duplicates is not None:
+            self._dupe_timer.stop()  # no check after the dialog has closed
+        super().done(result)
+
     def _open_existing(self, entity: str, record_id: str) -> None:
         self.open_existing.emit(entity, record_id)
         self.reject()
@@ -243,9 +248,11 @@ class RecordDialog(QDialog):
         self.status.show_message(join_messages(self.form.stray_errors(errors)) if errors else None)
         if errors:
             return
-        if self.duplicates is not None and not self._suspects_seen:
-            self.check_duplicates(then_save=True)
-            return
+        if self.duplicates is not None:
+            self._dupe_timer.stop()
+            if not self._suspects_seen:
+                self.check_duplicates(then_save=True)
+                return
         entity = self.entity
         self.ctx.runner.write(
             lambda store: ops.create_record(store, entity, values),
