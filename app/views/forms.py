@@ -206,6 +206,8 @@ class RecordDialog(QDialog):
 
     def check_duplicates(self, then_save: bool = False) -> None:
         """Look for suspects of what is typed; ``then_save`` saves when there are none."""
+        if self.ctx.runner.closed:
+            return
         entity, values = self.entity, self._draft()
         self.ctx.runner.read(
             lambda store: data_ops.record_duplicates(store, entity, values),

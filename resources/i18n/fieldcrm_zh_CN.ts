@@ -944,6 +944,17 @@
     </message>
 </context>
 <context>
+    <name>DuplicatePanel</name>
+    <message>
+        <source>This may already exist:</source>
+        <translation>可能已经存在:</translation>
+    </message>
+    <message>
+        <source>Open the existing one</source>
+        <translation>打开已有记录</translation>
+    </message>
+</context>
+<context>
     <name>DuplicatesDialog</name>
     <message>
         <source>Possible duplicates</source>
@@ -960,6 +971,51 @@
     <message>
         <source>Create anyway</source>
         <translation>仍然新建</translation>
+    </message>
+</context>
+<context>
+    <name>DuplicatesScreen</name>
+    <message>
+        <source>Customers</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>联系人</translation>
+    </message>
+    <message>
+        <source>Records</source>
+        <translation>记录</translation>
+    </message>
+    <message>
+        <source>Owners</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>分数</translation>
+    </message>
+    <message>
+        <source>Why</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Merge…</source>
+        <translation>合并…</translation>
+    </message>
+    <message>
+        <source>Suspected duplicates in</source>
+        <translation>疑似重复:</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n group(s)</source>
+        <translation>
+            <numerusform>%n 组</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1158,6 +1214,29 @@
     <message>
         <source>%1: %2 (%3 overdue)</source>
         <translation>%1:%2项(逾期%3项)</translation>
+    </message>
+</context>
+<context>
+    <name>HealthScreen</name>
+    <message>
+        <source>Export xlsx…</source>
+        <translation>导出 xlsx…</translation>
+    </message>
+    <message>
+        <source>Export PDF…</source>
+        <translation>导出 PDF…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Export xlsx</source>
+        <translation>导出 xlsx</translation>
+    </message>
+    <message>
+        <source>Export PDF</source>
+        <translation>导出 PDF</translation>
     </message>
 </context>
 <context>
@@ -1635,6 +1714,14 @@
         <translation>冲突</translation>
     </message>
     <message>
+        <source>Duplicates</source>
+        <translation>疑似重复</translation>
+    </message>
+    <message>
+        <source>Data health</source>
+        <translation>数据健康</translation>
+    </message>
+    <message>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
@@ -1975,6 +2062,17 @@
         <translation>
             <numerusform>把所选 %n 条记录转交给:</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>RecordDialog</name>
+    <message>
+        <source>Save anyway</source>
+        <translation>仍然保存</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
     </message>
 </context>
 <context>
