@@ -91,6 +91,7 @@ DEFAULT_JOB_INTERVALS = {
     "rep_stats": 7200,
     "stagnation": 900,
     "webhooks": 30,
+    "health_brief": 86400,  # the data-health brief (SPEC C3), once a day
 }
 
 

@@ -290,6 +290,7 @@ ENTITIES: dict[str, Entity] = {
                         "lead_unassigned",
                         "pool_claim_lost",
                         "duplicate",
+                        "health_brief",
                     ),
                 ),
                 _f("customer_id", "ref", "客户", "Customer", ref="customer"),

@@ -75,6 +75,12 @@ def run_rep_stats(conn: Connection, now: float) -> int:
     return len(ids)
 
 
+def _health_brief(conn: Connection, now: float) -> int:
+    from server.health import run_health_briefs  # it reads the whole team: loaded when due
+
+    return run_health_briefs(conn, now)
+
+
 JOBS: dict[str, Callable[[Connection, float], int]] = {
     "deadlines": run_deadlines,
     "reclaim": run_reclaim,
@@ -83,6 +89,7 @@ JOBS: dict[str, Callable[[Connection, float], int]] = {
     "rep_stats": run_rep_stats,
     "stagnation": run_stagnation,
     "webhooks": run_webhooks,
+    "health_brief": _health_brief,
 }
 
 

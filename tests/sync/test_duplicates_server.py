@@ -92,3 +92,47 @@ def test_a_duplicate_in_another_reps_scope_is_kept_and_reported(
     )
     assert result.exit_code == 0, result.output
     assert any(len(g["ids"]) == 2 for g in json.loads(result.output))
+
+
+def test_the_daily_brief_reaches_the_lead_once(
+    make_device: Callable[..., Device], server: object
+) -> None:
+    import time
+
+    from server.leads import jobs
+
+    alice = make_device("alice-2", "alice")
+    lena = make_device("lena-2", "lena")
+    cid = alice.store.create("customer", {"name": "温州明达贸易有限公司", "owner": alice.store.actor})
+    alice.store.create("contact", {"customer_id": cid, "name": "周明", "mobile": "139****0000"})
+    alice.sync()
+    engine = server.engine  # type: ignore[attr-defined]
+    now = time.time()
+    first = jobs.tick(engine, now)
+    assert first["health_brief"] >= 1
+    again = jobs.tick(engine, now + 60)
+    assert again["health_brief"] == "not due"
+    # A second process ticking the same day finds the job done; the alert id is per day too.
+    from server.health import run_health_briefs
+
+    with engine.begin() as conn:
+        assert run_health_briefs(conn, now + 120) == 0
+    lena.sync()
+    briefs = list(
+        lena.store.db.query(
+            "SELECT message_en FROM alerts WHERE kind = 'health_brief' AND owner = ?",
+            (lena.store.actor,),
+        )
+    )
+    assert len(briefs) == 1
+    from server.health import team_brief
+    from server.records import Directory
+
+    with engine.connect() as conn:
+        team = team_id_of(conn, "华东一组")
+        assert team is not None
+        brief = team_brief(conn, Directory.load(conn), team, now)
+    assert briefs[0]["message_en"] == brief.summary().en
+    assert "温州明达贸易有限公司" in {i.label for i in brief.no_phone}
+    assert "139****0000" in {i.detail for i in brief.masked}
+    assert brief.total.masked >= 1
