@@ -59,8 +59,14 @@ def bench_check(seed: int) -> None:
     co = ContactIndex(cu)
     for k in data.contacts:
         co.add(
-            ContactIn(k["id"], k["customer_id"], k["name"], k.get("mobile"), k.get("phone"),
-                      k.get("email"))
+            ContactIn(
+                k["id"],
+                k["customer_id"],
+                k["name"],
+                k.get("mobile"),
+                k.get("phone"),
+                k.get("email"),
+            )
         )
     t1 = time.perf_counter()
     print(

@@ -91,8 +91,6 @@ def contact_in(rid: str, data: dict[str, Any]) -> ContactIn:
     )
 
 
-
-
 def recheck(batch: Batch, rec: Rec) -> int:
     """Check a record a push just created against the other scopes of its owner's team;
     raise the alerts for what matches. Returns how many suspects were found."""

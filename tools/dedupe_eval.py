@@ -22,6 +22,8 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 from app.domain.dedupe import ContactIn, ContactIndex, CustomerIn, CustomerIndex
 from app.domain.dedupe.names import CITIES, COMMON_NAMES, sound
@@ -78,7 +80,10 @@ OTHER_TRADE = {
 }
 LEGAL = ["有限公司", "股份有限公司", "有限责任公司", "集团有限公司", ""]
 PROVINCE_OF = CITIES
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁"
+    "谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰萍红鹏辉建文斌宇浩凯鑫婷雪琳晨欣怡"
 AREAS = [
     "010",
@@ -107,116 +112,6 @@ AREAS = [
 ]
 FREE = ["qq.com", "163.com", "126.com", "gmail.com", "sina.com", "foxmail.com"]
 # Characters with a same-sounding neighbour: the typos a pinyin input method makes.
-_TRAD = {
-    "华": "華",
-    "信": "信",
-    "达": "達",
-    "通": "通",
-    "兴": "興",
-    "宏": "宏",
-    "鑫": "鑫",
-    "隆": "隆",
-    "昌": "昌",
-    "海": "海",
-    "天": "天",
-    "远": "遠",
-    "新": "新",
-    "博": "博",
-    "万": "萬",
-    "诚": "誠",
-    "腾": "騰",
-    "飞": "飛",
-    "龙": "龍",
-    "凤": "鳳",
-    "云": "雲",
-    "丽": "麗",
-    "辉": "輝",
-    "东": "東",
-    "联": "聯",
-    "众": "眾",
-    "卓": "卓",
-    "优": "優",
-    "维": "維",
-    "航": "航",
-    "领": "領",
-    "锐": "銳",
-    "鼎": "鼎",
-    "亿": "億",
-    "丰": "豐",
-    "顺": "順",
-    "贵": "貴",
-    "荣": "榮",
-    "耀": "耀",
-    "润": "潤",
-    "泽": "澤",
-    "凯": "凱",
-    "旋": "旋",
-    "悦": "悅",
-    "岚": "嵐",
-    "技": "技",
-    "术": "術",
-    "电": "電",
-    "机": "機",
-    "械": "械",
-    "贸": "貿",
-    "易": "易",
-    "医": "醫",
-    "药": "藥",
-    "物": "物",
-    "流": "流",
-    "软": "軟",
-    "件": "件",
-    "环": "環",
-    "保": "保",
-    "家": "家",
-    "居": "居",
-    "咨": "諮",
-    "询": "詢",
-    "教": "教",
-    "育": "育",
-    "动": "動",
-    "饰": "飾",
-    "网": "網",
-    "络": "絡",
-    "息": "息",
-    "传": "傳",
-    "媒": "媒",
-    "限": "限",
-    "责": "責",
-    "团": "團",
-    "份": "份",
-    "杭": "杭",
-    "苏": "蘇",
-    "广": "廣",
-    "张": "張",
-    "刘": "劉",
-    "陈": "陳",
-    "杨": "楊",
-    "黄": "黃",
-    "赵": "趙",
-    "吴": "吳",
-    "孙": "孫",
-    "马": "馬",
-    "郑": "鄭",
-    "谢": "謝",
-    "韩": "韓",
-    "冯": "馮",
-    "邓": "鄧",
-    "伟": "偉",
-    "丽": "麗",
-    "强": "強",
-    "军": "軍",
-    "艳": "艷",
-    "杰": "傑",
-    "涛": "濤",
-    "红": "紅",
-    "鹏": "鵬",
-    "华": "華",
-    "兰": "蘭",
-    "国": "國",
-    "门": "門",
-    "马": "馬",
-}
 
 
 def _homophones() -> dict[str, list[str]]:
@@ -236,8 +131,15 @@ def credit_code(rng: random.Random) -> str:
     return body + credit_code_check_char(body)
 
 
+@lru_cache(maxsize=1)
+def _s2t() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
 def to_traditional(text: str) -> str:
-    return "".join(_TRAD.get(c, c) for c in text)
+    return str(_s2t().convert(text))
 
 
 def full_width(text: str) -> str:

@@ -12,8 +12,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.domain.dedupe.match import EXACT_REASONS
 from app.domain.dedupe import ContactIn, ContactIndex, CustomerIn, CustomerIndex, Group
+from app.domain.dedupe.match import EXACT_REASONS
 from app.domain.messages import Msg
 from app.store.service import Store
 
@@ -132,7 +132,7 @@ def find_duplicates(
     """
     book = local_book(store)
     hits: list[DuplicateHit] = []
-    if customer_id is None and (company or credit_code or company_phone or email and not person):
+    if customer_id is None and (company or credit_code or company_phone or (email and not person)):
         draft = CustomerIn(
             _DRAFT,
             company or "",
@@ -155,10 +155,8 @@ def find_duplicates(
                 )
             )
     if person or mobile or email or phone:
-        if customer_id is not None and customer_id in book.names:
-            company_name = None
-        else:
-            company_name = company
+        # A saved customer is matched by its record; a name typed for a new one by the name.
+        company_name = None if customer_id is not None and customer_id in book.names else company
         draft_contact = ContactIn(
             _DRAFT,
             customer_id,

@@ -73,9 +73,7 @@ def write_sheets(path: Path, sheets: list[Sheet]) -> int:
                     cell.data_type = "s"  # openpyxl would take "=…" for a formula
         ws.freeze_panes = "A2"
         for c, header in enumerate(sheet.headers, start=1):
-            widths = [len(str(header))] + [
-                len(str(row[c - 1] or "")) for row in sheet.rows[:200]
-            ]
+            widths = [len(str(header))] + [len(str(row[c - 1] or "")) for row in sheet.rows[:200]]
             ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = min(
                 max(widths) * 1.6 + 2, 60
             )

@@ -367,7 +367,7 @@ def find_import_suspects(
     earlier_customers = CustomerIndex()
     earlier_contacts = ContactIndex(book.customers)
     found: list[tuple[int, RowProblem]] = []
-    for index, ((action, rid, clean), rowno) in enumerate(zip(plan, rownos, strict=True)):
+    for index, ((action, _rid, clean), rowno) in enumerate(zip(plan, rownos, strict=True)):
         if action != "create":
             continue
         key = f"\x00row{rowno}"

@@ -134,9 +134,7 @@ class DuplicatesScreen(QWidget):
 
     def refresh(self) -> None:
         kind = str(self.kind.currentData())
-        self.ctx.runner.read(
-            lambda s: data_ops.duplicate_groups(s, kind), self._show, owner=self
-        )
+        self.ctx.runner.read(lambda s: data_ops.duplicate_groups(s, kind), self._show, owner=self)
 
     def _show(self, rows: list[data_ops.GroupRow]) -> None:
         self.rows = rows

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, validate_values
-from app.store.errors import ValidationFailed
 from app.store.duplicates import DuplicateHit
+from app.store.errors import ValidationFailed
 from app.views import data_ops
 from app.views import operations as ops
 from app.views.context import AppContext

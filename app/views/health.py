@@ -36,7 +36,6 @@ from app.views import data_ops
 from app.views.context import AppContext
 from app.views.i18n import CJK_FAMILIES, current
 
-
 PDF_FAMILIES = (
     "WenQuanYi Zen Hei",
     "WenQuanYi Micro Hei",

@@ -45,7 +45,9 @@ def test_refused_by_default_naming_every_suspect_row(
         import_file(store, "customer", csv_file(tmp_path, BODY))
     problems = failed.value.problems
     assert [p.row for p in problems] == [3, 5]
-    assert existing in problems[0].text("en") and "杭州云峰科技股份有限公司" in problems[0].text("en")
+    assert existing in problems[0].text("en") and "杭州云峰科技股份有限公司" in problems[0].text(
+        "en"
+    )
     assert "legal form" in problems[0].text("en")
     assert "row 2 of this file" in problems[1].text("en")
     assert "第3行" in problems[0].text("zh")
@@ -82,6 +84,7 @@ def test_contacts_with_masked_mobiles_import_and_match(
     result = import_file(store, "contact", csv_file(tmp_path, body, header), duplicates="keep")
     assert result.created == 2
     stored = {
-        r[0]: r[1] for r in store.db.execute("SELECT name, mobile FROM contacts WHERE mobile LIKE '%*%'")
+        r[0]: r[1]
+        for r in store.db.execute("SELECT name, mobile FROM contacts WHERE mobile LIKE '%*%'")
     }
     assert stored == {"陳靜怡": "138****1234", "刘海涛": "139****0000"}

@@ -29,9 +29,7 @@ def test_a_duplicate_in_another_reps_scope_is_kept_and_reported(
         "customer",
         {"name": "杭州云峰科技股份有限公司", "owner": alice.store.actor, "phone": "0571-88881234"},
     )
-    alice.store.create(
-        "contact", {"customer_id": first, "name": "陈静怡", "mobile": "13912345678"}
-    )
+    alice.store.create("contact", {"customer_id": first, "name": "陈静怡", "mobile": "13912345678"})
     unrelated = alice.store.create(
         "customer", {"name": "苏州云峰科技有限公司", "owner": alice.store.actor}
     )
@@ -41,9 +39,7 @@ def test_a_duplicate_in_another_reps_scope_is_kept_and_reported(
     second = bob.store.create(
         "customer", {"name": "雲峰科技(杭州)有限公司", "owner": bob.store.actor}
     )
-    bob.store.create(
-        "contact", {"customer_id": second, "name": "陳靜怡", "mobile": "139****5678"}
-    )
+    bob.store.create("contact", {"customer_id": second, "name": "陳靜怡", "mobile": "139****5678"})
     bob.sync()
     # …the server accepts Bob's records (nothing thrown away) and flags them.
     assert bob.store.get("customer", second) is not None
@@ -103,7 +99,9 @@ def test_the_daily_brief_reaches_the_lead_once(
 
     alice = make_device("alice-2", "alice")
     lena = make_device("lena-2", "lena")
-    cid = alice.store.create("customer", {"name": "温州明达贸易有限公司", "owner": alice.store.actor})
+    cid = alice.store.create(
+        "customer", {"name": "温州明达贸易有限公司", "owner": alice.store.actor}
+    )
     alice.store.create("contact", {"customer_id": cid, "name": "周明", "mobile": "139****0000"})
     alice.sync()
     engine = server.engine  # type: ignore[attr-defined]

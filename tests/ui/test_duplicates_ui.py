@@ -178,7 +178,7 @@ def test_brief_screen_exports_xlsx_and_pdf_with_the_right_rows(
     listed = {r[0] for r in list(no_phone_sheet.iter_rows(values_only=True))[1:]}
     assert listed == names
     suspects = wb.worksheets[1]
-    cells = [r for r in suspects.iter_rows(values_only=True)][1:]
+    cells = list(suspects.iter_rows(values_only=True))[1:]
     assert len(cells) == 1 and "杭州云峰科技股份有限公司" in str(cells[0][1])
     doc = pypdfium2.PdfDocument(str(pdf))
     text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))

@@ -43,9 +43,28 @@ THRESHOLD = 0.7
 _BLOCK_CAP = 60
 
 FREE_MAIL = frozenset(
-    """gmail.com googlemail.com qq.com foxmail.com 163.com 126.com yeah.net sina.com sina.cn
-    sohu.com 139.com 189.cn aliyun.com outlook.com hotmail.com live.com yahoo.com icloud.com
-    vip.qq.com vip.163.com""".split()
+    [
+        "gmail.com",
+        "googlemail.com",
+        "qq.com",
+        "foxmail.com",
+        "163.com",
+        "126.com",
+        "yeah.net",
+        "sina.com",
+        "sina.cn",
+        "sohu.com",
+        "139.com",
+        "189.cn",
+        "aliyun.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "vip.qq.com",
+        "vip.163.com",
+    ]
 )
 
 SAME_CODE = Msg("统一社会信用代码相同", "Same unified social credit code")
@@ -359,9 +378,13 @@ def compare_contacts(
     weak: list[Msg] = []
     if a.masked and a.masked == b.masked and (a.partial or b.partial):
         weak.append(MASKED)
-    if a.email_loose and a.email_loose == b.email_loose and a.email != b.email:
-        if rel in ("same", "sound"):
-            weak.append(ALIAS)
+    if (
+        a.email_loose
+        and a.email_loose == b.email_loose
+        and a.email != b.email
+        and rel in ("same", "sound")
+    ):
+        weak.append(ALIAS)
     shared_line = bool(a.landline and a.landline == b.landline)
     # Two mobiles that cannot be one number: two people, or one who changed it (rarer).
     other_mobiles = bool(a.masked and b.masked and a.masked != b.masked) or bool(
@@ -449,9 +472,7 @@ def contact_keys(f: ContactFeatures) -> Iterator[tuple[str, bool]]:
         yield "k:" + f.masked, False
     if f.email:
         yield "e:" + f.email, True
-    if f.email_loose and f.email_loose != f.email:
-        yield "l:" + f.email_loose, False
-    elif f.email_loose:
+    if (f.email_loose and f.email_loose != f.email) or f.email_loose:
         yield "l:" + f.email_loose, False
     if f.wechat:
         yield "w:" + f.wechat, True

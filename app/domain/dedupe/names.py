@@ -16,10 +16,42 @@ from app.domain.text import CJK_RUN, fold_key, to_simplified
 
 # Province → its short form; cities map to their province, so that 杭州 and 浙江 agree and
 # 杭州 and 江苏 do not.
-PROVINCES = (
-    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 "
-    "广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门"
-).split()
+PROVINCES = [
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+]
 _PROVINCE_FORMS = {
     "内蒙古自治区": "内蒙古",
     "广西壮族自治区": "广西",
@@ -105,13 +137,111 @@ _NOT_WORD = re.compile(r"[\s\W_]+")
 # Trade words at the end of a name, longest first; what precedes them is the brand.
 TRADE_WORDS = tuple(
     sorted(
-        """科技 技术 信息技术 信息科技 网络科技 智能科技 电子科技 生物科技 网络 软件 信息 电子 电器 电气
-        通信 通讯 数据 智能 自动化 系统 贸易 商贸 国际贸易 进出口 实业 工贸 机械 设备 机电 制造
-        精密 工业 重工 建设 建筑 工程 建材 装饰 装修 设计 咨询 管理 顾问 文化 传媒 广告 教育 培训
-        食品 餐饮 医药 医疗 医疗器械 生物 健康 物流 供应链 运输 能源 新能源 环保 环境 新材料 材料
-        化工 化学 塑料 纺织 服饰 服装 家居 家具 印刷 包装 汽车 汽车配件 光电 照明 仪器 仪表 投资
-        置业 房地产 物业 金融 保险 农业 科教 服务 发展 控股 电力 钢铁 金属 五金 玻璃 陶瓷 药业 制药
-        酒店 旅游 商务 人力资源""".split(),
+        [
+            "科技",
+            "技术",
+            "信息技术",
+            "信息科技",
+            "网络科技",
+            "智能科技",
+            "电子科技",
+            "生物科技",
+            "网络",
+            "软件",
+            "信息",
+            "电子",
+            "电器",
+            "电气",
+            "通信",
+            "通讯",
+            "数据",
+            "智能",
+            "自动化",
+            "系统",
+            "贸易",
+            "商贸",
+            "国际贸易",
+            "进出口",
+            "实业",
+            "工贸",
+            "机械",
+            "设备",
+            "机电",
+            "制造",
+            "精密",
+            "工业",
+            "重工",
+            "建设",
+            "建筑",
+            "工程",
+            "建材",
+            "装饰",
+            "装修",
+            "设计",
+            "咨询",
+            "管理",
+            "顾问",
+            "文化",
+            "传媒",
+            "广告",
+            "教育",
+            "培训",
+            "食品",
+            "餐饮",
+            "医药",
+            "医疗",
+            "医疗器械",
+            "生物",
+            "健康",
+            "物流",
+            "供应链",
+            "运输",
+            "能源",
+            "新能源",
+            "环保",
+            "环境",
+            "新材料",
+            "材料",
+            "化工",
+            "化学",
+            "塑料",
+            "纺织",
+            "服饰",
+            "服装",
+            "家居",
+            "家具",
+            "印刷",
+            "包装",
+            "汽车",
+            "汽车配件",
+            "光电",
+            "照明",
+            "仪器",
+            "仪表",
+            "投资",
+            "置业",
+            "房地产",
+            "物业",
+            "金融",
+            "保险",
+            "农业",
+            "科教",
+            "服务",
+            "发展",
+            "控股",
+            "电力",
+            "钢铁",
+            "金属",
+            "五金",
+            "玻璃",
+            "陶瓷",
+            "药业",
+            "制药",
+            "酒店",
+            "旅游",
+            "商务",
+            "人力资源",
+        ],
         key=len,
         reverse=True,
     )
@@ -217,9 +347,9 @@ def parse_company(name: str) -> CompanyName:
             kept.append(inner)
     kept.append(text[pos:])
     text = _NOT_WORD.sub("", "".join(kept))
-    m = _BRANCH.search(text)
-    if m and m.start() > 0:
-        head, tail = text[: m.start()], text[m.start() :]
+    found = _BRANCH.search(text)
+    if found and found.start() > 0:
+        head, tail = text[: found.start()], text[found.start() :]
         # "某某科技有限公司上海分公司": the branch's own name follows the legal form.
         for form in LEGAL_FORMS[:9]:
             at = head.rfind(form)
@@ -283,9 +413,9 @@ def trade_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
         return True
     for x in sa:
         for y in sb:
-            if x != y and not any(x in f and y in f for f in _TRADE_FAMILIES):
-                if not (x in y or y in x):
-                    return False
+            kin = x in y or y in x or any(x in f and y in f for f in _TRADE_FAMILIES)
+            if x != y and not kin:
+                return False
     return True
 
 
@@ -327,9 +457,62 @@ class PersonName:
 
 # The commonest full names: at two companies they are two people.
 COMMON_NAMES = frozenset(
-    """王伟 王芳 李伟 李娜 张伟 王秀英 李秀英 李静 张敏 王静 刘伟 王敏 张静 李敏 张丽 王丽 王强 李强
-    张磊 王磊 刘洋 王军 李军 张勇 王勇 李杰 张杰 王艳 李艳 刘芳 张艳 王涛 张涛 李涛 王超 张超 李明
-    王明 张明 刘杰 陈杰 陈静 陈伟 杨伟 王刚 张军 李刚 刘敏 王平 李平 张平 王辉 李辉 张辉""".split()
+    [
+        "王伟",
+        "王芳",
+        "李伟",
+        "李娜",
+        "张伟",
+        "王秀英",
+        "李秀英",
+        "李静",
+        "张敏",
+        "王静",
+        "刘伟",
+        "王敏",
+        "张静",
+        "李敏",
+        "张丽",
+        "王丽",
+        "王强",
+        "李强",
+        "张磊",
+        "王磊",
+        "刘洋",
+        "王军",
+        "李军",
+        "张勇",
+        "王勇",
+        "李杰",
+        "张杰",
+        "王艳",
+        "李艳",
+        "刘芳",
+        "张艳",
+        "王涛",
+        "张涛",
+        "李涛",
+        "王超",
+        "张超",
+        "李明",
+        "王明",
+        "张明",
+        "刘杰",
+        "陈杰",
+        "陈静",
+        "陈伟",
+        "杨伟",
+        "王刚",
+        "张军",
+        "李刚",
+        "刘敏",
+        "王平",
+        "李平",
+        "张平",
+        "王辉",
+        "李辉",
+        "张辉",
+    ]
 )
 
 
