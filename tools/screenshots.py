@@ -124,6 +124,12 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
                 "response_due": (DEMO_NOW + timedelta(minutes=minutes)).isoformat(),
             },
         )
+    # Two spellings of one customer and a masked mobile: the duplicate list and the brief.
+    name = store.require("customer", cid)["name"]
+    twin = store.create(
+        "customer", {"name": f"{name}(集团)".replace("有限公司", ""), "owner": DEMO_USERS[2]["id"]}
+    )
+    store.create("contact", {"customer_id": twin, "name": "陳思遠", "mobile": "139****2046"})
     store.close()
     return profile, ids
 
@@ -242,6 +248,10 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     save(window, "11-approvals", lang)
                     window.show_screen("alerts")
                     save(window, "12-alerts", lang)
+                    window.show_screen("duplicates")
+                    save(window, "18-duplicates", lang)
+                    window.show_screen("health")
+                    save(window, "19-data-health", lang)
                 desktop.close()
                 QApplication.processEvents()
     return written

@@ -52,6 +52,7 @@ class DuplicatePanel(QWidget):
         self.list = QListWidget()
         self.list.setObjectName("duplicateList")
         self.list.setMaximumHeight(110)
+        self.list.setWordWrap(True)
         self.list.itemDoubleClicked.connect(lambda _i: self._open())
         self.open_button = QPushButton(self.tr("Open the existing one"))
         self.open_button.setObjectName("openExisting")

@@ -191,6 +191,7 @@ class RecordDialog(QDialog):
             self.duplicates = DuplicatePanel()
             self.duplicates.open_existing.connect(self._open_existing)
             layout.addWidget(self.duplicates)
+            layout.addStretch(1)  # spare height below the suspects, not between the rows
             self._dupe_timer = QTimer(self)
             self._dupe_timer.setSingleShot(True)
             self._dupe_timer.setInterval(250)
