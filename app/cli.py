@@ -72,15 +72,28 @@ def cli(
     is_flag=True,
     help="Accept a Big5 (traditional Chinese) .csv file, converted to simplified characters.",
 )
+@click.option(
+    "--duplicates",
+    type=click.Choice(["refuse", "skip", "keep"]),
+    default="refuse",
+    show_default=True,
+    help="Rows that look like an existing record: refuse the file, skip them or keep them.",
+)
 @pass_ctx
-def import_cmd(ctx: Context, kind: str, file: Path, convert_traditional: bool) -> None:
+def import_cmd(
+    ctx: Context, kind: str, file: Path, convert_traditional: bool, duplicates: str
+) -> None:
     """Import (upsert by id) customers, contacts or leads from .csv or .xlsx; all or nothing."""
     from app.store.transfer import ImportFailed, import_file
 
     store = ctx.store()
     try:
         result = import_file(
-            store, ENTITY_WORDS[kind], file, convert_traditional=convert_traditional
+            store,
+            ENTITY_WORDS[kind],
+            file,
+            convert_traditional=convert_traditional,
+            duplicates=duplicates,
         )
     except ImportFailed as exc:
         for problem in exc.problems:
@@ -93,6 +106,16 @@ def import_cmd(ctx: Context, kind: str, file: Path, convert_traditional: bool) -
         )
     finally:
         store.close()
+    for suspect in result.suspects:
+        click.echo(suspect.text(ctx.lang))
+    if result.skipped:
+        click.echo(
+            ctx.say(
+                Msg("跳过疑似重复 {n} 行", "skipped {n} suspected duplicate row(s)").format(
+                    n=result.skipped
+                )
+            )
+        )
     if result.encoding not in (None, "UTF-8"):
         click.echo(ctx.say(Msg("按 {e} 编码读取", "read as {e}").format(e=result.encoding)))
     click.echo(
@@ -155,6 +178,70 @@ def demo_data_cmd(ctx: Context, size: str, seed: int) -> None:
     finally:
         store.close()
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@cli.command("duplicates")
+@click.argument("kind", type=click.Choice(["customers", "contacts"]))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of suspect groups.")
+@pass_ctx
+def duplicates_cmd(ctx: Context, kind: str, as_json: bool) -> None:
+    """Scan the local copy for suspected duplicates, the largest groups first."""
+    import json
+
+    from app.store.duplicates import describe, scan
+
+    store = ctx.store()
+    try:
+        groups = scan(store, kind)
+        if as_json:
+            out = [
+                {
+                    "ids": list(g.ids),
+                    "score": g.score,
+                    "reasons": [r.text(ctx.lang) for r in g.reasons],
+                }
+                for g in groups
+            ]
+            click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+            return
+        for g in groups:
+            click.echo(f"{g.score:.2f}  " + ";".join(r.text(ctx.lang) for r in g.reasons))
+            for rid in g.ids:
+                click.echo(f"      {rid}  {describe(store, kind, rid)}")
+        click.echo(ctx.say(Msg("疑似重复 {n} 组", "{n} suspect group(s)").format(n=len(groups))))
+    finally:
+        store.close()
+
+
+@cli.command("health")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--pdf", "pdf", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@pass_ctx
+def health_cmd(ctx: Context, xlsx: Path | None, pdf: Path | None) -> None:
+    """The data-health brief of the local copy (a lead's copy: the team), per rep."""
+    from app.domain.health import COLUMNS
+    from app.store.health import export_xlsx, local_brief
+
+    store = ctx.store()
+    try:
+        brief = local_brief(store)
+    finally:
+        store.close()
+    click.echo(brief.summary().text(ctx.lang))
+    click.echo("\t".join(label.text(ctx.lang) for _, label in COLUMNS))
+    for row in brief.reps:
+        click.echo("\t".join(str(v) for v in row.values()))
+    if xlsx is not None:
+        export_xlsx(brief, xlsx, ctx.lang)
+        click.echo(str(xlsx))
+    if pdf is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # printing needs no screen
+        from app.views.application import qt_app
+        from app.views.health import write_pdf
+
+        qt_app()
+        write_pdf(brief, pdf, ctx.lang)
+        click.echo(str(pdf))
 
 
 @cli.command("search")

@@ -569,6 +569,34 @@ def journey_scan(ctx: Context, team: str | None, as_json: bool) -> None:
             f"{r['state']:<12} {r['signed_on'] or '':<10}  {r['customer']}"
             + (f"  (late: {r['late_step']})" if r["late_step"] else "")
         )
+@main.command(name="duplicates")
+@click.argument("kind", type=click.Choice(["customers", "contacts"]))
+@click.option("--team", required=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def duplicates_cmd(ctx: Context, kind: str, team: str, as_json: bool) -> None:
+    """Scan a team's customers or contacts for suspected duplicates, largest groups first."""
+    from server.duplicates import scan_team
+
+    _needs_schema(ctx)
+    with ctx.engine.connect() as conn:
+        team_id = team_id_of(conn, team)
+        if team_id is None:
+            _fail(f"no team called {team!r}")
+            return
+        groups, book = scan_team(conn, team_id, kind)
+    if as_json:
+        out = [
+            {"ids": list(g.ids), "score": g.score, "reasons": [r.en for r in g.reasons]}
+            for g in groups
+        ]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    for g in groups:
+        click.echo(f"{g.score:.2f}  " + "; ".join(r.en for r in g.reasons))
+        for rid in g.ids:
+            click.echo(f"      {rid}  {book.names.get(rid, '')}")
+    click.echo(f"{len(groups)} suspect group(s)")
 
 
 @main.group()

@@ -126,6 +126,12 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
             },
         )
     _agenda_and_journeys(store)
+    # Two spellings of one customer and a masked mobile: the duplicate list and the brief.
+    name = store.require("customer", cid)["name"]
+    twin = store.create(
+        "customer", {"name": f"{name}(集团)".replace("有限公司", ""), "owner": DEMO_USERS[2]["id"]}
+    )
+    store.create("contact", {"customer_id": twin, "name": "陳思遠", "mobile": "139****2046"})
     store.close()
     return profile, ids
 
@@ -340,6 +346,10 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     save(window, "12-alerts", lang)
                     window.show_screen("renewals")
                     save(window, "20-renewals", lang)
+                    window.show_screen("duplicates")
+                    save(window, "18-duplicates", lang)
+                    window.show_screen("health")
+                    save(window, "19-data-health", lang)
                 elif role_shots == "csm":
                     save(window, "21-success-start", lang)
                 desktop.close()

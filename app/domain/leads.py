@@ -92,6 +92,7 @@ DEFAULT_JOB_INTERVALS = {
     "stagnation": 900,
     "webhooks": 30,
     "journey": 900,
+    "health_brief": 86400,  # the data-health brief (SPEC C3), once a day
 }
 
 

@@ -298,6 +298,8 @@ ENTITIES: dict[str, Entity] = {
                         "rep_flagged",
                         "lead_unassigned",
                         "pool_claim_lost",
+                        "duplicate",
+                        "health_brief",
                     ),
                 ),
                 _f("customer_id", "ref", "客户", "Customer", ref="customer"),

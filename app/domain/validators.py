@@ -88,9 +88,28 @@ def normalize_mobile(raw: str) -> str | None:
     return digits if re.fullmatch(r"1[3-9]\d{9}", digits) else None
 
 
+_MASKED = re.compile(r"(1[3-9]\d)[*＊xX×•·]{4}(\d{4})")
+
+
+def normalize_masked_mobile(raw: str) -> str | None:
+    """A masked mobile ("138****1234", as printed on forms and exports) in that canonical
+    form, or None. It is kept as a partial number: never dialled, matched by its digits."""
+    text = re.sub(r"[\s\-–—()（）.]", "", fold(raw))
+    for prefix in ("+86", "0086"):
+        text = text.removeprefix(prefix)
+    m = _MASKED.fullmatch(text)
+    return f"{m.group(1)}****{m.group(2)}" if m else None
+
+
+def is_masked_mobile(value: str | None) -> bool:
+    """Whether a stored number is a masked (partial) mobile, which cannot be called."""
+    return bool(value) and "*" in str(value)
+
+
 def validate_mobile(raw: str) -> Checked:
-    """Mainland mobile: +86/0086 prefixes, spaces, dashes and full-width digits are accepted."""
-    value = normalize_mobile(raw)
+    """Mainland mobile: +86/0086 prefixes, spaces, dashes and full-width digits are accepted;
+    so is a masked mobile (138****1234), stored as the partial number it is."""
+    value = normalize_mobile(raw) or normalize_masked_mobile(raw)
     if value is None:
         return Checked(
             fold(raw),
@@ -152,7 +171,7 @@ def validate_landline(raw: str) -> Checked:
 
 def validate_phone(raw: str) -> Checked:
     """A mobile or a landline, whichever the input is."""
-    mobile = normalize_mobile(raw)
+    mobile = normalize_mobile(raw) or normalize_masked_mobile(raw)
     if mobile is not None:
         return Checked(mobile)
     landline = normalize_landline(raw)

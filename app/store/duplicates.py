@@ -1,20 +1,23 @@
-"""Duplicate check before a customer or contact is created (SPEC C1), on the local copy.
+"""Duplicate check and scan (SPEC C1) on the local copy, with :mod:`app.domain.dedupe`.
 
-Exact matches: credit code, mobile, e-mail. Fuzzy: the company name after folding legal
-suffixes, region prefixes, brackets, traditional characters and full-width forms (one key equal
-to, or containing, the other), and a person's name at such a company.
+Everywhere a customer or contact is born (the forms, lead conversion, a card, an import) asks
+:func:`find_duplicates` first; ``fieldcrm duplicates`` and the lead's list use :func:`scan`.
+The local records are indexed once and the index is kept while the file does not change, so a
+check while typing only compares the few records that share a blocking key.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
 
+from app.domain.dedupe import ContactIn, ContactIndex, CustomerIn, CustomerIndex, Group
+from app.domain.dedupe.match import EXACT_REASONS
 from app.domain.messages import Msg
-from app.domain.text import company_key, fold
-from app.domain.validators import normalize_mobile, validate_credit_code, validate_email
 from app.store.service import Store
 
-_MIN_CONTAINED = 4  # shorter keys ("科技") would match half the book
+_DRAFT = "\x00draft"  # the id of the record being checked, which no saved record has
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,85 @@ class DuplicateHit:
     reason: Msg
     exact: bool
     customer_id: str
+    score: float = 1.0
+    reasons: tuple[Msg, ...] = field(default=())
+    owner: str | None = None
+
+
+@dataclass
+class LocalBook:
+    """The local customers and contacts, indexed for matching."""
+
+    customers: CustomerIndex
+    contacts: ContactIndex
+    names: dict[str, str]  # customer id → name
+    contact_rows: dict[str, tuple[str, str]]  # contact id → (name, customer id)
+    owners: dict[str, str | None]
+
+
+_CACHE: weakref.WeakKeyDictionary[Store, tuple[tuple[int, int], LocalBook]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _stamp(store: Store) -> tuple[int, int]:
+    conn: Any = store.db.conn
+    version = int(store.db.execute("PRAGMA data_version").fetchone()[0])
+    return int(conn.total_changes), version
+
+
+def customer_in(rid: str, row: dict[str, Any]) -> CustomerIn:
+    return CustomerIn(
+        rid,
+        row.get("name") or "",
+        credit_code=row.get("credit_code"),
+        phone=row.get("phone"),
+        email=row.get("email"),
+        website=row.get("website"),
+        owner=row.get("owner"),
+    )
+
+
+def contact_in(rid: str, row: dict[str, Any], company: str | None = None) -> ContactIn:
+    return ContactIn(
+        rid,
+        row.get("customer_id"),
+        row.get("name") or "",
+        mobile=row.get("mobile"),
+        phone=row.get("phone"),
+        email=row.get("email"),
+        wechat=row.get("wechat"),
+        company=company,
+    )
+
+
+def local_book(store: Store) -> LocalBook:
+    """The indexed local copy (rebuilt only when the file changed since the last call)."""
+    stamp = _stamp(store)
+    cached = _CACHE.get(store)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    customers = CustomerIndex()
+    names: dict[str, str] = {}
+    owners: dict[str, str | None] = {}
+    for row in store.db.query(
+        "SELECT id, name, credit_code, phone, email, website, owner FROM customers "
+        "WHERE _deleted = 0"
+    ):
+        customers.add(customer_in(row["id"], row))
+        names[row["id"]] = row["name"] or ""
+        owners[row["id"]] = row["owner"]
+    contacts = ContactIndex(customers)
+    rows: dict[str, tuple[str, str]] = {}
+    for row in store.db.query(
+        "SELECT id, customer_id, name, mobile, phone, email, wechat FROM contacts "
+        "WHERE _deleted = 0"
+    ):
+        contacts.add(contact_in(row["id"], row))
+        rows[row["id"]] = (row["name"] or "", row["customer_id"] or "")
+    book = LocalBook(customers, contacts, names, rows, owners)
+    _CACHE[store] = (_stamp(store), book)
+    return book
 
 
 def find_duplicates(
@@ -37,131 +119,86 @@ def find_duplicates(
     mobile: str | None = None,
     email: str | None = None,
     person: str | None = None,
+    phone: str | None = None,
+    customer_id: str | None = None,
+    company_phone: str | None = None,
     limit: int = 20,
 ) -> list[DuplicateHit]:
-    """Possible duplicates of a new customer/contact, exact matches first."""
-    db = store.db
-    hits: dict[tuple[str, str], DuplicateHit] = {}
+    """Possible duplicates of a customer or contact about to be created, likeliest first.
 
-    def add(hit: DuplicateHit) -> None:
-        key = (hit.entity, hit.record_id)
-        if key not in hits or (hit.exact and not hits[key].exact):
-            hits[key] = hit
-
-    code = validate_credit_code(credit_code) if credit_code else None
-    if code is not None and code.ok:
-        for rid, name in db.execute(
-            "SELECT id, name FROM customers WHERE credit_code = ? AND _deleted = 0", (code.value,)
-        ):
-            add(
+    ``company``/``credit_code``/``company_phone`` describe the customer (new, or the one a new
+    contact goes under when ``customer_id`` is given); ``person``/``mobile``/``email``/``phone``
+    the contact.
+    """
+    book = local_book(store)
+    hits: list[DuplicateHit] = []
+    if customer_id is None and (company or credit_code or company_phone or (email and not person)):
+        draft = CustomerIn(
+            _DRAFT,
+            company or "",
+            credit_code=credit_code,
+            phone=company_phone or (mobile if not person else None),
+            email=email if not person else None,
+        )
+        for m in book.customers.check(draft, limit):
+            hits.append(
                 DuplicateHit(
                     "customer",
-                    rid,
-                    name,
-                    Msg("统一社会信用代码相同", "Same unified social credit code"),
-                    True,
-                    rid,
+                    m.id,
+                    book.names.get(m.id, ""),
+                    m.reasons[0],
+                    any(r in EXACT_REASONS for r in m.reasons),
+                    m.id,
+                    m.score,
+                    m.reasons,
+                    book.owners.get(m.id),
                 )
             )
-    phone = normalize_mobile(mobile) if mobile else None
-    if phone:
-        for rid, name, cid, cname in db.execute(
-            """SELECT k.id, k.name, k.customer_id, c.name FROM contacts k
-               JOIN customers c ON c.id = k.customer_id
-               WHERE k.mobile = ? AND k._deleted = 0""",
-            (phone,),
-        ):
-            add(
+    if person or mobile or email or phone:
+        # A saved customer is matched by its record; a name typed for a new one by the name.
+        company_name = None if customer_id is not None and customer_id in book.names else company
+        draft_contact = ContactIn(
+            _DRAFT,
+            customer_id,
+            person or "",
+            mobile=mobile,
+            phone=phone,
+            email=email,
+            company=company_name,
+        )
+        for m in book.contacts.check(draft_contact, limit):
+            name, cid = book.contact_rows.get(m.id, ("", ""))
+            hits.append(
                 DuplicateHit(
                     "contact",
-                    rid,
-                    f"{name} · {cname}",
-                    Msg("手机号相同", "Same mobile number"),
-                    True,
+                    m.id,
+                    f"{name} · {book.names.get(cid, '')}",
+                    m.reasons[0],
+                    any(r in EXACT_REASONS for r in m.reasons),
                     cid,
+                    m.score,
+                    m.reasons,
+                    book.owners.get(cid),
                 )
             )
-        for rid, name in db.execute(
-            "SELECT id, name FROM customers WHERE phone = ? AND _deleted = 0", (phone,)
-        ):
-            add(
-                DuplicateHit(
-                    "customer", rid, name, Msg("电话号码相同", "Same phone number"), True, rid
-                )
-            )
-    mail = validate_email(email) if email else None
-    if mail is not None and mail.ok:
-        value = mail.value.lower()
-        for rid, name, cid, cname in db.execute(
-            """SELECT k.id, k.name, k.customer_id, c.name FROM contacts k
-               JOIN customers c ON c.id = k.customer_id
-               WHERE lower(k.email) = ? AND k._deleted = 0""",
-            (value,),
-        ):
-            add(
-                DuplicateHit(
-                    "contact",
-                    rid,
-                    f"{name} · {cname}",
-                    Msg("邮箱相同", "Same e-mail address"),
-                    True,
-                    cid,
-                )
-            )
-        for rid, name in db.execute(
-            "SELECT id, name FROM customers WHERE lower(email) = ? AND _deleted = 0", (value,)
-        ):
-            add(
-                DuplicateHit(
-                    "customer", rid, name, Msg("邮箱相同", "Same e-mail address"), True, rid
-                )
-            )
-    similar: list[str] = []
-    key = company_key(company) if company else ""
-    if key:
-        for rid, name, other in db.execute(
-            """SELECT id, name, name_key FROM customers WHERE _deleted = 0 AND (
-                 name_key = ?
-                 OR (length(?) >= ? AND instr(name_key, ?) > 0)
-                 OR (length(name_key) >= ? AND instr(?, name_key) > 0))
-               LIMIT 50""",
-            (key, key, _MIN_CONTAINED, key, _MIN_CONTAINED, key),
-        ):
-            similar.append(rid)
-            same = other == key
-            add(
-                DuplicateHit(
-                    "customer",
-                    rid,
-                    name,
-                    Msg(
-                        "公司名称相同(忽略后缀、地区和写法)" if same else "公司名称相近",
-                        "Same company name (ignoring suffix, region and spelling)"
-                        if same
-                        else "Similar company name",
-                    ),
-                    same,
-                    rid,
-                )
-            )
-    if person and similar:
-        folded = fold(person)
-        marks = ", ".join("?" * len(similar))
-        for rid, name, cid, cname in db.execute(
-            f"""SELECT k.id, k.name, k.customer_id, c.name FROM contacts k
-                JOIN customers c ON c.id = k.customer_id
-                WHERE k.name = ? AND k.customer_id IN ({marks}) AND k._deleted = 0""",
-            (folded, *similar),
-        ):
-            add(
-                DuplicateHit(
-                    "contact",
-                    rid,
-                    f"{name} · {cname}",
-                    Msg("同一公司已有同名联系人", "A contact of that name at that company"),
-                    True,
-                    cid,
-                )
-            )
-    ordered = sorted(hits.values(), key=lambda h: (not h.exact, h.entity != "contact", h.label))
-    return ordered[:limit]
+    hits.sort(key=lambda h: (-h.score, h.entity != "contact", h.label))
+    return hits[:limit]
+
+
+def scan(store: Store, kind: str) -> list[Group]:
+    """Every suspect group of ``kind`` ("customers" or "contacts") in the local copy."""
+    book = local_book(store)
+    if kind == "customers":
+        return book.customers.groups(book.contacts)
+    if kind == "contacts":
+        return book.contacts.groups()
+    raise ValueError(kind)
+
+
+def describe(store: Store, kind: str, record_id: str) -> str:
+    """A record's label in a suspect list: a customer's name, a contact's name · customer."""
+    book = local_book(store)
+    if kind == "customers":
+        return book.names.get(record_id, record_id)
+    name, cid = book.contact_rows.get(record_id, (record_id, ""))
+    return f"{name} · {book.names.get(cid, '')}"

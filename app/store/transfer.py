@@ -63,6 +63,10 @@ class ImportResult:
     updated: int
     unchanged: int
     encoding: str | None = None  # what a .csv file was read as, by its usual name
+    # Rows that look like a record already there (or an earlier row), and how many were left
+    # out for it (``duplicates="skip"``).
+    suspects: tuple[RowProblem, ...] = ()
+    skipped: int = 0
 
 
 def columns_for(entity_name: str) -> list[str]:
@@ -101,13 +105,26 @@ def _valid_uuid(text: str) -> bool:
 
 
 # ---- import ------------------------------------------------------------------------------
+DUPLICATE_POLICIES = ("refuse", "skip", "keep")
+
+
 def import_file(
-    store: Store, entity_name: str, path: Path, *, convert_traditional: bool = False
+    store: Store,
+    entity_name: str,
+    path: Path,
+    *,
+    convert_traditional: bool = False,
+    duplicates: str = "refuse",
 ) -> ImportResult:
     """Import customers, contacts or leads from ``path``; all rows or none.
 
     ``convert_traditional`` allows a Big5 .csv file, converted to simplified characters.
+    New customers and contacts are checked for duplicates (SPEC C1): ``refuse`` refuses the
+    file naming every suspect row and the record it resembles, ``skip`` leaves those rows out,
+    ``keep`` imports them; the suspects are listed in the result either way.
     """
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ValueError(duplicates)
     if entity_name not in IMPORTABLE:
         raise ValueError(f"cannot import {entity_name}")
     ent = ENTITIES[entity_name]
@@ -122,6 +139,7 @@ def import_file(
     owners = store.user_ids_by_name()
     known_ids = set(owners.values())
     plan: list[tuple[str, str | None, dict[str, Any]]] = []  # (create|update, id, values)
+    rownos: list[int] = []
     seen_ids: set[str] = set()
     for rowno, cells in rows:
         values: dict[str, Any] = {}
@@ -195,8 +213,17 @@ def import_file(
             )
         if not errors and len(problems) == refused:
             plan.append(("update" if existing else "create", rid, clean))
+            rownos.append(rowno)
     if problems:
         raise ImportFailed(problems)
+    suspects = find_import_suspects(store, entity_name, plan, rownos)
+    if suspects and duplicates == "refuse":
+        raise ImportFailed([problem for _, problem in suspects])
+    skipped = 0
+    if duplicates == "skip":
+        drop = {index for index, _ in suspects}
+        skipped = len(drop)
+        plan = [step for index, step in enumerate(plan) if index not in drop]
     created = updated = unchanged = 0
     with store.db.atomic():
         for action, rid, clean in plan:
@@ -208,7 +235,12 @@ def import_file(
             else:
                 unchanged += 1
     return ImportResult(
-        created, updated, unchanged, table.encoding and encoding_name(table.encoding)
+        created,
+        updated,
+        unchanged,
+        table.encoding and encoding_name(table.encoding),
+        tuple(problem for _, problem in suspects),
+        skipped,
     )
 
 
@@ -317,3 +349,55 @@ def _xlsx_cell(ws: Any, text: str, numeric: bool) -> Any:
     cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", text))
     cell.data_type = "s"  # openpyxl would make text starting with "=" a formula
     return cell
+
+
+def find_import_suspects(
+    store: Store,
+    entity_name: str,
+    plan: list[tuple[str, str | None, dict[str, Any]]],
+    rownos: list[int],
+) -> list[tuple[int, RowProblem]]:
+    """New rows that look like a saved record or an earlier row: (index in plan, problem)."""
+    from app.domain.dedupe import ContactIndex, CustomerIndex
+    from app.store.duplicates import contact_in, customer_in, local_book
+
+    if entity_name not in ("customer", "contact"):
+        return []
+    book = local_book(store)
+    earlier_customers = CustomerIndex()
+    earlier_contacts = ContactIndex(book.customers)
+    found: list[tuple[int, RowProblem]] = []
+    for index, ((action, _rid, clean), rowno) in enumerate(zip(plan, rownos, strict=True)):
+        if action != "create":
+            continue
+        key = f"\x00row{rowno}"
+        if entity_name == "customer":
+            rec = customer_in(key, clean)
+            saved = book.customers.check(rec, 1)
+            label = book.names.get(saved[0].id, "") if saved else ""
+            earlier = [] if saved else earlier_customers.check(rec, 1)
+            earlier_customers.add(rec)
+        else:
+            crec = contact_in(key, clean)
+            saved = book.contacts.check(crec, 1)
+            if saved:
+                name, cid = book.contact_rows.get(saved[0].id, ("", ""))
+                label = f"{name} · {book.names.get(cid, '')}"
+            earlier = [] if saved else earlier_contacts.check(crec, 1)
+            earlier_contacts.add(crec)
+        match = saved or earlier
+        if not match:
+            continue
+        if saved:
+            like = Msg("「{label}」({id})", "“{label}” ({id})").format(label=label, id=match[0].id)
+        else:
+            like = Msg("本文件第{r}行", "row {r} of this file").format(
+                r=match[0].id.removeprefix("\x00row")
+            )
+        reasons = match[0].reasons
+        message = Msg(
+            f"疑似重复,像{like.zh}:" + ";".join(r.zh for r in reasons),
+            f"Suspected duplicate of {like.en}: " + "; ".join(r.en for r in reasons),
+        )
+        found.append((index, RowProblem(rowno, "-", message)))
+    return found

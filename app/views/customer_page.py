@@ -415,6 +415,7 @@ class CustomerPage(ReloadingScreen):
             self.tr("Add contact"),
             self,
         )
+        dialog.open_existing.connect(self.open_record.emit)
         dialog.open()
         return dialog
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,9 +25,12 @@ from PySide6.QtWidgets import (
 
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, validate_values
+from app.store.duplicates import DuplicateHit
 from app.store.errors import ValidationFailed
+from app.views import data_ops
 from app.views import operations as ops
 from app.views.context import AppContext
+from app.views.duplicates import DuplicatePanel
 from app.views.errors import join_messages
 from app.views.i18n import say
 from app.views.widgets import ErrorLabel, grouped
@@ -152,6 +155,8 @@ class RecordDialog(QDialog):
     """Create a record from a form; the store's refusal shows on the fields, input kept."""
 
     created = Signal(str)
+    # The user chose a suspected duplicate instead of creating a record (entity, id).
+    open_existing = Signal(str, str)
 
     def __init__(
         self,
@@ -179,16 +184,78 @@ class RecordDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.form)
+        # Customers and contacts are checked for duplicates while typing and before saving.
+        self.duplicates: DuplicatePanel | None = None
+        self._suspects_seen = False
+        if entity in ("customer", "contact"):
+            self.duplicates = DuplicatePanel()
+            self.duplicates.open_existing.connect(self._open_existing)
+            layout.addWidget(self.duplicates)
+            layout.addStretch(1)  # spare height below the suspects, not between the rows
+            self._dupe_timer = QTimer(self)
+            self._dupe_timer.setSingleShot(True)
+            self._dupe_timer.setInterval(250)
+            self._dupe_timer.timeout.connect(lambda: self.check_duplicates())
+            self.form.edited.connect(self._dupe_timer.start)
         layout.addWidget(self.status)
         layout.addWidget(buttons)
 
-    def save(self) -> None:
+    def _draft(self) -> dict[str, Any]:
         values = {k: v for k, v in self.form.values().items() if v is not None}
         values.update(self.fixed)
+        return values
+
+    def check_duplicates(self, then_save: bool = False) -> None:
+        """Look for suspects of what is typed; ``then_save`` saves when there are none."""
+        if self.ctx.runner.closed:
+            return
+        entity, values = self.entity, self._draft()
+        self.ctx.runner.read(
+            lambda store: data_ops.record_duplicates(store, entity, values),
+            lambda hits: self._show_suspects(hits, then_save),
+            owner=self,
+        )
+
+    def _show_suspects(self, hits: list[DuplicateHit], then_save: bool) -> None:
+        assert self.duplicates is not None
+        self.duplicates.show_hits(hits)
+        if hits:
+            # "Open the existing one" is what Enter does; saving needs a deliberate click.
+            self.save_button.setDefault(False)
+            self.save_button.setAutoDefault(False)
+            self.duplicates.open_button.setDefault(True)
+            self.duplicates.open_button.setFocus()
+            self.save_button.setText(self.tr("Save anyway"))
+        else:
+            self.duplicates.open_button.setDefault(False)
+            self.save_button.setText(self.tr("Save"))
+        if then_save:
+            self._suspects_seen = True
+            if not hits:
+                self.save()
+        else:
+            self._suspects_seen = bool(hits)  # seen while typing: Save anyway saves
+
+    def done(self, result: int) -> None:
+        if self.duplicates is not None:
+            self._dupe_timer.stop()  # no check after the dialog has closed
+        super().done(result)
+
+    def _open_existing(self, entity: str, record_id: str) -> None:
+        self.open_existing.emit(entity, record_id)
+        self.reject()
+
+    def save(self) -> None:
+        values = self._draft()
         errors = self.form.check_all(partial=False, fixed=self.fixed)
         self.status.show_message(join_messages(self.form.stray_errors(errors)) if errors else None)
         if errors:
             return
+        if self.duplicates is not None:
+            self._dupe_timer.stop()
+            if not self._suspects_seen:
+                self.check_duplicates(then_save=True)
+                return
         entity = self.entity
         self.ctx.runner.write(
             lambda store: ops.create_record(store, entity, values),

@@ -40,9 +40,11 @@ from app.views.context import AppContext
 from app.views.customer_page import CustomerPage
 from app.views.customers import CustomersScreen
 from app.views.deal_page import DealPage
+from app.views.duplicates import DuplicatesScreen
 from app.views.errors import join_messages, log, log_file
 from app.views.export import SheetExport, table_sheet
 from app.views.forms import RecordDialog
+from app.views.health import HealthScreen
 from app.views.i18n import say
 from app.views.inboxes import AlertsScreen, ApprovalsScreen, FollowupsDueScreen, LeadsScreen
 from app.views.live import LiveUpdates
@@ -65,6 +67,8 @@ NAV = (
     "approvals",
     "alerts",
     "conflicts",
+    "duplicates",
+    "health",
     "settings",
 )
 PROBLEM_SHOWN_MS = 15_000
@@ -74,6 +78,8 @@ class MainWindow(QMainWindow):
     """Everything a rep or a lead works in, over one profile's store."""
 
     language_chosen = Signal(str)
+    # The duplicate list asks to merge a group ("customer"/"contact", ids): the merge screen's.
+    merge_requested = Signal(str, list)
     config_changed = Signal(object)  # Config the user saved in Settings
 
     def __init__(
@@ -123,6 +129,8 @@ class MainWindow(QMainWindow):
             "approvals": self.tr("Approvals"),
             "alerts": self.tr("Alerts"),
             "conflicts": self.tr("Conflicts"),
+            "duplicates": self.tr("Duplicates"),
+            "health": self.tr("Data health"),
             "settings": self.tr("Settings"),
         }
         for key in NAV:
@@ -171,6 +179,11 @@ class MainWindow(QMainWindow):
         self.approvals = ApprovalsScreen(ctx)
         self.alerts = AlertsScreen(ctx)
         self.conflicts = ConflictsScreen(ctx)
+        self.duplicates = DuplicatesScreen(ctx)
+        self.duplicates.open_record.connect(self.open_record)
+        self.duplicates.merge_requested.connect(self.merge_requested)
+        self.health = HealthScreen(ctx)
+        self.health.exported.connect(lambda path: self.statusBar().showMessage(path, 8000))
         self.settings = SettingsScreen(
             ctx, self.account, profile_dir, log_file(), config=self.config
         )
@@ -185,6 +198,8 @@ class MainWindow(QMainWindow):
             "approvals": self.approvals,
             "alerts": self.alerts,
             "conflicts": self.conflicts,
+            "duplicates": self.duplicates,
+            "health": self.health,
             "settings": self.settings,
         }
         self.stack = QStackedWidget()
@@ -314,6 +329,12 @@ class MainWindow(QMainWindow):
             return
         self._drop_record_pages()
         self.stack.setCurrentWidget(self.screens[NAV[row]])
+        self._refresh_on_show(NAV[row])
+
+    def _refresh_on_show(self, key: str) -> None:
+        # These two scan the whole copy: worked out when shown, not on every change.
+        if key in ("duplicates", "health"):
+            self.screens[key].refresh()  # type: ignore[attr-defined]
 
     def show_screen(self, key: str) -> None:
         self.nav.setCurrentRow(NAV.index(key))
@@ -406,6 +427,7 @@ class MainWindow(QMainWindow):
         if self.ctx.session.known:
             dialog.form.set_values({"owner": self.ctx.session.user_id})
         dialog.created.connect(lambda cid: self.open_record("customer", cid))
+        dialog.open_existing.connect(self.open_record)
         dialog.open()
         return dialog
 

@@ -178,6 +178,11 @@ class TaskRunner(QObject):
     def busy(self) -> bool:
         return self._running > 0
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (a late timer then has nothing to ask)."""
+        return self._closed
+
     def close(self) -> None:
         """Finish queued work, close the store on its own thread and stop every worker."""
         if self._closed:

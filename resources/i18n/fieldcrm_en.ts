@@ -31,6 +31,13 @@
     </message>
 </context>
 <context>
+    <name>DuplicatesScreen</name>
+    <message numerus="yes">
+        <source>%n group(s)</source>
+        <translation><numerusform>%n group</numerusform><numerusform>%n groups</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>LeadDialog</name>
     <message numerus="yes">
         <source>Chosen: %1, by weighted choice among %n eligible rep(s).</source>

@@ -135,7 +135,7 @@
         <translation>转为任务 (T)</translation>
     </message>
     <message>
-        <source>Make the selected follow-up&apos;s next action a task</source>
+        <source>Make the selected follow-up's next action a task</source>
         <translation>把所选跟进记录的下一步动作转为任务</translation>
     </message>
     <message>
@@ -277,7 +277,7 @@
         <translation>申请审批</translation>
     </message>
     <message>
-        <source>Moving to %1 needs the team lead&apos;s approval. Tell them why the deal is ready; the request is sent with the next sync.</source>
+        <source>Moving to %1 needs the team lead's approval. Tell them why the deal is ready; the request is sent with the next sync.</source>
         <translation>推进到%1需要主管审批。请说明商机为什么已经可以推进;申请会在下次同步时发出。</translation>
     </message>
     <message>
@@ -336,7 +336,7 @@
         <translation>申请说明</translation>
     </message>
     <message>
-        <source>Lead&apos;s comment</source>
+        <source>Lead's comment</source>
         <translation>主管意见</translation>
     </message>
     <message>
@@ -620,7 +620,7 @@
         <translation>附加合同并修改勾选的字段</translation>
     </message>
     <message>
-        <source>Check the read values (highlighted ones especially) against the deal&apos;s; only ticked fields change.</source>
+        <source>Check the read values (highlighted ones especially) against the deal's; only ticked fields change.</source>
         <translation>请对照商机当前的值核对识别结果(尤其是高亮的字段);只有勾选的字段会被修改。</translation>
     </message>
     <message>
@@ -628,7 +628,7 @@
         <translation>正在识别合同</translation>
     </message>
     <message>
-        <source>Neither party of this contract is the deal&apos;s customer %1. Is it the right contract? Nothing is ticked: tick only what should change.</source>
+        <source>Neither party of this contract is the deal's customer %1. Is it the right contract? Nothing is ticked: tick only what should change.</source>
         <translation>合同的甲乙双方都不是该商机的客户%1。是否选错了合同?所有字段均未勾选,请只勾选确实要修改的字段。</translation>
     </message>
     <message>
@@ -665,11 +665,11 @@
         </translation>
     </message>
     <message>
-        <source>the deal&apos;s customer</source>
+        <source>the deal's customer</source>
         <translation>即该商机的客户</translation>
     </message>
     <message>
-        <source>not the deal&apos;s customer (%1)</source>
+        <source>not the deal's customer (%1)</source>
         <translation>不是该商机的客户(%1)</translation>
     </message>
 </context>
@@ -1058,7 +1058,7 @@
         <translation>已输单:%1</translation>
     </message>
     <message>
-        <source>Waiting for the team lead&apos;s approval to move to %1 (requested %2).</source>
+        <source>Waiting for the team lead's approval to move to %1 (requested %2).</source>
         <translation>等待主管审批推进到「%1」(申请于 %2)。</translation>
     </message>
     <message>
@@ -1171,7 +1171,7 @@
         <translation>写跟进</translation>
     </message>
     <message>
-        <source>The customer&apos;s concern, our answer, the outcome</source>
+        <source>The customer's concern, our answer, the outcome</source>
         <translation>客户的顾虑、我方的回应、结果</translation>
     </message>
     <message>
@@ -1896,7 +1896,15 @@
         <source>New customer</source>
         <translation>新建客户</translation>
     </message>
-</context>
+<message>
+        <source>Duplicates</source>
+        <translation>疑似重复</translation>
+    </message>
+    <message>
+        <source>Data health</source>
+        <translation>数据健康</translation>
+    </message>
+    </context>
 <context>
     <name>MoveDialog</name>
     <message>
@@ -2027,7 +2035,7 @@
         </translation>
     </message>
     <message>
-        <source>⏳ Waiting for the team lead&apos;s approval</source>
+        <source>⏳ Waiting for the team lead's approval</source>
         <translation>⏳ 等待主管审批</translation>
     </message>
     <message>
@@ -2061,7 +2069,7 @@
         <translation>已提交审批</translation>
     </message>
     <message>
-        <source>Moving to %1 needs the team lead&apos;s approval. The request was filed; the deal moves once it is approved.</source>
+        <source>Moving to %1 needs the team lead's approval. The request was filed; the deal moves once it is approved.</source>
         <translation>移到「%1」需要主管审批。已提交申请,批准后商机自动推进。</translation>
     </message>
     <message>
@@ -2229,7 +2237,7 @@
         <translation> 分钟前</translation>
     </message>
     <message>
-        <source>this computer&apos;s zone, e.g. Asia/Shanghai</source>
+        <source>this computer's zone, e.g. Asia/Shanghai</source>
         <translation>本机时区,例如 Asia/Shanghai</translation>
     </message>
     <message>
@@ -2408,7 +2416,7 @@
         <translation>服务器与文字识别</translation>
     </message>
     <message>
-        <source>The system&apos;s certificates</source>
+        <source>The system's certificates</source>
         <translation>系统证书</translation>
     </message>
     <message>
@@ -2416,7 +2424,7 @@
         <translation>分钟</translation>
     </message>
     <message>
-        <source>Languages joined with +: %1, or Tesseract&apos;s codes (chi_sim, eng…)</source>
+        <source>Languages joined with +: %1, or Tesseract's codes (chi_sim, eng…)</source>
         <translation>用 + 连接语言:%1,也可填 Tesseract 代码(chi_sim、eng…)</translation>
     </message>
     <message>
@@ -2607,7 +2615,7 @@
         <translation>我的旅程任务</translation>
     </message>
     <message>
-        <source>My customers&apos; health</source>
+        <source>My customers' health</source>
         <translation>我的客户健康度</translation>
     </message>
     <message>
@@ -2756,6 +2764,96 @@
     <message>
         <source>Quit</source>
         <translation>退出</translation>
+    </message>
+</context>
+<context>
+    <name>DuplicatePanel</name>
+    <message>
+        <source>This may already exist:</source>
+        <translation>可能已经存在:</translation>
+    </message>
+    <message>
+        <source>Open the existing one</source>
+        <translation>打开已有记录</translation>
+    </message>
+</context>
+<context>
+    <name>DuplicatesScreen</name>
+    <message>
+        <source>Customers</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>联系人</translation>
+    </message>
+    <message>
+        <source>Records</source>
+        <translation>记录</translation>
+    </message>
+    <message>
+        <source>Owners</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>分数</translation>
+    </message>
+    <message>
+        <source>Why</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Merge…</source>
+        <translation>合并…</translation>
+    </message>
+    <message>
+        <source>Suspected duplicates in</source>
+        <translation>疑似重复:</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n group(s)</source>
+        <translation>
+            <numerusform>%n 组</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>HealthScreen</name>
+    <message>
+        <source>Export xlsx…</source>
+        <translation>导出 xlsx…</translation>
+    </message>
+    <message>
+        <source>Export PDF…</source>
+        <translation>导出 PDF…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Export xlsx</source>
+        <translation>导出 xlsx</translation>
+    </message>
+    <message>
+        <source>Export PDF</source>
+        <translation>导出 PDF</translation>
+    </message>
+</context>
+<context>
+    <name>RecordDialog</name>
+    <message>
+        <source>Save anyway</source>
+        <translation>仍然保存</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
     </message>
 </context>
 </TS>

@@ -76,6 +76,12 @@ def run_rep_stats(conn: Connection, now: float) -> int:
     return len(ids)
 
 
+def _health_brief(conn: Connection, now: float) -> int:
+    from server.health import run_health_briefs  # it reads the whole team: loaded when due
+
+    return run_health_briefs(conn, now)
+
+
 JOBS: dict[str, Callable[[Connection, float], int]] = {
     "deadlines": run_deadlines,
     "reclaim": run_reclaim,
@@ -85,6 +91,7 @@ JOBS: dict[str, Callable[[Connection, float], int]] = {
     "stagnation": run_stagnation,
     "webhooks": run_webhooks,
     "journey": run_journey,
+    "health_brief": _health_brief,
 }
 
 

@@ -111,10 +111,20 @@ class CustomerRules(OwnedRules):
     def place(self, batch: Batch, op: Operation, clean: dict[str, Any]) -> Placement:
         return Placement(None, op.record_id, clean["owner"])
 
+    def created(self, batch: Batch, op: Operation, rec: Rec, where: Placement) -> None:
+        from server.duplicates import recheck
+
+        recheck(batch, rec)
+
 
 class ContactRules(EntityRules):
     name = "contact"
     customer_fixed = True
+
+    def created(self, batch: Batch, op: Operation, rec: Rec, where: Placement) -> None:
+        from server.duplicates import recheck
+
+        recheck(batch, rec)
 
 
 class LeadRules(OwnedRules):

@@ -1,0 +1,107 @@
+"""Duplicate benchmarks (SPEC C1): a full scan, and one check while typing.
+
+Scan: ``--customers`` customers (default 500 000) with their contacts, written the way the
+evaluation set writes them (variants, traps), indexed and scanned on one core for suspect
+groups of customers and of contacts. Check: the rep data set (5 000 customers, 20 000 contacts)
+indexed once, then every keystroke of typing new customers' and contacts' names and numbers is
+checked; p50/p95/max per check.
+
+    .venv/bin/python -m bench.duplicates [--customers N] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from app.demo.data import generate
+from app.domain.dedupe import ContactIn, ContactIndex, CustomerIn, CustomerIndex
+from tools.dedupe_eval import Generator
+
+
+def bench_scan(customers: int, seed: int) -> None:
+    t0 = time.perf_counter()
+    gen = Generator(seed)
+    book, _ = gen.book(int(customers / 1.45))  # duplicates and traps add about 45 %
+    while len(book.customers) < customers:
+        more, _ = gen.book(max(1, (customers - len(book.customers)) // 1.45 or 1))  # type: ignore[arg-type]
+        book.customers.extend(more.customers)
+        book.contacts.extend(more.contacts)
+    del book.customers[customers:]
+    kept = {r.id for r, _ in book.customers}
+    contacts = [(r, t) for r, t in book.contacts if r.customer_id in kept]
+    t1 = time.perf_counter()
+    print(f"generated {len(book.customers)} customers, {len(contacts)} contacts in {t1 - t0:.1f} s")
+    cu = CustomerIndex()
+    for rec, _ in book.customers:
+        cu.add(rec)
+    co = ContactIndex(cu)
+    for crec, _ in contacts:
+        co.add(crec)
+    t2 = time.perf_counter()
+    contact_groups = co.groups()
+    t3 = time.perf_counter()
+    customer_groups = cu.groups(co)
+    t4 = time.perf_counter()
+    print(f"index (fold, parse, blocking keys): {t2 - t1:.1f} s")
+    print(f"contact scan: {t3 - t2:.1f} s, {len(contact_groups)} suspect groups")
+    print(f"customer scan: {t4 - t3:.1f} s, {len(customer_groups)} suspect groups")
+    print(f"total (index + both scans): {t4 - t1:.1f} s")
+
+
+def bench_check(seed: int) -> None:
+    data = generate("rep", seed)
+    t0 = time.perf_counter()
+    cu = CustomerIndex()
+    for c in data.customers:
+        cu.add(CustomerIn(c["id"], c["name"], c.get("credit_code"), c.get("phone"), c.get("email")))
+    co = ContactIndex(cu)
+    for k in data.contacts:
+        co.add(
+            ContactIn(
+                k["id"],
+                k["customer_id"],
+                k["name"],
+                k.get("mobile"),
+                k.get("phone"),
+                k.get("email"),
+            )
+        )
+    t1 = time.perf_counter()
+    print(
+        f"rep set: {len(data.customers)} customers, {len(data.contacts)} contacts, "
+        f"indexed in {(t1 - t0) * 1000:.0f} ms (once per dialog while the file is unchanged)"
+    )
+    times: list[float] = []
+    for c in data.customers[:100]:
+        name = c["name"]
+        for i in range(1, len(name) + 1):
+            s = time.perf_counter()
+            cu.check(CustomerIn("draft", name[:i]))
+            times.append(time.perf_counter() - s)
+    for k in data.contacts[:100]:
+        mobile = k.get("mobile") or ""
+        for i in range(1, len(mobile) + 1):
+            s = time.perf_counter()
+            co.check(ContactIn("draft", k["customer_id"], k["name"], mobile[:i]))
+            times.append(time.perf_counter() - s)
+    times.sort()
+    ms = [t * 1000 for t in times]
+    print(
+        f"check while typing: {len(ms)} keystrokes, p50 {statistics.median(ms):.2f} ms, "
+        f"p95 {ms[int(len(ms) * 0.95)]:.2f} ms, max {ms[-1]:.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=500_000)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    bench_check(args.seed)
+    bench_scan(args.customers, args.seed)
+
+
+if __name__ == "__main__":
+    main()
