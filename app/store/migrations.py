@@ -328,6 +328,32 @@ def _v10_leads(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v11_merge(db: sqlite_utils.Database) -> None:
+    """Merges of duplicates (C2): the merges this device made or heard of, and where each merged
+    record went (a chain is followed link by link)."""
+    db.execute(
+        """CREATE TABLE merges (
+            id TEXT PRIMARY KEY,
+            op_id TEXT,
+            kind TEXT NOT NULL,
+            survivor_id TEXT NOT NULL,
+            merged_ids TEXT NOT NULL,
+            pick TEXT NOT NULL DEFAULT '{}',
+            discarded TEXT NOT NULL DEFAULT '{}',
+            merged_by TEXT,
+            created_at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            undo TEXT,
+            result TEXT
+        )"""
+    )
+    db.execute(
+        "CREATE TABLE merge_links (merged_id TEXT PRIMARY KEY, survivor_id TEXT NOT NULL, "
+        "kind TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX merge_links_survivor ON merge_links(survivor_id)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1,
     _v2,
@@ -339,6 +365,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v8_followup_snoozes,
     _v9_quarantine,
     _v10_leads,
+    _v11_merge,
 )
 LATEST = len(MIGRATIONS)
 
