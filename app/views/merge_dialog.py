@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QButtonGroup,
     QDialog,
     QDialogButtonBox,
@@ -138,6 +139,8 @@ class MergeDialog(QDialog):
             group = QButtonGroup(self) if name in differing else None
             if group is not None:
                 self.field_groups[name] = group
+                # The value that stays reads bold, whichever column it is in.
+                group.buttonToggled.connect(_embolden)
             for col, row in enumerate(plan.records, start=1):
                 text = self._text(name, row.get(name))
                 cell: QWidget
@@ -272,6 +275,12 @@ class MergeDialog(QDialog):
             self.status.show_message(exc.message)
             return
         self.ctx.runner.report_error(exc)
+
+
+def _embolden(button: QAbstractButton, checked: bool) -> None:
+    font = button.font()
+    font.setBold(checked)
+    button.setFont(font)
 
 
 def open_merge(

@@ -553,7 +553,7 @@
     </message>
     <message>
         <source>Merge with…</source>
-        <translation>合并到…</translation>
+        <translation>合并重复…</translation>
     </message>
     <message>
         <source>Merge a duplicate of this customer into one record</source>
@@ -1768,7 +1768,7 @@
     <name>MergeWithDialog</name>
     <message>
         <source>Merge with…</source>
-        <translation>合并到…</translation>
+        <translation>合并重复…</translation>
     </message>
     <message>
         <source>Name, phone or pinyin initials</source>
