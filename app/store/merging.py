@@ -396,6 +396,17 @@ def _redirect_rows(store: Store, kind: str, old: str, new: str) -> list[list[Any
     else:
         point("deals", "primary_contact_id", "primary_contact_id = ?", (old,))
         point("attachments", "contact_id", "contact_id = ?", (old,))
+        for rid, text in db.execute(
+            "SELECT id, decision_chain FROM deals WHERE decision_chain LIKE ?", (f"%{old}%",)
+        ).fetchall():
+            chain = json.loads(text or "{}")
+            if isinstance(chain, dict) and old in chain.values():
+                moved.append(["deals", rid, "decision_chain", text])
+                fixed_chain = {k: new if v == old else v for k, v in chain.items()}
+                db.execute(
+                    "UPDATE deals SET decision_chain = ? WHERE id = ?",
+                    (_encode(fixed_chain), rid),
+                )
         rows = db.execute(
             "SELECT id, contact_ids FROM followups WHERE contact_ids LIKE ?", (f"%{old}%",)
         ).fetchall()
@@ -438,6 +449,10 @@ def _redirect_outbox(store: Store, kind: str, old: str, new: str) -> None:
             if fields.get(name) == old:
                 fields[name] = new
                 changed = True
+        chain = fields.get("decision_chain")
+        if kind == "contact" and isinstance(chain, dict) and old in chain.values():
+            fields["decision_chain"] = {k: new if v == old else v for k, v in chain.items()}
+            changed = True
         ids = fields.get("contact_ids")
         if kind == "contact" and isinstance(ids, list) and old in ids:
             fields["contact_ids"] = list(dict.fromkeys(new if x == old else x for x in ids))

@@ -228,14 +228,19 @@ def _move_customer_rows(batch: Batch, op: Operation, other: Rec, survivor: Rec) 
 
 
 def _move_contact_refs(batch: Batch, op: Operation, other: Rec, survivor: Rec) -> list[str]:
-    """Deals, attachments and follow-ups of the customer that name the merged contact name the
-    survivor instead."""
+    """Deals (primary contact, decision chain), attachments and follow-ups of the customer that
+    name the merged contact name the survivor instead."""
     moved: list[str] = []
     for rec in batch.ws.load_where(records.c.customer_id == survivor.customer_id):
         changes: dict[str, Any] = {}
         for name in ("primary_contact_id", "contact_id"):
             if rec.data.get(name) == other.id:
                 changes[name] = survivor.id
+        chain = rec.data.get("decision_chain")
+        if isinstance(chain, dict) and other.id in chain.values():
+            changes["decision_chain"] = {
+                k: survivor.id if v == other.id else v for k, v in chain.items()
+            }
         ids = rec.data.get("contact_ids")
         if isinstance(ids, list) and other.id in ids:
             changes["contact_ids"] = list(

@@ -53,6 +53,14 @@ def redirect(batch: Batch, op: Operation) -> tuple[Operation, str | None]:
         if new != ids:
             fields["contact_ids"] = new
             touched = True
+    chain = fields.get("decision_chain")
+    if isinstance(chain, dict) and any(isinstance(v, str) for v in chain.values()):
+        new_chain = {
+            k: (_target(batch, v) or v) if isinstance(v, str) else v for k, v in chain.items()
+        }
+        if new_chain != chain:
+            fields["decision_chain"] = new_chain
+            touched = True
     if touched:
         update["fields"] = fields
     return (op.model_copy(update=update) if update else op), origin

@@ -29,11 +29,14 @@ def test_merge_moves_everything_and_the_feed_says_where_it_went(world: World) ->
     contact = new_id()
     one(e, ra2, op("contact", "create", contact, {"customer_id": y, "name": "李四"}))
     one(e, ra2, op("customer", "update", y, {"industry": "软件"}, base_version=1))
+    lead = new_id()
+    made = one(e, ra2, op("lead", "create", lead, {"name": "王磊", "customer_id": y}))
+    assert made["status"] == "applied", made
     _, ra2_cursor = pull_all(e, ra2)
     _, ra1_cursor = pull_all(e, ra1)
 
     res = one(e, la, merge_op(x, y, pick={"industry": y}, seen={y: 1}))
-    assert res["status"] == "applied" and res["moved"] == 1 and res["record"]["id"] == x
+    assert res["status"] == "applied" and res["moved"] == 2 and res["record"]["id"] == x
     assert res["record"]["fields"]["industry"] == "软件"
     # The industry changed after the lead looked (version 1) but was picked: not a conflict.
     assert "conflicts" not in res
@@ -44,6 +47,9 @@ def test_merge_moves_everything_and_the_feed_says_where_it_went(world: World) ->
     assert {"entity": "contact", "id": contact, "removed": True} in ra2_changes
     ra1_now = latest(pull_all(e, ra1, ra1_cursor)[0])
     assert ra1_now[contact]["fields"]["customer_id"] == x
+    # The lead converted to y names x now, and stays with its own owner.
+    (lead_now,) = [c for c in pull_all(e, ra2, ra2_cursor)[0] if c["id"] == lead]
+    assert lead_now["fields"]["customer_id"] == x
     merges = [c for c in ra1_now.values() if c["entity"] == "merge"]
     assert len(merges) == 1 and merges[0]["fields"]["merged_ids"] == [y]
 

@@ -372,6 +372,7 @@ def test_contacts_merge_moves_their_references(
         "deal", {"customer_id": x, "title": "产线改造", "primary_contact_id": c2}
     )
     f = alice.store.add_followup({"customer_id": x, **FOLLOWUP, "contact_ids": [c1, c2]})
+    alice.store.update("deal", deal, {"decision_chain": {"initiator": c2, "veto": c1}})
     alice.sync(), lead.sync()
     with pytest.raises(MergeRefused):
         merging.merge(lead.store, "contact", c1, [c3])
@@ -380,11 +381,14 @@ def test_contacts_merge_moves_their_references(
     merging.merge(lead.store, "contact", c1, [c2])
     lead.sync(), alice.sync()
     assert server_records(server, "deal")[deal]["data"]["primary_contact_id"] == c1
+    chain = server_records(server, "deal")[deal]["data"]["decision_chain"]
+    assert chain == {"initiator": c1, "veto": c1}
     assert server_records(server, "followup")[f]["data"]["contact_ids"] == [c1]
     merged = server_records(server, "contact")[c1]["data"]
     assert (merged["mobile"], merged["email"]) == ("13900001111", "q7@wu.cn")
     for d in (lead, alice):
         assert d.store.require("deal", deal)["primary_contact_id"] == c1
+        assert d.store.require("deal", deal)["decision_chain"] == {"initiator": c1, "veto": c1}
         assert d.store.require("followup", f)["contact_ids"] == [c1]
         assert d.store.get("contact", c2) is None
         assert_matches_server(d, server)
