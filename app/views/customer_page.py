@@ -369,6 +369,8 @@ class CustomerPage(ReloadingScreen):
         names = {str(u["id"]): str(u["display_name"]) for u in card.users}
         rows = ops.merge_history(card.history, self.remote_history or [], names, card.device)
         labels = {f.name: say(f.label) for f in ENTITIES["customer"].fields}
+        labels["*merged"] = self.tr("(duplicates merged in)")
+        labels["*merged_into"] = labels["merged_into"] = self.tr("(merged into)")
         where = {"here": self.tr("this device"), "elsewhere": self.tr("another device")}
         fill_table(
             self.history,

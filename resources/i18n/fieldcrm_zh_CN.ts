@@ -672,6 +672,14 @@
         <translation>正在读取修改历史</translation>
     </message>
     <message>
+        <source>(duplicates merged in)</source>
+        <translation>(合并了重复记录)</translation>
+    </message>
+    <message>
+        <source>(merged into)</source>
+        <translation>(已合并到)</translation>
+    </message>
+    <message>
         <source>this device</source>
         <translation>本机</translation>
     </message>

@@ -100,6 +100,9 @@ def test_lead_merges_from_the_customer_page(
     # The page shows the merged record's history as its own.
     page.reload()
     assert page.card is not None and page.card.merged_ids == [duplicate]
+    fields = [page.history.item(r, 2).text() for r in range(page.history.rowCount())]
+    assert "(duplicates merged in)" in fields or "(合并了重复记录)" in fields
+    assert "(merged into)" in fields or "(已合并到)" in fields
 
 
 def test_lead_keeps_the_other_record_and_the_page_follows(
