@@ -210,10 +210,11 @@ def _apply_one(batch: Batch, op: Operation) -> dict[str, Any]:
         out = _HANDLERS[op.action](batch, op)
     except Rejected as err:
         return rejected(op, err)
-    if origin is not None or op is not sent:
-        if origin is not None:
-            out["redirected_from"] = origin
-        # A survivor outside the user's scope is acted on, never shown.
+    if origin is not None:
+        out["redirected_from"] = origin
+    if origin is not None or op is not sent or batch.granted:
+        # A record outside the user's scope (a survivor, a row a merge moved) is acted on,
+        # never shown.
         rec = batch.ws.get(str(out.get("record_id")))
         if rec is not None and not batch.directory.can_see(batch.viewer, rec.scope_owner):
             out.pop("record", None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server_testkit import World, latest, make_customer, new_id, one, op, pull_all
+from server_testkit import World, latest, make_customer, make_deal, new_id, one, op, pull_all
 
 from server.history import record_history
 
@@ -29,6 +29,7 @@ def test_merge_moves_everything_and_the_feed_says_where_it_went(world: World) ->
     contact = new_id()
     one(e, ra2, op("contact", "create", contact, {"customer_id": y, "name": "李四"}))
     one(e, ra2, op("customer", "update", y, {"industry": "软件"}, base_version=1))
+    deal = make_deal(e, ra2, y)
     lead = new_id()
     made = one(e, ra2, op("lead", "create", lead, {"name": "王磊", "customer_id": y}))
     assert made["status"] == "applied", made
@@ -36,7 +37,7 @@ def test_merge_moves_everything_and_the_feed_says_where_it_went(world: World) ->
     _, ra1_cursor = pull_all(e, ra1)
 
     res = one(e, la, merge_op(x, y, pick={"industry": y}, seen={y: 1}))
-    assert res["status"] == "applied" and res["moved"] == 2 and res["record"]["id"] == x
+    assert res["status"] == "applied" and res["moved"] == 3 and res["record"]["id"] == x
     assert res["record"]["fields"]["industry"] == "软件"
     # The industry changed after the lead looked (version 1) but was picked: not a conflict.
     assert "conflicts" not in res
@@ -76,6 +77,13 @@ def test_merge_moves_everything_and_the_feed_says_where_it_went(world: World) ->
     assert now[x]["fields"]["region"] == "华东" and now[x]["fields"]["industry"] == "外包"
     assert now[fid]["fields"]["customer_id"] == x
     assert now[contact]["fields"]["title"] == "采购总监"
+    # A row the merge moved out of ra2's sight still takes ra2's queued edit, blind; nobody
+    # else outside the survivor's scope can touch it.
+    moved_deal = one(e, ra2, op("deal", "update", deal, {"title": "ERP 二期"}, base_version=1))
+    assert moved_deal["status"] in ("applied", "merged") and "record" not in moved_deal
+    stranger = one(e, world.rb1, op("deal", "update", deal, {"title": "x"}, base_version=1))
+    assert (stranger["status"], stranger["code"]) == ("rejected", "not_found")
+    assert latest(pull_all(e, la)[0])[deal]["fields"]["title"] == "ERP 二期"
     # The survivor's history holds the merged record's.
     with e.connect() as conn:
         history = record_history(conn, la, [x])
