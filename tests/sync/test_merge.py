@@ -96,6 +96,9 @@ def test_merge_with_edits_in_flight_on_three_devices_converges(
     bob.store.update("contact", cy, {"title": "采购总监"})
     f_bob = bob.store.add_followup({"customer_id": y, **FOLLOWUP, "contact_ids": [cy]})
     c_new = bob.store.create("contact", {"customer_id": y, "name": "王五"})
+    # The lead too edits the record being merged away, just before merging: queued first, it
+    # reaches the server first, and the empty field of the survivor takes it.
+    lead.store.update("customer", y, {"source": "展会"})
     mid = merging.merge(lead.store, "customer", x, [y], {"industry": y, "phone": x})
 
     devices = {"lead": lead, "alice": alice, "bob": bob}
@@ -112,6 +115,7 @@ def test_merge_with_edits_in_flight_on_three_devices_converges(
     assert survivor["phone"] == "0571-88889999"  # picked from the survivor
     assert survivor["notes"] == "客户要求先试用"
     assert survivor["website"] == "https://mm.cn"  # bob's offline edit landed on the survivor
+    assert survivor["source"] == "展会"
     # Everything under the merged customer is under the survivor now, in its scope.
     for ent, rid in (
         ("contact", cx),
