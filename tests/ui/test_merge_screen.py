@@ -154,3 +154,41 @@ def test_records_that_cannot_be_merged_are_named(
     banner = dialog.findChild(QLabel, "mergeBanner")
     assert banner.text() in ("请至少选择两条不同的记录", "Choose at least two different records")
     assert not dialog.findChild(QPushButton, "mergeButton").isEnabled()
+
+
+def test_lead_merges_two_contacts_of_the_customer(
+    qtbot: Any, as_lead: None, ctx: AppContext, store: Store, customer_id: str
+) -> None:
+    first = store.create(
+        "contact", {"customer_id": customer_id, "name": "陈思远", "mobile": "13900001111"}
+    )
+    second = store.create(
+        "contact", {"customer_id": customer_id, "name": "陈思远", "email": "csy@qinglu.cn"}
+    )
+    deal = store.create(
+        "deal", {"customer_id": customer_id, "title": "样板间", "primary_contact_id": second}
+    )
+    page = CustomerPage(ctx, customer_id)
+    ctx.runner.changed.connect(page.on_changed)
+    qtbot.addWidget(page)
+    page.show()
+    page.tabs.setCurrentIndex(1)
+    ids = [page.contacts.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(2)]
+    assert sorted(ids) == sorted([first, second])
+    page.contacts.selectRow(ids.index(first))
+    chosen = first
+    qtbot.mouseClick(page.findChild(QPushButton, "mergeContact"), Qt.MouseButton.LeftButton)
+    picker = page.merge_picker
+    results = picker.findChild(QListWidget, "mergeCandidates")
+    assert results.count() == 1  # the customer's other contact, before anything is typed
+    qtbot.mouseClick(picker.findChild(QPushButton, "compareButton"), Qt.MouseButton.LeftButton)
+    dialog = page.merge_dialog
+    qtbot.waitExposed(dialog)
+    assert dialog.windowTitle() in ("Merge duplicate contacts", "合并重复联系人")
+    assert dialog.survivor_id() == chosen
+    qtbot.mouseClick(dialog.findChild(QPushButton, "mergeButton"), Qt.MouseButton.LeftButton)
+    kept = store.require("contact", chosen)
+    assert (kept["mobile"], kept["email"]) == ("13900001111", "csy@qinglu.cn")
+    assert store.require("deal", deal)["primary_contact_id"] == chosen
+    assert len(list(store.db.query("SELECT id FROM contacts WHERE _deleted = 0"))) == 1
+    assert page.tabs.tabText(1) in ("Contacts (1)", "联系人(1)")
