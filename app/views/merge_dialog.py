@@ -74,6 +74,13 @@ class MergeDialog(QDialog):
                 "move to the one you keep; the others are closed and point to it. Everyone who "
                 "holds any of them gets the merge at their next sync."
             )
+            if kind == "customer"
+            else self.tr(
+                "Choose the contact to keep and, where they differ, the value that stays. Deals, "
+                "follow-ups and attachments that name the other contacts name the one you keep; "
+                "the others are closed and point to it. Everyone who holds any of them gets the "
+                "merge at their next sync."
+            )
         )
         intro.setWordWrap(True)
         intro.setStyleSheet("color:#616161;")
@@ -156,7 +163,7 @@ class MergeDialog(QDialog):
                 grid.addWidget(cell, r, col)
                 self.columns[row["id"]].append(cell)
         last = len(plan.fields) + 1
-        moves = QLabel(self.tr("Under it"))
+        moves = QLabel(self.tr("Under it") if self.kind == "customer" else self.tr("Named by"))
         moves.setStyleSheet(_CELL + "color:#616161;")
         grid.addWidget(moves, last, 0)
         for col, row in enumerate(plan.records, start=1):

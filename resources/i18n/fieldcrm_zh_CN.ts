@@ -1710,6 +1710,10 @@
         <translation>选择要保留的记录,并在各记录不一致的字段上选定保留的值。其他记录的联系人、商机、跟进、附件和线索关联都将转到保留的记录下;其他记录随即关闭并指向它。持有其中任一记录的同事在下次同步时都会收到这次合并。</translation>
     </message>
     <message>
+        <source>Choose the contact to keep and, where they differ, the value that stays. Deals, follow-ups and attachments that name the other contacts name the one you keep; the others are closed and point to it. Everyone who holds any of them gets the merge at their next sync.</source>
+        <translation>选择要保留的联系人,并在不一致的字段上选定保留的值。提到其他联系人的商机、跟进和附件都将改为指向保留的联系人;其他联系人随即关闭并指向它。持有其中任一记录的同事在下次同步时都会收到这次合并。</translation>
+    </message>
+    <message>
         <source>Merge</source>
         <translation>合并</translation>
     </message>
@@ -1720,6 +1724,10 @@
     <message>
         <source>Under it</source>
         <translation>名下</translation>
+    </message>
+    <message>
+        <source>Named by</source>
+        <translation>被引用</translation>
     </message>
     <message>
         <source>The records hold the same values: only the one to keep is asked.</source>
