@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.domain.derived import SEARCHED_FIELDS
 from app.domain.merges import (
     MAX_CHAIN,
     MAX_MERGED,
@@ -419,9 +420,25 @@ def _redirect_rows(store: Store, kind: str, old: str, new: str) -> list[list[Any
                     "UPDATE followups SET contact_ids = ? WHERE id = ?",
                     (_encode(fixed), rid),
                 )
-    for table, rid, _column, _old in moved:
-        _reindex(store, table, rid)
+    _reindex_moved(store, kind, old, new, moved)
     return moved
+
+
+def _reindex_moved(
+    store: Store, kind: str, old: str, new: str, moved: Sequence[Sequence[Any]]
+) -> None:
+    """Keep the search index right for redirected rows: a search document names its customer
+    (one statement moves them all); other references are re-indexed only if searched."""
+    if kind == "customer":
+        store.db.execute(
+            "UPDATE search_docs SET customer_id = ? WHERE customer_id = ? AND entity != 'customer'",
+            (new, old),
+        )
+        return
+    for table, rid, column, _old in moved:
+        name = _SEARCHED.get(table)
+        if name is not None and column in SEARCHED_FIELDS.get(name, ()):
+            _reindex(store, table, rid)
 
 
 def _reindex(store: Store, table: str, record_id: str) -> None:

@@ -91,6 +91,9 @@ def test_lead_merges_from_the_customer_page(
     assert store.get("customer", duplicate) is None
     moved = store.db.query("SELECT name, customer_id FROM contacts WHERE name = '王海燕'")
     assert [r["customer_id"] for r in moved] == [customer_id]
+    hits = [h for h in store.search("王海燕") if h.entity == "contact"]
+    assert [h.customer_id for h in hits] == [customer_id]  # found under the kept customer
+    assert not [h for h in store.search("股份") if h.record_id == duplicate]
     (op,) = [o for o in store.pending_operations() if o["action"] == "merge"]
     assert (op["entity"], op["record_id"]) == ("customer", customer_id)
     assert op["fields"]["merged"] == [duplicate] and op["fields"]["pick"]["industry"] == duplicate
