@@ -31,6 +31,7 @@ from server.leads import imports, jobs, keys, reps, webhooks
 from server.leads.common import parse_time, team_id_of
 from server.leads.report import fairness_report
 from server.maintenance import purge as run_purge
+from server.merges import list_merges
 
 
 class Context:
@@ -630,6 +631,28 @@ def report_fairness(ctx: Context, team: str, days: int, as_json: bool) -> None:
         click.echo(
             f"{r['name']:<16} {r['leads']:>6} {r['high_intent']:>5} "
             f"{r['share_high']:>7.1%} {week:>9} {ratio:>6}{flag}"
+        )
+
+
+@main.command(name="merges")
+@click.option("--team", default=None, help="Only merges in this team's scope.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def merges_cmd(ctx: Context, team: str | None, as_json: bool) -> None:
+    """Merges of duplicate customers and contacts, newest first."""
+    _needs_schema(ctx)
+    try:
+        rows = list_merges(ctx.engine, team)
+    except LookupError:
+        _fail(f"no team called {team!r}")
+        return
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for m in rows:
+        click.echo(
+            f"{m['created_at']}  {m['kind']:<8} {', '.join(m['merged_ids'])} -> "
+            f"{m['survivor_id']}  by {m['merged_by']}  ({m['moved']} moved)"
         )
 
 

@@ -43,6 +43,7 @@ def record_history(
     ]
     if not visible:
         return []
+    visible += _merged_into(conn, visible)
     rows = list(
         conn.execute(
             select(audit)
@@ -69,6 +70,35 @@ def record_history(
         elif r.op_id is None or r.op_id not in described:
             out.extend(_server_entries(base, r.field, r.old, r.new, r.hash))
     return out
+
+
+def _merged_into(conn: Connection, ids: list[str]) -> list[str]:
+    """Records merged into these (along chains): their history is the survivor's too. A merge
+    record moves with its survivor, so the survivors' customers hold every link of a chain."""
+    owners = {
+        r.customer_id or r.id
+        for r in conn.execute(
+            select(records.c.id, records.c.customer_id).where(records.c.id.in_(ids))
+        )
+    }
+    links: dict[str, set[str]] = {}
+    for r in conn.execute(
+        select(records.c.data).where(
+            and_(records.c.entity == "merge", records.c.customer_id.in_(sorted(owners)))
+        )
+    ):
+        data = loads(r.data)
+        links.setdefault(str(data.get("survivor_id")), set()).update(
+            str(i) for i in data.get("merged_ids") or []
+        )
+    found: list[str] = []
+    todo = list(ids)
+    while todo:
+        for merged in sorted(links.get(todo.pop(), ())):
+            if merged not in found and merged not in ids:
+                found.append(merged)
+                todo.append(merged)
+    return found
 
 
 def _server_entries(

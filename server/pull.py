@@ -116,6 +116,15 @@ def _item_column(postgres: bool) -> Any:
     )
     live = head + lit(',"deleted":false,"fields":') + records.c.data
     return case(
+        # A merged customer's or contact's tombstone says where it went (``merged_into``).
+        (
+            and_(
+                records.c.deleted,
+                records.c.entity.in_(("customer", "contact")),
+                records.c.data.like('%"merged_into":"%'),
+            ),
+            head + lit(',"deleted":true,"fields":') + records.c.data + lit("}"),
+        ),
         (records.c.deleted, head + lit(',"deleted":true}')),
         (records.c.derived.is_(None), live + lit("}")),
         else_=live + lit(',"derived":') + records.c.derived + lit("}"),

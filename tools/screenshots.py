@@ -15,10 +15,17 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.demo import DEMO_USERS, generate
 from app.demo.local import load_into
 from app.store.service import Store
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from app.views.context import AppContext
+    from app.views.merge_dialog import MergeDialog
 
 DEMO_NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LEAD = DEMO_USERS[0]["id"]
@@ -104,6 +111,7 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
         other_author=DEMO_USERS[2]["id"],
         other_at=(DEMO_NOW - timedelta(hours=26)).isoformat(),
     )
+    ids["duplicate"] = add_duplicate(store, cid)
     for i, (name, company, mobile, channel, score, minutes) in enumerate(
         [
             ("周晓东", "宁波博远包装有限公司", "13957412308", "douyin", 86, 9),
@@ -223,6 +231,40 @@ def _agenda_and_journeys(store: Store) -> None:
                 )
             )
     apply_remote(store, records)
+def add_duplicate(store: Store, customer_id: str) -> str:
+    """A second record of the same company, typed by another rep: the merge screen's case."""
+    row = store.require("customer", customer_id)
+    name = str(row["name"])
+    dup = store.create(
+        "customer",
+        {
+            "name": name.replace("有限公司", "股份有限公司")
+            if "有限公司" in name
+            else name + "(总部)",
+            "phone": "0571-86661234",
+            "email": "purchase@qinglu-home.cn",
+            "industry": "智能家居",
+            "region": row.get("region"),
+            "address": "杭州市余杭区文一西路 998 号",
+            "owner": DEMO_USERS[2]["id"],
+        },
+    )
+    store.create("contact", {"customer_id": dup, "name": "王海燕", "title": "采购经理"})
+    store.create("deal", {"customer_id": dup, "title": "门店样板间二期", "amount": "86000"})
+    return dup
+
+
+def render_merge(window: QWidget, ctx: AppContext, ids: dict[str, str]) -> MergeDialog:
+    """The merge screen over the demo customer and its duplicate, a field picked from each."""
+    from app.views.merge_dialog import open_merge
+
+    dialog = open_merge(ctx, "customer", [ids["customer"], ids["duplicate"]], window)
+    dialog.resize(1040, 600)
+    for name in ("email", "address"):
+        button = dialog.field_groups[name].button(1) if name in dialog.field_groups else None
+        if button is not None:
+            button.setChecked(True)
+    return dialog
 
 
 Shot = tuple[str, Callable[[], object]]
@@ -231,7 +273,7 @@ Shot = tuple[str, Callable[[], object]]
 def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> list[Path]:
     """Write the PNGs for each language under ``out/<lang>/``; return their paths."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtWidgets import QApplication
 
     from app.views import i18n
     from app.views.account import AccountHooks, SignInDialog
@@ -352,6 +394,10 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     save(window, "19-data-health", lang)
                 elif role_shots == "csm":
                     save(window, "21-success-start", lang)
+                    assert desktop.ctx is not None
+                    merge = render_merge(window, desktop.ctx, ids)
+                    save(merge, "22-merge-customers", lang)
+                    merge.close()
                 desktop.close()
                 QApplication.processEvents()
     return written

@@ -363,6 +363,30 @@ def _v11_journey(db: sqlite_utils.Database) -> None:
         "CREATE TABLE task_reminders (task_id TEXT NOT NULL, due_at TEXT NOT NULL, "
         "kind TEXT NOT NULL, fired_at TEXT NOT NULL, PRIMARY KEY (task_id, due_at, kind))"
     )
+def _v12_merge(db: sqlite_utils.Database) -> None:
+    """Merges of duplicates (C2): the merges this device made or heard of, and where each merged
+    record went (a chain is followed link by link)."""
+    db.execute(
+        """CREATE TABLE merges (
+            id TEXT PRIMARY KEY,
+            op_id TEXT,
+            kind TEXT NOT NULL,
+            survivor_id TEXT NOT NULL,
+            merged_ids TEXT NOT NULL,
+            pick TEXT NOT NULL DEFAULT '{}',
+            discarded TEXT NOT NULL DEFAULT '{}',
+            merged_by TEXT,
+            created_at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            undo TEXT,
+            result TEXT
+        )"""
+    )
+    db.execute(
+        "CREATE TABLE merge_links (merged_id TEXT PRIMARY KEY, survivor_id TEXT NOT NULL, "
+        "kind TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX merge_links_survivor ON merge_links(survivor_id)")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -377,6 +401,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v9_quarantine,
     _v10_leads,
     _v11_journey,
+    _v12_merge,
 )
 LATEST = len(MIGRATIONS)
 

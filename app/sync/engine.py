@@ -22,7 +22,7 @@ import filelock
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, entity
 from app.paths import STORE_FILE
-from app.store import cipherdb
+from app.store import cipherdb, merging
 from app.store import search as search_index
 from app.store.errors import StoreLocked
 from app.store.files import is_sealed
@@ -455,9 +455,15 @@ class SyncEngine:
             local.confirm_operations(store, answered)
             for res in answered:
                 rec = res.get("record")
+                op = by_id[str(res["op_id"])]
+                if op["action"] == "merge":
+                    if res.get("status") == "rejected":
+                        merging.refused(store, op, res)
+                    else:
+                        merging.confirmed(store, str(op["op_id"]))
                 if res.get("status") == "rejected":
                     rejected += 1
-                    self._undo_rejected(store, by_id[str(res["op_id"])])
+                    self._undo_rejected(store, op)
                 elif isinstance(rec, dict) and isinstance(res.get("version"), int):
                     records.append(
                         local.RemoteRecord(
@@ -562,6 +568,9 @@ class SyncEngine:
         # A record set aside is still on the server: a full resync must not drop our copy.
         seen.update(q.record_id for q in page.quarantined if q.record_id)
         with store.db.atomic():
+            # Merges first: pending edits of a merged record are redirected before its
+            # tombstone is stored (app.store.merging).
+            merged_away = merging.apply_pulled(store, page.records)
             changes, failed = self._apply_records(store, page.records)
             gone = {q.record_id for q in failed}
             quarantine.release(
@@ -572,8 +581,9 @@ class SyncEngine:
             held = quarantine.hold(store, [*page.quarantined, *failed])
             conflicts = self._store_conflicts(store, page.conflicts)
             deferred = self._evict(store, page.removals)
-            if deferred:
-                self._defer_evictions(store, deferred)
+            later = deferred + self._evict(store, merged_away)
+            if later:
+                self._defer_evictions(store, later)
             store.set_meta("cursor", page.cursor)
         self._notify(changes)
         return (

@@ -28,6 +28,7 @@ from app.views.errors import join_messages
 from app.views.followup_form import FollowUpForm
 from app.views.forms import EntityForm, RecordDialog
 from app.views.i18n import say
+from app.views.merge_dialog import MergeWithDialog, open_merge
 from app.views.widgets import (
     Banner,
     ErrorLabel,
@@ -105,6 +106,12 @@ class CustomerPage(ReloadingScreen):
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
         head.addLayout(titles, 1)
+        if ctx.session.leads_team:
+            merge_with = QPushButton(self.tr("Merge with…"))
+            merge_with.setObjectName("mergeWith")
+            merge_with.setToolTip(self.tr("Merge a duplicate of this customer into one record"))
+            merge_with.clicked.connect(self.merge_with)
+            head.addWidget(merge_with)
         head.addWidget(log)
 
         # Details form (left).
@@ -176,7 +183,14 @@ class CustomerPage(ReloadingScreen):
         self.conflict_marker.setObjectName("conflictMarker")
 
         self.tabs.addTab(self.timeline, self.tr("Follow-ups"))
-        self.tabs.addTab(self._with_button(self.contacts, add_contact), self.tr("Contacts"))
+        contact_buttons = [add_contact]
+        if ctx.session.leads_team:
+            merge_contact = QPushButton(self.tr("Merge contact…"))
+            merge_contact.setObjectName("mergeContact")
+            merge_contact.clicked.connect(self.merge_contact)
+            contact_buttons.insert(0, merge_contact)
+        contacts_tab = self._with_button(self.contacts, *contact_buttons)
+        self.tabs.addTab(contacts_tab, self.tr("Contacts"))
         self.tabs.addTab(self._with_button(self.deals, add_deal), self.tr("Deals"))
         self.tabs.addTab(self.attachments, self.tr("Attachments"))
         history = QWidget()
@@ -201,12 +215,13 @@ class CustomerPage(ReloadingScreen):
         self.reload()
 
     @staticmethod
-    def _with_button(table: QWidget, button: QPushButton) -> QWidget:
+    def _with_button(table: QWidget, *buttons: QPushButton) -> QWidget:
         box = QWidget()
         layout = QVBoxLayout(box)
         row = QHBoxLayout()
         row.addStretch(1)
-        row.addWidget(button)
+        for button in buttons:
+            row.addWidget(button)
         layout.addLayout(row)
         layout.addWidget(table)
         return box
@@ -287,6 +302,36 @@ class CustomerPage(ReloadingScreen):
             3, self.tr("Attachments (%1)").replace("%1", str(len(card.attachments)))
         )
 
+    # ---- merging duplicates ----------------------------------------------------------------------
+    def merge_with(self) -> None:
+        """Find a duplicate of this customer and open the merge screen for the two."""
+        self._merge_with("customer", self.customer_id)
+
+    def merge_contact(self) -> None:
+        """Merge the selected contact with another contact of this customer."""
+        contact = selected_id(self.contacts)
+        if contact is None:
+            self.form_status.show_message(self.tr("Select the contact to merge first."))
+            return
+        self._merge_with("contact", contact)
+
+    def _merge_with(self, kind: str, record_id: str) -> None:
+        picker = MergeWithDialog(self.ctx, kind, record_id, self)
+        picker.chosen.connect(lambda other: self._compare(kind, record_id, other))
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.open()
+        self.merge_picker = picker
+
+    def _compare(self, kind: str, record_id: str, other: str) -> None:
+        dialog = open_merge(self.ctx, kind, [record_id, other], self)
+        if kind == "customer":
+            dialog.merged.connect(self._customer_merged)
+        self.merge_dialog = dialog
+
+    def _customer_merged(self, survivor: str) -> None:
+        if survivor != self.customer_id:
+            self.open_record.emit("customer", survivor)
+
     # ---- history ---------------------------------------------------------------------------------
     def _tab_changed(self, _index: int) -> None:
         if self.tabs.currentWidget() is self.history_tab:
@@ -298,7 +343,8 @@ class CustomerPage(ReloadingScreen):
         if service is None:
             self._history_unavailable(None)
             return
-        ids = [self.customer_id]
+        # Records merged into this one: their history is its history.
+        ids = [self.customer_id, *(self.card.merged_ids if self.card else [])]
         self.ctx.runner.background(
             "sync",
             lambda _progress, _cancelled: service.history(ids),
@@ -323,6 +369,8 @@ class CustomerPage(ReloadingScreen):
         names = {str(u["id"]): str(u["display_name"]) for u in card.users}
         rows = ops.merge_history(card.history, self.remote_history or [], names, card.device)
         labels = {f.name: say(f.label) for f in ENTITIES["customer"].fields}
+        labels["*merged"] = self.tr("(duplicates merged in)")
+        labels["*merged_into"] = labels["merged_into"] = self.tr("(merged into)")
         where = {"here": self.tr("this device"), "elsewhere": self.tr("another device")}
         fill_table(
             self.history,

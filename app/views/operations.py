@@ -17,7 +17,7 @@ from app.domain.approvals import may_decide
 from app.domain.messages import Msg
 from app.domain.process import Checklist, Decision, next_stage
 from app.domain.rules import LOST
-from app.store import capture, queries
+from app.store import capture, merging, queries
 from app.store import leads as lead_convert
 from app.store.capture import CONTRACT_DEAL_FIELDS
 from app.store.duplicates import DuplicateHit
@@ -160,23 +160,27 @@ class CustomerCard:
     files: dict[str, Path] = field(default_factory=dict)
     device: str = ""
     open_conflicts: int = 0
+    # Customers merged into this one (their history is its history).
+    merged_ids: list[str] = field(default_factory=list)
 
 
 def customer_card(store: Store, customer_id: str) -> CustomerCard:
     record = store.require("customer", customer_id)
     atts = queries.attachments(store.db, customer_id=customer_id)
+    merged = merging.merged_into(store, customer_id)
     return CustomerCard(
         record=record,
         contacts=queries.customer_contacts(store.db, customer_id),
         deals=queries.customer_deals(store.db, customer_id),
         timeline=queries.timeline(store.db, customer_id),
         attachments=atts,
-        history=queries.audit_rows(store.db, [customer_id]),
+        history=queries.audit_rows(store.db, [customer_id, *merged]),
         history_intact=not store.verify_audit(customer_id),
         users=queries.users(store.db),
         files=store.files.open_copies(atts),
         device=store.device,
         open_conflicts=queries.open_conflict_count(store.db, customer_id),
+        merged_ids=merged,
     )
 
 

@@ -754,6 +754,14 @@
         <translation>Ctrl+N</translation>
     </message>
     <message>
+        <source>Merge with…</source>
+        <translation>合并重复…</translation>
+    </message>
+    <message>
+        <source>Merge a duplicate of this customer into one record</source>
+        <translation>把该客户的重复记录合并为一条</translation>
+    </message>
+    <message>
         <source>Save changes</source>
         <translation>保存修改</translation>
     </message>
@@ -822,6 +830,10 @@
         <translation>跟进记录</translation>
     </message>
     <message>
+        <source>Merge contact…</source>
+        <translation>合并联系人…</translation>
+    </message>
+    <message>
         <source>Contacts</source>
         <translation>联系人</translation>
     </message>
@@ -854,8 +866,20 @@
         <translation>该客户有%1处未处理的冲突:有字段在两处同时被修改,请到“冲突”中保留或恢复。</translation>
     </message>
     <message>
+        <source>Select the contact to merge first.</source>
+        <translation>请先选择要合并的联系人。</translation>
+    </message>
+    <message>
         <source>Loading the history</source>
         <translation>正在读取修改历史</translation>
+    </message>
+    <message>
+        <source>(duplicates merged in)</source>
+        <translation>(合并了重复记录)</translation>
+    </message>
+    <message>
+        <source>(merged into)</source>
+        <translation>(已合并到)</translation>
     </message>
     <message>
         <source>this device</source>
@@ -1905,6 +1929,110 @@
         <translation>数据健康</translation>
     </message>
     </context>
+<context>
+    <name>MergeDialog</name>
+    <message>
+        <source>Merge duplicate customers</source>
+        <translation>合并重复客户</translation>
+    </message>
+    <message>
+        <source>Merge duplicate contacts</source>
+        <translation>合并重复联系人</translation>
+    </message>
+    <message>
+        <source>Choose the record to keep and, where the records differ, the value that stays. Contacts, deals, follow-ups, attachments and lead links of the other records move to the one you keep; the others are closed and point to it. Everyone who holds any of them gets the merge at their next sync.</source>
+        <translation>选择要保留的记录,并在各记录不一致的字段上选定保留的值。其他记录的联系人、商机、跟进、附件和线索关联都将转到保留的记录下;其他记录随即关闭并指向它。持有其中任一记录的同事在下次同步时都会收到这次合并。</translation>
+    </message>
+    <message>
+        <source>Choose the contact to keep and, where they differ, the value that stays. Deals, follow-ups and attachments that name the other contacts name the one you keep; the others are closed and point to it. Everyone who holds any of them gets the merge at their next sync.</source>
+        <translation>选择要保留的联系人,并在不一致的字段上选定保留的值。提到其他联系人的商机、跟进和附件都将改为指向保留的联系人;其他联系人随即关闭并指向它。持有其中任一记录的同事在下次同步时都会收到这次合并。</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>合并</translation>
+    </message>
+    <message>
+        <source>Keep this one</source>
+        <translation>保留此条</translation>
+    </message>
+    <message>
+        <source>Under it</source>
+        <translation>名下</translation>
+    </message>
+    <message>
+        <source>Named by</source>
+        <translation>被引用</translation>
+    </message>
+    <message>
+        <source>The records hold the same values: only the one to keep is asked.</source>
+        <translation>这些记录的内容相同:只需选择保留哪一条。</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n contact(s)</source>
+        <translation>
+            <numerusform>%n 位联系人</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n deal(s)</source>
+        <translation>
+            <numerusform>%n 个商机</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n follow-up(s)</source>
+        <translation>
+            <numerusform>%n 条跟进</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n attachment(s)</source>
+        <translation>
+            <numerusform>%n 个附件</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n lead(s)</source>
+        <translation>
+            <numerusform>%n 条线索</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>nothing</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Merging</source>
+        <translation>正在合并</translation>
+    </message>
+</context>
+<context>
+    <name>MergeWithDialog</name>
+    <message>
+        <source>Merge with…</source>
+        <translation>合并重复…</translation>
+    </message>
+    <message>
+        <source>Name, phone or pinyin initials</source>
+        <translation>名称、电话或拼音首字母</translation>
+    </message>
+    <message>
+        <source>Compare…</source>
+        <translation>对比…</translation>
+    </message>
+    <message>
+        <source>Find the other record first.</source>
+        <translation>请先找到另一条记录。</translation>
+    </message>
+</context>
 <context>
     <name>MoveDialog</name>
     <message>

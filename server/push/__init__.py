@@ -12,7 +12,8 @@ The modules follow the protocol:
 * :mod:`~server.push.batch` — one push as one transaction: replay, locking, retry;
 * :mod:`~server.push.create`, :mod:`~server.push.update`, :mod:`~server.push.delete`,
   :mod:`~server.push.stage`, :mod:`~server.push.approvals` (``decide``),
-  :mod:`~server.push.resolve` — one module per action;
+  :mod:`~server.push.resolve`, :mod:`~server.push.merge` — one module per action;
+* :mod:`~server.push.redirect` — operations naming a merged record go to its survivor;
 * :mod:`~server.push.entities` — each kind of record's own create and update rules;
 * :mod:`~server.push.context` — what the operations of a batch share (scope, references,
   audit, conflict records); :mod:`~server.push.fields` — value validation;

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.exc import DBAPIError
 
+from app.domain.merges import MAX_CHAIN
 from app.domain.schema import ENTITIES
 from server import auth, cache
 from server.attachments import usable_blobs
@@ -24,6 +25,8 @@ from server.push.approvals import decide
 from server.push.context import CONFLICT_ENTITY, Batch
 from server.push.create import create
 from server.push.delete import delete
+from server.push.merge import merge
+from server.push.redirect import redirect
 from server.push.rejections import Rejected
 from server.push.resolve import resolve
 from server.push.results import Outcome, rejected
@@ -41,6 +44,7 @@ _HANDLERS: dict[str, Callable[[Batch, Operation], dict[str, Any]]] = {
     "stage": stage,
     "decide": decide,
     "resolve": resolve,
+    "merge": merge,
 }
 assert set(_HANDLERS) == set(ACTIONS)
 
@@ -201,9 +205,21 @@ def _apply_one(batch: Batch, op: Operation) -> dict[str, Any]:
             return resolve(batch, op)
         if op.entity not in ENTITIES:
             raise R.UNKNOWN_ENTITY.format(entity=op.entity)()
-        return _HANDLERS[op.action](batch, op)
+        sent = op
+        op, origin = redirect(batch, op)
+        out = _HANDLERS[op.action](batch, op)
     except Rejected as err:
         return rejected(op, err)
+    if origin is not None:
+        out["redirected_from"] = origin
+    if origin is not None or op is not sent or batch.granted:
+        # A record outside the user's scope (a survivor, a row a merge moved) is acted on,
+        # never shown.
+        rec = batch.ws.get(str(out.get("record_id")))
+        if rec is not None and not batch.directory.can_see(batch.viewer, rec.scope_owner):
+            out.pop("record", None)
+            out.pop("version", None)
+    return out
 
 
 _FIRST_RESULTS = select(operations.c.op_id, operations.c.user_id, operations.c.result).where(
@@ -232,7 +248,20 @@ def _prefetch(batch: Batch, ops: list[Operation]) -> None:
             value = op.fields.get(key)
             if isinstance(value, str) and len(value) <= 64:
                 ids.add(value)
+        merged = op.fields.get("merged") if op.action == "merge" else None
+        if isinstance(merged, list):
+            ids.update(x for x in merged[:50] if isinstance(x, str) and len(x) <= 64)
     ws.lock_with_parents(ids)
+    # Merged records' survivors (along chains): operations naming them are redirected.
+    for _ in range(MAX_CHAIN):
+        targets = {
+            str(r.data["merged_into"])
+            for r in ws.recs.values()
+            if r.deleted and isinstance(r.data.get("merged_into"), str)
+        } - set(ws.recs)
+        if not targets:
+            break
+        ws.lock_with_parents(targets)
     # Parents discovered only now (a row moved meanwhile) are locked in a second, rare sweep.
     extra = {x for r in ws.recs.values() for x in (r.customer_id, r.deal_id) if x}
     ws.load(extra - set(ws.recs))

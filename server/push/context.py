@@ -11,12 +11,13 @@ from app.domain.audit import entry_hash
 from app.domain.merge import MISSING, FieldConflict
 from app.domain.messages import Msg
 from app.domain.rules import ProcessRules
-from server.db import dumps
+from server.db import dumps, records
 from server.push import rejections as R
 from server.push.wire import Operation
 from server.records import Directory, Rec, Viewer, Workspace
 
 CONFLICT_ENTITY = "conflict"
+MERGE_ENTITY = "merge"
 _CONFLICT_NS = uuid.UUID("6f1c3a52-3f43-4c59-9a57-6d1a0d1f7e21")
 
 
@@ -33,6 +34,11 @@ class Batch:
     blobs_present: set[str] = field(default_factory=set)
     # Files the server holds that the user uploaded or sees attached to a record.
     usable_blobs: set[str] = field(default_factory=set)
+    # Records the user may act on although they are outside their scope: the survivors of
+    # merges of records the user sees, named by an operation made before the merge (§11).
+    granted: set[str] = field(default_factory=set)
+    # The survivor an operation of this batch was redirected to → the merged id it named.
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def directory(self) -> Directory:
@@ -68,11 +74,35 @@ class Batch:
     def visible(self, rec: Rec | None, entity_name: str | None = None) -> Rec:
         """The record if it exists (of that kind) and the user may see it; otherwise the same
         "not found" for every case, so ids cannot be probed."""
-        if rec is None or not self.directory.can_see(self.viewer, rec.scope_owner):
+        if rec is None or not (
+            self.directory.can_see(self.viewer, rec.scope_owner)
+            or rec.id in self.granted
+            or self._moved_by_merge(rec)
+        ):
             raise R.NOT_FOUND()
         if entity_name is not None and rec.entity != entity_name:
             raise R.NOT_FOUND()
         return rec
+
+    def _moved_by_merge(self, rec: Rec) -> bool:
+        """Whether a merge moved ``rec`` out of the user's sight from a record they see (their
+        edits made before they heard of the merge still land)."""
+        if rec.customer_id is None:
+            return False
+        for m in self.ws.load_where(
+            records.c.entity == MERGE_ENTITY, records.c.customer_id == rec.customer_id, lock=False
+        ):
+            if rec.id not in (m.data.get("moved") or []):
+                continue
+            merged_ids = [str(i) for i in m.data.get("merged_ids") or []]
+            self.ws.load(merged_ids, lock=False)
+            merged = [self.ws.get(i) for i in merged_ids]
+            if any(
+                o is not None and self.directory.can_see(self.viewer, o.scope_owner) for o in merged
+            ):
+                self.granted.add(rec.id)
+                return True
+        return False
 
     def customer(self, customer_id: Any) -> Rec:
         """The live customer a record names, if the user may see it."""
@@ -117,7 +147,14 @@ class Batch:
     # ---- bookkeeping
 
     def conflict_record(
-        self, op: Operation, rec: Rec, c: FieldConflict, kind: str
+        self,
+        op: Operation,
+        rec: Rec,
+        c: FieldConflict,
+        kind: str,
+        *,
+        lost_by: str | None = None,
+        scope_owner: str | None = None,
     ) -> dict[str, Any]:
         """Keep a losing value as a ``conflict`` record that syncs to everyone who sees
         ``rec``; returns the entry for the result's ``conflicts``."""
@@ -134,7 +171,7 @@ class Batch:
             "lost": None if c.lost is MISSING else c.lost,
             "lost_missing": c.lost is MISSING,
             "base": None if c.base is MISSING else c.base,
-            "lost_by": self.viewer.id,
+            "lost_by": lost_by or self.viewer.id,
             "lost_device": op.device or self.device,
             "op_id": op.op_id,
             "record_version": rec.version,
@@ -147,7 +184,13 @@ class Batch:
             conflict_id,
             data,
             customer_id=rec.customer_id,
-            scope_owner=rec.scope_owner,
+            # A user acting on a merge's survivor they cannot see keeps the value in sight.
+            scope_owner=scope_owner
+            or (
+                rec.scope_owner
+                if self.directory.can_see(self.viewer, rec.scope_owner)
+                else self.viewer.id
+            ),
             actor=self.viewer.id,
             device=op.device or self.device,
             op_id=op.op_id,
@@ -169,12 +212,14 @@ class Batch:
                 isinstance(e.get("hash"), str)
                 and entry_hash(e, str(e.get("prev_hash"))) == e["hash"]
             )
-            ok = ok and e.get("record_id") == rec.id
+            # An operation redirected from a merged record keeps the entries it made there.
+            named = rec.id if e.get("record_id") == rec.id else self.aliases.get(rec.id)
+            ok = ok and named is not None and e.get("record_id") == named
             rows.append(
                 {
                     "source": "device",
                     "entity": rec.entity,
-                    "record_id": rec.id,
+                    "record_id": named if ok and named else rec.id,
                     "field": str(e.get("field"))[:64],
                     "old": dumps(e.get("old")),
                     "new": dumps(e.get("new")),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.domain.merges import ROLE_REFUSED
 from app.domain.messages import Msg
 
 
@@ -149,6 +150,38 @@ DECISION_FIELDS = _r(
     "A decision is approved or rejected, with a comment",
 )
 COMMENT_NOT_TEXT = _r("malformed", "审批意见应为文字", "The comment must be text")
+
+
+# ---- merges (docs/SYNC.md §11)
+MERGE_ROLE = Reason("forbidden_role", ROLE_REFUSED)
+NOT_MERGEABLE = _r(
+    "not_allowed", "只有客户和联系人可以合并", "Only customers and contacts can be merged"
+)
+MERGE_FIELDS = _r(
+    "malformed",
+    "合并操作应包含 merged(被合并的编号)和 pick(字段取值来源)",
+    "A merge carries merged (the ids merged away) and pick (where each field's value comes from)",
+)
+MERGE_SELF = _r("merge_self", "不能把记录合并到它自己", "A record cannot be merged into itself")
+MERGE_INTO_MERGED = _r(
+    "merged",
+    "保留的记录已被合并到另一条记录({into}),请重新选择",
+    "The record to keep was itself merged into another one ({into}); choose again",
+)
+MERGE_DELETED = _r("deleted", "要合并的记录已被删除", "A record to merge has been deleted")
+MERGE_OTHER_CUSTOMER = _r(
+    "bad_reference",
+    "只能合并同一客户下的联系人;请先合并客户",
+    "Only contacts of the same customer can be merged; merge the customers first",
+)
+MERGE_PICK = _r(
+    "invalid",
+    "字段 {f} 的取值只能来自参与合并的记录",
+    "The value of {f} must come from one of the records being merged",
+)
+MERGE_TOO_MANY = _r(
+    "malformed", "一次最多合并 {n} 条记录", "At most {n} records can be merged at once"
+)
 
 
 # ---- not rejections: the notes of ``conflict`` results

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from server.db import dumps
 from server.push.rejections import MALFORMED
 
-ACTIONS = ("create", "update", "delete", "stage", "decide", "resolve")
+ACTIONS = ("create", "update", "delete", "stage", "decide", "resolve", "merge")
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 MAX_TEXT = 20_000
 MAX_DEPTH = 8
