@@ -38,7 +38,7 @@ from dataclasses import replace  # noqa: E402 - after the sys.path fix above
 
 import httpx  # noqa: E402 - after the sys.path fix above
 import psycopg  # noqa: E402 - after the sys.path fix above
-from sqlalchemy import select  # noqa: E402 - after the sys.path fix above
+from sqlalchemy import func, select  # noqa: E402 - after the sys.path fix above
 from sqlalchemy.engine import make_url  # noqa: E402 - after the sys.path fix above
 
 from app.domain.leads import (  # noqa: E402 - after the sys.path fix above
@@ -49,7 +49,14 @@ from app.domain.leads import (  # noqa: E402 - after the sys.path fix above
 from app.domain.rules import default_rules  # noqa: E402 - after the sys.path fix above
 from server import admin, migrate  # noqa: E402 - after the sys.path fix above
 from server.config import Settings  # noqa: E402 - after the sys.path fix above
-from server.db import lead_state, loads, make_engine, normalise_url, records  # noqa: E402
+from server.db import (  # noqa: E402 - after the sys.path fix above
+    audit,
+    lead_state,
+    loads,
+    make_engine,
+    normalise_url,
+    records,
+)
 from server.leads import keys  # noqa: E402 - after the sys.path fix above
 
 PASSWORD = "bench password"
@@ -189,6 +196,16 @@ def burst(url: str, rate: int, seconds: int, reps: int) -> int:
             p.wait(30)
     with engine.connect() as conn:
         stored = conn.execute(select(lead_state.c.lead_id, lead_state.c.owner_id)).all()
+        # Every change that gave a lead an owner is in the audit chain: exactly one per lead.
+        owner_sets = func.count().label("n")
+        assigned_twice = len(
+            conn.execute(
+                select(audit.c.record_id, owner_sets)
+                .where(audit.c.entity == "lead", audit.c.field.like("%owner%"))
+                .group_by(audit.c.record_id)
+                .having(func.count() > 1)
+            ).all()
+        )
         data = {
             r.id: loads(r.data)
             for r in conn.execute(
@@ -232,10 +249,11 @@ def burst(url: str, rate: int, seconds: int, reps: int) -> int:
     print(
         f"  stored {len(stored)} / {expected} (with {len(urls)} warm-up leads), "
         f"records {len(data)}, refused {len(failures)}, "
-        f"unassigned {unassigned}, owner mismatches {mismatched}, missing from the owner's "
-        f"feed {lost}"
+        f"unassigned {unassigned}, assigned more than once {assigned_twice}, owner mismatches "
+        f"{mismatched}, missing from the owner's feed (lost notifications) {lost}"
     )
     ok = len(stored) == expected == len(data) and not failures and not unassigned and not lost
+    ok = ok and not assigned_twice
     return 0 if ok and not mismatched else 1
 
 
