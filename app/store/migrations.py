@@ -328,6 +328,11 @@ def _v10_leads(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v11_leads2(db: sqlite_utils.Database) -> None:
+    """Alerts a team lead snoozed on this device, until a date (app.store.lead_board)."""
+    db.execute("CREATE TABLE alert_snoozes (alert_id TEXT PRIMARY KEY, until TEXT NOT NULL)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1,
     _v2,
@@ -339,6 +344,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v8_followup_snoozes,
     _v9_quarantine,
     _v10_leads,
+    _v11_leads2,
 )
 LATEST = len(MIGRATIONS)
 
