@@ -257,12 +257,22 @@ def inbox(
                 message=Msg(str(alert.get("message_zh") or ""), str(alert.get("message_en") or "")),
                 created_at=str(alert.get("created_at") or ""),
                 days=max(0.0, (now - raised) / 86400.0),
-                amount=float(amount) if isinstance(amount, int | float) else None,
+                amount=_number(amount),
                 since=_since(alert, lead, deal, stage_names or {}, user_names or {}),
                 snoozed_until=until if until is not None and until > today else None,
             )
         )
     return out
+
+
+def _number(value: Any) -> float | None:
+    """A deal's amount as a number (the local copy may hold it as decimal text)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 SORTS = ("days", "amount")
