@@ -1534,6 +1534,17 @@
     </message>
 </context>
 <context>
+    <name>LeadNotice</name>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Respond: %1</source>
+        <translation>响应:%1</translation>
+    </message>
+</context>
+<context>
     <name>Leads</name>
     <message>
         <source>overdue by %1 min</source>
