@@ -13,6 +13,7 @@ being in the rep's local store is measured.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import threading
@@ -26,6 +27,7 @@ import psycopg
 from keyrings.alt.file import PlaintextKeyring  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
+from app.domain.rules import default_rules
 from app.store.service import Store
 from app.sync.engine import SyncEngine
 from app.sync.live import ChangeWatcher
@@ -52,6 +54,10 @@ def run(db_url: str | None, root: Path, n_leads: int, every: float) -> list[floa
             role = "lead" if name == "lead0" else "rep"
             admin.create_user(engine, handle.settings, name, PASSWORD, role=role, team="live")
         reps.set_profile(engine, "rep1", on_leave=True)  # every lead goes to rep0
+        # A cap the run cannot reach: this measures delivery, not the load rule.
+        raw = dict(default_rules().raw)
+        raw["leads"] = {**raw["leads"], "load_cap": 100_000}
+        admin.load_rules(engine, json.dumps(raw))
         key = keys.add_key(engine, "web_form", "live")
 
         profile = root / "rep0"
@@ -79,7 +85,8 @@ def run(db_url: str | None, root: Path, n_leads: int, every: float) -> list[floa
                         with lock:
                             seen[lead_id] = time.perf_counter()
 
-        watcher = ChangeWatcher(client, poked.set, poll_timeout_s=25, retry_s=0.5)
+        # A short poll, so that the last one has ended before the server stops.
+        watcher = ChangeWatcher(client, poked.set, poll_timeout_s=5, retry_s=0.5)
         worker = threading.Thread(target=syncer, daemon=True)
         watcher.start()
         worker.start()
