@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 import re
 import threading
 import time
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.domain.leads import LeadRules, is_high_intent, parse_lead_rules, score_lead
 from app.domain.messages import Msg
@@ -315,17 +316,30 @@ def _store_one(
 
 
 def _store_batch(engine: Engine, batch: list[_Job]) -> None:
-    """Store and assign a batch of leads of one team in one transaction under the team lock."""
-    for attempt in range(2):
+    """Store and assign a batch of leads of one team in one transaction under the team lock.
+
+    Tried again when another process stored one of the external ids between our check and
+    insert (the next attempt answers it as a duplicate), and when the database broke a deadlock
+    or a lock wait by aborting this transaction (a scheduled job updating the same reps' rows).
+    """
+    attempts = 4
+    for attempt in range(attempts):
         try:
             with write_tx(engine) as conn:
                 _store_in(conn, batch)
             return
         except IntegrityError:
-            # Another process stored one of the external ids between our check and insert:
-            # the second attempt finds it and answers it as a duplicate.
-            if attempt:
+            if attempt >= 1:
                 raise
+        except DBAPIError as exc:
+            if attempt == attempts - 1 or not _retryable(exc):
+                raise
+            time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40001", "40P01") or "database is locked" in str(exc.orig).lower()
 
 
 def _store_in(conn: Connection, batch: list[_Job]) -> None:
