@@ -38,7 +38,7 @@ from dataclasses import replace  # noqa: E402 - after the sys.path fix above
 
 import httpx  # noqa: E402 - after the sys.path fix above
 import psycopg  # noqa: E402 - after the sys.path fix above
-from sqlalchemy import select  # noqa: E402 - after the sys.path fix above
+from sqlalchemy import func, select  # noqa: E402 - after the sys.path fix above
 from sqlalchemy.engine import make_url  # noqa: E402 - after the sys.path fix above
 
 from app.domain.leads import (  # noqa: E402 - after the sys.path fix above
@@ -49,7 +49,14 @@ from app.domain.leads import (  # noqa: E402 - after the sys.path fix above
 from app.domain.rules import default_rules  # noqa: E402 - after the sys.path fix above
 from server import admin, migrate  # noqa: E402 - after the sys.path fix above
 from server.config import Settings  # noqa: E402 - after the sys.path fix above
-from server.db import lead_state, loads, make_engine, normalise_url, records  # noqa: E402
+from server.db import (  # noqa: E402 - after the sys.path fix above
+    audit,
+    lead_state,
+    loads,
+    make_engine,
+    normalise_url,
+    records,
+)
 from server.leads import keys  # noqa: E402 - after the sys.path fix above
 
 PASSWORD = "bench password"
@@ -148,12 +155,14 @@ def burst(url: str, rate: int, seconds: int, reps: int) -> int:
         # One lead per process first: each loads its pinyin tables on first use, which is
         # start-up cost, not intake latency.
         for i, base in enumerate(urls):
-            httpx.post(
+            warm = httpx.post(
                 f"{base}/api/v1/intake/leads",
                 json={"external_id": f"warm-{i}", "name": "预热"},
                 headers={"X-Intake-Key": key},
                 timeout=60,
             )
+            if warm.status_code != 200:
+                print(f"  warm-up lead {i} refused: {warm.status_code} {warm.text[:200]}")
         latencies: list[float] = []
         failures: list[str] = []
         lock = threading.Lock()
@@ -165,9 +174,16 @@ def burst(url: str, rate: int, seconds: int, reps: int) -> int:
                 client = local.client = httpx.Client(timeout=60)
             body = {"external_id": f"burst-{n}", "name": f"客户{n}", "company_size": n % 900}
             t0 = time.perf_counter()
-            r = client.post(
-                f"{urls[n % 2]}/api/v1/intake/leads", json=body, headers={"X-Intake-Key": key}
-            )
+            try:
+                r = client.post(
+                    f"{urls[n % 2]}/api/v1/intake/leads", json=body, headers={"X-Intake-Key": key}
+                )
+            except httpx.HTTPError as exc:
+                # An executor swallows a task's exception: a request without an answer must
+                # show in the figures, not vanish.
+                with lock:
+                    failures.append(f"burst-{n}: {type(exc).__name__}: {exc}")
+                return
             ms = (time.perf_counter() - t0) * 1000
             with lock:
                 latencies.append(ms)
@@ -189,6 +205,16 @@ def burst(url: str, rate: int, seconds: int, reps: int) -> int:
             p.wait(30)
     with engine.connect() as conn:
         stored = conn.execute(select(lead_state.c.lead_id, lead_state.c.owner_id)).all()
+        # Every change that gave a lead an owner is in the audit chain: exactly one per lead.
+        owner_sets = func.count().label("n")
+        assigned_twice = len(
+            conn.execute(
+                select(audit.c.record_id, owner_sets)
+                .where(audit.c.entity == "lead", audit.c.field.like("%owner%"))
+                .group_by(audit.c.record_id)
+                .having(func.count() > 1)
+            ).all()
+        )
         data = {
             r.id: loads(r.data)
             for r in conn.execute(
@@ -231,11 +257,14 @@ def burst(url: str, rate: int, seconds: int, reps: int) -> int:
     )
     print(
         f"  stored {len(stored)} / {expected} (with {len(urls)} warm-up leads), "
-        f"records {len(data)}, refused {len(failures)}, "
-        f"unassigned {unassigned}, owner mismatches {mismatched}, missing from the owner's "
-        f"feed {lost}"
+        f"records {len(data)}, answered {len(latencies)}, refused or unanswered {len(failures)}, "
+        f"unassigned {unassigned}, assigned more than once {assigned_twice}, owner mismatches "
+        f"{mismatched}, missing from the owner's feed (lost notifications) {lost}"
     )
+    for line in failures[:5]:
+        print(f"  failure: {line}")
     ok = len(stored) == expected == len(data) and not failures and not unassigned and not lost
+    ok = ok and not assigned_twice
     return 0 if ok and not mismatched else 1
 
 

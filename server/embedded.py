@@ -22,6 +22,7 @@ import uvicorn
 
 from server import admin, migrate
 from server.api import create_app
+from server.asgi import SERVE_JOB_TICK_S
 from server.config import Settings, load_settings, sqlite_url
 from server.db import make_engine
 
@@ -121,9 +122,11 @@ def start(
     data_dir: Path | None = None,
     demo: bool = True,
     settings: Settings | None = None,
+    jobs: bool = False,
 ) -> EmbeddedServer:
     """Migrate, seed the demo users and serve on a thread. Without ``db_url`` and
-    ``data_dir`` the data lives in a temporary folder removed by ``stop()``."""
+    ``data_dir`` the data lives in a temporary folder removed by ``stop()``. With ``jobs`` the
+    server runs the lead engine's scheduled jobs every few seconds, as ``serve`` does."""
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if settings is None:
         if data_dir is None and db_url is None:
@@ -132,6 +135,8 @@ def start(
         settings = load_settings(db_url, data_dir)
         if db_url is None and data_dir is not None:
             settings = settings.with_(database_url=sqlite_url(data_dir / "fieldcrm-server.db"))
+    if jobs:
+        settings = settings.with_(job_tick_s=SERVE_JOB_TICK_S)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url, pool_size=1)
     try:

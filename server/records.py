@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from app.domain.audit import GENESIS, entry_hash
-from app.domain.derived import derive
+from app.domain.derived import SEARCHED_FIELDS, derive
 from server.db import Positions, audit, dumps, is_postgres, loads, records, scope_changes, users
 
 ROLES = ("rep", "lead", "admin", "csm")
@@ -127,6 +127,8 @@ class Rec:
     updated_at: float = 0.0
     is_new: bool = False
     dirty: bool = False
+    # ``derived`` computed ahead of :meth:`Workspace.flush`, with the values it was made from.
+    derived_memo: tuple[tuple[Any, ...], str | None] | None = field(default=None, compare=False)
 
     def view(self) -> dict[str, Any]:
         """The record as a client receives it, as it is now (later changes do not show)."""
@@ -229,6 +231,25 @@ def derived_json(entity: str, data: Mapping[str, Any], deleted: bool) -> str | N
     """The ``derived`` column of a record: what devices would derive from ``data``."""
     derived = None if deleted else derive(entity, data)
     return None if derived is None else dumps(derived)
+
+
+def _derived_inputs(rec: Rec) -> tuple[Any, ...]:
+    """The values a record's ``derived`` column depends on."""
+    fields = sorted(SEARCHED_FIELDS.get(rec.entity, frozenset()) | {"name"})
+    return (rec.deleted, *(rec.data.get(f) for f in fields))
+
+
+def derived_memo(entity: str, data: Mapping[str, Any]) -> tuple[tuple[Any, ...], str | None]:
+    """A new record's ``derived`` column computed ahead, for :attr:`Rec.derived_memo`."""
+    rec = Rec(id="", entity=entity, data=dict(data), field_versions={}, version=0, customer_id=None)
+    return _derived_inputs(rec), derived_json(entity, data, False)
+
+
+def _derived_of(rec: Rec) -> str | None:
+    memo = rec.derived_memo
+    if memo is not None and memo[0] == _derived_inputs(rec):
+        return memo[1]
+    return derived_json(rec.entity, rec.data, rec.deleted)
 
 
 def _rec(row: Any) -> Rec:
@@ -405,6 +426,14 @@ class Workspace:
         rec.scope_owner = owner
         rec.dirty = True
 
+    def prederive(self, rec: Rec) -> None:
+        """Compute the record's ``derived`` column now rather than in :meth:`flush` (the
+        text work, pinyin above all, then stays out of a lock held until the commit)."""
+        rec.derived_memo = (
+            _derived_inputs(rec),
+            derived_json(rec.entity, rec.data, rec.deleted),
+        )
+
     def touch(self, rec: Rec) -> None:
         """Give a record a new change position without a new version (re-send it)."""
         rec.dirty = True
@@ -482,7 +511,7 @@ class Workspace:
         for rec, seq in zip(dirty, seqs, strict=False):
             row = {
                 "data": dumps(rec.data),
-                "derived": derived_json(rec.entity, rec.data, rec.deleted),
+                "derived": _derived_of(rec),
                 "field_versions": dumps(rec.field_versions),
                 "version": rec.version,
                 "customer_id": rec.customer_id,
@@ -538,7 +567,7 @@ class Workspace:
                 "blob_sha256": rec.blob_sha256,
                 "scope_owner": rec.scope_owner,
                 "data": dumps(rec.data),
-                "derived": derived_json(rec.entity, rec.data, rec.deleted),
+                "derived": _derived_of(rec),
                 "field_versions": dumps(rec.field_versions),
                 "version": rec.version,
                 "deleted": rec.deleted,

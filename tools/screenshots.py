@@ -3,7 +3,8 @@
     python -m tools.screenshots OUTDIR [--lang zh,en] [--size 1366x768]
 
 A fresh demo profile (the "small" set) gets a few extra facts so every screen has something to
-show: an approval request, a stagnation alert, a conflict, leads and a business-card image.
+show: an approval request, a stagnation alert, a conflict, leads (some missed, with the
+escalations a team lead works through) and a business-card image.
 Everything runs synchronously on a fixed clock, so the pictures are the same every time.
 """
 
@@ -140,6 +141,60 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
         "customer", {"name": f"{name}(集团)".replace("有限公司", ""), "owner": DEMO_USERS[2]["id"]}
     )
     store.create("contact", {"customer_id": twin, "name": "陳思遠", "mobile": "139****2046"})
+    # Leads of a second rep that went unanswered, and the alerts a team lead then works.
+    other = DEMO_USERS[2]["id"]
+    missed = []
+    for i, (name, company, hours) in enumerate(
+        [
+            ("赵磊", "杭州云帆科技有限公司", 30),
+            ("孙悦", "嘉兴华光照明有限公司", 20),
+            ("钱程", "绍兴新越纺织有限公司", 8),
+        ]
+    ):
+        assigned = DEMO_NOW - timedelta(hours=hours)
+        missed.append(
+            store.create(
+                "lead",
+                {
+                    "name": name,
+                    "company": company,
+                    "channel": "web_form",
+                    "score": 88 - i,
+                    "status": "assigned",
+                    "owner": other,
+                    "assigned_at": assigned.isoformat(),
+                    "response_due": (assigned + timedelta(minutes=15)).isoformat(),
+                },
+            )
+        )
+    raised = []
+    for lead_id in missed[:2]:
+        raised.append(
+            store.create(
+                "alert",
+                {
+                    "kind": "lead_response",
+                    "record_id": lead_id,
+                    "owner": LEAD,
+                    "message_zh": "李娜 未按时响应线索",
+                    "message_en": "李娜 did not answer a lead in time",
+                },
+            )
+        )
+    store.create(
+        "alert",
+        {
+            "kind": "rep_flagged",
+            "record_id": other,
+            "owner": LEAD,
+            "message_zh": "李娜 连续 3 次未按时响应线索",
+            "message_en": "李娜 missed 3 lead deadlines in a row",
+        },
+    )
+    # The server raised them at the deadlines (the store stamps its own clock).
+    for i, alert_id in enumerate(raised):
+        when = (DEMO_NOW - timedelta(hours=(30, 20)[i], minutes=-15)).isoformat()
+        store.db.execute("UPDATE alerts SET created_at = ? WHERE id = ?", [when, alert_id])
     store.close()
     return profile, ids
 
@@ -398,6 +453,13 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     merge = render_merge(window, desktop.ctx, ids)
                     save(merge, "22-merge-customers", lang)
                     merge.close()
+                    window.show_screen("leads")
+                    leads = window.leads
+                    if leads.dashboard is not None and leads.inbox is not None:
+                        leads.tabs.setCurrentWidget(leads.dashboard)
+                        save(window, "18-lead-dashboard", lang)
+                        leads.tabs.setCurrentWidget(leads.inbox)
+                        save(window, "19-alert-inbox", lang)
                 desktop.close()
                 QApplication.processEvents()
     return written

@@ -97,7 +97,8 @@ def start_demo(
     from server.embedded import DEMO_PASSWORD, start
 
     root = demo_root()
-    handle = start(data_dir=root / "server", demo=True)
+    # Deadlines, reclaims and stagnation keep time in the demo as on a real server.
+    handle = start(data_dir=root / "server", demo=True, jobs=True)
     try:
         assert handle.settings is not None
         engine = make_engine(handle.settings.database_url, pool_size=1)

@@ -387,6 +387,9 @@ def _v12_merge(db: sqlite_utils.Database) -> None:
         "kind TEXT NOT NULL)"
     )
     db.execute("CREATE INDEX merge_links_survivor ON merge_links(survivor_id)")
+def _v13_leads2(db: sqlite_utils.Database) -> None:
+    """Alerts a team lead snoozed on this device, until a date (app.store.lead_board)."""
+    db.execute("CREATE TABLE alert_snoozes (alert_id TEXT PRIMARY KEY, until TEXT NOT NULL)")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -402,6 +405,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v10_leads,
     _v11_journey,
     _v12_merge,
+    _v13_leads2,
 )
 LATEST = len(MIGRATIONS)
 

@@ -218,6 +218,17 @@ class SyncEngine:
         finally:
             api.close()
 
+    def fairness(self, days: int) -> dict[str, Any]:
+        """The server's fairness report for the signed-in lead's team over ``days`` (raises
+        SyncError when it cannot be reached or the user is not a lead)."""
+        api = self.online_api()
+        try:
+            return dict(
+                api.request("GET", "/api/v1/reports/fairness", params={"days": days}).json()
+            )
+        finally:
+            api.close()
+
     def claim(self, record_id: str) -> dict[str, Any]:
         """Claim a pool entry; ``outcome`` is ``won`` or ``lost`` (with who won)."""
         api = self.online_api()

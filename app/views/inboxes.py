@@ -30,6 +30,7 @@ from app.views.context import AppContext
 from app.views.errors import join_messages, known_message
 from app.views.followup_form import FollowUpForm
 from app.views.i18n import current, say
+from app.views.lead_board import AlertInbox, LeadDashboard
 from app.views.leads import (
     DuplicatesDialog,
     LeadDialog,
@@ -374,6 +375,15 @@ class LeadsScreen(ListScreen):
         self.tabs.setObjectName("leadTabs")
         self.tabs.addTab(mine, self.tr("Leads"))
         self.tabs.addTab(self.pool, self.tr("公海 Pool"))
+        # A team lead's tabs: the reps at a glance, and the alerts to work through.
+        self.dashboard: LeadDashboard | None = None
+        self.inbox: AlertInbox | None = None
+        if ctx.session.leads_team:
+            self.dashboard = LeadDashboard(ctx)
+            self.inbox = AlertInbox(ctx)
+            self.inbox.open_record.connect(self._open_from_inbox)
+            self.tabs.addTab(self.dashboard, self.tr("Dashboard"))
+            self.tabs.addTab(self.inbox, self.tr("Alert inbox"))
         self.tabs.currentChanged.connect(self._tab_changed)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -452,8 +462,19 @@ class LeadsScreen(ListScreen):
             act(str(row["id"]), *args)
 
     def _tab_changed(self, index: int) -> None:
-        if self.tabs.widget(index) is self.pool:
+        widget = self.tabs.widget(index)
+        if widget is self.pool:
             self.pool.load()
+        elif widget is self.dashboard and self.dashboard is not None:
+            self.dashboard.reload()
+        elif widget is self.inbox and self.inbox is not None:
+            self.inbox.reload()
+
+    def _open_from_inbox(self, entity: str, record_id: str) -> None:
+        if entity == "lead":
+            self.open_lead(record_id)
+        else:
+            self.open_record.emit(entity, record_id)
 
     def _say(self, text: str) -> None:
         self.problem.show_message(None)

@@ -502,6 +502,7 @@ class MainWindow(QMainWindow):
         """Let ``live`` see every change (it looks for new leads after a sync) and show what
         it announces; it is stopped when the window closes."""
         self.live = live
+        live.host = self
         self.ctx.runner.changed.connect(live.on_changed)
         live.announced.connect(
             lambda title, text: self.show_status_message(f"{title} {text}", False)

@@ -1752,7 +1752,15 @@
         <source>First contact logged.</source>
         <translation>已记录首次联系。</translation>
     </message>
-</context>
+<message>
+        <source>Dashboard</source>
+        <translation>看板</translation>
+    </message>
+    <message>
+        <source>Alert inbox</source>
+        <translation>提醒收件箱</translation>
+    </message>
+    </context>
 <context>
     <name>LiveUpdates</name>
     <message>
@@ -2982,6 +2990,229 @@
     <message>
         <source>Save</source>
         <translation>保存</translation>
+    </message>
+</context>
+<context>
+    <name>AlertInbox</name>
+    <message>
+        <source>By rep</source>
+        <translation>按销售</translation>
+    </message>
+    <message>
+        <source>By kind</source>
+        <translation>按类型</translation>
+    </message>
+    <message>
+        <source>Oldest first</source>
+        <translation>最久的在前</translation>
+    </message>
+    <message>
+        <source>Largest amount first</source>
+        <translation>金额最大的在前</translation>
+    </message>
+    <message>
+        <source>Show snoozed</source>
+        <translation>显示已推迟</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>忽略</translation>
+    </message>
+    <message>
+        <source>Take the alert off the list on every device</source>
+        <translation>在所有设备上移出此提醒</translation>
+    </message>
+    <message>
+        <source>Snooze until</source>
+        <translation>推迟到</translation>
+    </message>
+    <message>
+        <source>Hide the alert on this device until that day</source>
+        <translation>在本机隐藏此提醒直到该日</translation>
+    </message>
+    <message>
+        <source>Make a task for the rep</source>
+        <translation>转为销售的任务</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation>提醒</translation>
+    </message>
+    <message>
+        <source>Rep</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Days</source>
+        <translation>天数</translation>
+    </message>
+    <message>
+        <source>Since then</source>
+        <translation>此后进展</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>内容</translation>
+    </message>
+    <message>
+        <source>Nothing needs attention.</source>
+        <translation>没有需要处理的事项。</translation>
+    </message>
+    <message>
+        <source>Stagnating deal</source>
+        <translation>商机停滞</translation>
+    </message>
+    <message>
+        <source>Lead not answered</source>
+        <translation>线索未响应</translation>
+    </message>
+    <message>
+        <source>Lead without a rep</source>
+        <translation>线索无人可分配</translation>
+    </message>
+    <message>
+        <source>Rep flagged</source>
+        <translation>销售被标记</translation>
+    </message>
+    <message>
+        <source>Pool claim lost</source>
+        <translation>公海认领未成功</translation>
+    </message>
+    <message>
+        <source>Customer journey</source>
+        <translation>客户旅程</translation>
+    </message>
+    <message>
+        <source>Approval decided</source>
+        <translation>审批已决定</translation>
+    </message>
+    <message>
+        <source>Record could not be read</source>
+        <translation>记录无法读取</translation>
+    </message>
+    <message>
+        <source>(no rep)</source>
+        <translation>(无销售)</translation>
+    </message>
+    <message>
+        <source>snoozed until %1</source>
+        <translation>已推迟到 %1</translation>
+    </message>
+    <message>
+        <source>Nothing yet</source>
+        <translation>暂无进展</translation>
+    </message>
+</context>
+<context>
+    <name>LeadDashboard</name>
+    <message numerus="yes">
+        <source>Last %n day(s)</source>
+        <translation>
+            <numerusform>最近 %n 天</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Export to Excel…</source>
+        <translation>导出到 Excel…</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>期间</translation>
+    </message>
+    <message>
+        <source>Rep</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>已超时</translation>
+    </message>
+    <message>
+        <source>Misses in a row</source>
+        <translation>连续未响应</translation>
+    </message>
+    <message>
+        <source>Flag</source>
+        <translation>标记</translation>
+    </message>
+    <message>
+        <source>Leads</source>
+        <translation>线索</translation>
+    </message>
+    <message>
+        <source>High intent</source>
+        <translation>高意向</translation>
+    </message>
+    <message>
+        <source>High-intent share</source>
+        <translation>高意向占比</translation>
+    </message>
+    <message>
+        <source>First-week leads</source>
+        <translation>首周线索</translation>
+    </message>
+    <message>
+        <source>First week vs team mean</source>
+        <translation>首周/团队均值</translation>
+    </message>
+    <message>
+        <source>Below the bar</source>
+        <translation>低于标准</translation>
+    </message>
+    <message>
+        <source>Asking the server for new hires' first week…</source>
+        <translation>正在向服务器查询新人首周数据…</translation>
+    </message>
+    <message>
+        <source>New hires' first week from the server; flagged below %1 of the team mean.</source>
+        <translation>新人首周数据来自服务器;低于团队均值的 %1 时标记。</translation>
+    </message>
+    <message>
+        <source>Offline: new hires' first-week comparison needs the server (it knows when each rep joined).</source>
+        <translation>离线:新人首周对比需要服务器(服务器知道每位销售的入职时间)。</translation>
+    </message>
+    <message numerus="yes">
+        <source>⚑ %n missed in a row</source>
+        <translation>
+            <numerusform>⚑ 连续 %n 次未响应</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>Export the dashboard</source>
+        <translation>导出看板</translation>
+    </message>
+    <message numerus="yes">
+        <source>Exported %n rep(s).</source>
+        <translation>
+            <numerusform>已导出 %n 位销售。</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>LeadNotice</name>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Respond: %1</source>
+        <translation>响应:%1</translation>
     </message>
 </context>
 </TS>

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -181,6 +182,47 @@ def lead_tags(rec: Rec) -> list[str]:
     return [str(rec.data[k]) for k in ("region", "product") if rec.data.get(k)]
 
 
+@dataclass
+class TeamSnapshot:
+    """A team's reps as read under its lock, kept current across a batch of assignments (each
+    choice adds to the chosen rep's load and moves the credits); :meth:`write` stores the
+    credits once for the batch."""
+
+    reps: list[RepFigures]
+    names: dict[str, str]
+    credits: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, conn: Connection, team_id: str | None, now: float, rules: LeadRules) -> Any:
+        reps, names = team_reps(conn, team_id, now, rules)
+        return cls(reps, names)
+
+    def chose(self, choice: Choice) -> None:
+        self.reps = [
+            replace(
+                r,
+                credit=choice.credits.get(r.user_id, r.credit),
+                load=r.load + (1 if r.user_id == choice.user_id else 0),
+            )
+            for r in self.reps
+        ]
+        self.credits.update(choice.credits)
+
+    def write(self, conn: Connection, before: dict[str, float]) -> None:
+        moved = [
+            {"u": user_id, "c": credit}
+            for user_id, credit in self.credits.items()
+            if credit != before.get(user_id)
+        ]
+        if moved:
+            conn.execute(
+                update(rep_profiles)
+                .where(rep_profiles.c.user_id == bindparam("u"))
+                .values(credit=bindparam("c")),
+                moved,
+            )
+
+
 def assign(
     ws: Workspace,
     rec: Rec,
@@ -189,27 +231,25 @@ def assign(
     now: float,
     *,
     note_waiting: bool = True,
+    team: TeamSnapshot | None = None,
 ) -> Choice:
     """Choose the rep for a lead and write the choice to the record and its state row.
 
     With nobody eligible the lead waits (status ``new``, no owner) and the choice says why;
-    the ``assign_waiting`` job tries again.
+    the ``assign_waiting`` job tries again. With ``team`` the reps come from that snapshot,
+    which records the choice; the caller then writes its credits.
     """
     conn = ws.conn
-    reps, names = team_reps(conn, state["team_id"], now, rules)
+    if team is None:
+        reps, names = team_reps(conn, state["team_id"], now, rules)
+    else:
+        reps, names = team.reps, team.names
     choice = choose_rep(reps, lead_tags(rec), rules)
-    before = {r.user_id: r.credit for r in reps}
-    moved = [
-        {"u": user_id, "c": credit}
-        for user_id, credit in choice.credits.items()
-        if credit != before.get(user_id)
-    ]
-    if moved:
-        conn.execute(
-            update(rep_profiles)
-            .where(rep_profiles.c.user_id == bindparam("u"))
-            .values(credit=bindparam("c")),
-            moved,
+    if team is not None:
+        team.chose(choice)
+    else:
+        TeamSnapshot(reps, names, dict(choice.credits)).write(
+            conn, {r.user_id: r.credit for r in reps}
         )
     why = choice.why()
     why["at"] = stamp(now)

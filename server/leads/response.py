@@ -72,7 +72,28 @@ def accept(
         raise Refused(
             404, "not_found", Msg("线索不存在或无权访问", "No such lead in your records"), {}
         )
-    if row.owner_id != viewer.id:
+    check_owner(conn, row, viewer.id)
+    values = judge(ws, row, action, device_acted, device_sent, received)
+    ws.change(
+        rec,
+        {"status": values["status"], "accepted_at": values["accepted_at"], "updated_at": ws.stamp},
+        actor=viewer.id,
+        device="server",
+        op_id=None,
+    )
+    ws.flush()
+    return {
+        "id": lead_id,
+        "status": values["status"],
+        "accepted_at": values["accepted_at"],
+        "outcome": values["outcome"],
+        "response_due": stamp(row.response_due),
+    }
+
+
+def check_owner(conn: Connection, row: Any, user_id: str) -> None:
+    """Refuse an acceptance by anyone but the lead's current owner, or of a closed lead."""
+    if row.owner_id != user_id:
         if row.status == "pooled":
             raise Refused(
                 409,
@@ -97,36 +118,35 @@ def accept(
             Msg(f"线索状态为 {row.status},无法接受", f"The lead is {row.status}"),
             {},
         )
+
+
+def judge(
+    ws: Workspace,
+    row: Any,
+    action: str,
+    device_acted: float,
+    device_sent: float | None,
+    received: float,
+) -> dict[str, Any]:
+    """Record the acceptance in the lead's state row (the caller checked the owner) and return
+    the values the lead record gets: ``status``, ``accepted_at`` and the ``outcome``."""
+    conn = ws.conn
     assigned = float(row.assigned_at or received)
     when = acted_at(device_acted, device_sent, received, assigned)
     first = row.acted_at is None
     effective = when if first else min(float(row.acted_at), when)
     outcome = "on_time" if effective <= float(row.response_due or received) else "late"
     new_status = "contacted" if "contacted" in (action, row.status) else "accepted"
-    ws.change(
-        rec,
-        {"status": new_status, "accepted_at": stamp(effective), "updated_at": ws.stamp},
-        actor=viewer.id,
-        device="server",
-        op_id=None,
-    )
     conn.execute(
         update(lead_state)
-        .where(lead_state.c.lead_id == lead_id)
+        .where(lead_state.c.lead_id == row.lead_id)
         .values(status=new_status, acted_at=effective, outcome=outcome)
     )
     if row.escalated_at is not None and outcome == "on_time":
         # The rep answered in time while offline: the escalation raised meanwhile is moot.
         for lead_user in team_leads(conn, row.team_id):
             resolve_alert(ws, kind="lead_response", owner=lead_user, key=_escalation_key(row))
-    ws.flush()
-    return {
-        "id": lead_id,
-        "status": new_status,
-        "accepted_at": stamp(effective),
-        "outcome": outcome,
-        "response_due": stamp(row.response_due),
-    }
+    return {"status": new_status, "accepted_at": stamp(effective), "outcome": outcome}
 
 
 def settle_from_record(conn: Connection, row: Any, rec: Rec) -> bool:

@@ -16,6 +16,7 @@ from app.domain.followups import validate_followup
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES
 from app.domain.tasks import validate_task
+from server.leads import device as lead_device
 from server.push import rejections as R
 from server.push.approvals import check_request
 from server.push.context import Batch
@@ -66,6 +67,13 @@ class EntityRules:
 
     def created(self, batch: Batch, op: Operation, rec: Rec, where: Placement) -> None:
         """Follow-on changes once the record exists."""
+
+    def screen_update(self, batch: Batch, rec: Rec, fields: dict[str, Any]) -> dict[str, Any]:
+        """An update's raw values before validation (refuse or drop what the kind forbids)."""
+        return fields
+
+    def updated(self, batch: Batch, op: Operation, rec: Rec, changes: dict[str, Any]) -> None:
+        """Follow-on changes once an update was merged (``changes``: what it changed)."""
 
     def check_update(self, batch: Batch, rec: Rec, clean: dict[str, Any]) -> None:
         """Refuse an update this kind of record does not allow."""
@@ -128,7 +136,13 @@ class ContactRules(EntityRules):
 
 
 class LeadRules(OwnedRules):
+    """Leads: the lead engine scores and times a device's new lead and owns its values."""
+
     name = "lead"
+
+    def prepare(self, batch: Batch, fields: dict[str, Any]) -> None:
+        super().prepare(batch, fields)
+        lead_device.prepare_create(fields)
 
     def place(self, batch: Batch, op: Operation, clean: dict[str, Any]) -> Placement:
         return Placement(None, None, clean["owner"])
@@ -136,6 +150,16 @@ class LeadRules(OwnedRules):
     def complete(self, batch: Batch, clean: dict[str, Any], where: Placement) -> None:
         if clean.get("customer_id") is not None:
             batch.customer(clean["customer_id"])
+        lead_device.complete_create(batch, clean)
+
+    def created(self, batch: Batch, op: Operation, rec: Rec, where: Placement) -> None:
+        lead_device.created(batch, op, rec)
+
+    def screen_update(self, batch: Batch, rec: Rec, fields: dict[str, Any]) -> dict[str, Any]:
+        return lead_device.screen_update(batch, rec, fields)
+
+    def updated(self, batch: Batch, op: Operation, rec: Rec, changes: dict[str, Any]) -> None:
+        lead_device.updated(batch, op, rec, changes)
 
     def check_update(self, batch: Batch, rec: Rec, clean: dict[str, Any]) -> None:
         if clean.get("customer_id") is not None:

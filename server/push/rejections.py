@@ -134,6 +134,18 @@ HAS_CHILDREN = _r(
     "Delete its contacts, deals, follow-ups and attachments first",
 )
 
+# ---- leads (the lead engine's values: server.leads.device)
+LEAD_SERVER_OWNED = _r(
+    "server_owned",
+    "字段 {field} 由服务器的线索引擎设定,不能修改",
+    "{field} is set by the server's lead engine and cannot be changed",
+)
+LEAD_STATUS_SERVER = _r(
+    "server_owned",
+    "线索状态「{status}」只由服务器设定(分配、公海)",
+    "Lead status {status} is set by the server only (assignment, pool)",
+)
+
 # ---- stage moves
 STAGE_FIELDS = _r(
     "malformed",

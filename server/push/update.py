@@ -24,7 +24,7 @@ def update(batch: Batch, op: Operation) -> dict[str, Any]:
     if name == "approval":
         raise R.APPROVAL_UPDATE()
     rec = batch.visible(ws.get(op.record_id), name)
-    clean = clean_fields(name, op.fields, partial=True)
+    clean = clean_fields(name, rules.screen_update(batch, rec, dict(op.fields)), partial=True)
     if not clean:
         raise R.EMPTY()
     if op.base_version > rec.version:
@@ -56,6 +56,7 @@ def update(batch: Batch, op: Operation) -> dict[str, Any]:
             ws.change(rec, changes, **batch.actor(op))
             if owner_moves and "owner" in changes:
                 ws.rescope(rec, str(changes["owner"]))
+        rules.updated(batch, op, rec, changes)
     batch.store_device_audit(op, rec)
     extra: dict[str, Any] = {}
     if conflicts:
