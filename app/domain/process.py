@@ -285,16 +285,40 @@ def decide_move(
 
 
 def move_changes(
-    decision: Decision, from_stage: str, reason: str | None, at: str
+    decision: Decision,
+    from_stage: str,
+    reason: str | None,
+    at: str,
+    deal: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The deal's values after an allowed move made at ``at``: the new stage and when it was
-    entered; a lost deal keeps why and from where, a reopened one forgets both."""
+    entered; a lost deal keeps why and from where, a reopened one forgets both. Given the
+    deal's stored values, its stage history gains the new stage too."""
     changes: dict[str, Any] = {"stage": decision.target, "stage_entered_at": at}
+    if deal is not None:
+        changes["stage_history"] = stage_history_after(deal, decision.target, at)
     if decision.move is Move.LOST:
         changes.update(lost_reason=(reason or "").strip(), lost_from=from_stage)
     elif decision.move is Move.REOPEN:
         changes.update(lost_reason=None, lost_from=None)
     return changes
+
+
+# A deal keeps this many stage entries at most (the oldest are dropped first).
+MAX_STAGE_HISTORY = 100
+
+
+def stage_history_after(deal: Mapping[str, Any], target: str, at: str) -> list[dict[str, str]]:
+    """The deal's stage history (``[{"stage", "at"}, …]``, oldest first) once it has entered
+    ``target`` at ``at``; a deal without one starts it with its current stay."""
+    raw = deal.get("stage_history")
+    history = [dict(h) for h in raw if isinstance(h, Mapping)] if isinstance(raw, list) else []
+    if not history and deal.get("stage"):
+        since = deal.get("stage_entered_at") or deal.get("created_at")
+        if since:
+            history.append({"stage": str(deal["stage"]), "at": str(since)})
+    history.append({"stage": target, "at": at})
+    return history[-MAX_STAGE_HISTORY:]
 
 
 # Stagnation alerts get their id from the deal and the moment it entered its stage, so the

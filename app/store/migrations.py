@@ -328,6 +328,24 @@ def _v10_leads(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v11_cockpit(db: sqlite_utils.Database) -> None:
+    """A deal's stage history (set with each stage move), and the team forecasts the server
+    snapshots at each period's end, as pulled by a team lead's device (app.sync.forecasts)."""
+    db.execute("ALTER TABLE deals ADD COLUMN stage_history TEXT")
+    db.execute(
+        """CREATE TABLE forecast_snapshots (
+            id TEXT PRIMARY KEY,
+            team_id TEXT,
+            rep_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            taken_at TEXT NOT NULL,
+            figures TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX forecast_snapshots_period ON forecast_snapshots(period, rep_id)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1,
     _v2,
@@ -339,6 +357,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v8_followup_snoozes,
     _v9_quarantine,
     _v10_leads,
+    _v11_cockpit,
 )
 LATEST = len(MIGRATIONS)
 
