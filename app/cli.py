@@ -24,6 +24,7 @@ from app.store.errors import StoreError, StoreUnavailable, ValidationFailed
 from app.sync.commands import COMMANDS as SYNC_COMMANDS
 from app.sync.lead_commands import COMMANDS as LEAD_COMMANDS
 from app.views.commands import COMMANDS as WINDOW_COMMANDS
+from app.views.report_commands import COMMANDS as REPORT_COMMANDS
 
 ENTITY_WORDS = {
     "customers": "customer",
@@ -214,6 +215,6 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 # The other command modules build on app.cli_context, never on this module.
-for _command in (*SYNC_COMMANDS, *LEAD_COMMANDS, *WINDOW_COMMANDS):
+for _command in (*SYNC_COMMANDS, *LEAD_COMMANDS, *WINDOW_COMMANDS, *REPORT_COMMANDS):
     cli.add_command(_command)
 _mount_optional(cli, "app.ocr.commands", "ocr")

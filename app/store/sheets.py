@@ -48,32 +48,44 @@ def _sheet_title(title: str) -> str:
 
 def write_sheet(path: Path, sheet: Sheet) -> int:
     """Write ``sheet`` to ``path`` (.xlsx) and return how many rows were written."""
+    return write_sheets(path, [sheet])
+
+
+def write_sheets(path: Path, sheets: list[Sheet]) -> int:
+    """Write each sheet to its own worksheet of one .xlsx file; returns the rows written."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
 
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"unsupported export type {path.suffix or '(none)'}: use .xlsx")
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = _sheet_title(sheet.title)
-    for r, row in enumerate([sheet.headers, *sheet.rows], start=1):
-        for c, value in enumerate(row, start=1):
-            typed = _typed(value)
-            cell: Cell = ws.cell(row=r, column=c)
-            cell.value = typed
-            if isinstance(typed, str):
-                cell.data_type = "s"  # openpyxl would take "=…" for a formula
-    ws.freeze_panes = "A2"
-    for c, header in enumerate(sheet.headers, start=1):
-        widths = [len(str(header))] + [len(str(row[c - 1] or "")) for row in sheet.rows[:200]]
-        ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = min(
-            max(widths) * 1.6 + 2, 60
-        )
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    used: set[str] = set()
+    for sheet in sheets:
+        title = _sheet_title(sheet.title)
+        while title in used:  # Excel needs distinct sheet names
+            title = _sheet_title(title[:28] + f"_{len(used)}")
+        used.add(title)
+        ws = wb.create_sheet(title)
+        for r, row in enumerate([sheet.headers, *sheet.rows], start=1):
+            for c, value in enumerate(row, start=1):
+                typed = _typed(value)
+                cell: Cell = ws.cell(row=r, column=c)
+                cell.value = typed
+                if isinstance(typed, str):
+                    cell.data_type = "s"  # openpyxl would take "=…" for a formula
+        ws.freeze_panes = "A2"
+        for c, header in enumerate(sheet.headers, start=1):
+            widths = [len(str(header))] + [len(str(row[c - 1] or "")) for row in sheet.rows[:200]]
+            ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = min(
+                max(widths) * 1.6 + 2, 60
+            )
     tmp = path.with_name(path.name + ".part")
     wb.save(tmp)
     tmp.replace(path)  # a crash never leaves a half-written file under the real name
-    return len(sheet.rows)
+    return sum(len(s.rows) for s in sheets)
 
 
-__all__ = ["Sheet", "write_sheet"]
+__all__ = ["Sheet", "write_sheet", "write_sheets"]
