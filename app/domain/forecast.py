@@ -564,7 +564,7 @@ def heatmap(deals: Iterable[DealRow], rules: ProcessRules) -> list[HeatCell]:
                 if not status.met:
                     missing[i].append(d.id)
         for i, status in enumerate(probe):
-            cells.append(HeatCell(stage, status.lock, len(in_stage), tuple(missing[i])))
+            cells.append(HeatCell(stage, status.lock, len(in_stage), tuple(sorted(missing[i]))))
     return cells
 
 
