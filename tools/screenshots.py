@@ -242,6 +242,13 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     save(window, "11-approvals", lang)
                     window.show_screen("alerts")
                     save(window, "12-alerts", lang)
+                    window.show_screen("cockpit")
+                    for i, name in enumerate(("forecast", "heatmap", "pipeline", "charts")):
+                        window.cockpit.tabs.setCurrentIndex(i)
+                        if name == "heatmap":
+                            window.cockpit.heatmap.setCurrentCell(2, 1)
+                            window.cockpit.show_cell_deals(2, 1)
+                        save(window, f"18-cockpit-{name}", lang)
                 desktop.close()
                 QApplication.processEvents()
     return written

@@ -33,6 +33,7 @@ from app.store.sheets import Sheet
 from app.sync.api import SyncService, SyncState
 from app.views import operations as ops
 from app.views.account import AccountHooks, SettingsScreen
+from app.views.cockpit import CockpitScreen
 from app.views.conflicts import ConflictsScreen
 from app.views.context import AppContext
 from app.views.customer_page import CustomerPage
@@ -50,7 +51,17 @@ from app.views.tasks import Task
 from app.views.widgets import Banner
 
 NAV_MIN_WIDTH = 176
-NAV = ("customers", "leads", "deals", "due", "approvals", "alerts", "conflicts", "settings")
+NAV = (
+    "customers",
+    "leads",
+    "deals",
+    "cockpit",
+    "due",
+    "approvals",
+    "alerts",
+    "conflicts",
+    "settings",
+)
 PROBLEM_SHOWN_MS = 15_000
 
 
@@ -100,6 +111,7 @@ class MainWindow(QMainWindow):
             "customers": self.tr("Customers"),
             "leads": self.tr("Leads"),
             "deals": self.tr("Deals"),
+            "cockpit": self.tr("Cockpit"),
             "due": self.tr("Follow-ups due"),
             "approvals": self.tr("Approvals"),
             "alerts": self.tr("Alerts"),
@@ -110,6 +122,8 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(self.nav_titles[key])
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
+            # The cockpit is the team's figures: a lead's and an admin's screen.
+            item.setHidden(key == "cockpit" and not ctx.session.leads_team)
         who = QLabel(
             f"<b>{ctx.session.display_name}</b>"
             + (f"<br/><span style='color:#90a4ae'>{self._role_name()}</span>")
@@ -143,6 +157,7 @@ class MainWindow(QMainWindow):
         self.customers = CustomersScreen(ctx)
         self.leads = LeadsScreen(ctx)
         self.pipeline = PipelineScreen(ctx)
+        self.cockpit = CockpitScreen(ctx)
         self.due = FollowupsDueScreen(ctx)
         self.approvals = ApprovalsScreen(ctx)
         self.alerts = AlertsScreen(ctx)
@@ -154,6 +169,7 @@ class MainWindow(QMainWindow):
             "customers": self.customers,
             "leads": self.leads,
             "deals": self.pipeline,
+            "cockpit": self.cockpit,
             "due": self.due,
             "approvals": self.approvals,
             "alerts": self.alerts,
