@@ -216,8 +216,8 @@ class CockpitScreen(ReloadingScreen):
         self.heat_title.setWordWrap(True)
         self.heat_deals = QListWidget()
         self.heat_deals.setObjectName("heatmapDeals")
+        # Double-click or Enter opens the deal (both are "activation").
         self.heat_deals.itemActivated.connect(self._open_heat_deal)
-        self.heat_deals.itemDoubleClicked.connect(self._open_heat_deal)
         side = QWidget()
         sv = QVBoxLayout(side)
         sv.setContentsMargins(0, 0, 0, 0)

@@ -79,10 +79,15 @@ def take_snapshots(conn: Connection, now: float) -> int:
                     }
                 )
         if rows:
-            result = conn.execute(
-                dialect.insert(forecast_snapshots).values(rows).on_conflict_do_nothing()
+            # Counted by what the insert returns: a batched insert's rowcount is not reliable.
+            written += len(
+                conn.execute(
+                    dialect.insert(forecast_snapshots)
+                    .values(rows)
+                    .on_conflict_do_nothing()
+                    .returning(forecast_snapshots.c.id)
+                ).all()
             )
-            written += max(result.rowcount or 0, 0)
     return written
 
 
