@@ -246,8 +246,8 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     for i, name in enumerate(("forecast", "heatmap", "pipeline", "charts")):
                         window.cockpit.tabs.setCurrentIndex(i)
                         if name == "heatmap":
-                            window.cockpit.heatmap.setCurrentCell(2, 1)
-                            window.cockpit.show_cell_deals(2, 1)
+                            window.cockpit.heatmap.setCurrentCell(3, 1)
+                            window.cockpit.show_cell_deals(3, 1)
                         save(window, f"18-cockpit-{name}", lang)
                 desktop.close()
                 QApplication.processEvents()

@@ -204,7 +204,9 @@ class CockpitScreen(ReloadingScreen):
         self.heatmap.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.heatmap.setMouseTracking(True)
         self.heatmap.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.heatmap.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        rows = self.heatmap.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 14)
         self.heatmap.cellClicked.connect(self.show_cell_deals)
         # The chosen cell keeps its colour (the heat), framed instead of painted over.
         self.heatmap.setStyleSheet(
@@ -216,6 +218,9 @@ class CockpitScreen(ReloadingScreen):
         self.heat_title.setWordWrap(True)
         self.heat_deals = QListWidget()
         self.heat_deals.setObjectName("heatmapDeals")
+        self.heat_deals.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.heat_deals.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.heat_deals.setSpacing(3)
         # Double-click or Enter opens the deal (both are "activation").
         self.heat_deals.itemActivated.connect(self._open_heat_deal)
         side = QWidget()
@@ -436,7 +441,6 @@ class CockpitScreen(ReloadingScreen):
                 if cell["share"] > 0.6:
                     item.setForeground(QColor("white"))
                 h.setItem(r, c, item)
-        h.resizeRowsToContents()
 
     def show_cell_deals(self, row: int, column: int) -> None:
         """List the deals of a heatmap cell; activating one opens it."""
