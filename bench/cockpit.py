@@ -19,6 +19,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -248,6 +249,7 @@ def scale(size: str, seed: int) -> None:
         if proc is not None:
             proc.terminate()
             proc.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:

@@ -136,6 +136,24 @@ def build(
     raise ValueError(kind)
 
 
+def deal_briefs(store: Store, ids: list[str]) -> list[dict[str, Any]]:
+    """Title, customer, owner, stage and amount of some deals (the heatmap's click list)."""
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ", ".join("?" * len(chunk))
+        out += [
+            dict(zip(("id", "title", "customer", "owner", "stage", "amount"), r, strict=True))
+            for r in store.db.execute(
+                "SELECT d.id, d.title, c.name, coalesce(u.display_name, u.name, d.owner), "
+                "d.stage, d.amount FROM deals d LEFT JOIN customers c ON c.id = d.customer_id "
+                f"LEFT JOIN users u ON u.id = d.owner WHERE d.id IN ({marks}) ORDER BY d.title",
+                chunk,
+            )
+        ]
+    return out
+
+
 # ---- tables for export -------------------------------------------------------------------------
 
 _T = {
@@ -327,6 +345,7 @@ __all__ = [
     "accuracy",
     "build",
     "current_period",
+    "deal_briefs",
     "forecast_report",
     "heatmap_report",
     "label",

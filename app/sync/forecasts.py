@@ -6,6 +6,7 @@ transaction; a server without the route leaves the copy as it was."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from app.store.service import Store
@@ -22,7 +23,9 @@ def _valid(s: Any) -> bool:
         return False
     figures = s.get("figures")
     return isinstance(figures, dict) and all(
-        isinstance(figures.get(k), int | float) and figures[k] == figures[k]
+        isinstance(figures.get(k), int | float)
+        and not isinstance(figures[k], bool)
+        and math.isfinite(figures[k])
         for k in ("commit", "weighted", "best_case", "won")
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from app.domain.forecast import parse_period
 from app.domain.reports import forecast_report, heatmap_report, pipeline_report
-from app.store.cockpit import load_team, snapshots
+from app.store.cockpit import deal_briefs, load_team, snapshots
 from app.store.service import Store
 
 
@@ -40,20 +40,7 @@ def cockpit(store: Store, period: str, now: datetime) -> Cockpit:
 
 def deals_brief(store: Store, ids: list[str]) -> list[dict[str, Any]]:
     """Title, customer, owner, stage and amount of some deals (the heatmap's click list)."""
-    out: list[dict[str, Any]] = []
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        marks = ", ".join("?" * len(chunk))
-        out += [
-            dict(zip(("id", "title", "customer", "owner", "stage", "amount"), r, strict=True))
-            for r in store.db.execute(
-                "SELECT d.id, d.title, c.name, coalesce(u.display_name, u.name, d.owner), "
-                "d.stage, d.amount FROM deals d LEFT JOIN customers c ON c.id = d.customer_id "
-                f"LEFT JOIN users u ON u.id = d.owner WHERE d.id IN ({marks}) ORDER BY d.title",
-                chunk,
-            )
-        ]
-    return out
+    return deal_briefs(store, ids)
 
 
 __all__ = ["Cockpit", "cockpit", "deals_brief"]
