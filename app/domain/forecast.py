@@ -43,7 +43,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.domain.messages import Msg
-from app.domain.process import DealFacts, advance_checklist
+from app.domain.process import DealFacts, advance_checklist, lock_met
 from app.domain.rules import LOST, ProcessRules, StageLock
 
 ZERO = Decimal(0)
@@ -229,10 +229,10 @@ def _to_date(value: Any) -> date | None:
 
 
 def _to_time(value: Any) -> datetime | None:
-    if value is None or value == "":
+    if not value:
         return None
     try:
-        t = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        t = value if type(value) is datetime else datetime.fromisoformat(str(value))
     except ValueError:
         d = _to_date(value)
         if d is None:
@@ -286,12 +286,13 @@ def deal_row(
     stage = str(data.get("stage") or "contact")
     raw_history = data.get("stage_history")
     history: list[tuple[str, datetime]] = []
-    if isinstance(raw_history, list):
+    if type(raw_history) is list:
         for item in raw_history:
-            if isinstance(item, Mapping):
+            if type(item) is dict:
                 at = _to_time(item.get("at"))
-                if at is not None and isinstance(item.get("stage"), str):
-                    history.append((str(item["stage"]), at))
+                stage_key = item.get("stage")
+                if at is not None and type(stage_key) is str:
+                    history.append((stage_key, at))
     if not history and entered is not None:
         history = [(stage, entered)]
     history.sort(key=lambda h: h[1])
@@ -310,7 +311,7 @@ def deal_row(
         stage_entered_at=entered,
         lost_reason=data.get("lost_reason"),
         lost_from=data.get("lost_from"),
-        evidence=evidence if isinstance(evidence, Mapping) else {},
+        evidence=evidence if type(evidence) is dict else {},
         history=tuple(history),
         attachment_kinds=frozenset(attachment_kinds),
         fields=data,
@@ -346,9 +347,12 @@ def required_roles(rules: ProcessRules) -> tuple[str, ...]:
     return tuple(roles) or tuple(rules.roles)
 
 
-def chain_coverage(deal: DealRow, rules: ProcessRules) -> Decimal:
-    """Roles mapped / roles required, 0..1 (1 when the rules require none)."""
-    roles = required_roles(rules)
+def chain_coverage(
+    deal: DealRow, rules: ProcessRules, roles: tuple[str, ...] | None = None
+) -> Decimal:
+    """Roles mapped / roles required, 0..1 (1 when the rules require none); ``roles`` saves
+    working the required roles out again for every deal."""
+    roles = required_roles(rules) if roles is None else roles
     if not roles:
         return Decimal(1)
     chain = deal.fields.get("decision_chain")
@@ -357,14 +361,19 @@ def chain_coverage(deal: DealRow, rules: ProcessRules) -> Decimal:
     return Decimal(mapped) / Decimal(len(roles))
 
 
-def probability(deal: DealRow, rules: ProcessRules, frules: ForecastRules) -> Decimal:
+def probability(
+    deal: DealRow,
+    rules: ProcessRules,
+    frules: ForecastRules,
+    roles: tuple[str, ...] | None = None,
+) -> Decimal:
     """The deal's evidence-weighted probability of closing, 0..1."""
     if deal.stage == rules.won_stage:
         return Decimal(1)
     if deal.stage == LOST:
         return ZERO
     evidence = min(sum((m.weight for m in proved(deal, frules)), ZERO), HUNDRED) / HUNDRED
-    cover = chain_coverage(deal, rules)
+    cover = chain_coverage(deal, rules, roles)
     return evidence * (1 - frules.chain_weight * (1 - cover))
 
 
@@ -488,6 +497,7 @@ def forecast(
     ``reps`` lists reps shown even without a deal in the period (their figures are zero)."""
     by_rep: dict[str, Figures] = {r: Figures() for r in reps}
     open_deals: list[tuple[DealRow, Decimal]] = []
+    roles = required_roles(rules)
     for d in deals:
         if d.stage == LOST:
             continue
@@ -504,13 +514,13 @@ def forecast(
         if not period.contains(d.expected_close):
             continue
         f = by_rep.setdefault(d.owner, Figures())
-        p = probability(d, rules, frules)
+        p = probability(d, rules, frules, roles)
         f.commit += d.commit
         f.weighted += d.amount * p
         f.best_case += d.amount
         f.stage_weighted += d.amount * stage_probability(d, rules, frules)
         f.open_deals += 1
-        f._coverage_sum += chain_coverage(d, rules)
+        f._coverage_sum += chain_coverage(d, rules, roles)
         if not proved(d, frules):
             f.no_evidence += 1
         open_deals.append((d, p))
@@ -557,11 +567,9 @@ def heatmap(deals: Iterable[DealRow], rules: ProcessRules) -> list[HeatCell]:
         probe = advance_checklist(DealFacts(stage, {}), rules).items
         missing: dict[int, list[str]] = {i: [] for i in range(len(probe))}
         for d in in_stage:
-            checklist = advance_checklist(
-                DealFacts(stage, d.fields, d.attachment_kinds, d.lost_from), rules
-            )
-            for i, status in enumerate(checklist.items):
-                if not status.met:
+            facts = DealFacts(stage, d.fields, d.attachment_kinds, d.lost_from)
+            for i, status in enumerate(probe):
+                if not lock_met(status.lock, facts):
                     missing[i].append(d.id)
         for i, status in enumerate(probe):
             cells.append(HeatCell(stage, status.lock, len(in_stage), tuple(sorted(missing[i]))))
@@ -691,11 +699,11 @@ def pipeline(
     """
     keys = rules.stage_keys
     conversion = []
+    firsts = [reached(d) for d in deals]
     for i, stage in enumerate(keys[:-1]):
         entered = moved = 0
         nxt = keys[i + 1]
-        for d in deals:
-            first = reached(d)
+        for first in firsts:
             at = first.get(stage)
             if at is None or (period is not None and not period.contains(at.date())):
                 continue

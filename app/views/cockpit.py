@@ -115,7 +115,7 @@ class CockpitScreen(ReloadingScreen):
         for p in [*quarters, *months]:
             self.period.addItem(p.name, p.name)
         self.period.setCurrentIndex(3)
-        self.period.currentIndexChanged.connect(lambda _i: self.reload())
+        self.period.currentIndexChanged.connect(lambda _i: self._period_chosen())
         self.export_xlsx = QPushButton(self.tr("Export to Excel…"))
         self.export_xlsx.setObjectName("cockpitExportXlsx")
         self.export_xlsx.clicked.connect(lambda: self.export("xlsx"))
@@ -141,6 +141,8 @@ class CockpitScreen(ReloadingScreen):
         self.tabs.addTab(self._heatmap_tab(), self.tr("Blockages"))
         self.tabs.addTab(self._pipeline_tab(), self.tr("Pipeline"))
         self.tabs.addTab(self._charts_tab(), self.tr("Charts"))
+        self._shown: set[int] = set()
+        self.tabs.currentChanged.connect(self._tab_chosen)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -312,10 +314,19 @@ class CockpitScreen(ReloadingScreen):
         return str(self.period.currentData())
 
     def reload(self) -> None:
+        """Read the team's deals again and compute the chosen period's figures."""
         period, now = self.selected_period(), self.ctx.clock()
         self.ctx.runner.read(
             lambda s: cockpit_ops.cockpit(s, period, now), self.show_data, owner=self
         )
+
+    def _period_chosen(self) -> None:
+        period = self.selected_period()
+        if self.data is None:
+            self.reload()
+            return
+        data = self.data
+        self.ctx.runner.read(lambda _s: data.for_period(period), self.show_data, owner=self)
 
     def on_changed(self, changes: list[Change]) -> None:
         if any(c.entity in ("deal", "attachment", "followup", "*") for c in changes):
@@ -323,10 +334,29 @@ class CockpitScreen(ReloadingScreen):
 
     def show_data(self, data: cockpit_ops.Cockpit) -> None:
         self.data = data
+        self._shown = set()
         self._show_forecast(data)
-        self._show_heatmap(data)
-        self._show_pipeline(data)
-        self._show_charts(data)
+        self._shown.add(0)
+        self._tab_chosen(self.tabs.currentIndex())
+
+    def _tab_chosen(self, index: int) -> None:
+        """Draw a tab the first time it is shown for these figures (computed on the worker)."""
+        data = self.data
+        if data is None or index in self._shown:
+            return
+        self._shown.add(index)
+
+        def draw(ready: cockpit_ops.Cockpit) -> None:
+            if ready is not self.data:
+                return  # other figures arrived meanwhile
+            if index == 1:
+                self._show_heatmap(ready)
+            elif index == 2:
+                self._show_pipeline(ready)
+            elif index == 3:
+                self._show_charts(ready)
+
+        self.ctx.runner.read(lambda _s: data.ready(), draw, owner=self)
 
     def _name(self, login: str) -> str:
         return self.data.names.get(login, login) if self.data else login
@@ -613,6 +643,7 @@ class CockpitScreen(ReloadingScreen):
             path = Path(name)
         lang = current()
         rules = self.ctx.rules
+        self.data.ready()
         sheets = [
             *report_sheets("forecast", self.data.forecast, rules, lang),
             *report_sheets("heatmap", self.data.heatmap, rules, lang),

@@ -54,7 +54,10 @@ def test_cockpit_forecast_heatmap_and_exports(
     assert "1 of 2 reps" in screen.summary.text()
 
     # The heatmap: Proposal × Quote is missing on both proposal deals; a click lists them.
+    bar = screen.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
     h = screen.heatmap
+    qtbot.waitUntil(lambda: h.rowCount() > 0)
     rows = [h.verticalHeaderItem(r).text() for r in range(h.rowCount())]
     cols = [h.horizontalHeaderItem(c).text() for c in range(h.columnCount())]
     quote = next(lk for lk in lead_ctx.rules.stage("proposal").exit_locks if lk.key == "quote")
@@ -72,6 +75,10 @@ def test_cockpit_forecast_heatmap_and_exports(
     qtbot.mouseClick(screen.heat_deals.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.keyClick(screen.heat_deals, Qt.Key.Key_Return)
     assert opened and opened[0][0] == "deal" and opened[0][1] in ("d-a", "d-c")
+
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(2).center())
+    qtbot.waitUntil(lambda: screen.conversion_table.rowCount() == 4)
+    assert _row(screen.win_table, "Team")[1:4] == ["1", "0", "100%"]
 
     # Another period: nothing closes in 2026Q3, so every figure is zero.
     screen.period.setCurrentIndex(screen.period.findData("2026Q3"))
