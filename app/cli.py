@@ -26,6 +26,7 @@ from app.sync.lead_commands import COMMANDS as LEAD_COMMANDS
 from app.task_commands import COMMANDS as TASK_COMMANDS
 from app.sync.merge_commands import COMMANDS as MERGE_COMMANDS
 from app.views.commands import COMMANDS as WINDOW_COMMANDS
+from app.views.report_commands import COMMANDS as REPORT_COMMANDS
 
 ENTITY_WORDS = {
     "customers": "customer",
@@ -309,6 +310,7 @@ for _command in (
     *TASK_COMMANDS,
     *MERGE_COMMANDS,
     *WINDOW_COMMANDS,
+    *REPORT_COMMANDS,
 ):
     cli.add_command(_command)
 _mount_optional(cli, "app.ocr.commands", "ocr")

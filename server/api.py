@@ -39,6 +39,7 @@ from server.leads.jobs import Scheduler
 from server.pull import BadCursor, ResyncRequired, pull_json
 from server.push import ID_PATTERN, TooManyOperations, check_json, push_json
 from server.records import Viewer
+from server.reports.api import router as reports_router
 
 log = logging.getLogger("fieldcrm.server.api")
 
@@ -603,5 +604,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         )
 
     api.include_router(leads_router)
+    api.include_router(reports_router)
     api.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return api

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import Engine, text
@@ -654,6 +655,108 @@ def merges_cmd(ctx: Context, team: str | None, as_json: bool) -> None:
             f"{m['created_at']}  {m['kind']:<8} {', '.join(m['merged_ids'])} -> "
             f"{m['survivor_id']}  by {m['merged_by']}  ({m['moved']} moved)"
         )
+
+
+def _team_report(
+    ctx: Context, team: str, kind: str, period: str | None, now_text: str | None
+) -> dict[str, Any]:
+    from app.domain.forecast import parse_period
+    from app.domain.reports import current_period, forecast_report, pipeline_report
+    from server.admin import current_rules
+    from server.records import Viewer
+    from server.reports import load_team, utc
+    from server.reports.snapshots import visible_snapshots
+
+    _needs_schema(ctx)
+    try:
+        now = parse_time(now_text) or time.time()
+        if period is not None:
+            parse_period(period)
+    except ValueError as exc:
+        _fail(str(exc))
+        raise
+    with ctx.engine.connect() as conn:
+        team_id = team_id_of(conn, team)
+        if team_id is None:
+            _fail(f"no team called {team!r}")
+            raise LookupError(team)
+        data, rules = load_team(conn, team_id), current_rules(conn)
+        if kind == "pipeline":
+            return pipeline_report(data, rules, period, utc(now))
+        viewer = Viewer("", "", "", "lead", team_id)
+        return forecast_report(
+            data, rules, period or current_period(utc(now)), visible_snapshots(conn, viewer)
+        )
+
+
+@report.command(name="forecast")
+@click.option("--team", required=True)
+@click.option("--period", default=None, help="2026Q4 or 2026-11 (default: this quarter).")
+@click.option("--now", "now_text", default=None, help="Compute as of this ISO time.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def report_forecast(
+    ctx: Context, team: str, period: str | None, now_text: str | None, as_json: bool
+) -> None:
+    """Each rep's commit, evidence-weighted forecast, best case and won amount for a period."""
+    data = _team_report(ctx, team, "forecast", period, now_text)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(f"team {team}, {data['period']}")
+    click.echo(f"{'rep':<20} {'commit':>14} {'weighted':>14} {'best case':>14} {'won':>14}  gap")
+    for r in [*data["reps"], {**data["team"], "rep": "TEAM"}]:
+        flag = "  LARGE GAP" if r["gap_flag"] else ""
+        click.echo(
+            f"{r['rep']:<20} {r['commit']:>14,.2f} {r['weighted']:>14,.2f} "
+            f"{r['best_case']:>14,.2f} {r['won']:>14,.2f}  {r['gap']:,.2f}{flag}"
+        )
+
+
+@report.command(name="pipeline")
+@click.option("--team", required=True)
+@click.option("--period", default=None, help="2026Q4 or 2026-11 (default: all time).")
+@click.option("--now", "now_text", default=None, help="Compute as of this ISO time.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def report_pipeline(
+    ctx: Context, team: str, period: str | None, now_text: str | None, as_json: bool
+) -> None:
+    """Conversion, win rates, time in stage, stalled deals, loss reasons and open value."""
+    data = _team_report(ctx, team, "pipeline", period, now_text)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(f"team {team}, {data['period'] or 'all time'}")
+    for c in data["conversion"]:
+        rate = "-" if c["rate"] is None else f"{c['rate']:.1%}"
+        click.echo(f"{c['from']:>16} -> {c['to']:<16} {c['entered']:>6} {c['moved_on']:>6} {rate}")
+    w = data["win_rate"]
+    click.echo(f"win rate: {w['won']} won, {w['lost']} lost, {w['rate']}")
+    for stage, t in data["time_in_stage"].items():
+        click.echo(f"{stage:>16}: median {t['median_days']} d, p90 {t['p90_days']} d")
+    click.echo(f"stalled deals: {len(data['stalled'])}")
+
+
+@main.command(name="demo-data")
+@click.option("--team", required=True, help="Team name or id (created if missing).")
+@click.option(
+    "--size", type=click.Choice(["small", "rep", "team"]), default="small", show_default=True
+)
+@click.option("--seed", "seed_value", type=int, default=7, show_default=True)
+@pass_ctx
+def demo_data(ctx: Context, team: str, size: str, seed_value: int) -> None:
+    """Fill a team with generated reps, customers, contacts, deals (evidence, stage history,
+    signed and lost ones), follow-ups, attachments and leads."""
+    from server.reports.demo import fill_team
+
+    _needs_schema(ctx)
+    try:
+        counts = fill_team(ctx.engine, ctx.settings, team, size, seed_value)
+    except (ValueError, admin.AdminError) as exc:
+        _fail(str(exc))
+        return
+    click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -366,6 +366,21 @@ jobs = Table(
     Column("runs", Integer, nullable=False),
 )
 
+# Each rep's forecast as the scheduled job took it at a period's end (server/reports): the
+# "opening" figures of the period that starts and the "closing" ones of the period that ended.
+forecast_snapshots = Table(
+    "forecast_snapshots",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("team_id", String(36), nullable=True, index=True),
+    Column("rep_id", String(36), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("taken_at", Float, nullable=False),
+    Column("figures", Text, nullable=False),
+    Index("ix_forecast_snapshots_rep_period_kind", "rep_id", "period", "kind", unique=True),
+)
+
 # server_state keys
 XID_COUNTER = "xid"  # SQLite only: the last write transaction's number
 SEQ_COUNTER = "seq"  # SQLite only: the last row sequence number

@@ -444,11 +444,9 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     window.show_screen("renewals")
                     save(window, "20-renewals", lang)
                     window.show_screen("duplicates")
-                    save(window, "18-duplicates", lang)
+                    save(window, "23-duplicates", lang)
                     window.show_screen("health")
-                    save(window, "19-data-health", lang)
-                elif role_shots == "csm":
-                    save(window, "21-success-start", lang)
+                    save(window, "24-data-health", lang)
                     assert desktop.ctx is not None
                     merge = render_merge(window, desktop.ctx, ids)
                     save(merge, "22-merge-customers", lang)
@@ -457,9 +455,18 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     leads = window.leads
                     if leads.dashboard is not None and leads.inbox is not None:
                         leads.tabs.setCurrentWidget(leads.dashboard)
-                        save(window, "18-lead-dashboard", lang)
+                        save(window, "25-lead-dashboard", lang)
                         leads.tabs.setCurrentWidget(leads.inbox)
-                        save(window, "19-alert-inbox", lang)
+                        save(window, "26-alert-inbox", lang)
+                    window.show_screen("cockpit")
+                    for i, name in enumerate(("forecast", "heatmap", "pipeline", "charts")):
+                        window.cockpit.tabs.setCurrentIndex(i)
+                        if name == "heatmap":
+                            window.cockpit.heatmap.setCurrentCell(3, 1)
+                            window.cockpit.show_cell_deals(3, 1)
+                        save(window, f"27-cockpit-{name}", lang)
+                elif role_shots == "csm":
+                    save(window, "21-success-start", lang)
                 desktop.close()
                 QApplication.processEvents()
     return written

@@ -19,7 +19,11 @@ SIZES = {
     # customers, contacts per customer, follow-ups, share of customers with a deal
     "small": (200, 4, 1_000, 0.6),
     "rep": (5_000, 4, 50_000, 0.5),
+    # A team lead's laptop: ten reps' books of business (SPEC T4 scale).
+    "team": (50_000, 4, 500_000, 0.5),
 }
+# Extra reps of the "team" size (the lead and three reps of DEMO_USERS, plus these seven).
+TEAM_REPS = 10
 
 # city, administrative division code (in credit codes), address prefix, telephone area code
 _REGIONS = [
@@ -276,8 +280,11 @@ def generate(size: str = "small", seed: int = 7, owner: str | None = None) -> De
     n_customers, contacts_per, n_followups, deal_share = SIZES[size]
     rng = random.Random(seed)
     now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-    reps = [u["id"] for u in DEMO_USERS if u["role"] == "rep"]
-    data = DemoData(users=[dict(u) for u in DEMO_USERS])
+    users = [dict(u) for u in DEMO_USERS]
+    if size == "team":
+        users += extra_reps(TEAM_REPS - sum(1 for u in users if u["role"] == "rep"))
+    reps = [u["id"] for u in users if u["role"] == "rep"]
+    data = DemoData(users=users)
     used_names: set[str] = set()
     for _ in range(n_customers):
         city, code, province_city, area = rng.choice(_REGIONS)
@@ -404,7 +411,84 @@ def _deal(
         deal["expires_on"] = (signed + timedelta(days=365)).date().isoformat()
         deal["contract_no"] = f"HT-2026-{rng.randrange(10**4):04d}"
     deal["_locks_through"] = idx if not complete else idx + 1
+    _evidence_and_history(deal, idx, now)
     return deal
+
+
+_EXTRA_REP_NAMES = ["chenjing", "yangfan", "zhaolei", "huangmin", "zhoujie", "wuxia", "sunhao"]
+_EXTRA_REP_SHOWN = ["陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴霞", "孙浩"]
+
+
+def extra_reps(count: int) -> list[dict[str, Any]]:
+    """More reps in the demo team (the "team" size has ten)."""
+    return [
+        {
+            "id": f"00000000-0000-4000-8000-0000000001{i:02d}",
+            "name": _EXTRA_REP_NAMES[i % len(_EXTRA_REP_NAMES)] + (str(i) if i >= 7 else ""),
+            "display_name": _EXTRA_REP_SHOWN[i % len(_EXTRA_REP_SHOWN)],
+            "role": "rep",
+            "team_id": DEMO_TEAM["id"],
+        }
+        for i in range(max(count, 0))
+    ]
+
+
+def _evidence_and_history(deal: dict[str, Any], idx: int, now: datetime) -> None:
+    """Evidence (NDA, POC, payment commitment), the rep's commit and the stage history.
+
+    Drawn from a generator seeded by the deal's id, so the draws of the older fields (and
+    every demo record made before these fields existed) stay as they were."""
+    rng = random.Random(deal["id"])
+    stage = deal["stage"]
+    won, lost = stage == "signed", stage == "lost"
+    evidence: dict[str, str] = {}
+    created = datetime.fromisoformat(deal["created_at"])
+    entered = datetime.fromisoformat(deal["stage_entered_at"])
+    if won:
+        entered = min(now, datetime.fromisoformat(deal["signed_on"] + "T10:00:00+00:00"))
+        deal["stage_entered_at"] = entered.isoformat()
+    if created >= entered:
+        created = entered - timedelta(days=rng.randrange(20, 120))
+        deal["created_at"] = created.isoformat()
+    # How far along the evidence is: later stages prove more; lost deals had less.
+    odds = {
+        "nda": 0.15 + 0.2 * idx,
+        "poc": 0.05 + 0.18 * max(idx - 1, 0),
+        "payment_commitment": 0.1 * max(idx - 2, 0),
+    }
+    for key, p in odds.items():
+        if won:
+            p = 0.85 if key != "payment_commitment" else 0.7
+        elif lost:
+            p *= 0.4
+        if rng.random() < p:
+            evidence[key] = (created + (entered - created) * rng.random()).date().isoformat()
+    deal["evidence"] = evidence
+    # Reps commit on the deals they feel sure of; some are more optimistic than others.
+    optimism = int(deal["owner"][-1], 16) % 3
+    if not lost and idx >= 1 and rng.random() < 0.35 + 0.2 * optimism:
+        deal["commit_amount"] = deal["amount"]
+    # The stages it went through, spread between creation and entering the current one.
+    path = [_STAGES[i] for i in range(idx + 1)]
+    if lost:
+        path.append("lost")
+    elif won:
+        path = _STAGES[:5]
+    if len(path) > 2 and rng.random() < 0.12:  # moved back once, then forward again
+        k = rng.randrange(1, len(path) - 1)
+        path = [*path[: k + 1], path[k - 1], *path[k:]]
+    span = (entered - created) / max(len(path) - 1, 1)
+    deal["stage_history"] = [
+        {
+            "stage": s,
+            "at": (created + span * i).isoformat() if i < len(path) - 1 else entered.isoformat(),
+        }
+        for i, s in enumerate(path)
+    ]
+    if lost:
+        deal["lost_reason"] = rng.choice(
+            ["price", "competitor", "no_decision", "requirements", "timing", "relationship"]
+        )
 
 
 _KIND_BY_STAGE = {
@@ -436,4 +520,12 @@ def placeholder_file(kind: str) -> bytes:
     return f"%PDF-1.4\n% FieldCRM demo {kind}\n%%EOF\n".encode()
 
 
-__all__ = ["DEMO_TEAM", "DEMO_USERS", "SIZES", "DemoData", "generate", "placeholder_file"]
+__all__ = [
+    "DEMO_TEAM",
+    "DEMO_USERS",
+    "SIZES",
+    "DemoData",
+    "extra_reps",
+    "generate",
+    "placeholder_file",
+]

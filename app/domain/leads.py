@@ -89,6 +89,7 @@ DEFAULT_JOB_INTERVALS = {
     "assign_waiting": 60,
     "customer_pool": 3600,
     "rep_stats": 7200,
+    "forecast_snapshots": 3600,
     "stagnation": 900,
     "webhooks": 30,
     "journey": 900,

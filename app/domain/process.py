@@ -94,61 +94,59 @@ def _filled(value: Any) -> bool:
     return True
 
 
-def lock_status(lock: StageLock, facts: DealFacts, rules: ProcessRules) -> LockStatus:
-    """Whether one lock is met by the deal, with a message saying what is missing."""
+def _confirmed(items: Any) -> int:
+    return sum(
+        1
+        for it in (items or [])
+        if (it.get("confirmed") if isinstance(it, Mapping) else _filled(it))
+    )
+
+
+def lock_met(lock: StageLock, facts: DealFacts) -> bool:
+    """Whether one lock is met by the deal (no message: the heatmap asks this of every deal)."""
     f = facts.fields
     if lock.kind == "field":
-        ok = _filled(f.get(lock.key))
-        return LockStatus(lock, ok, None if ok else _missing_field(lock))
+        return _filled(f.get(lock.key))
     if lock.kind == "action":
-        checklist = f.get("checklist") or {}
-        ok = bool(checklist.get(lock.key))
-        return LockStatus(
-            lock,
-            ok,
-            None
-            if ok
-            else Msg("请完成:{zh}", "Complete: {en}").format(zh=lock.label.zh, en=lock.label.en),
-        )
+        return bool((f.get("checklist") or {}).get(lock.key))
     if lock.kind == "attachment":
-        ok = lock.key in facts.attachment_kinds
-        return LockStatus(
-            lock,
-            ok,
-            None
-            if ok
-            else Msg("请上传附件:{zh}", "Attach: {en}").format(zh=lock.label.zh, en=lock.label.en),
-        )
+        return lock.key in facts.attachment_kinds
     if lock.kind == "min_items":
-        items = f.get(lock.key) or []
-        confirmed = sum(
-            1 for it in items if (it.get("confirmed") if isinstance(it, Mapping) else _filled(it))
-        )
-        ok = confirmed >= lock.min
-        return LockStatus(
-            lock,
-            ok,
-            None
-            if ok
-            else Msg("{zh}:需要{need}条,已有{have}条", "{en}: {need} needed, {have} so far").format(
-                zh=lock.label.zh, en=lock.label.en, need=lock.min, have=confirmed
-            ),
-        )
+        return _confirmed(f.get(lock.key)) >= lock.min
     if lock.kind == "roles":
         chain = f.get(lock.key) or {}
-        absent = [r for r in lock.roles if not _filled(chain.get(r))]
-        if not absent:
-            return LockStatus(lock, True)
-        zh = "、".join(rules.roles[r].zh if r in rules.roles else r for r in absent)
-        en = ", ".join(rules.roles[r].en if r in rules.roles else r for r in absent)
-        return LockStatus(
-            lock,
-            False,
-            Msg("{l}缺少:{zh}", "{le} missing: {en}").format(
-                l=lock.label.zh, le=lock.label.en, zh=zh, en=en
-            ),
-        )
+        return all(_filled(chain.get(r)) for r in lock.roles)
     raise ValueError(f"unknown lock kind {lock.kind!r}")  # parse_rules never lets one through
+
+
+def lock_status(lock: StageLock, facts: DealFacts, rules: ProcessRules) -> LockStatus:
+    """Whether one lock is met by the deal, with a message saying what is missing."""
+    if lock_met(lock, facts):
+        return LockStatus(lock, True)
+    f = facts.fields
+    label = lock.label
+    if lock.kind == "field":
+        return LockStatus(lock, False, _missing_field(lock))
+    if lock.kind == "action":
+        msg = Msg("请完成:{zh}", "Complete: {en}").format(zh=label.zh, en=label.en)
+        return LockStatus(lock, False, msg)
+    if lock.kind == "attachment":
+        msg = Msg("请上传附件:{zh}", "Attach: {en}").format(zh=label.zh, en=label.en)
+        return LockStatus(lock, False, msg)
+    if lock.kind == "min_items":
+        msg = Msg("{zh}:需要{need}条,已有{have}条", "{en}: {need} needed, {have} so far").format(
+            zh=label.zh, en=label.en, need=lock.min, have=_confirmed(f.get(lock.key))
+        )
+        return LockStatus(lock, False, msg)
+    chain = f.get(lock.key) or {}
+    absent = [r for r in lock.roles if not _filled(chain.get(r))]
+    zh = "、".join(rules.roles[r].zh if r in rules.roles else r for r in absent)
+    en = ", ".join(rules.roles[r].en if r in rules.roles else r for r in absent)
+    return LockStatus(
+        lock,
+        False,
+        Msg("{l}缺少:{zh}", "{le} missing: {en}").format(l=label.zh, le=label.en, zh=zh, en=en),
+    )
 
 
 def _missing_field(lock: StageLock) -> Msg:
@@ -285,16 +283,40 @@ def decide_move(
 
 
 def move_changes(
-    decision: Decision, from_stage: str, reason: str | None, at: str
+    decision: Decision,
+    from_stage: str,
+    reason: str | None,
+    at: str,
+    deal: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The deal's values after an allowed move made at ``at``: the new stage and when it was
-    entered; a lost deal keeps why and from where, a reopened one forgets both."""
+    entered; a lost deal keeps why and from where, a reopened one forgets both. Given the
+    deal's stored values, its stage history gains the new stage too."""
     changes: dict[str, Any] = {"stage": decision.target, "stage_entered_at": at}
+    if deal is not None:
+        changes["stage_history"] = stage_history_after(deal, decision.target, at)
     if decision.move is Move.LOST:
         changes.update(lost_reason=(reason or "").strip(), lost_from=from_stage)
     elif decision.move is Move.REOPEN:
         changes.update(lost_reason=None, lost_from=None)
     return changes
+
+
+# A deal keeps this many stage entries at most (the oldest are dropped first).
+MAX_STAGE_HISTORY = 100
+
+
+def stage_history_after(deal: Mapping[str, Any], target: str, at: str) -> list[dict[str, str]]:
+    """The deal's stage history (``[{"stage", "at"}, …]``, oldest first) once it has entered
+    ``target`` at ``at``; a deal without one starts it with its current stay."""
+    raw = deal.get("stage_history")
+    history = [dict(h) for h in raw if isinstance(h, Mapping)] if isinstance(raw, list) else []
+    if not history and deal.get("stage"):
+        since = deal.get("stage_entered_at") or deal.get("created_at")
+        if since:
+            history.append({"stage": str(deal["stage"]), "at": str(since)})
+    history.append({"stage": target, "at": at})
+    return history[-MAX_STAGE_HISTORY:]
 
 
 # Stagnation alerts get their id from the deal and the moment it entered its stage, so the

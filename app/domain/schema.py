@@ -221,6 +221,8 @@ ENTITIES: dict[str, Entity] = {
                 _f("expires_on", "date", "到期日期", "Expires on"),
                 _f("created_at", "datetime", "创建时间", "Created", system=True),
                 _f("updated_at", "datetime", "更新时间", "Updated", system=True),
+                # Set with each stage move (app.domain.process.stage_history_after).
+                _f("stage_history", "json", "阶段历史", "Stage history", system=True),
             ),
         ),
         Entity(

@@ -390,6 +390,22 @@ def _v12_merge(db: sqlite_utils.Database) -> None:
 def _v13_leads2(db: sqlite_utils.Database) -> None:
     """Alerts a team lead snoozed on this device, until a date (app.store.lead_board)."""
     db.execute("CREATE TABLE alert_snoozes (alert_id TEXT PRIMARY KEY, until TEXT NOT NULL)")
+def _v14_cockpit(db: sqlite_utils.Database) -> None:
+    """A deal's stage history (set with each stage move), and the team forecasts the server
+    snapshots at each period's end, as pulled by a team lead's device (app.sync.forecasts)."""
+    db.execute("ALTER TABLE deals ADD COLUMN stage_history TEXT")
+    db.execute(
+        """CREATE TABLE forecast_snapshots (
+            id TEXT PRIMARY KEY,
+            team_id TEXT,
+            rep_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            taken_at TEXT NOT NULL,
+            figures TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX forecast_snapshots_period ON forecast_snapshots(period, rep_id)")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -406,6 +422,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v11_journey,
     _v12_merge,
     _v13_leads2,
+    _v14_cockpit,
 )
 LATEST = len(MIGRATIONS)
 

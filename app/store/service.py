@@ -649,7 +649,7 @@ class Store:
             raise MoveRefused(decision)
         deal = self.require("deal", deal_id)
         at = self.clock().isoformat()
-        changes = move_changes(decision, str(deal["stage"]), reason, at)
+        changes = move_changes(decision, str(deal["stage"]), reason, at, deal)
         diff = {k: (deal.get(k), v) for k, v in changes.items()}
         with self.db.atomic():
             self.db.table("deals").update(deal_id, {**changes, "updated_at": at})

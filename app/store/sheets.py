@@ -52,7 +52,7 @@ def write_sheet(path: Path, sheet: Sheet) -> int:
 
 
 def write_sheets(path: Path, sheets: list[Sheet]) -> int:
-    """Write each sheet to its own tab of ``path`` (.xlsx); returns the rows written."""
+    """Write each sheet to its own worksheet of one .xlsx file; returns the rows written."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
 
@@ -62,8 +62,13 @@ def write_sheets(path: Path, sheets: list[Sheet]) -> int:
     first = wb.active
     assert first is not None
     wb.remove(first)
+    used: set[str] = set()
     for sheet in sheets:
-        ws = wb.create_sheet(_sheet_title(sheet.title))
+        title = _sheet_title(sheet.title)
+        while title in used:  # Excel needs distinct sheet names
+            title = _sheet_title(title[:28] + f"_{len(used)}")
+        used.add(title)
+        ws = wb.create_sheet(title)
         for r, row in enumerate([sheet.headers, *sheet.rows], start=1):
             for c, value in enumerate(row, start=1):
                 typed = _typed(value)
@@ -80,7 +85,7 @@ def write_sheets(path: Path, sheets: list[Sheet]) -> int:
     tmp = path.with_name(path.name + ".part")
     wb.save(tmp)
     tmp.replace(path)  # a crash never leaves a half-written file under the real name
-    return sum(len(sheet.rows) for sheet in sheets)
+    return sum(len(s.rows) for s in sheets)
 
 
 __all__ = ["Sheet", "write_sheet", "write_sheets"]

@@ -40,6 +40,7 @@ from app.sync.errors import (
     SyncBusy,
     SyncError,
 )
+from app.sync.forecasts import pull_snapshots
 from app.sync.http import ApiClient
 from app.sync.leads import send_actions
 from app.sync.quarantine import Quarantined
@@ -324,6 +325,7 @@ class SyncEngine:
                     api, store, progress, cancelled, full=True
                 )
             removed += self._retry_evictions(store)
+            pull_snapshots(api, store)
             # A team lead's verdict on this user's request has just arrived: say so.
             raised = store.refresh_approval_alerts()
             # Records set aside are reported through an alert the next push carries.

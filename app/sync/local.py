@@ -165,7 +165,7 @@ def pending_fields(store: Store, record_id: str) -> set[str]:
         if action == "delete":
             names.add("_deleted")
         elif action == "stage":
-            names.update(("stage", "stage_entered_at", "lost_reason", "lost_from"))
+            names.update(("stage", "stage_entered_at", "stage_history", "lost_reason", "lost_from"))
         else:
             names.update(json.loads(fields))
     return names

@@ -35,6 +35,7 @@ from app.views import agenda_ops
 from app.views import operations as ops
 from app.views.account import AccountHooks, SettingsScreen
 from app.views.agenda import AgendaScreen
+from app.views.cockpit import CockpitScreen
 from app.views.conflicts import ConflictsScreen
 from app.views.context import AppContext
 from app.views.customer_page import CustomerPage
@@ -60,6 +61,7 @@ NAV = (
     "customers",
     "leads",
     "deals",
+    "cockpit",
     "due",
     "agenda",
     "renewals",
@@ -122,6 +124,7 @@ class MainWindow(QMainWindow):
             "customers": self.tr("Customers"),
             "leads": self.tr("Leads"),
             "deals": self.tr("Deals"),
+            "cockpit": self.tr("Cockpit"),
             "due": self.tr("Follow-ups due"),
             "agenda": self.tr("Agenda"),
             "renewals": self.tr("Renewals"),
@@ -137,8 +140,12 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(self.nav_titles[key])
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
-            # The success manager's start page is theirs alone.
-            item.setHidden(key == "success" and ctx.session.role != "csm")
+            # The success manager's start page is theirs alone; the cockpit is the team's
+            # figures, a lead's and an admin's screen.
+            item.setHidden(
+                (key == "success" and ctx.session.role != "csm")
+                or (key == "cockpit" and not ctx.session.leads_team)
+            )
         who = QLabel(
             f"<b>{ctx.session.display_name}</b>"
             + (f"<br/><span style='color:#90a4ae'>{self._role_name()}</span>")
@@ -172,6 +179,7 @@ class MainWindow(QMainWindow):
         self.customers = CustomersScreen(ctx)
         self.leads = LeadsScreen(ctx)
         self.pipeline = PipelineScreen(ctx)
+        self.cockpit = CockpitScreen(ctx)
         self.due = FollowupsDueScreen(ctx)
         self.agenda = AgendaScreen(ctx)
         self.renewals = RenewalsScreen(ctx)
@@ -191,6 +199,7 @@ class MainWindow(QMainWindow):
             "customers": self.customers,
             "leads": self.leads,
             "deals": self.pipeline,
+            "cockpit": self.cockpit,
             "due": self.due,
             "agenda": self.agenda,
             "renewals": self.renewals,

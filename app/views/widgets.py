@@ -42,9 +42,11 @@ def money(value: Any) -> str:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
     if amount == amount.to_integral():
-        return f"¥{amount:,.0f}"
-    return f"¥{amount:,.2f}"
+        return f"{sign}¥{amount:,.0f}"
+    return f"{sign}¥{amount:,.2f}"
 
 
 def grouped(value: Any) -> str:

@@ -511,6 +511,244 @@
     </message>
 </context>
 <context>
+    <name>Chart</name>
+    <message>
+        <source>No data for this period</source>
+        <translation>本期没有数据</translation>
+    </message>
+</context>
+<context>
+    <name>CockpitScreen</name>
+    <message>
+        <source>Export to Excel…</source>
+        <translation>导出 Excel…</translation>
+    </message>
+    <message>
+        <source>Export to PDF…</source>
+        <translation>导出 PDF…</translation>
+    </message>
+    <message>
+        <source>Team cockpit</source>
+        <translation>团队驾驶舱</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>期间</translation>
+    </message>
+    <message>
+        <source>Forecast</source>
+        <translation>预测</translation>
+    </message>
+    <message>
+        <source>Blockages</source>
+        <translation>阶段卡点</translation>
+    </message>
+    <message>
+        <source>Pipeline</source>
+        <translation>管道分析</translation>
+    </message>
+    <message>
+        <source>Charts</source>
+        <translation>图表</translation>
+    </message>
+    <message>
+        <source>Rep</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <source>Commit</source>
+        <translation>承诺金额</translation>
+    </message>
+    <message>
+        <source>Evidence-weighted</source>
+        <translation>证据加权</translation>
+    </message>
+    <message>
+        <source>Best case</source>
+        <translation>最佳情况</translation>
+    </message>
+    <message>
+        <source>Won</source>
+        <translation>已赢单</translation>
+    </message>
+    <message>
+        <source>Commit − evidence</source>
+        <translation>承诺与证据差额</translation>
+    </message>
+    <message>
+        <source>Open deals</source>
+        <translation>在途商机</translation>
+    </message>
+    <message>
+        <source>Without evidence</source>
+        <translation>无证据</translation>
+    </message>
+    <message>
+        <source>Decision chain</source>
+        <translation>决策链覆盖</translation>
+    </message>
+    <message>
+        <source>Past commit error</source>
+        <translation>以往承诺误差</translation>
+    </message>
+    <message>
+        <source>Forecast accuracy: commit at the start of each period against what was won</source>
+        <translation>预测准确度:每期期初的承诺金额与实际赢单</translation>
+    </message>
+    <message>
+        <source>Click a cell to list the deals missing that item</source>
+        <translation>点击单元格,列出缺少该事项的商机</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>从</translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation>到</translation>
+    </message>
+    <message>
+        <source>Entered</source>
+        <translation>进入</translation>
+    </message>
+    <message>
+        <source>Moved on</source>
+        <translation>推进</translation>
+    </message>
+    <message>
+        <source>Rate</source>
+        <translation>转化率</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <source>Deals</source>
+        <translation>商机数</translation>
+    </message>
+    <message>
+        <source>Median days</source>
+        <translation>中位天数</translation>
+    </message>
+    <message>
+        <source>P90 days</source>
+        <translation>P90 天数</translation>
+    </message>
+    <message>
+        <source>Lost</source>
+        <translation>输单</translation>
+    </message>
+    <message>
+        <source>Win rate</source>
+        <translation>赢单率</translation>
+    </message>
+    <message>
+        <source>&lt; 30 days</source>
+        <translation>&lt; 30 天</translation>
+    </message>
+    <message>
+        <source>30–60 days</source>
+        <translation>30–60 天</translation>
+    </message>
+    <message>
+        <source>60+ days</source>
+        <translation>60 天以上</translation>
+    </message>
+    <message>
+        <source>Lost from</source>
+        <translation>输单阶段</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Conversion between stages</source>
+        <translation>阶段转化</translation>
+    </message>
+    <message>
+        <source>Days in stage</source>
+        <translation>阶段停留天数</translation>
+    </message>
+    <message>
+        <source>Win rate by rep</source>
+        <translation>各销售赢单率</translation>
+    </message>
+    <message>
+        <source>Stalled deals by rep</source>
+        <translation>各销售停滞商机</translation>
+    </message>
+    <message>
+        <source>Loss reasons by stage</source>
+        <translation>各阶段输单原因</translation>
+    </message>
+    <message>
+        <source>Open pipeline value by stage and rep</source>
+        <translation>在途金额(按阶段和销售)</translation>
+    </message>
+    <message>
+        <source>Team</source>
+        <translation>团队</translation>
+    </message>
+    <message>
+        <source>The commit is well above what the evidence supports</source>
+        <translation>承诺金额明显高于证据所能支持的金额</translation>
+    </message>
+    <message>
+        <source>%1 of %2 reps commit well above their evidence</source>
+        <translation>%2 名销售中有 %1 名承诺明显高于证据</translation>
+    </message>
+    <message>
+        <source>Evidence-weighted: each open deal&apos;s amount times the milestones it has proved (NDA, POC, payment commitment), scaled by how much of its decision chain is mapped; won deals count in full. Best case: every open deal closing in the period.</source>
+        <translation>证据加权:每个在途商机的金额乘以已证实的里程碑权重(保密协议、POC、付款承诺),再按决策链覆盖程度折算;已赢单全额计入。最佳情况:本期所有在途商机全部成交。</translation>
+    </message>
+    <message>
+        <source>Mean error</source>
+        <translation>平均误差</translation>
+    </message>
+    <message>
+        <source>Committed at the start of the period → won in it (error)</source>
+        <translation>期初承诺 → 本期赢单(误差)</translation>
+    </message>
+    <message>
+        <source>%1 of %2 deals in %3 are missing: %4</source>
+        <translation>%3阶段 %2 个商机中有 %1 个缺少:%4</translation>
+    </message>
+    <message>
+        <source>%1 — %2: %3 deal(s) missing it</source>
+        <translation>%1 — %2:%3 个商机缺少此项</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>合计</translation>
+    </message>
+    <message>
+        <source>Commit vs evidence-weighted forecast per rep</source>
+        <translation>各销售承诺金额与证据加权预测</translation>
+    </message>
+    <message>
+        <source>Funnel: deals that entered each stage in the period</source>
+        <translation>漏斗:本期进入各阶段的商机</translation>
+    </message>
+    <message>
+        <source>Days in stage (median and p90)</source>
+        <translation>阶段停留天数(中位数与 P90)</translation>
+    </message>
+    <message>
+        <source>Median</source>
+        <translation>中位数</translation>
+    </message>
+    <message>
+        <source>Win rate by period</source>
+        <translation>各期赢单率</translation>
+    </message>
+    <message>
+        <source>Export the cockpit</source>
+        <translation>导出驾驶舱</translation>
+    </message>
+</context>
+<context>
     <name>ConflictsScreen</name>
     <message>
         <source>(empty)</source>
@@ -1863,6 +2101,10 @@
     <message>
         <source>Deals</source>
         <translation>商机</translation>
+    </message>
+    <message>
+        <source>Cockpit</source>
+        <translation>驾驶舱</translation>
     </message>
     <message>
         <source>Follow-ups due</source>

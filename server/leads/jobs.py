@@ -31,6 +31,7 @@ from server.leads.response import run_deadlines
 from server.leads.stagnation import run_stagnation
 from server.leads.webhooks import run_webhooks
 from server.records import Directory, Workspace
+from server.reports.snapshots import take_snapshots
 
 log = logging.getLogger("fieldcrm.server.jobs")
 
@@ -88,6 +89,7 @@ JOBS: dict[str, Callable[[Connection, float], int]] = {
     "assign_waiting": run_assign_waiting,
     "customer_pool": run_customer_pool,
     "rep_stats": run_rep_stats,
+    "forecast_snapshots": take_snapshots,
     "stagnation": run_stagnation,
     "webhooks": run_webhooks,
     "journey": run_journey,

@@ -25,6 +25,7 @@ SERVER_MANAGED = frozenset(
         "decided_at",
         "last_followup_at",
         "stage_entered_at",
+        "stage_history",
     }
 )
 

@@ -41,7 +41,7 @@ def move(batch: Batch, op: Operation, deal: Rec, target: str, reason: str | None
     )
     if not decision.allowed:
         return list(decision.problems)
-    changes = move_changes(decision, facts.stage, reason, batch.ws.stamp)
+    changes = move_changes(decision, facts.stage, reason, batch.ws.stamp, data)
     changes["updated_at"] = batch.ws.stamp
     batch.ws.change(deal, changes, **batch.actor(op))
     return []

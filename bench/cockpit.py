@@ -1,0 +1,272 @@
+"""The team lead's cockpit at a lead's scale (SPEC T4, N-figures of the cockpit issue).
+
+1. Back-test: a generated history of eight quarters in which each deal's outcome depends on the
+   evidence it had at the quarter's start (milestones proved, decision chain mapped) and each
+   rep commits with their own optimism. Per quarter, the error of the evidence-weighted
+   forecast against what was won, beside the stage-weighted and the commit forecasts.
+2. Scale (``--size team``: ten reps, ~50 000 customers, 200 000 contacts, 500 000 follow-ups,
+   25 000 deals): a team filled on a real server (``fieldcrm-server demo-data``), the lead's
+   first sync into an empty profile in a separate client process (wall time and the client's
+   peak memory), then every cockpit report's first paint and search latency on that profile.
+
+    .venv/bin/python -m bench.cockpit [--size small|rep|team] [--seed N] [--backtest-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from app.domain.forecast import deal_row, forecast, forecast_rules, parse_period
+from app.domain.rules import default_rules
+
+STAGES = ("contact", "needs_diagnosis", "proposal", "negotiation")
+ROLES = ("initiator", "influencer", "veto", "user", "payer")
+
+
+# ---- back-test -------------------------------------------------------------------------------
+def _history(seed: int, quarters: list[str], reps: int = 10, per_rep: int = 30) -> list[Any]:
+    """Deals open at each quarter's start, closing in it, with the outcome drawn from their
+    evidence; returns (quarter, deal values, won) triples."""
+    rng = random.Random(seed)
+    optimism = [rng.uniform(0.5, 1.6) for _ in range(reps)]
+    out = []
+    for q in quarters:
+        period = parse_period(q)
+        for r in range(reps):
+            for i in range(per_rep):
+                idx = rng.choices(range(4), (30, 28, 24, 18))[0]
+                evidence = {}
+                if rng.random() < 0.15 + 0.22 * idx:
+                    evidence["nda"] = "yes"
+                if rng.random() < 0.05 + 0.2 * idx:
+                    evidence["poc"] = "yes"
+                if rng.random() < 0.02 + 0.14 * idx:
+                    evidence["payment_commitment"] = "yes"
+                mapped = min(5, max(0, round(rng.gauss(1 + idx, 1.3))))
+                weight = (
+                    0.2 * ("nda" in evidence)
+                    + 0.4 * ("poc" in evidence)
+                    + 0.4 * ("payment_commitment" in evidence)
+                )
+                # What really decides: the evidence, the mapped chain, and luck.
+                p_true = min(0.97, 0.04 + 0.9 * weight * (0.55 + 0.45 * mapped / 5))
+                won = rng.random() < p_true
+                amount = rng.randrange(50, 900) * 1000
+                sure = rng.random() < 0.45 * optimism[r] * (0.3 + idx / 3) + 0.5 * weight
+                close = period.start + timedelta(days=rng.randrange(0, 89))
+                values = {
+                    "id": f"{q}-{r}-{i}",
+                    "owner": f"rep{r}",
+                    "stage": STAGES[idx],
+                    "amount": str(amount),
+                    "commit_amount": str(amount) if sure else None,
+                    "expected_close": close.isoformat(),
+                    "evidence": evidence,
+                    "decision_chain": dict.fromkeys(ROLES[:mapped], "c"),
+                    "stage_entered_at": f"{period.start.isoformat()}T09:00:00+00:00",
+                }
+                out.append((q, values, amount if won else 0))
+    return out
+
+
+def backtest(seed: int) -> dict[str, float]:
+    rules = default_rules()
+    frules = forecast_rules(rules)
+    quarters = [f"{y}Q{n}" for y in (2025, 2026) for n in (1, 2, 3, 4)]
+    history = _history(seed, quarters)
+    print("back-test: per quarter, error |forecast - won| / won (10 reps x 30 deals)")
+    print(f"{'quarter':<8} {'won':>12} {'evidence':>10} {'stage':>10} {'commit':>10}")
+    totals = {"evidence": 0.0, "stage": 0.0, "commit": 0.0}
+    for q in quarters:
+        rows = [deal_row(v) for qq, v, _w in history if qq == q]
+        won = sum(w for qq, _v, w in history if qq == q)
+        team = forecast(rows, parse_period(q), rules, frules).team
+        errors = {
+            "evidence": abs(float(team.weighted) - won) / won,
+            "stage": abs(float(team.stage_weighted) - won) / won,
+            "commit": abs(float(team.commit) - won) / won,
+        }
+        for k, v in errors.items():
+            totals[k] += v / len(quarters)
+        print(
+            f"{q:<8} {won:>12,} {errors['evidence']:>10.1%} {errors['stage']:>10.1%} "
+            f"{errors['commit']:>10.1%}"
+        )
+    print(
+        f"{'mean':<8} {'':>12} {totals['evidence']:>10.1%} {totals['stage']:>10.1%} "
+        f"{totals['commit']:>10.1%}"
+    )
+    return totals
+
+
+# ---- the client's side (its own process, so its memory is its own) ---------------------------
+def client(profile: Path, url: str, user: str, password: str) -> None:
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    from app.sync.engine import SyncEngine
+
+    keyring.set_keyring(PlaintextKeyring())
+    engine = SyncEngine(profile)
+    engine.sign_in(url, user, password)
+    t = time.perf_counter()
+    report = engine.sync()
+    first = time.perf_counter() - t
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert report.error is None, report.error
+    result: dict[str, Any] = {"first_sync_s": first, "pulled": report.pulled, "peak_mb": rss_mb}
+    result.update(paint(profile))
+    print(json.dumps(result))
+
+
+def paint(profile: Path) -> dict[str, Any]:
+    """Open the cockpit on the synced profile: compute time, then each tab's first paint."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from app.store.service import Store
+    from app.views.cockpit import CockpitScreen
+    from app.views.context import AppContext, load_context
+    from app.views.tasks import TaskRunner
+
+    app = QApplication.instance() or QApplication([])
+    store = Store(profile)
+    store.actor = store.meta("user_id") or store.actor
+    runner = TaskRunner(store, synchronous=True)
+    found: list[AppContext] = []
+    load_context(runner, found.append)
+    ctx = found[0]
+    ctx.clock = lambda: datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    screen = CockpitScreen(ctx)
+    screen.resize(1366, 768)
+    out: dict[str, Any] = {}
+    t = time.perf_counter()
+    screen.show()  # computes every report, then draws the forecast tab
+    app.processEvents()
+    screen.grab()
+    out["forecast_paint_ms"] = (time.perf_counter() - t) * 1000
+    for i, name in enumerate(("forecast", "heatmap", "pipeline", "charts")):
+        t = time.perf_counter()
+        screen.tabs.setCurrentIndex(i)
+        app.processEvents()
+        screen.grab()
+        out[f"{name}_tab_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    screen.period.setCurrentIndex(screen.period.findData("2026Q3"))
+    app.processEvents()
+    screen.grab()
+    out["period_change_ms"] = (time.perf_counter() - t) * 1000
+    names = [r[0] for r in store.db.execute("SELECT name FROM customers LIMIT 400")]
+    rng = random.Random(1)
+    times = []
+    for name in rng.sample(names, min(200, len(names))):
+        query = name[2 : 2 + rng.randrange(2, 4)]
+        t = time.perf_counter()
+        store.search(query, limit=20)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    out["search_p50_ms"] = times[len(times) // 2]
+    out["search_p95_ms"] = times[int(len(times) * 0.95) - 1]
+    out["deals"] = store.db.execute("SELECT count(*) FROM deals").fetchone()[0]
+    out["followups"] = store.db.execute("SELECT count(*) FROM followups").fetchone()[0]
+    screen.close()
+    runner.close()
+    store.close()
+    return out
+
+
+def scale(size: str, seed: int) -> None:
+    from bench.sync import serve
+    from server import admin
+    from server.db import make_engine
+    from server.embedded import DEMO_PASSWORD, DEMO_TEAM, start
+    from server.reports.demo import fill_team
+
+    tmp = Path(tempfile.mkdtemp(prefix="fieldcrm-bench-cockpit-"))
+    handle = start(None, data_dir=tmp / "server")
+    handle.stop()
+    assert handle.settings is not None
+    engine = make_engine(handle.settings.database_url, pool_size=1)
+    proc = None
+    try:
+        t = time.perf_counter()
+        counts = fill_team(engine, handle.settings, DEMO_TEAM, size, seed)
+        print(f"server: team filled in {time.perf_counter() - t:.1f} s {counts}")
+        lead = next(u for u in admin.list_users(engine) if u["name"] == "demo-lead")
+        assert lead["team"] == DEMO_TEAM
+        proc, url = serve(handle.settings.database_url, handle.settings.data_dir)
+        env = {**os.environ, "XDG_DATA_HOME": str(tmp / "xdg")}
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.cockpit",
+                "--client",
+                str(tmp / "lead"),
+                url,
+                "demo-lead",
+                DEMO_PASSWORD,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if done.returncode != 0:
+            print(done.stderr[-3000:])
+            raise SystemExit("the client failed")
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"lead's first sync: {r['first_sync_s']:.1f} s, {r['pulled']:,} rows, "
+            f"{r['pulled'] / r['first_sync_s']:,.0f} rows/s; "
+            f"client peak memory {r['peak_mb']:.0f} MB"
+        )
+        print(f"profile: {r['deals']:,} deals, {r['followups']:,} follow-ups")
+        print(
+            "cockpit first paint (all reports computed, forecast drawn): "
+            f"{r['forecast_paint_ms']:.0f} ms; tabs: "
+            + ", ".join(
+                f"{n} {r[f'{n}_tab_ms']:.0f} ms"
+                for n in ("forecast", "heatmap", "pipeline", "charts")
+            )
+            + f"; another period {r['period_change_ms']:.0f} ms"
+        )
+        print(f"search: p50 {r['search_p50_ms']:.1f} ms, p95 {r['search_p95_ms']:.1f} ms")
+    finally:
+        engine.dispose()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", choices=("small", "rep", "team"), default="small")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--backtest-only", action="store_true")
+    parser.add_argument("--client", nargs=4, metavar=("PROFILE", "URL", "USER", "PASSWORD"))
+    args = parser.parse_args()
+    if args.client:
+        profile, url, user, password = args.client
+        client(Path(profile), url, user, password)
+        return
+    backtest(args.seed)
+    if not args.backtest_only:
+        scale(args.size, args.seed)
+
+
+if __name__ == "__main__":
+    main()
