@@ -40,7 +40,7 @@ _LABELS: tuple[tuple[str, str], ...] = (
     ("address", r"地址|Address|ADDRESS|Addr|Add|ADD|Ad[ao]|A(?=\s*[:;.])"),
 )
 _LABEL_RE = re.compile(
-    r"(?:^|(?<=\s))(?:" + "|".join(f"(?P<{k}>{p})" for k, p in _LABELS) + r")\s*[:;.]?\s*"
+    r"(?:^|(?<=[\s\d|｜]))(?:" + "|".join(f"(?P<{k}>{p})" for k, p in _LABELS) + r")\s*[:;.]?\s*"
 )
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,10}")
 _TLD = r"(?:com\.cn|net\.cn|org\.cn|gov\.cn|com|cn|net|org|biz|info|co|io|cc|top|tech|vip)"
@@ -79,7 +79,8 @@ COMPOUND_SURNAMES = (
 )
 _TITLE_WORDS = re.compile(
     r"经理|总监|主管|总裁|董事|主任|工程师|专员|顾问|代表|总经理|合伙人|创始人|会计|设计师|助理|"
-    r"秘书|部长|厂长|店长|院长|教授|律师|主席|总工|总经办|负责人|销售|采购|架构师|CEO|CTO|CFO|COO|"
+    r"秘书|部长|厂长|店长|院长|教授|律师|主席|总工|总经办|负责人|销售|采购|架构师|执行官|首席|"
+    r"CEO|CTO|CFO|COO|"
     r"\b(?:Manager|Director|Engineer|Sales|President|Consultant|Officer|Head|Lead|Specialist|"
     r"Supervisor|Executive|Representative|Partner|Founder|Assistant|Chairman|Architect)\b",
     re.IGNORECASE,
@@ -92,6 +93,7 @@ _COMPANY_EN = re.compile(
     r"Company|Technology|Technologies)\b",
     re.IGNORECASE,
 )
+_LEGAL_EN_END = re.compile(r"\b(?:Co\.?,?\s*Ltd|Ltd|Limited|Inc|Corp|LLC|GmbH)\W*$", re.IGNORECASE)
 _JUNK = re.compile(r"[^\u3400-\u9fffA-Za-z]")
 _ADDRESS_CJK = re.compile(r"[省市区县镇乡村路街道巷弄号楼室座层栋园厦场]")
 _ADDRESS_EN = re.compile(
@@ -116,8 +118,13 @@ def _pieces(seg: Segment) -> list[_Piece]:
     if not matches:
         return [_Piece(seg, None, text)]
     out: list[_Piece] = []
-    if matches[0].start() > 0 and text[: matches[0].start()].strip():
-        out.append(_Piece(seg, None, text[: matches[0].start()].strip()))
+    head = text[: matches[0].start()].strip()
+    if len(matches) == 1 and head and not text[matches[0].end() :].strip():
+        # The label after its value ("Masiyao05 微信", "138 1234 5678 手机").
+        label = next(k for k, v in matches[0].groupdict().items() if v)
+        return [_Piece(seg, label, head)]
+    if matches[0].start() > 0 and head:
+        out.append(_Piece(seg, None, head))
     for m, nxt in zip(matches, [*matches[1:], None], strict=True):
         label = next(k for k, v in m.groupdict().items() if v)
         end = nxt.start() if nxt else len(text)
@@ -147,7 +154,7 @@ class _Phone:
 
 
 _PHONE_SPAN = re.compile(
-    r"(?P<intl>\+\s*86|0086)?[\s-]*[(（]?\s*\d[\d\s()（）.-]{5,}\d"
+    r"(?:[(（]\s*)?(?P<intl>\+\s*86|0086)?(?:\s*[)）])?[\s-]*[(（]?\s*\d[\d\s()（）.-]{5,}\d"
     r"(?:\s*[^\w\s]{0,2}\s*(?:转|ext\.?|x|#|分机)\s*[^\w\s]{0,2}\s*(?P<ext>\d{1,5}))?",
     re.IGNORECASE,
 )
@@ -167,7 +174,11 @@ def _phones(piece: _Piece) -> list[_Phone]:
         body = span[: m.start("ext") - m.start()] if ext else span
         groups = re.findall(r"\d+", body)
         if m.group("intl"):
-            groups = groups[1:]
+            # The country code is a group of its own, or glued to the number ("+8613912345678").
+            groups = groups[1:] if groups[0] == "86" else [groups[0][2:], *groups[1:]]
+            groups = [g for g in groups if g]
+            if not groups:
+                continue
         digits = "".join(groups)
         if m.group("intl") and not normalize_mobile(digits) and not digits.startswith("0"):
             digits = "0" + digits  # +86 10 5571 5021: the area code loses its 0
@@ -197,6 +208,10 @@ def _latin_id(text: str) -> str:
     pinyin syllables broken by one misread letter."""
     t = re.sub(r"\|(?=[l1I])|(?<=[l1I])\|", "", text)
     t = re.sub(r"(?<=[a-z])I|I(?=[a-z])", "l", t)  # capital I inside a lower-case id is an l
+    # A word starts with a letter: 1 before letters is an l ("1etu" is letu); 0 between
+    # lower-case letters is an o.
+    t = re.sub(r"(?<![A-Za-z0-9])1(?=[a-z]{2})", "l", t)
+    t = re.sub(r"(?<=[a-z])0(?=[a-z])", "o", t)
     t = re.sub(r"\b[Ww]{4,}\.|\bWww\.", "www.", t)
     # One letter read twice in two cases ("WxX", "Ssales") is one letter.
     out: list[str] = []
@@ -360,14 +375,29 @@ def extract_card_fields(words: list[Word]) -> Fields:
 
     free = [s for s in segs if id(s) not in used]
     fields["company"] = _company(free)
-    if fields["company"] is not None:
-        used.update(id(s) for s in free if fields["company"].box == s.box)
+    company = fields["company"]
+    if company is not None:
+        used.update(id(s) for s in free if company.box is not None and _inside(s.box, company.box))
+        # The brand set large as a logo is part of the company's name, not a person's.
+        brand = re.sub(r"\W", "", company.value)
+        used.update(
+            id(s) for s in free if len(t := tidy(s.text)) >= 2 and t in brand and t != brand
+        )
     free = [s for s in segs if id(s) not in used]
     name, title = _name_and_title(free)
     if name is not None and not known_surname(name.value):
         name = _surname_from_pinyin(name, name_hints(fields, free))
     fields["name"], fields["title"] = name, title
     return fields
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    return (
+        inner.left >= outer.left
+        and inner.top >= outer.top
+        and inner.right <= outer.right
+        and inner.bottom <= outer.bottom
+    )
 
 
 def name_hints(fields: Fields, segs: list[Segment]) -> list[str]:
@@ -452,7 +482,8 @@ def _address(pieces: list[_Piece], segs: list[Segment], used: set[int]) -> Field
             if id(s) not in used
             and s.page == seg.page
             and 0 <= s.box.top - seg.box.bottom < 1.2 * seg.height
-            and abs(s.box.left - value_left) < 3 * seg.height
+            # Under the value, or under the label it followed.
+            and seg.box.left - 1.5 * seg.height <= s.box.left <= value_left + 3 * seg.height
             and 0.7 < s.height / max(1.0, seg.height) < 1.4
         ]
         if not below:
@@ -489,6 +520,9 @@ def clean_address(text: str, chinese: bool) -> str:
     if not chinese:
         t = re.sub(r"^[^A-Za-z0-9]+", "", t)
         t = re.sub(r"\bNo[,:]\s", "No. ", t)
+        # A recogniser that reads a line whole drops the narrow spaces after , and No.
+        t = re.sub(r"\bNo\.(?=\d)", "No. ", t)
+        t = re.sub(r",(?=[A-Za-z0-9])", ", ", t)
         t = re.sub(r"\bChin[a-z]?\.?$", "China", t.strip(" ,，;|"))
         return re.sub(r"\s+", " ", t)
     label = re.match(r"^.{0,6}?(?:地址|[A-Za-z]{1,8})\s*[:;]", t)
@@ -540,8 +574,13 @@ def _company(free: list[Segment]) -> FieldValue | None:
         # "Co., Ltd." with the L read as a dash or a bar.
         text = re.sub(r"(\bCo\.?,?\s*)[-_|Il1]td\b", r"\1Ltd", text)
         m = _last_suffix(text)
+        box = s.box
         if m is not None and _address_score(text) < 2.0:
             text = _left_neighbour(s, free) + text
+            above = _line_above(s, free)
+            if above is not None:  # a legal name set over two lines
+                text = tidy(above.text) + text
+                box = box.union(above.box)
             m = _last_suffix(text)
             assert m is not None
             # From the first hanzi to the end of the legal suffix: drops logo noise around it.
@@ -551,8 +590,10 @@ def _company(free: list[Segment]) -> FieldValue | None:
             if sum(is_cjk(c) for c in value) < 4:
                 continue
             score = 2.0 + (1.0 if m.group(0).endswith("公司") else 0) + s.height / 100
-            fv = FieldValue(value, s.confidence, s.box, s.page)
-        elif _COMPANY_EN.search(text) and not _ADDRESS_EN.search(text):
+            fv = FieldValue(value, s.confidence, box, s.page)
+        elif _COMPANY_EN.search(text) and (
+            not _ADDRESS_EN.search(text) or _LEGAL_EN_END.search(text)
+        ):
             score = 1.0 + s.height / 100
             # "Co., Ltd" at the very edge of a card loses its full stop (or gains a speck).
             value = re.sub(r"\bLtd\W*$", "Ltd.", text.strip())
@@ -562,6 +603,30 @@ def _company(free: list[Segment]) -> FieldValue | None:
         if best is None or score > best[0]:
             best = (score, fv)
     return best[1] if best else None
+
+
+def _line_above(seg: Segment, free: list[Segment]) -> Segment | None:
+    """The start of a company name set over two lines: hanzi only, just above ``seg``, of
+    the same type size, aligned with it on the left or the right, and no title or address."""
+    h = max(1.0, seg.height)
+    b = seg.box
+    for other in free:
+        o = other.box
+        text = tidy(other.text)
+        if (
+            other is not seg
+            and 0 <= b.top - o.bottom < 1.0 * h
+            and 0.75 < other.height / h < 1.33
+            and (abs(o.left - b.left) < h or abs(o.right - b.right) < h)
+            and len(text) >= 2
+            and all(is_cjk(c) for c in text)
+            and not _COMPANY_CJK.search(text)
+            and not _TITLE_WORDS.search(text)
+            and _address_score(text) < 1.0
+            and not (chinese_name(text) and known_surname(text))
+        ):
+            return other
+    return None
 
 
 def _left_neighbour(seg: Segment, free: list[Segment]) -> str:
