@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -385,7 +384,7 @@ class Pen:
             return
         font = self.font(size, bold)
         left, top, right, bottom = font.getbbox(text, anchor="ls")
-        w, h = right - left + 4, bottom - top + 4
+        w, h = int(right - left + 4), int(bottom - top + 4)
         mask = Image.new("L", (w, h), 0)
         ImageDraw.Draw(mask).text((2 - left, 2 - top), text, fill=255, font=font, anchor="ls")
         if self.squeeze != 1.0:
@@ -485,15 +484,17 @@ def _paper(
     arr = np.repeat(np.repeat(base, h, axis=0), w, axis=1)
     if card.texture == "linen":
         fibres = nprng.normal(0, 1, (h, w)).astype(np.float32)
-        fibres = (fibres + np.roll(fibres, 1, axis=1) + np.roll(fibres, 2, axis=1)) / 3
+        fibres = np.asarray(
+            (fibres + np.roll(fibres, 1, axis=1) + np.roll(fibres, 2, axis=1)) / 3, dtype=np.float32
+        )
         rows = np.sin(np.arange(h) * rng.uniform(0.6, 1.2))[:, None] * 2.5
-        arr = arr + (fibres * 6 + rows)[..., None]
+        arr = (arr + (fibres * 6 + rows)[..., None]).astype(np.float32)
     elif card.texture == "gradient":
         ramp = np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
         other = np.array(
             rng.choice([(210, 230, 245), (245, 225, 200), (225, 240, 220)]), dtype=np.float32
         )
-        arr = arr * (1 - 0.6 * ramp) + other[None, None, :] * 0.6 * ramp
+        arr = (arr * (1 - 0.6 * ramp) + other[None, None, :] * 0.6 * ramp).astype(np.float32)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 

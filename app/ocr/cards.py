@@ -32,10 +32,10 @@ from app.ocr.results import CARD_FIELDS, Box, Fields, FieldValue, Word
 # Label spellings, folded (full-width colon → ":"). Single letters need a colon after them.
 _LABELS: tuple[tuple[str, str], ...] = (
     ("wechat", r"微信号?|WeChat|Wechat|WECHAT|WX|V信"),
-    ("mobile", r"手机号?码?|移动电话|Mobile|MOBILE|Mob|Cell|M(?=\s*[:;.])"),
+    ("mobile", r"手机号?码?|移动电话|Mobi[l1]e|MOBILE|Mob|Cell|M(?=\s*[:;.])"),
     ("fax", r"传真|Fax|FAX|F(?=\s*[:;.])"),
-    ("phone", r"电话|座机|固话|办公电话|Tel|TEL|Phone|PHONE|Office|T(?=\s*[:;.])"),
-    ("email", r"电子邮箱|邮箱|电邮|邮件|E-?[Mm]ail|EMAIL|Mail|E(?=\s*[:;.])"),
+    ("phone", r"电话|座机|固话|办公电话|Te[l1]|TEL|Phone|PHONE|Office|T(?=\s*[:;.])"),
+    ("email", r"电子邮箱|邮箱|电邮|邮件|E-?[Mm]ai[l1]|EMAIL|Mail|E(?=\s*[:;.])"),
     ("website", r"网址|网站|主页|Website|Web|WEB|URL|Http|W(?=\s*[:;.])"),
     ("address", r"地址|Address|ADDRESS|Addr|Add|ADD|Ad[ao]|A(?=\s*[:;.])"),
 )
@@ -94,6 +94,15 @@ _COMPANY_EN = re.compile(
     re.IGNORECASE,
 )
 _LEGAL_EN_END = re.compile(r"\b(?:Co\.?,?\s*Ltd|Ltd|Limited|Inc|Corp|LLC|GmbH)\W*$", re.IGNORECASE)
+# What follows a Chinese label before the value: its English twin and a separator bar
+# ("微信 WeChat | id", "电话Tel+86…"), or the bar alone.
+_EN_LABEL_AFTER = re.compile(
+    r"^(?:(?:WeChat|Wechat|WECHAT|Mobi[l1]e|Mob|Te[l1]|Phone|Fax|E-?mai[l1]|Web(?:site)?|"
+    r"Add(?:ress)?)\b\s*[:：]?\s*)?[|｜丨]?\s*"
+)
+_MAIL_HOSTS = r"(?:qq|foxmail|163|126|sina|sohu|gmail|outlook|hotmail|yahoo|aliyun)\.com(?:\.cn)?"
+# Mailbox names that are English words ending in o, not a name and a 0 ("info126").
+_O_WORDS = frozenset({"info", "hello", "demo", "photo", "video", "studio", "expo", "logo", "pro"})
 _JUNK = re.compile(r"[^\u3400-\u9fffA-Za-z]")
 _ADDRESS_CJK = re.compile(r"[省市区县镇乡村路街道巷弄号楼室座层栋园厦场]")
 _ADDRESS_EN = re.compile(
@@ -128,7 +137,7 @@ def _pieces(seg: Segment) -> list[_Piece]:
     for m, nxt in zip(matches, [*matches[1:], None], strict=True):
         label = next(k for k, v in m.groupdict().items() if v)
         end = nxt.start() if nxt else len(text)
-        out.append(_Piece(seg, label, text[m.end() : end].strip()))
+        out.append(_Piece(seg, label, _EN_LABEL_AFTER.sub("", text[m.end() : end].strip())))
     return out
 
 
@@ -184,6 +193,8 @@ def _phones(piece: _Piece) -> list[_Phone]:
             digits = "0" + digits  # +86 10 5571 5021: the area code loses its 0
         elif digits.startswith("00") and not m.group("intl"):
             digits = digits[1:]  # a speck before the area code read as O
+        if digits.startswith("10") and normalize_landline(digits[1:3] + "-" + digits[3:]):
+            digits = digits[1:]  # the bar after a label read as a 1 ("电话107693426315")
         mobile = normalize_mobile(digits)
         if mobile:
             found.append(_Phone("mobile", mobile, piece))
@@ -210,7 +221,7 @@ def _latin_id(text: str) -> str:
     t = re.sub(r"(?<=[a-z])I|I(?=[a-z])", "l", t)  # capital I inside a lower-case id is an l
     # A word starts with a letter: 1 before letters is an l ("1etu" is letu); 0 between
     # lower-case letters is an o.
-    t = re.sub(r"(?<![A-Za-z0-9])1(?=[a-z]{2})", "l", t)
+    t = re.sub(r"(?<![A-Za-z0-9])1(?=[a-z]{2})|(?<=[a-z])1(?=[a-z])", "l", t)
     t = re.sub(r"(?<=[a-z])0(?=[a-z])", "o", t)
     t = re.sub(r"\b[Ww]{4,}\.|\bWww\.", "www.", t)
     # One letter read twice in two cases ("WxX", "Ssales") is one letter.
@@ -244,6 +255,17 @@ def _digits_after_letters(text: str) -> str:
     it."""
 
     def settle(m: re.Match[str]) -> str:
+        if m.group(4) is not None:  # read as a figure: o or l when pinyin says so
+            letters, read, figures = m.group(4), m.group(5), m.group(6)
+            letter = "o" if read == "0" else "l"
+            word = (letters + letter).lower()
+            # An initial or two may come first ("dqiao28": d + qiao); ids end in two or four
+            # figures, so a glyph that leaves three or five of them is rather a letter.
+            spelled = any(is_pinyin(word[k:]) for k in range(min(3, len(letters))))
+            odd = len(figures) in (2, 4) and not is_pinyin(letters.lower())
+            if spelled and (odd or len(figures) + 1 in (3, 5)):
+                return letters + letter + figures
+            return m.group(0)
         letters, glyph, figures = m.group(1), m.group(2), m.group(3)
         digit = "0" if glyph in "Oo" else "1"
         year = re.fullmatch(r"(?:19|20)\d\d", figures)
@@ -251,6 +273,8 @@ def _digits_after_letters(text: str) -> str:
             return letters + figures  # a speck before a year ("jianjunl1984")
         if digit == "1" and re.fullmatch(r"9\d\d", figures):
             return letters + digit + figures  # a year of birth: "jiamini984" is jiamin1984
+        if (letters + glyph).lower() in _O_WORDS:
+            return m.group(0)
         with_glyph = is_pinyin((letters + glyph).lower())
         without = is_pinyin(letters.lower())
         if with_glyph:
@@ -262,7 +286,7 @@ def _digits_after_letters(text: str) -> str:
             return m.group(0)
         return letters + digit + figures
 
-    t = re.sub(r"([A-Za-z]*)([OoIil|])(\d+)", settle, text)
+    t = re.sub(r"([A-Za-z]*)([OoIil|])(\d+)|([A-Za-z]+)([01])(\d+)", settle, text)
     return re.sub(r"(?<=\d)[lI|]|(?<=\d)[Oo]", lambda m: "1" if m.group(0) in "lI|" else "0", t)
 
 
@@ -328,6 +352,10 @@ def extract_card_fields(words: list[Word]) -> Fields:
         compact = re.sub(r"(?<=[a-z0-9])/(?=\d*@)", "7", compact)
         if "@" not in compact and p.label == "email":
             compact = re.sub(r"[©®]", "@", compact)
+        if "@" not in compact and p.label == "email":
+            # The @ read as o or a before a public mail host ("hxiao197ofoxmail.com").
+            compact = re.sub(r"mai1\.", "mail.", compact)
+            compact = re.sub(rf"(?<=[a-z0-9])[oa@]({_MAIL_HOSTS})$", r"@\1", compact)
         m = _EMAIL_RE.search(compact)
         if m and fields["email"] is None:
             checked = validate_email(m.group(0).strip("."))
@@ -337,6 +365,8 @@ def extract_card_fields(words: list[Word]) -> Fields:
                 continue
         if m:
             continue
+        # An English label glued on after a Chinese one ("网址 Webwww.x.cn").
+        compact = re.sub(r"(?i)\b(?:web(?:site)?|url|w)[:：]?\s*(?=www\.)", "", compact)
         for u in _URL_RE.finditer(compact):
             if fields["website"] is not None:
                 break
@@ -388,7 +418,60 @@ def extract_card_fields(words: list[Word]) -> Fields:
     if name is not None and not known_surname(name.value):
         name = _surname_from_pinyin(name, name_hints(fields, free))
     fields["name"], fields["title"] = name, title
-    return fields
+    return grade(fields)
+
+
+# A value below this is highlighted for checking (the capture dialog's threshold).
+DOUBT = 0.7
+_AMBIGUOUS_EDGE = re.compile(r"[a-z][01oil]\d|[a-z]\d*[01][a-z]|\d[oil][a-z]?\d", re.IGNORECASE)
+
+
+def _doubt(fv: FieldValue | None, limit: float = DOUBT) -> FieldValue | None:
+    if fv is None or fv.confidence <= limit:
+        return fv
+    return FieldValue(fv.value, limit, fv.box, fv.page)
+
+
+def _domain(value: str) -> str:
+    host = value.split("@")[-1].lower()
+    host = re.sub(r"^(?:https?://)?(?:www\.)?", "", host).split("/")[0]
+    return host
+
+
+def _brand_spelled(company: str, host: str) -> bool:
+    """Whether two hanzi next to each other in ``company`` are spelled in ``host``."""
+    from pypinyin import lazy_pinyin
+
+    letters = re.sub(r"[^a-z]", "", host.split(".")[0])
+    hanzi = [c for c in company if is_cjk(c)]
+    sounds = lazy_pinyin(hanzi)
+    return any(sounds[k] + sounds[k + 1] in letters for k in range(len(sounds) - 1))
+
+
+def grade(fields: Fields) -> Fields:
+    """Lower the confidence of values their own grammar or the other fields put in doubt, so
+    that they are highlighted: ids whose letters and figures meet at a glyph OCR confuses
+    (o/0, l/1/i), an e-mail domain that is not the website's, a Chinese company whose name
+    the website or e-mail domain does not spell."""
+    out = dict(fields)
+    for key in ("email", "wechat"):
+        fv = out[key]
+        if fv is not None and _AMBIGUOUS_EDGE.search(fv.value.split("@")[0]):
+            out[key] = _doubt(fv, 0.75)
+    email, web, company = out["email"], out["website"], out["company"]
+    hosts = [
+        _domain(v.value)
+        for v in (web, email)
+        if v is not None and not re.search(_MAIL_HOSTS + "$", _domain(v.value))
+    ]
+    apart = len(hosts) == 2 and not (hosts[0].endswith(hosts[1]) or hosts[1].endswith(hosts[0]))
+    if web is not None and email is not None and apart:
+        out["email"], out["website"] = _doubt(email), _doubt(web)
+    chinese = company is not None and sum(is_cjk(c) for c in company.value) >= 4
+    spelled = company is not None and any(_brand_spelled(company.value, h) for h in hosts)
+    if company is not None and chinese and hosts and not spelled:
+        out["company"] = _doubt(company)
+    return out
 
 
 def _inside(inner: Box, outer: Box) -> bool:
@@ -528,7 +611,7 @@ def clean_address(text: str, chinese: bool) -> str:
     label = re.match(r"^.{0,6}?(?:地址|[A-Za-z]{1,8})\s*[:;]", t)
     if label and sum(is_cjk(c) for c in t[label.end() :]) >= 4:
         t = t[label.end() :]
-    t = t[next((i for i, c in enumerate(t) if is_cjk(c)), 0) :]
+    t = t[next((i for i, c in enumerate(t) if is_cjk(c)), 0) :].lstrip("丨丿亅")
     t = re.sub(r"[\s|;:'\"`~^_!?,，。、‘’“”{}\[\]<>]+", "", t)
     t = re.sub(r"[A-Za-z](?![A-Za-z]*[座栋幢区号楼单元\d-])", "", t)
     return mend_address(t)
