@@ -221,7 +221,8 @@ def _latin_id(text: str) -> str:
     t = re.sub(r"(?<=[a-z])I|I(?=[a-z])", "l", t)  # capital I inside a lower-case id is an l
     # A word starts with a letter: 1 before letters is an l ("1etu" is letu); 0 between
     # lower-case letters is an o.
-    t = re.sub(r"(?<![A-Za-z0-9])1(?=[a-z]{2})|(?<=[a-z])1(?=[a-z])", "l", t)
+    for _ in range(2):  # "1i1y": each 1 settled leaves the next one between letters
+        t = re.sub(r"(?<![A-Za-z0-9])1(?=[a-z]{2})|(?<=[a-z])1(?=[a-z])", "l", t)
     t = re.sub(r"(?<=[a-z])0(?=[a-z])", "o", t)
     t = re.sub(r"\b[Ww]{4,}\.|\bWww\.", "www.", t)
     # One letter read twice in two cases ("WxX", "Ssales") is one letter.

@@ -49,7 +49,8 @@ def test_contract_table(samples: Path) -> None:
 def test_missing_engine_exit_code(samples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FIELDCRM_TESSERACT", "/nonexistent/tesseract")
     path = str(samples / "card-clean-0000.png")
-    result = CliRunner().invoke(cli(), ["ocr", "card", "--json", "--workers", "1", path])
+    args = ["--set", "ocr.engine=tesseract", "ocr", "card", "--json", "--workers", "1", path]
+    result = CliRunner().invoke(cli(), args)
     assert result.exit_code == 2
     assert json.loads(result.output.splitlines()[0])["file"] == path
 
