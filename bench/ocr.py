@@ -167,8 +167,10 @@ def main() -> int:
         out = args.out or Path(tmp)
         t0 = time.perf_counter()
         manifest = _cards(out / "cards", args.n, args.seed)
-        print(f"cards: {sum(map(len, manifest.values()))} (seed {args.seed}), made or reused in "
-              f"{time.perf_counter() - t0:.0f} s")
+        print(
+            f"cards: {sum(map(len, manifest.values()))} (seed {args.seed}), made or reused in "
+            f"{time.perf_counter() - t0:.0f} s"
+        )
         t0 = time.perf_counter()
         ppocr.engine(1)
         info = ppocr.load_info()

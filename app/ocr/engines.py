@@ -34,15 +34,16 @@ def fallback_message(reason: str) -> Msg:
     )
 
 
-def choose(setting: str = "auto") -> str:
+def choose(setting: str = "auto", threads: int = 1) -> str:
     """The engine that reads under ``setting``: :data:`PPOCR` or :data:`TESSERACT`.
 
-    An unknown setting counts as ``auto``. Loads the PP-OCR models on the first call.
+    An unknown setting counts as ``auto``. Loads the PP-OCR models on the first call, with
+    ``threads`` ONNX Runtime threads.
     """
     global _notice
     if setting == TESSERACT:
         return TESSERACT
-    if ppocr.available():
+    if ppocr.available(threads):
         return PPOCR
     reason = ppocr.failure() or "unknown"
     with _notice_lock:
@@ -60,3 +61,11 @@ def take_notice() -> Msg | None:
             return None
         _notice_given = True
         return _notice
+
+
+def warm_up(setting: str = "auto", threads: int | None = None) -> str:
+    """Load the recogniser ``setting`` chooses now, so that the first card is read at once
+    (the desktop calls this on its OCR lane at start); returns the engine chosen."""
+    from app.ocr.engine import default_threads
+
+    return choose(setting, default_threads() if threads is None else threads)

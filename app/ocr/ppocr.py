@@ -45,7 +45,7 @@ class Unavailable(Exception):
 
 _lock = threading.Lock()
 _call_lock = threading.Lock()
-_engines: dict[int, Any] = {}
+_engine: Any = None
 _load_info: LoadInfo | None = None
 _failure: str | None = None
 
@@ -91,22 +91,24 @@ def _load(threads: int) -> Any:
 
 
 def engine(threads: int = 1) -> Any:
-    """The process's RapidOCR instance for ``threads`` ONNX Runtime threads (loaded once).
+    """The process's RapidOCR instance, loaded on the first call with ``threads`` ONNX
+    Runtime threads (one per core on the desktop's OCR lane, one in each batch worker);
+    later calls get the same instance whatever they ask.
 
     Raises:
         Unavailable: ONNX Runtime or the models cannot be loaded.
     """
+    global _engine
     with _lock:
-        found = _engines.get(threads)
-        if found is None:
-            found = _engines[threads] = _load(threads)
-        return found
+        if _engine is None:
+            _engine = _load(threads)
+        return _engine
 
 
-def available() -> bool:
+def available(threads: int = 1) -> bool:
     """Whether PP-OCR can run in this process (loads the models on the first call)."""
     try:
-        engine()
+        engine(threads)
     except Unavailable:
         return False
     return True

@@ -101,7 +101,7 @@ def read_card(
     total = 4
     threads = default_threads() if threads is None else threads
     _report(progress, 0, total, "load")
-    if engines.choose(engine) == engines.PPOCR:
+    if engines.choose(engine, threads) == engines.PPOCR:
         return _read_card_ppocr(source, cancel, progress, threads)
     notice = engines.take_notice() if engine != engines.TESSERACT else None
     install = check_engine(languages=languages)
@@ -263,7 +263,7 @@ def read_contract(
         _report(progress, 1, 1, "done")
         return ContractResult(fields, text_layer, count, [], text_layer=True, engine="text")
     threads = default_threads() if threads is None else threads
-    if engines.choose(engine) == engines.PPOCR:
+    if engines.choose(engine, threads) == engines.PPOCR:
         return _read_contract_ppocr(count, pages, cancel, progress, threads)
     notice = engines.take_notice() if engine != engines.TESSERACT else None
     install = check_engine(languages=languages)
