@@ -70,9 +70,12 @@ def _emit(
             continue
         result: CardResult | ContractResult | None = item.result
         assert result is not None
+        if result.notice is not None:  # PP-OCR could not load: said once, on stderr
+            click.echo(str(result.notice), err=True)
         if as_json:
             payload = {k: (v.as_dict() if (v := result.fields.get(k)) else None) for k in fields}
-            click.echo(json.dumps({"file": name, "fields": payload}, ensure_ascii=False))
+            line = {"file": name, "engine": result.engine, "fields": payload}
+            click.echo(json.dumps(line, ensure_ascii=False))
         else:
             click.echo(f"== {name}")
             for k in fields:
