@@ -14,6 +14,7 @@ system-wide folder (:func:`it_config_files`)::
 
     [ocr]
     languages = ["chi_sim", "eng"]
+    engine = "auto"        # "auto" (PP-OCR, else Tesseract), "ppocr" or "tesseract"
 
 Layers, each overriding the one before: built-in defaults < the file beside the program < the
 system-wide file < the user's settings (the Settings screen writes ``settings.toml`` in the
@@ -80,6 +81,7 @@ class Config:
     ca_bundle: Path | None = None
     sync_interval_minutes: int = 5
     ocr_languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    ocr_engine: str = "auto"
     locked: frozenset[str] = frozenset()
     origins: Mapping[str, str] = field(default_factory=dict)  # key → file or "command line"
     problems: tuple[ConfigProblem, ...] = ()
@@ -191,6 +193,20 @@ def _languages(raw: Any, _base: Path | None) -> tuple[str, ...]:
     return tuple(raw)
 
 
+OCR_ENGINES = ("auto", "ppocr", "tesseract")
+
+
+def _ocr_engine(raw: Any, _base: Path | None) -> str:
+    if not isinstance(raw, str) or raw.strip().lower() not in OCR_ENGINES:
+        raise InvalidSetting(
+            Msg(
+                '应为 "auto"、"ppocr" 或 "tesseract"',
+                'must be "auto", "ppocr" or "tesseract"',
+            )
+        )
+    return raw.strip().lower()
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str  # dotted, as written in the file
@@ -218,6 +234,7 @@ SETTINGS: dict[str, Setting] = {
             _languages,
             lambda text: [p for p in re.split(r"[+,\s]+", text) if p],
         ),
+        Setting("ocr.engine", "ocr_engine", _ocr_engine, str),
     )
 }
 LOCKED_KEY = "locked"

@@ -106,6 +106,7 @@ def read_cards(
     paths: Sequence[str | Path],
     *,
     languages: Sequence[str] = LANGUAGES,
+    engine: str = "auto",
     workers: int | None = None,
     cancel: CancelCheck | None = None,
     progress: ProgressCallback | None = None,
@@ -120,7 +121,7 @@ def read_cards(
     # One card per core already keeps the cores busy: then a card's own calls run one by
     # one; a lone card (or one worker) runs them side by side.
     threads = 1 if _workers(workers, len(paths)) > 1 else None
-    func = partial(read_card, languages=tuple(languages), threads=threads)
+    func = partial(read_card, languages=tuple(languages), engine=engine, threads=threads)
     return _run(func, paths, workers, cancel, progress)
 
 
@@ -128,11 +129,12 @@ def read_contracts(
     paths: Sequence[str | Path],
     *,
     languages: Sequence[str] = LANGUAGES,
+    engine: str = "auto",
     workers: int | None = None,
     cancel: CancelCheck | None = None,
     progress: ProgressCallback | None = None,
 ) -> Iterator[BatchItem[ContractResult]]:
     """Read many contracts in parallel; see :func:`read_cards`."""
     threads = 1 if _workers(workers, len(paths)) > 1 else None
-    func = partial(read_contract, languages=tuple(languages), threads=threads)
+    func = partial(read_contract, languages=tuple(languages), engine=engine, threads=threads)
     return _run(func, paths, workers, cancel, progress)

@@ -32,15 +32,15 @@ from app.ocr.results import CARD_FIELDS, Box, Fields, FieldValue, Word
 # Label spellings, folded (full-width colon → ":"). Single letters need a colon after them.
 _LABELS: tuple[tuple[str, str], ...] = (
     ("wechat", r"微信号?|WeChat|Wechat|WECHAT|WX|V信"),
-    ("mobile", r"手机号?码?|移动电话|Mobile|MOBILE|Mob|Cell|M(?=\s*[:;.])"),
+    ("mobile", r"手机号?码?|移动电话|Mobi[l1]e|MOBILE|Mob|Cell|M(?=\s*[:;.])"),
     ("fax", r"传真|Fax|FAX|F(?=\s*[:;.])"),
-    ("phone", r"电话|座机|固话|办公电话|Tel|TEL|Phone|PHONE|Office|T(?=\s*[:;.])"),
-    ("email", r"电子邮箱|邮箱|电邮|邮件|E-?[Mm]ail|EMAIL|Mail|E(?=\s*[:;.])"),
+    ("phone", r"电话|座机|固话|办公电话|Te[l1]|TEL|Phone|PHONE|Office|T(?=\s*[:;.])"),
+    ("email", r"电子邮箱|邮箱|电邮|邮件|E-?[Mm]ai[l1]|EMAIL|Mail|E(?=\s*[:;.])"),
     ("website", r"网址|网站|主页|Website|Web|WEB|URL|Http|W(?=\s*[:;.])"),
     ("address", r"地址|Address|ADDRESS|Addr|Add|ADD|Ad[ao]|A(?=\s*[:;.])"),
 )
 _LABEL_RE = re.compile(
-    r"(?:^|(?<=\s))(?:" + "|".join(f"(?P<{k}>{p})" for k, p in _LABELS) + r")\s*[:;.]?\s*"
+    r"(?:^|(?<=[\s\d|｜]))(?:" + "|".join(f"(?P<{k}>{p})" for k, p in _LABELS) + r")\s*[:;.]?\s*"
 )
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,10}")
 _TLD = r"(?:com\.cn|net\.cn|org\.cn|gov\.cn|com|cn|net|org|biz|info|co|io|cc|top|tech|vip)"
@@ -79,7 +79,8 @@ COMPOUND_SURNAMES = (
 )
 _TITLE_WORDS = re.compile(
     r"经理|总监|主管|总裁|董事|主任|工程师|专员|顾问|代表|总经理|合伙人|创始人|会计|设计师|助理|"
-    r"秘书|部长|厂长|店长|院长|教授|律师|主席|总工|总经办|负责人|销售|采购|架构师|CEO|CTO|CFO|COO|"
+    r"秘书|部长|厂长|店长|院长|教授|律师|主席|总工|总经办|负责人|销售|采购|架构师|执行官|首席|"
+    r"CEO|CTO|CFO|COO|"
     r"\b(?:Manager|Director|Engineer|Sales|President|Consultant|Officer|Head|Lead|Specialist|"
     r"Supervisor|Executive|Representative|Partner|Founder|Assistant|Chairman|Architect)\b",
     re.IGNORECASE,
@@ -92,6 +93,16 @@ _COMPANY_EN = re.compile(
     r"Company|Technology|Technologies)\b",
     re.IGNORECASE,
 )
+_LEGAL_EN_END = re.compile(r"\b(?:Co\.?,?\s*Ltd|Ltd|Limited|Inc|Corp|LLC|GmbH)\W*$", re.IGNORECASE)
+# What follows a Chinese label before the value: its English twin and a separator bar
+# ("微信 WeChat | id", "电话Tel+86…"), or the bar alone.
+_EN_LABEL_AFTER = re.compile(
+    r"^(?:(?:WeChat|Wechat|WECHAT|Mobi[l1]e|Mob|Te[l1]|Phone|Fax|E-?mai[l1]|Web(?:site)?|"
+    r"Add(?:ress)?)\b\s*[:：]?\s*)?[|｜丨]?\s*"
+)
+_MAIL_HOSTS = r"(?:qq|foxmail|163|126|sina|sohu|gmail|outlook|hotmail|yahoo|aliyun)\.com(?:\.cn)?"
+# Mailbox names that are English words ending in o, not a name and a 0 ("info126").
+_O_WORDS = frozenset({"info", "hello", "demo", "photo", "video", "studio", "expo", "logo", "pro"})
 _JUNK = re.compile(r"[^\u3400-\u9fffA-Za-z]")
 _ADDRESS_CJK = re.compile(r"[省市区县镇乡村路街道巷弄号楼室座层栋园厦场]")
 _ADDRESS_EN = re.compile(
@@ -116,12 +127,17 @@ def _pieces(seg: Segment) -> list[_Piece]:
     if not matches:
         return [_Piece(seg, None, text)]
     out: list[_Piece] = []
-    if matches[0].start() > 0 and text[: matches[0].start()].strip():
-        out.append(_Piece(seg, None, text[: matches[0].start()].strip()))
+    head = text[: matches[0].start()].strip()
+    if len(matches) == 1 and head and not text[matches[0].end() :].strip():
+        # The label after its value ("Masiyao05 微信", "138 1234 5678 手机").
+        label = next(k for k, v in matches[0].groupdict().items() if v)
+        return [_Piece(seg, label, head)]
+    if matches[0].start() > 0 and head:
+        out.append(_Piece(seg, None, head))
     for m, nxt in zip(matches, [*matches[1:], None], strict=True):
         label = next(k for k, v in m.groupdict().items() if v)
         end = nxt.start() if nxt else len(text)
-        out.append(_Piece(seg, label, text[m.end() : end].strip()))
+        out.append(_Piece(seg, label, _EN_LABEL_AFTER.sub("", text[m.end() : end].strip())))
     return out
 
 
@@ -147,7 +163,7 @@ class _Phone:
 
 
 _PHONE_SPAN = re.compile(
-    r"(?P<intl>\+\s*86|0086)?[\s-]*[(（]?\s*\d[\d\s()（）.-]{5,}\d"
+    r"(?:[(（]\s*)?(?P<intl>\+\s*86|0086)?(?:\s*[)）])?[\s-]*[(（]?\s*\d[\d\s()（）.-]{5,}\d"
     r"(?:\s*[^\w\s]{0,2}\s*(?:转|ext\.?|x|#|分机)\s*[^\w\s]{0,2}\s*(?P<ext>\d{1,5}))?",
     re.IGNORECASE,
 )
@@ -167,12 +183,18 @@ def _phones(piece: _Piece) -> list[_Phone]:
         body = span[: m.start("ext") - m.start()] if ext else span
         groups = re.findall(r"\d+", body)
         if m.group("intl"):
-            groups = groups[1:]
+            # The country code is a group of its own, or glued to the number ("+8613912345678").
+            groups = groups[1:] if groups[0] == "86" else [groups[0][2:], *groups[1:]]
+            groups = [g for g in groups if g]
+            if not groups:
+                continue
         digits = "".join(groups)
         if m.group("intl") and not normalize_mobile(digits) and not digits.startswith("0"):
             digits = "0" + digits  # +86 10 5571 5021: the area code loses its 0
         elif digits.startswith("00") and not m.group("intl"):
             digits = digits[1:]  # a speck before the area code read as O
+        if digits.startswith("10") and normalize_landline(digits[1:3] + "-" + digits[3:]):
+            digits = digits[1:]  # the bar after a label read as a 1 ("电话107693426315")
         mobile = normalize_mobile(digits)
         if mobile:
             found.append(_Phone("mobile", mobile, piece))
@@ -197,6 +219,11 @@ def _latin_id(text: str) -> str:
     pinyin syllables broken by one misread letter."""
     t = re.sub(r"\|(?=[l1I])|(?<=[l1I])\|", "", text)
     t = re.sub(r"(?<=[a-z])I|I(?=[a-z])", "l", t)  # capital I inside a lower-case id is an l
+    # A word starts with a letter: 1 before letters is an l ("1etu" is letu); 0 between
+    # lower-case letters is an o.
+    for _ in range(2):  # "1i1y": each 1 settled leaves the next one between letters
+        t = re.sub(r"(?<![A-Za-z0-9])1(?=[a-z]{2})|(?<=[a-z])1(?=[a-z])", "l", t)
+    t = re.sub(r"(?<=[a-z])0(?=[a-z])", "o", t)
     t = re.sub(r"\b[Ww]{4,}\.|\bWww\.", "www.", t)
     # One letter read twice in two cases ("WxX", "Ssales") is one letter.
     out: list[str] = []
@@ -229,6 +256,17 @@ def _digits_after_letters(text: str) -> str:
     it."""
 
     def settle(m: re.Match[str]) -> str:
+        if m.group(4) is not None:  # read as a figure: o or l when pinyin says so
+            letters, read, figures = m.group(4), m.group(5), m.group(6)
+            letter = "o" if read == "0" else "l"
+            word = (letters + letter).lower()
+            # An initial or two may come first ("dqiao28": d + qiao); ids end in two or four
+            # figures, so a glyph that leaves three or five of them is rather a letter.
+            spelled = any(is_pinyin(word[k:]) for k in range(min(3, len(letters))))
+            odd = len(figures) in (2, 4) and not is_pinyin(letters.lower())
+            if spelled and (odd or len(figures) + 1 in (3, 5)):
+                return letters + letter + figures
+            return m.group(0)
         letters, glyph, figures = m.group(1), m.group(2), m.group(3)
         digit = "0" if glyph in "Oo" else "1"
         year = re.fullmatch(r"(?:19|20)\d\d", figures)
@@ -236,6 +274,8 @@ def _digits_after_letters(text: str) -> str:
             return letters + figures  # a speck before a year ("jianjunl1984")
         if digit == "1" and re.fullmatch(r"9\d\d", figures):
             return letters + digit + figures  # a year of birth: "jiamini984" is jiamin1984
+        if (letters + glyph).lower() in _O_WORDS:
+            return m.group(0)
         with_glyph = is_pinyin((letters + glyph).lower())
         without = is_pinyin(letters.lower())
         if with_glyph:
@@ -247,7 +287,7 @@ def _digits_after_letters(text: str) -> str:
             return m.group(0)
         return letters + digit + figures
 
-    t = re.sub(r"([A-Za-z]*)([OoIil|])(\d+)", settle, text)
+    t = re.sub(r"([A-Za-z]*)([OoIil|])(\d+)|([A-Za-z]+)([01])(\d+)", settle, text)
     return re.sub(r"(?<=\d)[lI|]|(?<=\d)[Oo]", lambda m: "1" if m.group(0) in "lI|" else "0", t)
 
 
@@ -313,6 +353,10 @@ def extract_card_fields(words: list[Word]) -> Fields:
         compact = re.sub(r"(?<=[a-z0-9])/(?=\d*@)", "7", compact)
         if "@" not in compact and p.label == "email":
             compact = re.sub(r"[©®]", "@", compact)
+        if "@" not in compact and p.label == "email":
+            # The @ read as o or a before a public mail host ("hxiao197ofoxmail.com").
+            compact = re.sub(r"mai1\.", "mail.", compact)
+            compact = re.sub(rf"(?<=[a-z0-9])[oa@]({_MAIL_HOSTS})$", r"@\1", compact)
         m = _EMAIL_RE.search(compact)
         if m and fields["email"] is None:
             checked = validate_email(m.group(0).strip("."))
@@ -322,6 +366,8 @@ def extract_card_fields(words: list[Word]) -> Fields:
                 continue
         if m:
             continue
+        # An English label glued on after a Chinese one ("网址 Webwww.x.cn").
+        compact = re.sub(r"(?i)\b(?:web(?:site)?|url|w)[:：]?\s*(?=www\.)", "", compact)
         for u in _URL_RE.finditer(compact):
             if fields["website"] is not None:
                 break
@@ -360,14 +406,82 @@ def extract_card_fields(words: list[Word]) -> Fields:
 
     free = [s for s in segs if id(s) not in used]
     fields["company"] = _company(free)
-    if fields["company"] is not None:
-        used.update(id(s) for s in free if fields["company"].box == s.box)
+    company = fields["company"]
+    if company is not None:
+        used.update(id(s) for s in free if company.box is not None and _inside(s.box, company.box))
+        # The brand set large as a logo is part of the company's name, not a person's.
+        brand = re.sub(r"\W", "", company.value)
+        used.update(
+            id(s) for s in free if len(t := tidy(s.text)) >= 2 and t in brand and t != brand
+        )
     free = [s for s in segs if id(s) not in used]
     name, title = _name_and_title(free)
     if name is not None and not known_surname(name.value):
         name = _surname_from_pinyin(name, name_hints(fields, free))
     fields["name"], fields["title"] = name, title
-    return fields
+    return grade(fields)
+
+
+# A value below this is highlighted for checking (the capture dialog's threshold).
+DOUBT = 0.7
+_AMBIGUOUS_EDGE = re.compile(r"[a-z][01oil]\d|[a-z]\d*[01][a-z]|\d[oil][a-z]?\d", re.IGNORECASE)
+
+
+def _doubt(fv: FieldValue | None, limit: float = DOUBT) -> FieldValue | None:
+    if fv is None or fv.confidence <= limit:
+        return fv
+    return FieldValue(fv.value, limit, fv.box, fv.page)
+
+
+def _domain(value: str) -> str:
+    host = value.split("@")[-1].lower()
+    host = re.sub(r"^(?:https?://)?(?:www\.)?", "", host).split("/")[0]
+    return host
+
+
+def _brand_spelled(company: str, host: str) -> bool:
+    """Whether two hanzi next to each other in ``company`` are spelled in ``host``."""
+    from pypinyin import lazy_pinyin
+
+    letters = re.sub(r"[^a-z]", "", host.split(".")[0])
+    hanzi = [c for c in company if is_cjk(c)]
+    sounds = lazy_pinyin(hanzi)
+    return any(sounds[k] + sounds[k + 1] in letters for k in range(len(sounds) - 1))
+
+
+def grade(fields: Fields) -> Fields:
+    """Lower the confidence of values their own grammar or the other fields put in doubt, so
+    that they are highlighted: ids whose letters and figures meet at a glyph OCR confuses
+    (o/0, l/1/i), an e-mail domain that is not the website's, a Chinese company whose name
+    the website or e-mail domain does not spell."""
+    out = dict(fields)
+    for key in ("email", "wechat"):
+        fv = out[key]
+        if fv is not None and _AMBIGUOUS_EDGE.search(fv.value.split("@")[0]):
+            out[key] = _doubt(fv, 0.75)
+    email, web, company = out["email"], out["website"], out["company"]
+    hosts = [
+        _domain(v.value)
+        for v in (web, email)
+        if v is not None and not re.search(_MAIL_HOSTS + "$", _domain(v.value))
+    ]
+    apart = len(hosts) == 2 and not (hosts[0].endswith(hosts[1]) or hosts[1].endswith(hosts[0]))
+    if web is not None and email is not None and apart:
+        out["email"], out["website"] = _doubt(email), _doubt(web)
+    chinese = company is not None and sum(is_cjk(c) for c in company.value) >= 4
+    spelled = company is not None and any(_brand_spelled(company.value, h) for h in hosts)
+    if company is not None and chinese and hosts and not spelled:
+        out["company"] = _doubt(company)
+    return out
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    return (
+        inner.left >= outer.left
+        and inner.top >= outer.top
+        and inner.right <= outer.right
+        and inner.bottom <= outer.bottom
+    )
 
 
 def name_hints(fields: Fields, segs: list[Segment]) -> list[str]:
@@ -452,7 +566,8 @@ def _address(pieces: list[_Piece], segs: list[Segment], used: set[int]) -> Field
             if id(s) not in used
             and s.page == seg.page
             and 0 <= s.box.top - seg.box.bottom < 1.2 * seg.height
-            and abs(s.box.left - value_left) < 3 * seg.height
+            # Under the value, or under the label it followed.
+            and seg.box.left - 1.5 * seg.height <= s.box.left <= value_left + 3 * seg.height
             and 0.7 < s.height / max(1.0, seg.height) < 1.4
         ]
         if not below:
@@ -489,12 +604,15 @@ def clean_address(text: str, chinese: bool) -> str:
     if not chinese:
         t = re.sub(r"^[^A-Za-z0-9]+", "", t)
         t = re.sub(r"\bNo[,:]\s", "No. ", t)
+        # A recogniser that reads a line whole drops the narrow spaces after , and No.
+        t = re.sub(r"\bNo\.(?=\d)", "No. ", t)
+        t = re.sub(r",(?=[A-Za-z0-9])", ", ", t)
         t = re.sub(r"\bChin[a-z]?\.?$", "China", t.strip(" ,，;|"))
         return re.sub(r"\s+", " ", t)
     label = re.match(r"^.{0,6}?(?:地址|[A-Za-z]{1,8})\s*[:;]", t)
     if label and sum(is_cjk(c) for c in t[label.end() :]) >= 4:
         t = t[label.end() :]
-    t = t[next((i for i, c in enumerate(t) if is_cjk(c)), 0) :]
+    t = t[next((i for i, c in enumerate(t) if is_cjk(c)), 0) :].lstrip("丨丿亅")
     t = re.sub(r"[\s|;:'\"`~^_!?,，。、‘’“”{}\[\]<>]+", "", t)
     t = re.sub(r"[A-Za-z](?![A-Za-z]*[座栋幢区号楼单元\d-])", "", t)
     return mend_address(t)
@@ -540,8 +658,13 @@ def _company(free: list[Segment]) -> FieldValue | None:
         # "Co., Ltd." with the L read as a dash or a bar.
         text = re.sub(r"(\bCo\.?,?\s*)[-_|Il1]td\b", r"\1Ltd", text)
         m = _last_suffix(text)
+        box = s.box
         if m is not None and _address_score(text) < 2.0:
             text = _left_neighbour(s, free) + text
+            above = _line_above(s, free)
+            if above is not None:  # a legal name set over two lines
+                text = tidy(above.text) + text
+                box = box.union(above.box)
             m = _last_suffix(text)
             assert m is not None
             # From the first hanzi to the end of the legal suffix: drops logo noise around it.
@@ -551,8 +674,10 @@ def _company(free: list[Segment]) -> FieldValue | None:
             if sum(is_cjk(c) for c in value) < 4:
                 continue
             score = 2.0 + (1.0 if m.group(0).endswith("公司") else 0) + s.height / 100
-            fv = FieldValue(value, s.confidence, s.box, s.page)
-        elif _COMPANY_EN.search(text) and not _ADDRESS_EN.search(text):
+            fv = FieldValue(value, s.confidence, box, s.page)
+        elif _COMPANY_EN.search(text) and (
+            not _ADDRESS_EN.search(text) or _LEGAL_EN_END.search(text)
+        ):
             score = 1.0 + s.height / 100
             # "Co., Ltd" at the very edge of a card loses its full stop (or gains a speck).
             value = re.sub(r"\bLtd\W*$", "Ltd.", text.strip())
@@ -562,6 +687,30 @@ def _company(free: list[Segment]) -> FieldValue | None:
         if best is None or score > best[0]:
             best = (score, fv)
     return best[1] if best else None
+
+
+def _line_above(seg: Segment, free: list[Segment]) -> Segment | None:
+    """The start of a company name set over two lines: hanzi only, just above ``seg``, of
+    the same type size, aligned with it on the left or the right, and no title or address."""
+    h = max(1.0, seg.height)
+    b = seg.box
+    for other in free:
+        o = other.box
+        text = tidy(other.text)
+        if (
+            other is not seg
+            and 0 <= b.top - o.bottom < 1.0 * h
+            and 0.75 < other.height / h < 1.33
+            and (abs(o.left - b.left) < h or abs(o.right - b.right) < h)
+            and len(text) >= 2
+            and all(is_cjk(c) for c in text)
+            and not _COMPANY_CJK.search(text)
+            and not _TITLE_WORDS.search(text)
+            and _address_score(text) < 1.0
+            and not (chinese_name(text) and known_surname(text))
+        ):
+            return other
+    return None
 
 
 def _left_neighbour(seg: Segment, free: list[Segment]) -> str:

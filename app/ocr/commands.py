@@ -26,6 +26,12 @@ def _languages(obj: Any) -> tuple[str, ...]:
     return config.ocr_languages if config is not None else LANGUAGES
 
 
+def _engine(obj: Any) -> str:
+    """The ``ocr.engine`` setting in force."""
+    config = getattr(obj, "config", None) if obj is not None else None
+    return str(getattr(config, "ocr_engine", "auto"))
+
+
 @click.group(name="ocr")
 def ocr() -> None:
     """Read business cards and contracts with OCR (Tesseract, offline)."""
@@ -64,9 +70,12 @@ def _emit(
             continue
         result: CardResult | ContractResult | None = item.result
         assert result is not None
+        if result.notice is not None:  # PP-OCR could not load: said once, on stderr
+            click.echo(str(result.notice), err=True)
         if as_json:
             payload = {k: (v.as_dict() if (v := result.fields.get(k)) else None) for k in fields}
-            click.echo(json.dumps({"file": name, "fields": payload}, ensure_ascii=False))
+            line = {"file": name, "engine": result.engine, "fields": payload}
+            click.echo(json.dumps(line, ensure_ascii=False))
         else:
             click.echo(f"== {name}")
             for k in fields:
@@ -85,7 +94,7 @@ def _emit(
 def card_cmd(obj: Any, images: tuple[Path, ...], as_json: bool, workers: int | None) -> None:
     """Read business-card IMAGES: name, title, company, phones, e-mail, web, address, WeChat."""
     order = [str(p) for p in images]
-    items = read_cards(order, languages=_languages(obj), workers=workers)
+    items = read_cards(order, languages=_languages(obj), engine=_engine(obj), workers=workers)
     _emit(items, CARD_FIELDS, as_json, order)
 
 
@@ -97,5 +106,5 @@ def card_cmd(obj: Any, images: tuple[Path, ...], as_json: bool, workers: int | N
 def contract_cmd(obj: Any, files: tuple[Path, ...], as_json: bool, workers: int | None) -> None:
     """Read contract FILES (PDF or images): number, parties, amount, dates."""
     order = [str(p) for p in files]
-    items = read_contracts(order, languages=_languages(obj), workers=workers)
+    items = read_contracts(order, languages=_languages(obj), engine=_engine(obj), workers=workers)
     _emit(items, CONTRACT_FIELDS, as_json, order)

@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from app.domain.messages import Msg
+from app.ocr import engines, ppocr
 from app.ocr.cards import COMPOUND_SURNAMES, extract_card_fields, known_surname, name_hints
 from app.ocr.contracts import extract_contract_fields
 from app.ocr.engine import (
@@ -53,6 +54,9 @@ _KEY_LINE = re.compile(
 # is misread at one size and not at another, so the readings can outvote the page.
 _NAME_LINE = re.compile(r"^.{0,3}[甲乙]方.{0,8}[:：;；]|编号\s*[:：;；]|合同编\S\s*[:：;；]")
 MAX_KEY_LINES = 14
+# PP-OCR reads cards prepared to this width: the smallest type on a card is still far above
+# what its recogniser needs, and detection time grows with the area.
+PP_CARD_WIDTH = 840
 # Reading sizes as a share of the page's 300 dpi: 0.5–0.8 gave the most distinct misreads.
 AMOUNT_SIZES = (0.5, 0.65, 0.8)
 
@@ -76,22 +80,30 @@ def read_card(
     source: ImageSource,
     *,
     languages: Sequence[str] = LANGUAGES,
+    engine: str = "auto",
     cancel: CancelCheck | None = None,
     progress: ProgressCallback | None = None,
     threads: int | None = None,
 ) -> CardResult:
-    """Read a business card photo or scan (path, bytes or PIL image) in ``languages``
-    (Tesseract names; the setting ``ocr.languages``). Up to ``threads`` Tesseract calls
-    run at once (default: one per core; batches, which run a card per core, pass 1).
+    """Read a business card photo or scan (path, bytes or PIL image).
+
+    ``engine`` is the setting ``ocr.engine`` (see :mod:`app.ocr.engines`): PP-OCR reads
+    where it can, else Tesseract in ``languages`` (Tesseract names; ``ocr.languages``).
+    Up to ``threads`` Tesseract calls or ONNX Runtime threads run at once (default: one per
+    core; batches, which run a card per core, pass 1).
 
     Raises:
         InputError: the file cannot be read as an image.
-        EngineMissing: Tesseract or the data of one of ``languages`` is missing.
+        EngineMissing: Tesseract or the data of one of ``languages`` is missing (only when
+            Tesseract reads).
         Cancelled: ``cancel()`` returned True.
     """
     total = 4
     threads = default_threads() if threads is None else threads
     _report(progress, 0, total, "load")
+    if engines.choose(engine, threads) == engines.PPOCR:
+        return _read_card_ppocr(source, cancel, progress, threads)
+    notice = engines.take_notice() if engine != engines.TESSERACT else None
     install = check_engine(languages=languages)
     plan = plan_languages(install, languages)
     image = open_image(source)
@@ -124,7 +136,43 @@ def read_card(
             threads=threads,
         )
     _report(progress, 4, total, "done")
-    return CardResult(fields, page_text(words), words, prepared.image.size, prepared.card_found)
+    return CardResult(
+        fields,
+        page_text(words),
+        words,
+        prepared.image.size,
+        prepared.card_found,
+        engine=engines.TESSERACT,
+        notice=notice,
+    )
+
+
+def _read_card_ppocr(
+    source: ImageSource,
+    cancel: CancelCheck | None,
+    progress: ProgressCallback | None,
+    threads: int,
+) -> CardResult:
+    total = 4
+    image = open_image(source)
+    _check(cancel)
+    _report(progress, 1, total, "prepare")
+    prepared = prepare_card(image, width=PP_CARD_WIDTH)
+    _check(cancel)
+    _report(progress, 2, total, "ocr")
+    words = ppocr.read_words(prepared.image, threads=threads)
+    _check(cancel)
+    _report(progress, 3, total, "extract")
+    fields = extract_card_fields(words)
+    _report(progress, 4, total, "done")
+    return CardResult(
+        fields,
+        page_text(words),
+        words,
+        prepared.image.size,
+        prepared.card_found,
+        engine=engines.PPOCR,
+    )
 
 
 def reread_amounts(
@@ -197,25 +245,29 @@ def read_contract(
     source: ImageSource | Sequence[str | Path],
     *,
     languages: Sequence[str] = LANGUAGES,
+    engine: str = "auto",
     cancel: CancelCheck | None = None,
     progress: ProgressCallback | None = None,
     threads: int | None = None,
 ) -> ContractResult:
     """Read a contract: a PDF (its text layer when it has one, else OCR of each page), one
-    image, or a list of page images. ``threads`` as for :func:`read_card`.
+    image, or a list of page images. ``engine`` and ``threads`` as for :func:`read_card`.
 
     Raises:
         InputError, EngineMissing, Cancelled: as for :func:`read_card`.
     """
     _report(progress, 0, 1, "load")
-    install = check_engine(languages=languages)
-    lang = plan_languages(install, languages).document
     count, pages, text_layer = _pages(source)
     if text_layer is not None:
         fields = extract_contract_fields(text_layer)
         _report(progress, 1, 1, "done")
-        return ContractResult(fields, text_layer, count, [], text_layer=True)
+        return ContractResult(fields, text_layer, count, [], text_layer=True, engine="text")
     threads = default_threads() if threads is None else threads
+    if engines.choose(engine, threads) == engines.PPOCR:
+        return _read_contract_ppocr(count, pages, cancel, progress, threads)
+    notice = engines.take_notice() if engine != engines.TESSERACT else None
+    install = check_engine(languages=languages)
+    lang = plan_languages(install, languages).document
     total = count + 1
     texts: list[str] = []
     rereads: list[str] = []
@@ -241,4 +293,29 @@ def read_contract(
     text = "\n\f".join(texts)
     fields = extract_contract_fields(text, words_all, rereads)
     _report(progress, total, total, "done")
-    return ContractResult(fields, text, count, words_all)
+    return ContractResult(fields, text, count, words_all, engine=engines.TESSERACT, notice=notice)
+
+
+def _read_contract_ppocr(
+    count: int,
+    pages: Iterator[tuple[Image.Image, float | None]],
+    cancel: CancelCheck | None,
+    progress: ProgressCallback | None,
+    threads: int,
+) -> ContractResult:
+    total = count + 1
+    texts: list[str] = []
+    words_all: list[Word] = []
+    for i, (img, dpi) in enumerate(pages):
+        _check(cancel)
+        _report(progress, i, total, f"page {i + 1}/{count}")
+        page_img = prepare_page(img, dpi=dpi)
+        words = ppocr.read_words(page_img, page=i, threads=threads)
+        words_all.extend(words)
+        texts.append(page_text(words))
+    _check(cancel)
+    _report(progress, count, total, "extract")
+    text = "\n\f".join(texts)
+    fields = extract_contract_fields(text, words_all)
+    _report(progress, total, total, "done")
+    return ContractResult(fields, text, count, words_all, engine=engines.PPOCR)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from app.domain.messages import Msg
+
 CARD_FIELDS = (
     "name",
     "title",
@@ -83,6 +85,8 @@ class CardResult:
     words: list[Word] = field(default_factory=list)
     image_size: tuple[int, int] = (0, 0)
     card_found: bool = False
+    engine: str = "tesseract"  # which recogniser read it: "ppocr" or "tesseract"
+    notice: Msg | None = None  # said once per process: PP-OCR could not run, Tesseract read
 
     def values(self) -> dict[str, str | None]:
         """Field values only, for filling a form."""
@@ -102,6 +106,8 @@ class ContractResult:
     pages: int
     words: list[Word] = field(default_factory=list)
     text_layer: bool = False
+    engine: str = "tesseract"  # "ppocr", "tesseract", or "text" for a PDF's text layer
+    notice: Msg | None = None
 
     def values(self) -> dict[str, str | None]:
         """Field values only."""

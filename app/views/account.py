@@ -290,14 +290,23 @@ class SettingsScreen(QWidget):
                 "%1", ", ".join(OCR_LANGUAGE_NAMES.values())
             )
         )
+        self.ocr_engine = QComboBox()
+        self.ocr_engine.setObjectName("settingOcrEngine")
+        for code, text in (
+            ("auto", self.tr("Automatic (PP-OCR, else Tesseract)")),
+            ("ppocr", self.tr("PP-OCR (deep learning)")),
+            ("tesseract", self.tr("Tesseract")),
+        ):
+            self.ocr_engine.addItem(text, code)
         self.signed_in_server = QLabel()
         self.signed_in_server.setObjectName("signedInServer")
         self.signed_in_server.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setting_widgets: dict[str, QLineEdit | QSpinBox] = {
+        self.setting_widgets: dict[str, QLineEdit | QSpinBox | QComboBox] = {
             "server.url": self.server_url,
             "server.ca_bundle": self.ca_bundle,
             "sync.interval_minutes": self.sync_minutes,
             "ocr.languages": self.ocr_languages,
+            "ocr.engine": self.ocr_engine,
         }
         self.lock_labels: dict[str, QLabel] = {}
         labels = {
@@ -305,6 +314,7 @@ class SettingsScreen(QWidget):
             "server.ca_bundle": self.tr("CA certificates (PEM file)"),
             "sync.interval_minutes": self.tr("Sync automatically every"),
             "ocr.languages": self.tr("OCR languages"),
+            "ocr.engine": self.tr("OCR engine"),
         }
         form.addRow(self.tr("Signed in to"), self.signed_in_server)
         for key, widget in self.setting_widgets.items():
@@ -341,6 +351,7 @@ class SettingsScreen(QWidget):
             "server.ca_bundle": str(config.ca_bundle) if config.ca_bundle else "",
             "sync.interval_minutes": config.sync_interval_minutes,
             "ocr.languages": language_names(config.ocr_languages),
+            "ocr.engine": config.ocr_engine,
         }
 
     def show_config(self, config: Config) -> None:
@@ -353,6 +364,8 @@ class SettingsScreen(QWidget):
             if isinstance(widget, QSpinBox):
                 widget.setValue(int(str(value)))
                 widget.setReadOnly(locked)
+            elif isinstance(widget, QComboBox):
+                widget.setCurrentIndex(max(0, widget.findData(value)))
             else:
                 widget.setText(str(value))
                 widget.setReadOnly(locked)
@@ -368,6 +381,8 @@ class SettingsScreen(QWidget):
         widget = self.setting_widgets[key]
         if isinstance(widget, QSpinBox):
             return widget.value()
+        if isinstance(widget, QComboBox):
+            return str(widget.currentData())
         return widget.text().strip()
 
     def save_settings(self) -> None:

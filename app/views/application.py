@@ -106,6 +106,7 @@ class DesktopApp:
         # Set by ``run`` once the application's event loop is about to run: quitting before
         # that would leave Qt's quit flag set for every later event loop in the process.
         self.quit_on_failure = False
+        self._ocr_warmed = False
 
     def start(self, on_ready: Callable[[MainWindow], None] | None = None) -> None:
         """Open the store and build the window when it is ready (asynchronously)."""
@@ -142,6 +143,7 @@ class DesktopApp:
         window.show()
         if not self.runner.synchronous:
             window.sync_status.start_timers()
+            self._warm_ocr()
         if isinstance(self.sync, SyncEngine):
             # Signed in: a newly assigned lead syncs within seconds (the watcher waits out
             # being offline by itself); a profile that is not signed in starts nothing.
@@ -149,6 +151,19 @@ class DesktopApp:
             window.attach_live(live)
             live.start()
         return window
+
+    def _warm_ocr(self) -> None:
+        """Load the OCR models on the OCR lane now, once, so the first card reads at once."""
+        if self._ocr_warmed or self.config.ocr_engine == "tesseract":
+            return
+        self._ocr_warmed = True
+
+        def warm(_progress: Any, _cancelled: Any) -> str:
+            from app.ocr.engines import warm_up
+
+            return warm_up(self.config.ocr_engine)
+
+        self.runner.background("ocr", warm, on_error=lambda _exc: None)
 
     def _config_changed(self, config: Config) -> None:
         self.config = config  # a window rebuilt for another language keeps the new settings

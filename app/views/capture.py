@@ -64,6 +64,14 @@ def ocr_error_message(exc: BaseException) -> Msg:
     return Msg("无法识别该文件:{e}", "Could not read the file: {e}").format(e=exc)
 
 
+def show_engine_notice(banner: Banner, result: Any) -> None:
+    """Say (once per process: the result carries it only then) that Tesseract read because
+    PP-OCR could not be loaded."""
+    notice = getattr(result, "notice", None)
+    if isinstance(notice, Msg):
+        banner.show_text(say(notice), "warn")
+
+
 class ReadForm(QWidget):
     """Editable fields pre-filled from OCR, low-confidence ones highlighted."""
 
@@ -186,6 +194,8 @@ class CardCaptureDialog(QDialog):
         self.status = QLabel()
         self.status.setObjectName("captureStatus")
         self.problem = ErrorLabel()
+        self.engine_notice = Banner()
+        self.engine_notice.setObjectName("engineNotice")
         self.counter = QLabel()
         self.cancel_read = QPushButton(self.tr("Stop reading"))
         self.cancel_read.clicked.connect(self._cancel_read)
@@ -205,6 +215,7 @@ class CardCaptureDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         right = QVBoxLayout()
+        right.addWidget(self.engine_notice)
         right.addWidget(self.counter)
         right.addWidget(self.form)
         save_to = QHBoxLayout()
@@ -252,11 +263,14 @@ class CardCaptureDialog(QDialog):
         self.cancel_read.show()
 
         languages = self.ctx.config.ocr_languages
+        engine = self.ctx.config.ocr_engine
 
         def read(progress: Any, cancelled: Any) -> Any:
             from app.ocr import read_card
 
-            return read_card(path, languages=languages, cancel=cancelled, progress=progress)
+            return read_card(
+                path, languages=languages, engine=engine, cancel=cancelled, progress=progress
+            )
 
         self.task = self.ctx.runner.background(
             "ocr",
@@ -280,6 +294,7 @@ class CardCaptureDialog(QDialog):
 
     def _have_card(self, result: Any) -> None:
         self.cancel_read.hide()
+        show_engine_notice(self.engine_notice, result)
         self.form.fill(result.fields)
         low = self.form.low_confidence()
         self.status.setText(
@@ -541,6 +556,8 @@ class ContractDialog(QDialog):
         self.form.edited.connect(self._check_parties)
         self.party_warning = Banner()
         self.party_warning.setObjectName("contractPartyWarning")
+        self.engine_notice = Banner()
+        self.engine_notice.setObjectName("engineNotice")
         self.status = QLabel(self.tr("Reading the contract…"))
         self.status.setWordWrap(True)
         self.problem = ErrorLabel()
@@ -555,6 +572,7 @@ class ContractDialog(QDialog):
         self.buttons.rejected.connect(self._cancel)
         right = QVBoxLayout()
         right.addWidget(QLabel(file.name))
+        right.addWidget(self.engine_notice)
         right.addWidget(self.party_warning)
         right.addWidget(self.form)
         right.addWidget(self.problem)
@@ -568,11 +586,14 @@ class ContractDialog(QDialog):
         ctx.runner.read(lambda s: ops.contract_target(s, deal_id), self._have_deal, owner=self)
 
         languages = ctx.config.ocr_languages
+        engine = ctx.config.ocr_engine
 
         def read(progress: Any, cancelled: Any) -> Any:
             from app.ocr import read_contract
 
-            return read_contract(file, languages=languages, cancel=cancelled, progress=progress)
+            return read_contract(
+                file, languages=languages, engine=engine, cancel=cancelled, progress=progress
+            )
 
         self.task = ctx.runner.background(
             "ocr",
@@ -588,6 +609,7 @@ class ContractDialog(QDialog):
         self._check_parties()
 
     def _have(self, result: Any) -> None:
+        show_engine_notice(self.engine_notice, result)
         self.form.fill(result.fields)
         self._check_parties()
         self.status.setText(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from app.config import Config
 from app.ocr import Cancelled, Progress, read_card, read_cards
 from app.ocr.commands import ocr
 
@@ -49,7 +51,9 @@ def test_contract_table(samples: Path) -> None:
 def test_missing_engine_exit_code(samples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FIELDCRM_TESSERACT", "/nonexistent/tesseract")
     path = str(samples / "card-clean-0000.png")
-    result = CliRunner().invoke(cli(), ["ocr", "card", "--json", "--workers", "1", path])
+    args = ["ocr", "card", "--json", "--workers", "1", path]
+    settings = SimpleNamespace(config=Config(ocr_engine="tesseract"))  # Tesseract's own failure
+    result = CliRunner().invoke(cli(), args, obj=settings)
     assert result.exit_code == 2
     assert json.loads(result.output.splitlines()[0])["file"] == path
 

@@ -80,7 +80,7 @@ def test_corrupt_pdf(tmp_path: Path) -> None:
 def test_missing_tesseract(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, samples: Path) -> None:
     monkeypatch.setenv("FIELDCRM_TESSERACT", str(tmp_path / "no" / "tesseract"))
     with pytest.raises(EngineMissing) as err:
-        read_card(samples / "card-clean-0000.png")
+        read_card(samples / "card-clean-0000.png", engine="tesseract")
     assert "apt-get install tesseract-ocr tesseract-ocr-chi-sim" in err.value.msg.en
     assert "FIELDCRM_TESSERACT" in err.value.msg.zh
 

@@ -52,13 +52,13 @@ def test_english_only_machine_reads_cards_when_configured(eng_only: Path, sample
     card = samples / "card-clean-0000.png"
     expected = truth(card)
     with pytest.raises(LanguageMissing) as err:
-        read_card(card)  # the default wants chi_sim, which this Tesseract lacks
+        read_card(card, engine="tesseract")  # the default wants chi_sim, which it lacks
     assert f"chi_sim.traineddata → {eng_only / 'tessdata'}" in err.value.msg.en
-    got = read_card(card, languages=["eng"]).fields
+    got = read_card(card, languages=["eng"], engine="tesseract").fields
     assert got["email"] is not None and got["email"].value == expected["email"]
     assert got["mobile"] is not None and got["mobile"].value == expected["mobile"]
     # Batches take the setting into their worker processes.
-    (item,) = list(read_cards([card], languages=("eng",), workers=2))
+    (item,) = list(read_cards([card], languages=("eng",), engine="tesseract", workers=2))
     assert item.error is None and item.result is not None
     assert item.result.fields["email"] is not None
     assert item.result.fields["email"].value == expected["email"]
@@ -69,7 +69,7 @@ def test_cli_reads_with_the_configured_languages(
     eng_only: Path, samples: Path, tmp_path: Path
 ) -> None:
     card = str(samples / "card-clean-0000.png")
-    base = ["--lang", "en", "--profile", str(tmp_path / "p")]
+    base = ["--lang", "en", "--profile", str(tmp_path / "p"), "--set", "ocr.engine=tesseract"]
     refused = CliRunner().invoke(cli, [*base, "ocr", "card", "--json", "--workers", "1", card])
     assert refused.exit_code == 2
     error = json.loads(refused.output.splitlines()[0])["error"]

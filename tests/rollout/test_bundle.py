@@ -123,7 +123,7 @@ def test_version_from_the_frozen_program(bundle: Bundle) -> None:
     bundle.figures["warm_start_version_s"] = round(min(starts), 2)
 
 
-def test_ocr_of_sample_cards_with_the_bundled_tesseract(bundle: Bundle) -> None:
+def test_ocr_of_sample_cards_with_both_bundled_engines(bundle: Bundle) -> None:
     clean, scan = SAMPLES / "card-clean-0000.png", SAMPLES / "card-scan-0000.jpg"
     expected = json.loads(clean.with_suffix(".json").read_text("utf-8"))["fields"]["mobile"]
     started = time.perf_counter()
@@ -136,6 +136,15 @@ def test_ocr_of_sample_cards_with_the_bundled_tesseract(bundle: Bundle) -> None:
     assert set(by_file) == {clean.name, scan.name}
     assert by_file[clean.name]["fields"]["mobile"]["value"] == expected
     assert "error" not in by_file[scan.name]
+    assert by_file[clean.name]["engine"] == "ppocr"  # the bundled models, no download
+    # The fallback engine, chosen by the setting, reads the same card.
+    started = time.perf_counter()
+    tess = bundle.run("--set", "ocr.engine=tesseract", "ocr", "card", str(clean), "--json")
+    bundle.figures["ocr_tesseract_card_s"] = round(time.perf_counter() - started, 2)
+    assert tess.returncode == 0, tess.stdout + tess.stderr
+    (line,) = [json.loads(x) for x in tess.stdout.splitlines()]
+    assert line["engine"] == "tesseract"
+    assert line["fields"]["mobile"]["value"] == expected
 
 
 def test_selftest_opens_the_window_with_it_settings_beside_the_program(bundle: Bundle) -> None:
