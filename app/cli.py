@@ -23,8 +23,8 @@ from app.paths import resolve_profile
 from app.store.errors import StoreError, StoreUnavailable, ValidationFailed
 from app.sync.commands import COMMANDS as SYNC_COMMANDS
 from app.sync.lead_commands import COMMANDS as LEAD_COMMANDS
-from app.task_commands import COMMANDS as TASK_COMMANDS
 from app.sync.merge_commands import COMMANDS as MERGE_COMMANDS
+from app.task_commands import COMMANDS as TASK_COMMANDS
 from app.views.commands import COMMANDS as WINDOW_COMMANDS
 from app.views.report_commands import COMMANDS as REPORT_COMMANDS
 

@@ -571,6 +571,8 @@ def journey_scan(ctx: Context, team: str | None, as_json: bool) -> None:
             f"{r['state']:<12} {r['signed_on'] or '':<10}  {r['customer']}"
             + (f"  (late: {r['late_step']})" if r["late_step"] else "")
         )
+
+
 @main.command(name="duplicates")
 @click.argument("kind", type=click.Choice(["customers", "contacts"]))
 @click.option("--team", required=True)

@@ -286,6 +286,8 @@ def _agenda_and_journeys(store: Store) -> None:
                 )
             )
     apply_remote(store, records)
+
+
 def add_duplicate(store: Store, customer_id: str) -> str:
     """A second record of the same company, typed by another rep: the merge screen's case."""
     row = store.require("customer", customer_id)

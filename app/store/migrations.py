@@ -363,6 +363,8 @@ def _v11_journey(db: sqlite_utils.Database) -> None:
         "CREATE TABLE task_reminders (task_id TEXT NOT NULL, due_at TEXT NOT NULL, "
         "kind TEXT NOT NULL, fired_at TEXT NOT NULL, PRIMARY KEY (task_id, due_at, kind))"
     )
+
+
 def _v12_merge(db: sqlite_utils.Database) -> None:
     """Merges of duplicates (C2): the merges this device made or heard of, and where each merged
     record went (a chain is followed link by link)."""
@@ -387,9 +389,13 @@ def _v12_merge(db: sqlite_utils.Database) -> None:
         "kind TEXT NOT NULL)"
     )
     db.execute("CREATE INDEX merge_links_survivor ON merge_links(survivor_id)")
+
+
 def _v13_leads2(db: sqlite_utils.Database) -> None:
     """Alerts a team lead snoozed on this device, until a date (app.store.lead_board)."""
     db.execute("CREATE TABLE alert_snoozes (alert_id TEXT PRIMARY KEY, until TEXT NOT NULL)")
+
+
 def _v14_cockpit(db: sqlite_utils.Database) -> None:
     """A deal's stage history (set with each stage move), and the team forecasts the server
     snapshots at each period's end, as pulled by a team lead's device (app.sync.forecasts)."""
