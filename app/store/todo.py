@@ -676,6 +676,8 @@ class CustomerHealth:
     overdue_tasks: int
     open_alerts: int
     expires_on: str | None
+    # False for a customer known only from a task (someone else owns it): no contact history.
+    known: bool = True
 
 
 def customer_health(store: Store, owner: str) -> list[CustomerHealth]:
@@ -726,6 +728,7 @@ def customer_health(store: Store, owner: str) -> list[CustomerHealth]:
                 len(overdue),
                 int(alerts[0]) if alerts else 0,
                 expires_on,
+                row is not None,
             )
         )
     out.sort(key=lambda h: (-h.overdue_tasks, h.expires_on or "9999", h.name))

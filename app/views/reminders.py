@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
@@ -37,6 +37,9 @@ class ReminderService(QObject):
         self.ctx = ctx
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
+        # A coarse timer may fire a little early; the check then finds nothing due yet and
+        # sets the timer again, but a precise one saves that round.
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self.check)
         self.tray: QSystemTrayIcon | None = None
         self.shown: list[tuple[str, str]] = []

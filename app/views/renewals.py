@@ -328,7 +328,9 @@ class SuccessScreen(ReloadingScreen):
             [
                 [
                     h.name,
-                    when(h.last_contact) if h.last_contact else self.tr("never"),
+                    when(h.last_contact)
+                    if h.last_contact
+                    else (self.tr("never") if h.known else "—"),
                     h.open_tasks,
                     h.overdue_tasks,
                     h.open_alerts,

@@ -241,6 +241,7 @@ def test_a_success_managers_renewals_come_from_their_renewal_tasks(
                     "owner": "u-rep",
                     "due_at": "2026-12-01T01:00:00+00:00",
                     "deal_id": "deal-unseen",
+                    "customer_id": "customer-unseen",
                     "related_name": "远山建材",
                     "step": "renewal",
                     "anchor": "2027-03-01",
@@ -252,6 +253,8 @@ def test_a_success_managers_renewals_come_from_their_renewal_tasks(
     assert row.deal_id == "deal-unseen" and row.customer_name == "远山建材"
     assert row.expires_on == "2027-03-01" and not row.deal_known and row.journey == "on_track"
     assert todo.renewals(store, owner="u-lead") == []
+    (health,) = [h for h in todo.customer_health(store, "u-rep") if h.name == "远山建材"]
+    assert not health.known and health.expires_on == "2027-03-01" and health.open_tasks == 1
 
 
 def test_a_followup_due_today_is_not_overdue(store: Store, customer_id: str) -> None:
