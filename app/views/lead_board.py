@@ -55,6 +55,8 @@ class LeadDashboard(QWidget):
         self.ctx = ctx
         self.setObjectName("leadDashboard")
         self.dash: lb.Dashboard | None = None
+        # Whether the new hires' figures shown came from the server.
+        self.from_server = False
         self.period = QComboBox()
         self.period.setObjectName("dashPeriod")
         for days in lb.PERIODS:
@@ -112,6 +114,7 @@ class LeadDashboard(QWidget):
         self.ctx.runner.read(lambda s: lb.dashboard(s, days), self._local, owner=self)
 
     def _local(self, dash: lb.Dashboard) -> None:
+        self.from_server = False
         self.show_dashboard(dash)
         self.note.setText(self.tr("Asking the server for new hires' first week…"))
         sync = self.ctx.sync
@@ -131,6 +134,7 @@ class LeadDashboard(QWidget):
         )
 
     def _merged(self, dash: lb.Dashboard) -> None:
+        self.from_server = True
         self.show_dashboard(dash)
         self.note.setText(
             self.tr(
