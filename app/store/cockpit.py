@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from app.domain.forecast import STALL_BUCKETS, deal_row
+from app.domain.forecast import STALL_BUCKETS, deal_row, forecast_rules
 from app.domain.messages import Msg
 from app.domain.reports import (
     TeamData,
@@ -59,39 +59,59 @@ def _loads(text: Any) -> Any:
         return None
 
 
-def load_team(store: Store) -> TeamData:
-    """Every visible deal of the store, with its attachment kinds and last follow-up."""
+def load_team(store: Store, *, full: bool = True) -> TeamData:
+    """Every visible deal of the store, with its attachment kinds and last follow-up.
+
+    ``full=False`` reads only what the forecast needs (no checklist, pain points, stage
+    history or follow-ups; attachments only when a milestone is proved by one): the cockpit's
+    first tab shows sooner, and the rest is read when another tab asks for it."""
     # Tens of thousands of small objects, none in a cycle: without the cycle collector their
     # number does not set off full collections of the whole heap while they are made.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_team(store)
+        return _load_team(store, full)
     finally:
         if enabled:
             gc.enable()
 
 
-def _load_team(store: Store) -> TeamData:
+_LITE_SKIPPED = ("pain_points", "checklist", "stage_history", "primary_contact_id")
+
+
+def _load_team(store: Store, full: bool) -> TeamData:
     db = store.db
     kinds: dict[str, set[str]] = defaultdict(set)
-    for deal_id, kind in db.execute(
-        "SELECT DISTINCT deal_id, kind FROM attachments WHERE deal_id IS NOT NULL AND _deleted = 0"
-    ):
-        kinds[deal_id].add(kind)
-    last = dict(
-        db.execute(
-            "SELECT deal_id, max(created_at) FROM followups "
-            "WHERE deal_id IS NOT NULL AND _deleted = 0 GROUP BY deal_id"
-        ).fetchall()
-    )
+    need_kinds = full or any(m.attachment for m in forecast_rules(store.rules).milestones)
+    if need_kinds:
+        for deal_id, kind in db.execute(
+            "SELECT DISTINCT deal_id, kind FROM attachments "
+            "WHERE deal_id IS NOT NULL AND _deleted = 0"
+        ):
+            kinds[deal_id].add(kind)
+    # Follow-ups are append-only (never deleted), so the (deal_id, created_at) index answers
+    # this alone, without reading half a million rows.
+    last: dict[str, str] = {}
+    if full:
+        last = dict(
+            db.execute(
+                "SELECT deal_id, max(created_at) FROM followups "
+                "WHERE deal_id IS NOT NULL GROUP BY deal_id"
+            ).fetchall()
+        )
     deals = []
-    cols = ", ".join(_DEAL_COLUMNS)
-    json_at = {c: i for i, c in enumerate(_DEAL_COLUMNS) if c in _JSON_FIELDS}
-    for row in db.execute(f"SELECT {cols} FROM deals WHERE _deleted = 0"):
-        data = dict(zip(_DEAL_COLUMNS, row, strict=True))
-        for name, _i in json_at.items():
-            data[name] = _loads(data[name])
+    columns = [c for c in _DEAL_COLUMNS if full or c not in _LITE_SKIPPED]
+    json_names = [c for c in columns if c in _JSON_FIELDS]
+    loads = json.loads
+    for row in db.execute(f"SELECT {', '.join(columns)} FROM deals WHERE _deleted = 0"):
+        data = dict(zip(columns, row, strict=True))
+        for name in json_names:
+            text = data[name]
+            if text:
+                try:
+                    data[name] = loads(text)
+                except ValueError:
+                    data[name] = None
         deals.append(
             deal_row(
                 data,

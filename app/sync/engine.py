@@ -556,6 +556,10 @@ class SyncEngine:
                         upcoming.cancel()
                     raise
                 after_commit()
+                # The young generations only: what a page left in reference cycles (the HTTP
+                # response, futures) is freed at once, so memory stays bounded over a long
+                # first sync, while the old generation (the heap) is never walked.
+                gc.collect(1)
                 pulled += n_records
                 removed += n_removed
                 conflicts += n_conflicts

@@ -96,6 +96,7 @@ class CockpitScreen(ReloadingScreen):
     """Forecast, blockages, pipeline and charts for the lead's team."""
 
     open_record = Signal(str, str)
+    exported = Signal(str)  # the file an export wrote
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -356,7 +357,7 @@ class CockpitScreen(ReloadingScreen):
             elif index == 3:
                 self._show_charts(ready)
 
-        self.ctx.runner.read(lambda _s: data.ready(), draw, owner=self)
+        self.ctx.runner.read(data.ready, draw, owner=self)
 
     def _name(self, login: str) -> str:
         return self.data.names.get(login, login) if self.data else login
@@ -629,25 +630,31 @@ class CockpitScreen(ReloadingScreen):
         )
 
     # ---- export --------------------------------------------------------------------------------
-    def export(self, kind: str, path: Path | None = None) -> Path | None:
-        """Write every cockpit report to one xlsx workbook or PDF (asks where unless given)."""
+    def export(self, kind: str, path: Path | None = None) -> None:
+        """Write every cockpit report to one xlsx workbook or PDF (asks where unless given);
+        the reports not yet computed are computed on the worker first."""
         if self.data is None:
-            return None
+            return
         if path is None:
             suffix = "Excel (*.xlsx)" if kind == "xlsx" else "PDF (*.pdf)"
             name, _ = QFileDialog.getSaveFileName(
                 self, self.tr("Export the cockpit"), f"cockpit-{self.data.period}.{kind}", suffix
             )
             if not name:
-                return None
+                return
             path = Path(name)
+        target = path
+        self.ctx.runner.read(
+            self.data.ready, lambda data: self._write(kind, target, data), owner=self
+        )
+
+    def _write(self, kind: str, path: Path, data: cockpit_ops.Cockpit) -> None:
         lang = current()
         rules = self.ctx.rules
-        self.data.ready()
         sheets = [
-            *report_sheets("forecast", self.data.forecast, rules, lang),
-            *report_sheets("heatmap", self.data.heatmap, rules, lang),
-            *report_sheets("pipeline", self.data.pipeline, rules, lang),
+            *report_sheets("forecast", data.forecast, rules, lang),
+            *report_sheets("heatmap", data.heatmap, rules, lang),
+            *report_sheets("pipeline", data.pipeline, rules, lang),
         ]
         try:
             if kind == "xlsx":
@@ -655,13 +662,13 @@ class CockpitScreen(ReloadingScreen):
             else:
                 from app.views.report_pdf import write_pdf
 
-                write_pdf(path, self.tr("Team cockpit"), self.data.period, sheets)
+                write_pdf(path, self.tr("Team cockpit"), data.period, sheets)
         except (OSError, ValueError) as exc:
             self.ctx.runner.problem.emit(
                 Msg("无法写入文件:{e}", "Could not write the file: {e}").format(e=exc)
             )
-            return None
-        return path
+            return
+        self.exported.emit(str(path))
 
 
 def default_period(ctx: AppContext) -> str:

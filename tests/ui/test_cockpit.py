@@ -87,13 +87,18 @@ def test_cockpit_forecast_heatmap_and_exports(
     screen.period.setCurrentIndex(screen.period.findData("2026Q4"))
     qtbot.waitUntil(lambda: screen.data is not None and screen.data.period == "2026Q4")
 
-    xlsx = screen.export("xlsx", tmp_path / "cockpit.xlsx")
-    assert xlsx is not None
+    written: list[str] = []
+    screen.exported.connect(written.append)
+    xlsx = tmp_path / "cockpit.xlsx"
+    screen.export("xlsx", xlsx)
+    qtbot.waitUntil(lambda: str(xlsx) in written)
     wb = load_workbook(xlsx)
     sheet = wb.worksheets[0]
     values = {row[0].value: [c.value for c in row] for row in sheet.iter_rows(min_row=2)}
     assert values["张伟"][1:5] == [80000, 60000, 100000, 0]
     assert all(isinstance(v, int | float) for v in values["张伟"][1:5])
     assert len(wb.worksheets) >= 8  # forecast, accuracy, heatmap and the six pipeline tables
-    pdf = screen.export("pdf", tmp_path / "cockpit.pdf")
-    assert pdf is not None and pdf.read_bytes().startswith(b"%PDF")
+    pdf = tmp_path / "cockpit.pdf"
+    screen.export("pdf", pdf)
+    qtbot.waitUntil(lambda: str(pdf) in written)
+    assert pdf.read_bytes().startswith(b"%PDF")
