@@ -18,6 +18,7 @@ from pathlib import Path
 
 from app.demo import DEMO_USERS, generate
 from app.demo.local import load_into
+from app.store import queries
 from app.store.service import Store
 
 DEMO_NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -61,31 +62,25 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
     store = Store(profile, actor=REP, clock=fixed_clock)
     load_into(store, generate("small", 7))
     ids: dict[str, str] = {}
-    deals = list(
-        store.db.query(
-            "SELECT d.id, d.stage, d.customer_id FROM deals d WHERE d.owner = ? "
-            "ORDER BY d.amount DESC",
-            (REP,),
-        )
-    )
+    deals = store.query(queries.owned_deals, REP)
     # A deal in Needs diagnosis with locks missing: the deal page's main case.
     for d in deals:
-        if d["stage"] == "needs_diagnosis" and store.deal_checklist(d["id"]).missing:
+        if d["stage"] == "needs_diagnosis" and store.deals.checklist(d["id"]).missing:
             ids["deal"] = d["id"]
             ids["customer"] = d["customer_id"]
             break
     # A proposal deal whose locks are met asks the lead for approval (P4).
     for d in deals:
-        if d["stage"] == "proposal" and not store.deal_checklist(d["id"]).missing:
-            store.move_deal(d["id"], "negotiation", "客户已确认方案,进入商务谈判")
+        if d["stage"] == "proposal" and not store.deals.checklist(d["id"]).missing:
+            store.deals.move(d["id"], "negotiation", "客户已确认方案,进入商务谈判")
             ids["approval_deal"] = d["id"]
             break
-    store.refresh_stagnation_alerts()
+    store.alerts.refresh_stagnation()
     cid = ids["customer"]
     card = business_card(root / "名片-陈思远.png")
-    store.attach_file(card, "business_card", customer_id=cid, mime="image/png")
+    store.files.attach(card, "business_card", customer_id=cid, mime="image/png")
     store.update("customer", cid, {"industry": "家居制造"})
-    store.record_conflict(
+    store.conflicts.record(
         "customer",
         cid,
         "industry",
@@ -94,7 +89,7 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
         other_author=LEAD,
         other_at=(DEMO_NOW - timedelta(hours=3)).isoformat(),
     )
-    store.record_conflict(
+    store.conflicts.record(
         "customer",
         cid,
         "phone",

@@ -40,7 +40,7 @@ def find_duplicates(
     limit: int = 20,
 ) -> list[DuplicateHit]:
     """Possible duplicates of a new customer/contact, exact matches first."""
-    db = store.db
+    db = store.connection()
     hits: dict[tuple[str, str], DuplicateHit] = {}
 
     def add(hit: DuplicateHit) -> None:
