@@ -17,9 +17,10 @@ from app.domain.process import (
     stagnation_alert_id,
 )
 from app.domain.rules import LOST
+from app.store.part import StorePart
 
 if TYPE_CHECKING:
-    from app.store.service import Store
+    pass
 
 # Verdicts older than this are not announced (a profile that syncs for the first time, or after
 # an update, would otherwise raise an alert for every request its user ever made).
@@ -52,12 +53,8 @@ def deal_paces(db: sqlite_utils.Database) -> list[DealPace]:
     return [DealPace(*r) for r in rows]
 
 
-class Alerts:
+class Alerts(StorePart):
     """The alert operations of one store."""
-
-    def __init__(self, store: Store, db: sqlite_utils.Database) -> None:
-        self._store = store
-        self._db = db
 
     def _exists(self, alert_id: str) -> bool:
         return bool(self._db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone())

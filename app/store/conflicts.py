@@ -9,22 +9,17 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from app.store.changes import Change
 from app.store.errors import NotFound
 from app.store.journal import Entry, new_id
+from app.store.part import StorePart
 
 if TYPE_CHECKING:
-    from app.store.service import Store
+    pass
 
 
-class Conflicts:
+class Conflicts(StorePart):
     """The conflict operations of one store."""
-
-    def __init__(self, store: Store, db: sqlite_utils.Database) -> None:
-        self._store = store
-        self._db = db
 
     def record(
         self,

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from app.domain.approvals import (
     APPROVED,
     REJECTED,
@@ -32,17 +30,14 @@ from app.domain.process import (
 from app.domain.schema import validate_values
 from app.store.errors import MoveRefused, ValidationFailed
 from app.store.journal import Entry
+from app.store.part import StorePart
 
 if TYPE_CHECKING:
-    from app.store.service import Store
+    pass
 
 
-class Deals:
+class Deals(StorePart):
     """The deal operations of one store."""
-
-    def __init__(self, store: Store, db: sqlite_utils.Database) -> None:
-        self._store = store
-        self._db = db
 
     def create(self, values: Mapping[str, Any], *, record_id: str | None = None) -> str:
         """A new deal starts in the first stage; the stage is never typed, only moved."""
@@ -125,21 +120,16 @@ class Deals:
         deal = s.require("deal", deal_id)
         at = s.clock().isoformat()
         changes = move_changes(decision, str(deal["stage"]), reason, at)
-        s._write_journaled(
-            "deals",
-            {**changes, "updated_at": at},
-            Entry(
-                entity="deal",
-                record_id=deal_id,
-                action="stage",
-                at=at,
-                audit={k: (deal.get(k), v) for k, v in changes.items()},
-                fields={"stage": target, "reason": reason},
-                base={"stage": deal["stage"]},
-                base_version=int(deal["_version"] or 0),
-            ),
-            changed=tuple(changes),
+        entry = Entry.edit(
+            "deal",
+            deal,
+            at,
+            {k: (deal.get(k), v) for k, v in changes.items()},
+            action="stage",
+            fields={"stage": target, "reason": reason},
+            base={"stage": deal["stage"]},
         )
+        s._write_journaled(entry, {**changes, "updated_at": at})
         return decision
 
     def request_approval(self, deal_id: str, target: str, note: str | None = None) -> str:
@@ -188,22 +178,16 @@ class Deals:
             "decided_by": s.actor,
             "decided_at": at,
         }
-        s._write_journaled(
-            "approvals",
-            fields,
-            Entry(
-                entity="approval",
-                record_id=approval_id,
-                action="decide",
-                at=at,
-                audit={k: (appr.get(k), v) for k, v in fields.items()},
-                fields={"status": status, "comment": verdict.comment},
-                base={"status": "pending"},
-                base_version=int(appr["_version"] or 0),
-            ),
-            changed=tuple(fields),
-            action="update",
+        entry = Entry.edit(
+            "approval",
+            appr,
+            at,
+            {k: (appr.get(k), v) for k, v in fields.items()},
+            action="decide",
+            fields={"status": status, "comment": verdict.comment},
+            base={"status": "pending"},
         )
+        s._write_journaled(entry, fields, notify_as="update")
         deal = s.get("deal", str(appr["deal_id"]))
         if deal is None or not approval_moves_deal(
             status, deal.get("stage"), appr.get("from_stage"), bool(deal.get("_deleted"))

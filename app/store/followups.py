@@ -7,22 +7,17 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from app.domain.followups import validate_followup
 from app.store.changes import Change
 from app.store.errors import ValidationFailed
+from app.store.part import StorePart
 
 if TYPE_CHECKING:
-    from app.store.service import Store
+    pass
 
 
-class Followups:
+class Followups(StorePart):
     """The follow-up operations of one store."""
-
-    def __init__(self, store: Store, db: sqlite_utils.Database) -> None:
-        self._store = store
-        self._db = db
 
     def add(self, values: Mapping[str, Any], *, record_id: str | None = None) -> str:
         """Record a structured follow-up (append-only); refreshes the customer's last contact."""

@@ -54,6 +54,45 @@ class Entry:
     base_version: int = 0
     fresh: bool = False
 
+    @classmethod
+    def creation(cls, entity: str, record_id: str, at: str, values: Mapping[str, Any]) -> Entry:
+        """A new record: one audit entry holding the whole initial record ("*")."""
+        return cls(
+            entity=entity,
+            record_id=record_id,
+            action="create",
+            at=at,
+            audit={"*": (None, values)},
+            fields=values,
+            fresh=True,
+        )
+
+    @classmethod
+    def edit(
+        cls,
+        entity: str,
+        current: Mapping[str, Any],
+        at: str,
+        diff: Mapping[str, tuple[Any, Any]],
+        *,
+        action: str = "update",
+        fields: Mapping[str, Any] | None = None,
+        base: Mapping[str, Any] | None = None,
+    ) -> Entry:
+        """A change to the record ``current`` (as stored before it): ``diff`` is audited as
+        {field: (old, new)}; the operation sends the new values on the old ones unless
+        ``fields`` and ``base`` say otherwise."""
+        return cls(
+            entity=entity,
+            record_id=str(current["id"]),
+            action=action,
+            at=at,
+            audit=diff,
+            fields={k: new for k, (_, new) in diff.items()} if fields is None else fields,
+            base={k: old for k, (old, _) in diff.items()} if base is None else base,
+            base_version=int(current.get("_version") or 0),
+        )
+
 
 class Journal:
     """Audit entries and outbox operations of one store (``store.journal``)."""

@@ -345,37 +345,27 @@ class Store:
             [_encode(row[n]) for n in names],
         )
         present = {k: v for k, v in clean.items() if v is not None}
-        # A creation is one audit entry holding the whole initial record ("*"); later edits
-        # get one entry per field.
-        self.journal.record(
-            Entry(
-                entity=entity_name,
-                record_id=rid,
-                action="create",
-                at=at,
-                audit={"*": (None, present)},
-                fields=present,
-                fresh=True,
-            )
-        )
+        self.journal.record(Entry.creation(entity_name, rid, at, present))
         search_index.index_record(self._db, entity_name, row, fresh=True)
         return rid
 
     def _write_journaled(
         self,
-        table: str,
-        values: Mapping[str, Any],
         entry: Entry,
+        row: Mapping[str, Any],
         *,
-        changed: tuple[str, ...],
-        action: str | None = None,
+        notify_as: str | None = None,
     ) -> None:
-        """Write ``values`` into row ``entry.record_id`` of ``table`` and journal ``entry``,
-        in one transaction; then tell the listeners (as ``action``, default the entry's)."""
+        """Write ``row`` into the entry's record and journal ``entry``, in one transaction;
+        then tell the listeners of the audited fields (as ``notify_as``, default the entry's
+        action). For the writes that are not plain edits: stage moves, approval verdicts."""
         with self._db.atomic():
-            self._db.table(table).update(entry.record_id, dict(values))
+            self._db.table(ENTITIES[entry.entity].table).update(entry.record_id, dict(row))
             self.journal.record(entry)
-        self._notify([Change(entry.entity, entry.record_id, action or entry.action, changed)])
+        change = Change(
+            entry.entity, entry.record_id, notify_as or entry.action, tuple(entry.audit)
+        )
+        self._notify([change])
 
     def bulk_create(self, entity_name: str, rows: Iterable[Mapping[str, Any]]) -> int:
         """Create many records in one transaction (imports, demo data); all or nothing.
@@ -476,18 +466,7 @@ class Store:
             self._db.table(ent.table).update(
                 record_id, {k: _encode(v) for k, v in row_changes.items()}
             )
-            self.journal.record(
-                Entry(
-                    entity=entity_name,
-                    record_id=record_id,
-                    action="update",
-                    at=at,
-                    audit=diff,
-                    fields={k: new for k, (_, new) in diff.items()},
-                    base={k: old for k, (old, _) in diff.items()},
-                    base_version=int(current.get("_version") or 0),
-                )
-            )
+            self.journal.record(Entry.edit(entity_name, current, at, diff))
             self._after_write(entity_name, {**current, **row_changes})
         self._notify([Change(entity_name, record_id, "update", tuple(diff))])
         return diff
@@ -500,13 +479,14 @@ class Store:
             current = self.require(entity_name, record_id)
             self._db.execute(f"UPDATE {ent.table} SET _deleted = 1 WHERE id = ?", (record_id,))
             self.journal.record(
-                Entry(
-                    entity=entity_name,
-                    record_id=record_id,
+                Entry.edit(
+                    entity_name,
+                    current,
+                    at,
+                    {"_deleted": (0, 1)},
                     action="delete",
-                    at=at,
-                    audit={"_deleted": (0, 1)},
-                    base_version=int(current["_version"] or 0),
+                    fields={},
+                    base={},
                 )
             )
             search_index.unindex_record(self._db, record_id)
