@@ -17,7 +17,9 @@ search, meta) and hands the rest to sub-objects, each in its own module::
     store.directory   cached users and teams            (app/store/directory.py)
 
 The SQLite connection is not public: screens read through :meth:`Store.query` with the
-functions of :mod:`app.store.queries`, and sync's apply layer takes :meth:`Store.connection`.
+functions of :mod:`app.store.queries`, imports group writes with :meth:`Store.transaction`,
+and only sync's apply layer (which writes the server's state beside the write path) takes
+:meth:`Store.connection`.
 """
 
 from __future__ import annotations

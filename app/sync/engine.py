@@ -477,6 +477,7 @@ class SyncEngine:
 
         The refused values stay in the outbox entry (state ``rejected``) for the user to see.
         """
+        db = store.connection()
         if op["action"] not in ("update", "stage", "decide"):
             return
         later = local.pending_fields(store, str(op["record_id"]))
@@ -487,13 +488,13 @@ class SyncEngine:
             return
         ent = entity(str(op["entity"]))
         sets = ", ".join(f"{k} = ?" for k in base)
-        store.connection().execute(
+        db.execute(
             f"UPDATE {ent.table} SET {sets} WHERE id = ?",
             [*(_encode(v) for v in base.values()), op["record_id"]],
         )
         row = store.get(str(op["entity"]), str(op["record_id"]))
         if row is not None:
-            search_index.index_record(store.connection(), str(op["entity"]), row)
+            search_index.index_record(db, str(op["entity"]), row)
 
     # ---- pull ------------------------------------------------------------------------------
     def _pull_all(
@@ -613,23 +614,20 @@ class SyncEngine:
         return changes, failed
 
     def _store_conflicts(self, store: Store, items: Iterable[dict[str, Any]]) -> int:
+        db = store.connection()
         new = 0
         for item in items:
             data = item.get("fields") or {}
             if item.get("deleted"):
                 continue
             if data.get("resolved"):
-                store.connection().execute(
+                db.execute(
                     "UPDATE conflicts SET status = 'resolved', resolved_at = coalesce("
                     "resolved_at, ?) WHERE id = ?",
                     (utc_now().isoformat(), item["id"]),
                 )
                 continue
-            exists = (
-                store.connection()
-                .execute("SELECT 1 FROM conflicts WHERE id = ?", (item["id"],))
-                .fetchone()
-            )
+            exists = db.execute("SELECT 1 FROM conflicts WHERE id = ?", (item["id"],)).fetchone()
             if exists:
                 continue
             field = str(data.get("field"))

@@ -21,18 +21,19 @@ ACTIONS = ("accepted", "contacted")
 
 def queue_action(store: Store, lead_id: str, action: str) -> None:
     """Remember that the rep accepted (or contacted) a lead now, and show it on the lead."""
+    db = store.connection()
     if action not in ACTIONS:
         raise ValueError(action)
     now = utc_now().isoformat(timespec="seconds")
-    with store.connection().atomic():
-        store.connection().execute(
+    with db.atomic():
+        db.execute(
             "INSERT INTO lead_actions (lead_id, action, acted_at, state) "
             "VALUES (?, ?, ?, 'pending')",
             (lead_id, action, now),
         )
         # Shown at once; the server's version replaces it at the next pull. A lead converted
         # here keeps saying so (the first contact is often logged right after converting).
-        store.connection().execute(
+        db.execute(
             "UPDATE leads SET status = CASE WHEN status = 'converted' THEN status ELSE ? END, "
             "accepted_at = coalesce(accepted_at, ?) WHERE id = ?",
             (action, now, lead_id),

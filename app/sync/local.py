@@ -178,20 +178,19 @@ def pending_fields(store: Store, record_id: str) -> set[str]:
 
 def has_pending(store: Store, record_ids: Iterable[str]) -> set[str]:
     """Which of ``record_ids`` still have unconfirmed edits."""
+    db = store.connection()
     found: set[str] = set()
     # The usual case on a first sync: nothing queued, so nothing to look up id by id.
-    if (
-        not store.connection()
-        .execute("SELECT EXISTS(SELECT 1 FROM outbox WHERE state IN ('pending', 'sending'))")
-        .fetchone()[0]
-    ):
+    if not db.execute(
+        "SELECT EXISTS(SELECT 1 FROM outbox WHERE state IN ('pending', 'sending'))"
+    ).fetchone()[0]:
         return found
     ids = list(record_ids)
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         found.update(
             r[0]
-            for r in store.connection().execute(
+            for r in db.execute(
                 f"SELECT DISTINCT record_id FROM outbox WHERE state IN ('pending', 'sending') "
                 f"AND record_id IN ({', '.join('?' * len(chunk))})",
                 chunk,
@@ -326,6 +325,7 @@ def _update_last_followup(
     statement raises it for all their customers; changed or deleted ones, and customers
     arriving after their follow-ups, are computed again from the table.
     """
+    db = store.connection()
     created = {c.record_id for c in changes if c.action == "create"}
     recheck: set[str] = set()
     gone: list[str] = []  # tombstones carry no fields: their customer is in the table
@@ -342,14 +342,14 @@ def _update_last_followup(
         chunk = gone[i : i + 500]
         recheck.update(
             str(r[0])
-            for r in store.connection().execute(
+            for r in db.execute(
                 f"SELECT DISTINCT customer_id FROM followups "
                 f"WHERE id IN ({', '.join('?' * len(chunk))}) AND customer_id IS NOT NULL",
                 chunk,
             )
         )
     if new_followups_after is not None:
-        store.connection().execute(
+        db.execute(
             # NOT INDEXED: read just the new rows by row id, not every follow-up by customer.
             """UPDATE customers SET last_followup_at = f.at
                FROM (SELECT customer_id, max(created_at) AS at FROM followups NOT INDEXED
@@ -382,19 +382,20 @@ def confirm_operations(store: Store, results: Iterable[Mapping[str, Any]]) -> di
     Applied, merged and conflicting operations leave the queue; a rejected one stays with its
     reason (``state = 'rejected'``) so the user sees it, and stops blocking the rest.
     """
+    db = store.connection()
     counts: dict[str, int] = {}
-    with store.connection().atomic():
+    with db.atomic():
         for res in results:
             status = str(res.get("status"))
             counts[status] = counts.get(status, 0) + 1
             op_id = str(res["op_id"])
             if status == "rejected":
-                store.connection().execute(
+                db.execute(
                     "UPDATE outbox SET state = 'rejected', result = ? WHERE op_id = ?",
                     (json.dumps(res, ensure_ascii=False), op_id),
                 )
             else:
-                store.connection().execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
+                db.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
     return counts
 
 
@@ -404,19 +405,16 @@ def keep_refused_edits(store: Store, record_ids: Iterable[str]) -> int:
     The record is going away, so the outbox entry can no longer be shown beside it; as a
     conflict entry the typed value stays visible (and copyable) for the user.
     """
+    db = store.connection()
     ids = list(record_ids)
     moved = 0
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        rows = (
-            store.connection()
-            .execute(
-                f"SELECT op_id, entity, record_id, fields, base, at FROM outbox "
-                f"WHERE state = 'rejected' AND record_id IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            )
-            .fetchall()
-        )
+        rows = db.execute(
+            f"SELECT op_id, entity, record_id, fields, base, at FROM outbox "
+            f"WHERE state = 'rejected' AND record_id IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        ).fetchall()
         for op_id, entity_name, record_id, fields, base, at in rows:
             old = json.loads(base)
             for name, value in json.loads(fields).items():
@@ -432,7 +430,7 @@ def keep_refused_edits(store: Store, record_ids: Iterable[str]) -> int:
                     lost_here=True,
                 )
                 moved += 1
-            store.connection().execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
+            db.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
     return moved
 
 
@@ -479,13 +477,14 @@ def evict(store: Store, customer_ids: Iterable[str]) -> list[str]:
 
 def evict_record(store: Store, entity_name: str, record_id: str) -> bool:
     """Remove one non-customer record that left the scope; False if an edit is pending."""
+    db = store.connection()
     if entity_name == "customer":
         return not evict(store, [record_id])
     if has_pending(store, [record_id]):
         return False
     ent = entity(entity_name)
-    with store.connection().atomic():
+    with db.atomic():
         keep_refused_edits(store, [record_id])
-        search_index.unindex_record(store.connection(), record_id)
-        store.connection().execute(f"DELETE FROM {ent.table} WHERE id = ?", (record_id,))
+        search_index.unindex_record(db, record_id)
+        db.execute(f"DELETE FROM {ent.table} WHERE id = ?", (record_id,))
     return True

@@ -264,12 +264,13 @@ def hold(store: Store, items: Iterable[Quarantined]) -> int:
 
 def release(store: Store, record_ids: Iterable[str]) -> None:
     """Forget set-aside copies of records that have now arrived readable (or left the scope)."""
-    if not store.connection().execute("SELECT EXISTS(SELECT 1 FROM quarantine)").fetchone()[0]:
+    db = store.connection()
+    if not db.execute("SELECT EXISTS(SELECT 1 FROM quarantine)").fetchone()[0]:
         return  # the usual case: nothing set aside, nothing to look up
     ids = list(record_ids)
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        store.connection().execute(
+        db.execute(
             f"DELETE FROM quarantine WHERE record_id IN ({', '.join('?' * len(chunk))})", chunk
         )
 
