@@ -20,6 +20,7 @@ from app.cli_context import Context, pass_ctx, ui_language
 from app.config import SETTINGS, load_config
 from app.domain.messages import Msg
 from app.paths import resolve_profile
+from app.store import queries
 from app.store.errors import StoreError, StoreUnavailable, ValidationFailed
 from app.sync.commands import COMMANDS as SYNC_COMMANDS
 from app.sync.lead_commands import COMMANDS as LEAD_COMMANDS
@@ -167,7 +168,7 @@ def demo_data_cmd(ctx: Context, size: str, seed: int) -> None:
 
     store = ctx.store()
     try:
-        if store.db.execute("SELECT count(*) FROM customers").fetchone()[0]:
+        if store.query(queries.record_count, "customers", include_deleted=True):
             ctx.fail(
                 Msg(
                     "该资料夹已有数据,请换一个空的 --profile",
@@ -268,9 +269,9 @@ def info_cmd(ctx: Context) -> None:
     try:
         click.echo(f"profile: {ctx.profile}")
         for table in ("customers", "contacts", "leads", "deals", "followups", "attachments"):
-            n = store.db.execute(f"SELECT count(*) FROM {table} WHERE _deleted = 0").fetchone()[0]
+            n = store.query(queries.record_count, table)
             click.echo(f"{table}: {n}")
-        click.echo(f"pending changes: {store.pending_count()}")
+        click.echo(f"pending changes: {store.journal.pending_count()}")
         click.echo(f"encrypted: {'yes' if store.key is not None else 'no (no system keyring)'}")
     finally:
         store.close()

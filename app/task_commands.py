@@ -105,11 +105,15 @@ def task_add(
             ctx.fail(_BAD_TIME)
         owner = store.actor
         if owner_name:
-            ids = store.user_ids_by_name()
+            ids = store.directory.ids_by_name()
             if owner_name not in ids:
                 ctx.fail(Msg("未知用户:{u}", "Unknown user: {u}").format(u=owner_name))
             owner = ids[owner_name]
-            if owner != store.actor and store.role_of(store.actor) not in (None, "lead", "admin"):
+            if owner != store.actor and store.directory.role_of(store.actor) not in (
+                None,
+                "lead",
+                "admin",
+            ):
                 ctx.fail(
                     Msg(
                         "只有销售主管可以把任务交给别人",

@@ -169,7 +169,7 @@ def paint(profile: Path) -> dict[str, Any]:
     app.processEvents()
     screen.grab()
     out["period_change_ms"] = (time.perf_counter() - t) * 1000
-    names = [r[0] for r in store.db.execute("SELECT name FROM customers LIMIT 400")]
+    names = [r[0] for r in store.connection().execute("SELECT name FROM customers LIMIT 400")]
     rng = random.Random(1)
     times = []
     for name in rng.sample(names, min(200, len(names))):
@@ -180,8 +180,8 @@ def paint(profile: Path) -> dict[str, Any]:
     times.sort()
     out["search_p50_ms"] = times[len(times) // 2]
     out["search_p95_ms"] = times[int(len(times) * 0.95) - 1]
-    out["deals"] = store.db.execute("SELECT count(*) FROM deals").fetchone()[0]
-    out["followups"] = store.db.execute("SELECT count(*) FROM followups").fetchone()[0]
+    out["deals"] = store.connection().execute("SELECT count(*) FROM deals").fetchone()[0]
+    out["followups"] = store.connection().execute("SELECT count(*) FROM followups").fetchone()[0]
     screen.close()
     runner.close()
     store.close()

@@ -107,7 +107,9 @@ def server_side(root: Path, deals: int) -> list[tuple[str, dict[str, object]]]:
 
 def client_side(root: Path, made: list[tuple[str, dict[str, object]]]) -> None:
     store = Store(root / "profile", actor="u-csm", clock=lambda: NOW)
-    store.upsert_users([{"id": "u-csm", "name": "csm", "display_name": "刘洋", "role": "csm"}])
+    store.directory.upsert_users(
+        [{"id": "u-csm", "name": "csm", "display_name": "刘洋", "role": "csm"}]
+    )
     jr = journey_rules(store.rules.raw)
     records = [
         RemoteRecord(

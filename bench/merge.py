@@ -89,7 +89,7 @@ def device_side(args: argparse.Namespace, root: Path) -> None:
     lead = Store(root / "lead", actor="u-lead")
     other = Store(root / "other", actor="u-rep")
     for store in (lead, other):
-        store.upsert_users(
+        store.directory.upsert_users(
             [
                 {"id": "u-lead", "name": "lena", "display_name": "王经理", "role": "lead"},
                 {"id": "u-rep", "name": "alice", "display_name": "张伟", "role": "rep"},
@@ -107,7 +107,7 @@ def device_side(args: argparse.Namespace, root: Path) -> None:
     took = time.perf_counter() - started
     print(f"merging device: {len(rows)} rows redirected and queued in {took * 1000:.0f} ms")
     started = time.perf_counter()
-    with other.db.atomic():
+    with other.connection().atomic():
         merging.apply_pulled(other, [RemoteRecord("customer", y, 2, True, {"merged_into": x})])
     took = time.perf_counter() - started
     print(f"pulling device: {len(rows)} rows redirected in {took * 1000:.0f} ms")

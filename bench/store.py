@@ -35,12 +35,15 @@ def ms(seconds: float) -> str:
 
 def typed_queries(store: Store, rng: random.Random, n: int) -> list[str]:
     """Keystroke-by-keystroke queries a user would type, drawn from the data itself."""
-    names = [r[0] for r in store.db.execute("SELECT name FROM customers")]
-    people = [r[0] for r in store.db.execute("SELECT name FROM contacts")]
+    names = [r[0] for r in store.connection().execute("SELECT name FROM customers")]
+    people = [r[0] for r in store.connection().execute("SELECT name FROM contacts")]
     mobiles = [
-        r[0] for r in store.db.execute("SELECT mobile FROM contacts WHERE mobile IS NOT NULL")
+        r[0]
+        for r in store.connection().execute("SELECT mobile FROM contacts WHERE mobile IS NOT NULL")
     ]
-    texts = [r[0] for r in store.db.execute("SELECT conclusion FROM followups LIMIT 2000")]
+    texts = [
+        r[0] for r in store.connection().execute("SELECT conclusion FROM followups LIMIT 2000")
+    ]
     from app.domain.text import pinyin_initials
 
     out: list[str] = []
@@ -94,7 +97,7 @@ def main() -> None:
 
         def page(f: CustomerFilter, **kw: object) -> float:
             t = time.perf_counter()
-            rows = customer_page(store.db, f, now, limit=50, **kw)  # type: ignore[arg-type]
+            rows = customer_page(store.connection(), f, now, limit=50, **kw)  # type: ignore[arg-type]
             elapsed = time.perf_counter() - t
             assert len(rows) == 50 or f.stale_days is not None
             return elapsed
@@ -123,7 +126,7 @@ def main() -> None:
         export_file(store, "customer", csv_path)
         store.close()
         fresh = Store(root / "import")
-        fresh.upsert_users(generate("small").users)
+        fresh.directory.upsert_users(generate("small").users)
         # CPU time beside the wall clock: steadier on a machine busy with other work.
         t, cpu = time.perf_counter(), time.process_time()
         result = import_file(fresh, "customer", csv_path)

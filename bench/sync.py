@@ -127,7 +127,7 @@ def main() -> None:
 
         store = Store(tmp / "device")
         store.actor = store.meta("user_id") or store.actor
-        ids = [r[0] for r in store.db.execute("SELECT id FROM customers")]
+        ids = [r[0] for r in store.connection().execute("SELECT id FROM customers")]
         rng = random.Random(args.seed)
         for i, cid in enumerate(rng.sample(ids, 100)):
             store.update("customer", cid, {"notes": f"拜访记录更新 {i}"})

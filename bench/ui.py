@@ -112,7 +112,8 @@ def main() -> None:
 
     deal_ids: list[str] = []
     runner.read(
-        lambda s: [r[0] for r in s.db.execute("SELECT id FROM deals LIMIT 5")], deal_ids.extend
+        lambda s: [r[0] for r in s.connection().execute("SELECT id FROM deals LIMIT 5")],
+        deal_ids.extend,
     )
     while not deal_ids:
         app.processEvents()

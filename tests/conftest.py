@@ -52,7 +52,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
     s = Store(tmp_path / "profile", actor="u-rep", clock=clock)
-    s.upsert_users(
+    s.directory.upsert_users(
         [
             {"id": "u-rep", "name": "zhangwei", "display_name": "张伟", "role": "rep"},
             {"id": "u-lead", "name": "wangjl", "display_name": "王经理", "role": "lead"},

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from app.demo import DEMO_USERS, generate
 from app.demo.local import load_into
+from app.store import queries
 from app.store.service import Store
 
 if TYPE_CHECKING:
@@ -70,31 +71,25 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
     store = Store(profile, actor=REP, clock=fixed_clock)
     load_into(store, generate("small", 7))
     ids: dict[str, str] = {}
-    deals = list(
-        store.db.query(
-            "SELECT d.id, d.stage, d.customer_id FROM deals d WHERE d.owner = ? "
-            "ORDER BY d.amount DESC",
-            (REP,),
-        )
-    )
+    deals = store.query(queries.owned_deals, REP)
     # A deal in Needs diagnosis with locks missing: the deal page's main case.
     for d in deals:
-        if d["stage"] == "needs_diagnosis" and store.deal_checklist(d["id"]).missing:
+        if d["stage"] == "needs_diagnosis" and store.deals.checklist(d["id"]).missing:
             ids["deal"] = d["id"]
             ids["customer"] = d["customer_id"]
             break
     # A proposal deal whose locks are met asks the lead for approval (P4).
     for d in deals:
-        if d["stage"] == "proposal" and not store.deal_checklist(d["id"]).missing:
-            store.move_deal(d["id"], "negotiation", "客户已确认方案,进入商务谈判")
+        if d["stage"] == "proposal" and not store.deals.checklist(d["id"]).missing:
+            store.deals.move(d["id"], "negotiation", "客户已确认方案,进入商务谈判")
             ids["approval_deal"] = d["id"]
             break
-    store.refresh_stagnation_alerts()
+    store.alerts.refresh_stagnation()
     cid = ids["customer"]
     card = business_card(root / "名片-陈思远.png")
-    store.attach_file(card, "business_card", customer_id=cid, mime="image/png")
+    store.files.attach(card, "business_card", customer_id=cid, mime="image/png")
     store.update("customer", cid, {"industry": "家居制造"})
-    store.record_conflict(
+    store.conflicts.record(
         "customer",
         cid,
         "industry",
@@ -103,7 +98,7 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
         other_author=LEAD,
         other_at=(DEMO_NOW - timedelta(hours=3)).isoformat(),
     )
-    store.record_conflict(
+    store.conflicts.record(
         "customer",
         cid,
         "phone",
@@ -194,7 +189,9 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
     # The server raised them at the deadlines (the store stamps its own clock).
     for i, alert_id in enumerate(raised):
         when = (DEMO_NOW - timedelta(hours=(30, 20)[i], minutes=-15)).isoformat()
-        store.db.execute("UPDATE alerts SET created_at = ? WHERE id = ?", [when, alert_id])
+        store.connection().execute(
+            "UPDATE alerts SET created_at = ? WHERE id = ?", [when, alert_id]
+        )
     store.close()
     return profile, ids
 
@@ -207,12 +204,12 @@ def _agenda_and_journeys(store: Store) -> None:
     from app.sync.local import RemoteRecord, apply_remote
 
     team = DEMO_USERS[0].get("team_id")
-    store.upsert_users(
+    store.directory.upsert_users(
         [{"id": CSM, "name": "chenjing", "display_name": "陈静", "role": "csm", "team_id": team}]
     )
     todo.set_user_zone(store, "Asia/Shanghai")
     due = list(
-        store.db.query(
+        store.connection().query(
             "SELECT f.id FROM followups f JOIN customers c ON c.id = f.customer_id "
             "WHERE c.owner = ? AND f.created_at = c.last_followup_at ORDER BY f.due_on LIMIT 3",
             (REP,),
@@ -222,7 +219,7 @@ def _agenda_and_journeys(store: Store) -> None:
         todo.task_from_followup(store, f["id"])
     customers = [
         r["id"]
-        for r in store.db.query(
+        for r in store.connection().query(
             "SELECT id FROM customers WHERE owner = ? ORDER BY name_sort LIMIT 4", (REP,)
         )
     ]
@@ -253,7 +250,7 @@ def _agenda_and_journeys(store: Store) -> None:
     )
     jr = journey_rules(store.rules.raw)
     signed = list(
-        store.db.query(
+        store.connection().query(
             "SELECT d.*, c.name AS customer_name FROM deals d JOIN customers c "
             "ON c.id = d.customer_id WHERE d.stage = 'signed' ORDER BY d.signed_on DESC LIMIT 8"
         )

@@ -8,7 +8,7 @@ from app.store.service import Store
 
 def load_into(store: Store, data: DemoData) -> dict[str, int]:
     """Write demo records into ``store`` (audited and queued like any other write)."""
-    store.upsert_users(data.users)
+    store.directory.upsert_users(data.users)
     counts = {
         "customers": store.bulk_create("customer", data.customers),
         "contacts": store.bulk_create("contact", data.contacts),

@@ -71,13 +71,13 @@ def save_card(
     errors |= {_card_name(f, 1): m for f, m in contact_errors.items() if f != "customer_id"}
     if errors:
         raise ValidationFailed(errors)
-    with store.db.atomic():
+    with store.transaction():
         new_customer = customer_id is None
         if customer_id is None:
             customer_id = store.create_checked("customer", clean_customer, None)
         clean_contact["customer_id"] = customer_id
         contact_id = store.create_checked("contact", clean_contact, None)
-        attachment_id = store.attach_file(
+        attachment_id = store.files.attach(
             image, "business_card", customer_id=customer_id, contact_id=contact_id
         )
     return CardSaved(customer_id, contact_id, attachment_id, new_customer)
@@ -110,8 +110,8 @@ def apply_contract(
     _, errors = validate_values("deal", changes, partial=True)
     if errors:
         raise ValidationFailed(errors)
-    with store.db.atomic():
-        attachment_id = store.attach_file(
+    with store.transaction():
+        attachment_id = store.files.attach(
             document, "contract", customer_id=str(deal["customer_id"]), deal_id=deal_id
         )
         if changes:

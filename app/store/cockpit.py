@@ -80,7 +80,7 @@ _LITE_SKIPPED = ("pain_points", "checklist", "stage_history", "primary_contact_i
 
 
 def _load_team(store: Store, full: bool) -> TeamData:
-    db = store.db
+    db = store.connection()
     kinds: dict[str, set[str]] = defaultdict(set)
     need_kinds = full or any(m.attachment for m in forecast_rules(store.rules).milestones)
     if need_kinds:
@@ -147,7 +147,7 @@ def snapshots(store: Store) -> list[dict[str, Any]]:
             "taken_at": r[3],
             "figures": _loads(r[4]) or {},
         }
-        for r in store.db.execute(
+        for r in store.connection().execute(
             "SELECT rep_id, period, kind, taken_at, figures FROM forecast_snapshots "
             "ORDER BY period, rep_id, kind"
         )
@@ -177,7 +177,7 @@ def deal_briefs(store: Store, ids: list[str]) -> list[dict[str, Any]]:
         marks = ", ".join("?" * len(chunk))
         out += [
             dict(zip(("id", "title", "customer", "owner", "stage", "amount"), r, strict=True))
-            for r in store.db.execute(
+            for r in store.connection().execute(
                 "SELECT d.id, d.title, c.name, coalesce(u.display_name, u.name, d.owner), "
                 "d.stage, d.amount FROM deals d LEFT JOIN customers c ON c.id = d.customer_id "
                 f"LEFT JOIN users u ON u.id = d.owner WHERE d.id IN ({marks}) ORDER BY d.title",

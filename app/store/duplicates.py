@@ -52,8 +52,8 @@ _CACHE: weakref.WeakKeyDictionary[Store, tuple[tuple[int, int], LocalBook]] = (
 
 
 def _stamp(store: Store) -> tuple[int, int]:
-    conn: Any = store.db.conn
-    version = int(store.db.execute("PRAGMA data_version").fetchone()[0])
+    conn: Any = store.connection().conn
+    version = int(store.connection().execute("PRAGMA data_version").fetchone()[0])
     return int(conn.total_changes), version
 
 
@@ -91,7 +91,7 @@ def local_book(store: Store) -> LocalBook:
     customers = CustomerIndex()
     names: dict[str, str] = {}
     owners: dict[str, str | None] = {}
-    for row in store.db.query(
+    for row in store.connection().query(
         "SELECT id, name, credit_code, phone, email, website, owner FROM customers "
         "WHERE _deleted = 0"
     ):
@@ -100,7 +100,7 @@ def local_book(store: Store) -> LocalBook:
         owners[row["id"]] = row["owner"]
     contacts = ContactIndex(customers)
     rows: dict[str, tuple[str, str]] = {}
-    for row in store.db.query(
+    for row in store.connection().query(
         "SELECT id, customer_id, name, mobile, phone, email, wechat FROM contacts "
         "WHERE _deleted = 0"
     ):

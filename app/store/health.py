@@ -35,7 +35,7 @@ _KINDS = {"customers": Msg("客户", "Customers"), "contacts": Msg("联系人", 
 
 def local_brief(store: Store) -> Brief:
     """The brief of the local copy as of now."""
-    db = store.db
+    db = store.connection()
     customers = list(
         db.query("SELECT id, name, phone, owner FROM customers WHERE _deleted = 0 ORDER BY id")
     )
@@ -66,7 +66,7 @@ def local_brief(store: Store) -> Brief:
     return build_brief(
         now=store.clock(),
         rules=store.rules,
-        users=store.user_names_by_id(),
+        users=store.directory.names_by_id(),
         customers=customers,
         contacts=contacts,
         leads=leads,

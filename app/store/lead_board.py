@@ -37,7 +37,9 @@ class Dashboard:
 def _users(store: Store) -> dict[str, dict[str, Any]]:
     return {
         str(u["id"]): u
-        for u in store.db.query("SELECT id, name, display_name, role, team_id, active FROM users")
+        for u in store.connection().query(
+            "SELECT id, name, display_name, role, team_id, active FROM users"
+        )
     }
 
 
@@ -47,7 +49,7 @@ def _names(users: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
 
 def _leads(store: Store) -> list[dict[str, Any]]:
     return list(
-        store.db.query(
+        store.connection().query(
             "SELECT id, owner, status, score, assigned_at, response_due, accepted_at, name "
             "FROM leads WHERE _deleted = 0"
         )
@@ -68,7 +70,7 @@ def dashboard(store: Store, days: int = 30, joined: Mapping[str, float] | None =
     ]
     flagged = [
         str(a["record_id"])
-        for a in store.db.query(
+        for a in store.connection().query(
             "SELECT record_id FROM alerts WHERE _deleted = 0 AND kind = 'rep_flagged' "
             "AND resolved_at IS NULL"
         )
@@ -144,7 +146,7 @@ def export_dashboard(store: Store, path: Path, headers: list[str], days: int = 3
 def _snoozes(store: Store) -> dict[str, str]:
     return {
         str(r["alert_id"]): str(r["until"])
-        for r in store.db.query("SELECT alert_id, until FROM alert_snoozes")
+        for r in store.connection().query("SELECT alert_id, until FROM alert_snoozes")
     }
 
 
@@ -156,20 +158,22 @@ def alert_inbox(
     show_snoozed: bool = False,
 ) -> list[tuple[str | None, list[board.InboxItem]]]:
     """Open alerts grouped by ``rep`` or ``kind``, sorted by ``days`` or ``amount``."""
-    alerts = list(store.db.query("SELECT * FROM alerts WHERE _deleted = 0 AND resolved_at IS NULL"))
+    alerts = list(
+        store.connection().query("SELECT * FROM alerts WHERE _deleted = 0 AND resolved_at IS NULL")
+    )
     ids = [str(a["record_id"]) for a in alerts if a.get("record_id")]
     leads: dict[str, dict[str, Any]] = {}
     deals: dict[str, dict[str, Any]] = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         marks = ",".join("?" * len(chunk))
-        for row in store.db.query(
+        for row in store.connection().query(
             f"SELECT id, owner, status, accepted_at, assigned_at FROM leads "
             f"WHERE _deleted = 0 AND id IN ({marks})",
             chunk,
         ):
             leads[str(row["id"])] = row
-        for row in store.db.query(
+        for row in store.connection().query(
             f"SELECT id, owner, customer_id, amount, stage, stage_entered_at FROM deals "
             f"WHERE _deleted = 0 AND id IN ({marks})",
             chunk,
@@ -193,8 +197,8 @@ def alert_inbox(
 
 def dismiss_alert(store: Store, alert_id: str) -> None:
     """Take the alert off the list on every device (resolved through the write path)."""
-    store.resolve_alert(alert_id)
-    store.db.execute("DELETE FROM alert_snoozes WHERE alert_id = ?", [alert_id])
+    store.alerts.resolve(alert_id)
+    store.connection().execute("DELETE FROM alert_snoozes WHERE alert_id = ?", [alert_id])
 
 
 SNOOZE_IN_PAST = Msg("推迟到的日期应晚于今天", "Snooze until a day after today")
@@ -205,8 +209,8 @@ def snooze_alert(store: Store, alert_id: str, until: date) -> None:
     store.require("alert", alert_id)
     if until <= store.clock().date():
         raise ValidationFailed({"until": SNOOZE_IN_PAST})
-    with store.db.atomic():
-        store.db.execute(
+    with store.connection().atomic():
+        store.connection().execute(
             "INSERT INTO alert_snoozes(alert_id, until) VALUES (?, ?) "
             "ON CONFLICT(alert_id) DO UPDATE SET until = excluded.until",
             [alert_id, until.isoformat()],

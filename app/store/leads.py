@@ -43,7 +43,7 @@ def convert(store: Store, lead_id: str) -> Converted:
         raise ValidationFailed({"customer_id": ALREADY_CONVERTED})
     company = lead.get("company") or lead["name"]
     owner = store.actor
-    with store.db.atomic():
+    with store.transaction():
         customer_id = store.create(
             "customer", {"name": company, "owner": owner, "source": lead.get("channel")}
         )

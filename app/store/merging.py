@@ -33,6 +33,7 @@ from app.domain.messages import Msg
 from app.domain.schema import entity
 from app.store import search as search_index
 from app.store.errors import StoreError
+from app.store.journal import Entry
 from app.store.service import Change, Store, _encode, new_id
 
 # Tables whose rows belong to a customer, and those searched (their documents name it).
@@ -61,7 +62,7 @@ class MergePlan:
 
 def may_merge(store: Store) -> bool:
     """Whether the signed-in user may merge (a team lead or an admin)."""
-    return store.role_of(store.actor) in MERGER_ROLES
+    return store.directory.role_of(store.actor) in MERGER_ROLES
 
 
 def plan(store: Store, kind: str, ids: Sequence[str]) -> MergePlan:
@@ -158,45 +159,58 @@ def merge(
     mid = merge_record_id(op_id)
     ent = entity(kind)
     undo: dict[str, Any] = {"survivor": {k: old for k, (old, _) in diff.items()}, "moved": []}
-    with store.db.atomic():
+    with store.connection().atomic():
         row_changes = {k: new for k, (_, new) in diff.items()}
         if row_changes:
             if "updated_at" in ent.field_names:
                 undo["survivor"]["updated_at"] = survivor.get("updated_at")
                 row_changes["updated_at"] = at
-            store.db.table(ent.table).update(
+            store.connection().table(ent.table).update(
                 survivor_id, {k: _encode(v) for k, v in row_changes.items()}
             )
-        store._record_audit(
-            kind,
-            survivor_id,
-            {**diff, "*merged": (None, merged)},
-            at,
+        store.journal.audit(
+            Entry(
+                entity=kind,
+                record_id=survivor_id,
+                action="merge",
+                at=at,
+                audit={**diff, "*merged": (None, merged)},
+            ),
             op_id=op_id,
         )
         for rid in merged:
             undo["moved"] += _redirect_rows(store, kind, rid, survivor_id)
-            store.db.execute(f"UPDATE {ent.table} SET _deleted = 1 WHERE id = ?", (rid,))
-            search_index.unindex_record(store.db, rid)
+            store.connection().execute(f"UPDATE {ent.table} SET _deleted = 1 WHERE id = ?", (rid,))
+            search_index.unindex_record(store.connection(), rid)
             # The merged record's own chain ends saying where it went (not sent: the
             # operation is the survivor's).
-            store._record_audit(kind, rid, {"*merged_into": (None, survivor_id)}, at)
+            store.journal.audit(
+                Entry(
+                    entity=kind,
+                    record_id=rid,
+                    action="merge",
+                    at=at,
+                    audit={"*merged_into": (None, survivor_id)},
+                )
+            )
             _link(store, kind, rid, survivor_id)
-        store._queue(
-            kind,
-            survivor_id,
-            "merge",
-            {
-                "merged": merged,
-                "pick": dict(chosen),
-                "seen": {rid: int(by_id[rid].get("_version") or 0) for rid in merged},
-            },
-            {k: v for k, v in values.items() if k in diff},
-            int(survivor.get("_version") or 0),
-            at,
-            op_id,
+        store.journal.queue(
+            Entry(
+                entity=kind,
+                record_id=survivor_id,
+                action="merge",
+                at=at,
+                fields={
+                    "merged": merged,
+                    "pick": dict(chosen),
+                    "seen": {rid: int(by_id[rid].get("_version") or 0) for rid in merged},
+                },
+                base={k: v for k, v in values.items() if k in diff},
+                base_version=int(survivor.get("_version") or 0),
+            ),
+            op_id=op_id,
         )
-        store.db.execute(
+        store.connection().execute(
             """INSERT INTO merges(id, op_id, kind, survivor_id, merged_ids, pick, discarded,
                    merged_by, created_at, state, undo)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)""",
@@ -228,9 +242,11 @@ def survivor_of(store: Store, record_id: str) -> str:
     """Where a record's references end: itself, or the survivor its merges lead to."""
     current, seen = record_id, {record_id}
     for _ in range(MAX_CHAIN):
-        row = store.db.execute(
-            "SELECT survivor_id FROM merge_links WHERE merged_id = ?", (current,)
-        ).fetchone()
+        row = (
+            store.connection()
+            .execute("SELECT survivor_id FROM merge_links WHERE merged_id = ?", (current,))
+            .fetchone()
+        )
         if row is None or row[0] in seen:
             break
         current = str(row[0])
@@ -243,10 +259,14 @@ def merged_into(store: Store, record_id: str) -> list[str]:
     found: list[str] = []
     todo = [record_id]
     while todo and len(found) < 1000:
-        for (rid,) in store.db.execute(
-            "SELECT merged_id FROM merge_links WHERE survivor_id = ? ORDER BY merged_id",
-            (todo.pop(),),
-        ).fetchall():
+        for (rid,) in (
+            store.connection()
+            .execute(
+                "SELECT merged_id FROM merge_links WHERE survivor_id = ? ORDER BY merged_id",
+                (todo.pop(),),
+            )
+            .fetchall()
+        ):
             if rid not in found and rid != record_id:
                 found.append(str(rid))
                 todo.append(str(rid))
@@ -255,7 +275,7 @@ def merged_into(store: Store, record_id: str) -> list[str]:
 
 def list_merges(store: Store) -> list[dict[str, Any]]:
     """Merges made here or pulled, newest first (``state``: pending, synced or rejected)."""
-    rows = store.db.query(
+    rows = store.connection().query(
         "SELECT id, op_id, kind, survivor_id, merged_ids, pick, discarded, merged_by, "
         "created_at, state, result FROM merges ORDER BY created_at DESC, id"
     )
@@ -304,33 +324,39 @@ def apply_pulled(store: Store, records: Iterable[Any]) -> list[tuple[str, str]]:
 
 def confirmed(store: Store, op_id: str) -> None:
     """The server applied this device's merge."""
-    store.db.execute("UPDATE merges SET state = 'synced' WHERE op_id = ?", (op_id,))
+    store.connection().execute("UPDATE merges SET state = 'synced' WHERE op_id = ?", (op_id,))
 
 
 def refused(store: Store, op: Mapping[str, Any], result: Mapping[str, Any]) -> None:
     """The server refused this device's merge: put the records back as they were."""
-    row = store.db.execute(
-        "SELECT kind, survivor_id, merged_ids, undo FROM merges WHERE op_id = ? "
-        "AND state = 'pending'",
-        (op["op_id"],),
-    ).fetchone()
+    row = (
+        store.connection()
+        .execute(
+            "SELECT kind, survivor_id, merged_ids, undo FROM merges WHERE op_id = ? "
+            "AND state = 'pending'",
+            (op["op_id"],),
+        )
+        .fetchone()
+    )
     if row is None:
         return
     kind, survivor_id, merged_json, undo_json = row
     ent = entity(kind)
     undo = json.loads(undo_json or "{}")
     for table, rid, column, old in reversed(undo.get("moved", [])):
-        store.db.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", (old, rid))
+        store.connection().execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", (old, rid))
         _reindex(store, table, rid)
     for rid in json.loads(merged_json):
-        store.db.execute(f"UPDATE {ent.table} SET _deleted = 0 WHERE id = ?", (rid,))
-        store.db.execute("DELETE FROM merge_links WHERE merged_id = ?", (rid,))
+        store.connection().execute(f"UPDATE {ent.table} SET _deleted = 0 WHERE id = ?", (rid,))
+        store.connection().execute("DELETE FROM merge_links WHERE merged_id = ?", (rid,))
         _reindex(store, ent.table, rid)
     back = undo.get("survivor") or {}
     if back:
-        store.db.table(ent.table).update(survivor_id, {k: _encode(v) for k, v in back.items()})
+        store.connection().table(ent.table).update(
+            survivor_id, {k: _encode(v) for k, v in back.items()}
+        )
     _reindex(store, ent.table, survivor_id)
-    store.db.execute(
+    store.connection().execute(
         "UPDATE merges SET state = 'rejected', result = ? WHERE op_id = ?",
         (_dump(dict(result)), op["op_id"]),
     )
@@ -351,7 +377,7 @@ def _dump(value: Any) -> str:
 
 
 def _link(store: Store, kind: str, merged: str, survivor: str) -> None:
-    store.db.execute(
+    store.connection().execute(
         "INSERT INTO merge_links(merged_id, survivor_id, kind) VALUES (?, ?, ?) "
         "ON CONFLICT(merged_id) DO UPDATE SET survivor_id = excluded.survivor_id",
         (merged, survivor, kind),
@@ -360,7 +386,7 @@ def _link(store: Store, kind: str, merged: str, survivor: str) -> None:
 
 def _keep_merge_record(store: Store, record_id: str, data: Mapping[str, Any]) -> None:
     merged = [str(x) for x in data.get("merged_ids") or []]
-    store.db.execute(
+    store.connection().execute(
         """INSERT INTO merges(id, op_id, kind, survivor_id, merged_ids, pick, discarded,
                merged_by, created_at, state)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'synced')
@@ -383,7 +409,7 @@ def _keep_merge_record(store: Store, record_id: str, data: Mapping[str, Any]) ->
 def _redirect_rows(store: Store, kind: str, old: str, new: str) -> list[list[Any]]:
     """Point this device's rows at the survivor; returns (table, id, column, old value) of
     each change, so that a refused merge can be undone."""
-    db = store.db
+    db = store.connection()
     moved: list[list[Any]] = []
 
     def point(table: str, column: str, where: str, args: tuple[Any, ...]) -> None:
@@ -430,7 +456,7 @@ def _reindex_moved(
     """Keep the search index right for redirected rows: a search document names its customer
     (one statement moves them all); other references are re-indexed only if searched."""
     if kind == "customer":
-        store.db.execute(
+        store.connection().execute(
             "UPDATE search_docs SET customer_id = ? WHERE customer_id = ? AND entity != 'customer'",
             (new, old),
         )
@@ -446,19 +472,23 @@ def _reindex(store: Store, table: str, record_id: str) -> None:
     if name is None:
         return
     row = store.get(name, record_id)
-    search_index.unindex_record(store.db, record_id)
+    search_index.unindex_record(store.connection(), record_id)
     if row is not None:
-        search_index.index_record(store.db, name, row)
+        search_index.index_record(store.connection(), name, row)
 
 
 def _redirect_outbox(store: Store, kind: str, old: str, new: str) -> None:
     """Pending operations naming a merged record name the survivor: an edit of the merged
     record becomes an edit of the survivor judged against the values it was based on
     (version 0: a value the merge discarded becomes a conflict, never lost)."""
-    rows = store.db.execute(
-        "SELECT op_id, entity, record_id, action, fields FROM outbox "
-        "WHERE state IN ('pending', 'sending')"
-    ).fetchall()
+    rows = (
+        store.connection()
+        .execute(
+            "SELECT op_id, entity, record_id, action, fields FROM outbox "
+            "WHERE state IN ('pending', 'sending')"
+        )
+        .fetchall()
+    )
     for op_id, ent_name, record_id, action, fields_json in rows:
         fields = json.loads(fields_json)
         changed = False
@@ -475,9 +505,51 @@ def _redirect_outbox(store: Store, kind: str, old: str, new: str) -> None:
             fields["contact_ids"] = list(dict.fromkeys(new if x == old else x for x in ids))
             changed = True
         if changed:
-            store.db.execute("UPDATE outbox SET fields = ? WHERE op_id = ?", (_dump(fields), op_id))
+            store.connection().execute(
+                "UPDATE outbox SET fields = ? WHERE op_id = ?", (_dump(fields), op_id)
+            )
         if ent_name == kind and record_id == old and action == "update":
-            store.db.execute(
+            store.connection().execute(
                 "UPDATE outbox SET record_id = ?, base_version = 0 WHERE op_id = ?",
                 (new, op_id),
             )
+
+
+# ---- reads for the merge screen ------------------------------------------------------------
+def count_under(store: Store, table: str, column: str, record_id: str) -> int:
+    """How many live rows of ``table`` name ``record_id`` in ``column``."""
+    row = (
+        store.connection()
+        .execute(f"SELECT count(*) FROM {table} WHERE {column} = ? AND _deleted = 0", (record_id,))
+        .fetchone()
+    )
+    return int(row[0])
+
+
+def user_labels(store: Store) -> dict[str, str]:
+    """Each known user's id and the name to show."""
+    return {
+        str(u["id"]): str(u["display_name"] or u["name"])
+        for u in store.connection().query("SELECT id, name, display_name FROM users")
+    }
+
+
+def other_contacts(store: Store, customer_id: str, exclude: str) -> list[dict[str, Any]]:
+    """A customer's live contacts except ``exclude``, by name."""
+    return list(
+        store.connection().query(
+            "SELECT id, name, title FROM contacts WHERE customer_id = ? AND id != ? "
+            "AND _deleted = 0 ORDER BY name_sort, id",
+            (customer_id, exclude),
+        )
+    )
+
+
+def live_name(store: Store, table: str, record_id: str) -> str | None:
+    """The name of a live record of ``table``, or None when it is gone."""
+    row = (
+        store.connection()
+        .execute(f"SELECT name FROM {table} WHERE id = ? AND _deleted = 0", (record_id,))
+        .fetchone()
+    )
+    return None if row is None else str(row[0])

@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
+from app.domain.schema import ENTITIES
+
 CUSTOMER_SORTS = {
     "name": "c.name_sort, c.id",
     "-name": "c.name_sort DESC, c.id DESC",
@@ -546,3 +548,31 @@ def inbox_counts(
         ],
         "due": int(due),
     }
+
+
+# ---- counts and lists for the command line, leads and screenshots --------------------------------
+def record_count(db: sqlite_utils.Database, table: str, *, include_deleted: bool = False) -> int:
+    """Records of one of the entity tables (visible ones unless ``include_deleted``)."""
+    if table not in {e.table for e in ENTITIES.values()}:
+        raise ValueError(table)
+    where = "" if include_deleted else " WHERE _deleted = 0"
+    return int(db.execute(f"SELECT count(*) FROM {table}{where}").fetchone()[0])
+
+
+def pending_lead_actions(db: sqlite_utils.Database, lead_id: str) -> int:
+    """Actions on a lead this device has queued and the server has not answered yet."""
+    row = db.execute(
+        "SELECT count(*) FROM lead_actions WHERE lead_id = ? AND state = 'pending'", [lead_id]
+    ).fetchone()
+    return int(row[0])
+
+
+def owned_deals(db: sqlite_utils.Database, owner: str) -> list[dict[str, Any]]:
+    """A user's deals (id, stage, customer), biggest first."""
+    return list(
+        db.query(
+            "SELECT d.id, d.stage, d.customer_id FROM deals d WHERE d.owner = ? "
+            "ORDER BY d.amount DESC",
+            (owner,),
+        )
+    )

@@ -218,13 +218,13 @@ def task_from_alert(
             values["deal_id"] = related
         elif related and store.get("lead", str(related)) is not None:
             values["lead_id"] = related
-        if owner not in store.user_names_by_id() and owner != store.actor:
+        if owner not in store.directory.names_by_id() and owner != store.actor:
             raise ValidationFailed(
                 {"owner": Msg("未知用户:{u}", "Unknown user: {u}").format(u=owner)}
             )
         add_task(store, values, record_id=record_id)
     if resolve and not alert.get("resolved_at"):
-        store.resolve_alert(alert_id)
+        store.alerts.resolve(alert_id)
     return record_id
 
 
@@ -274,7 +274,7 @@ def tasks(
         sql += " AND t.due_at < ?"
         params.append(utc_text(due_before + timedelta(days=1)))
     sql += " ORDER BY t.due_at, t.id"
-    rows = [dict(r) for r in store.db.query(sql, params)]
+    rows = [dict(r) for r in store.connection().query(sql, params)]
     out = []
     for r in rows:
         due = as_utc(r["due_at"])
@@ -376,12 +376,14 @@ def agenda(
                 r["step"],
             )
         )
-    for r in store.db.query("SELECT source_id FROM tasks WHERE source_id IS NOT NULL"):
+    for r in store.connection().query("SELECT source_id FROM tasks WHERE source_id IS NOT NULL"):
         sources.add(str(r["source_id"]))
     if include_followups:
         until = (end or store.clock()).astimezone(tz).date()
         today = store.clock().astimezone(tz).date().isoformat()
-        for f in queries.followups_due(store.db, owner=owner, until=until.isoformat(), today=today):
+        for f in queries.followups_due(
+            store.connection(), owner=owner, until=until.isoformat(), today=today
+        ):
             if f["id"] in sources:
                 continue
             day = date.fromisoformat(str(f["due_on"])[:10])
@@ -450,7 +452,7 @@ def _reminders_of(row: Mapping[str, Any], minutes: int) -> list[Reminder]:
 def _fired(store: Store) -> set[tuple[str, str, str]]:
     return {
         (str(r[0]), str(r[1]), str(r[2]))
-        for r in store.db.execute("SELECT task_id, due_at, kind FROM task_reminders")
+        for r in store.connection().execute("SELECT task_id, due_at, kind FROM task_reminders")
     }
 
 
@@ -501,8 +503,8 @@ def next_reminder_at(store: Store, owner: str, now: datetime) -> datetime | None
 
 def mark_fired(store: Store, reminders: Iterable[Reminder], at: datetime) -> None:
     """Remember that these reminders were shown, so they never fire again on this device."""
-    with store.db.atomic():
-        store.db.conn.executemany(
+    with store.connection().atomic():
+        store.connection().conn.executemany(
             "INSERT OR IGNORE INTO task_reminders(task_id, due_at, kind, fired_at) "
             "VALUES (?, ?, ?, ?)",
             [(r.task_id, r.due_at, r.kind, utc_text(at)) for r in reminders],
@@ -529,7 +531,7 @@ def _signed_deals(store: Store, owner: str | None = None) -> list[dict[str, Any]
     if owner:
         sql += " AND d.owner = ?"
         params.append(owner)
-    return [dict(r) for r in store.db.query(sql, params)]
+    return [dict(r) for r in store.connection().query(sql, params)]
 
 
 def _journey_tasks(store: Store) -> list[dict[str, Any]]:
@@ -662,7 +664,7 @@ def renew(store: Store, deal_id: str, lang: str = "zh") -> str:
         "primary_contact_id": deal.get("primary_contact_id"),
         "expected_close": expires or None,
     }
-    return store.create_deal(
+    return store.deals.create(
         {k: v for k, v in values.items() if v is not None}, record_id=record_id
     )
 
@@ -685,7 +687,7 @@ def customer_health(store: Store, owner: str) -> list[CustomerHealth]:
     about): last contact, open and overdue tasks, open alerts, the nearest contract expiry."""
     now = store.clock()
     ids: dict[str, str] = {}
-    for r in store.db.query(
+    for r in store.connection().query(
         "SELECT id, name FROM customers WHERE owner = ? AND _deleted = 0", [owner]
     ):
         ids[str(r["id"])] = str(r["name"] or "")
@@ -695,19 +697,29 @@ def customer_health(store: Store, owner: str) -> list[CustomerHealth]:
             ids[str(t["customer_id"])] = str(t["customer_name"] or "")
     out = []
     for cid, name in ids.items():
-        row = store.db.execute(
-            "SELECT last_followup_at FROM customers WHERE id = ? AND _deleted = 0", [cid]
-        ).fetchone()
-        expiry = store.db.execute(
-            "SELECT min(expires_on) FROM deals WHERE customer_id = ? AND _deleted = 0 "
-            "AND stage = ? AND expires_on >= ?",
-            [cid, store.rules.won_stage, now.date().isoformat()],
-        ).fetchone()
-        alerts = store.db.execute(
-            "SELECT count(*) FROM alerts WHERE customer_id = ? AND _deleted = 0 "
-            "AND resolved_at IS NULL",
-            [cid],
-        ).fetchone()
+        row = (
+            store.connection()
+            .execute("SELECT last_followup_at FROM customers WHERE id = ? AND _deleted = 0", [cid])
+            .fetchone()
+        )
+        expiry = (
+            store.connection()
+            .execute(
+                "SELECT min(expires_on) FROM deals WHERE customer_id = ? AND _deleted = 0 "
+                "AND stage = ? AND expires_on >= ?",
+                [cid, store.rules.won_stage, now.date().isoformat()],
+            )
+            .fetchone()
+        )
+        alerts = (
+            store.connection()
+            .execute(
+                "SELECT count(*) FROM alerts WHERE customer_id = ? AND _deleted = 0 "
+                "AND resolved_at IS NULL",
+                [cid],
+            )
+            .fetchone()
+        )
         open_tasks = [t for t in mine if t["customer_id"] == cid and (t["status"] or OPEN) == OPEN]
         expires_on = expiry[0] if expiry else None
         if expires_on is None:  # the contract is someone else's: its renewal task knows
@@ -764,3 +776,11 @@ def agenda_ics(store: Store, owner: str, *, lang: str = "zh") -> bytes:
         cal.add_component(event)
     cal.add_missing_timezones()
     return bytes(cal.to_ical())
+
+
+def customer_choices(store: Store, limit: int = 5000) -> list[tuple[str, str]]:
+    """(id, name) of the customers this device holds, by name, for a task's customer."""
+    rows = store.connection().execute(
+        "SELECT id, name FROM customers WHERE _deleted = 0 ORDER BY name_sort LIMIT ?", [limit]
+    )
+    return [(str(r[0]), str(r[1] or "")) for r in rows]

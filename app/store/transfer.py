@@ -136,7 +136,7 @@ def import_file(
     names, problems = _header_map(ent, header)
     if problems:
         raise ImportFailed(problems)
-    owners = store.user_ids_by_name()
+    owners = store.directory.ids_by_name()
     known_ids = set(owners.values())
     plan: list[tuple[str, str | None, dict[str, Any]]] = []  # (create|update, id, values)
     rownos: list[int] = []
@@ -225,7 +225,7 @@ def import_file(
         skipped = len(drop)
         plan = [step for index, step in enumerate(plan) if index not in drop]
     created = updated = unchanged = 0
-    with store.db.atomic():
+    with store.transaction():
         for action, rid, clean in plan:
             if action == "create":
                 store.create_checked(entity_name, clean, rid)
@@ -282,10 +282,10 @@ def export_rows(store: Store, entity_name: str) -> Iterator[list[str]]:
     """Header then one row per record, as the file will hold them."""
     ent = ENTITIES[entity_name]
     cols = columns_for(entity_name)
-    names = store.user_names_by_id()
+    names = store.directory.names_by_id()
     yield cols
     order = "name_sort, id" if entity_name in ("customer", "contact") else "created_at, id"
-    cursor = store.db.execute(
+    cursor = store.connection().execute(
         f"SELECT {', '.join(cols)} FROM {ent.table} WHERE _deleted = 0 ORDER BY {order}"
     )
     for row in cursor:

@@ -94,7 +94,7 @@ def sync_cmd(ctx: Context, as_json: bool, quiet: bool) -> None:
         ctx.fail(exc.message, code)
     store = Store(ctx.profile)
     try:
-        refused = [_rejection(op) for op in store.rejected_operations()]
+        refused = [_rejection(op) for op in store.journal.rejected()]
         held = [_held(item) for item in quarantine.held(store)]
     finally:
         store.close()
@@ -190,8 +190,8 @@ def conflicts_cmd(ctx: Context, as_json: bool, include_resolved: bool) -> None:
     """Values that lost a conflict, kept so they can be restored."""
     store = ctx.store()
     try:
-        names = store.user_names_by_id()
-        rows = store.conflicts(include_resolved=include_resolved)
+        names = store.directory.names_by_id()
+        rows = store.conflicts.rows(include_resolved=include_resolved)
     finally:
         store.close()
     items: list[dict[str, Any]] = [

@@ -178,7 +178,7 @@ class SyncEngine:
                 ("display_name", info.get("display_name")),
             ):
                 store.set_meta(key, None if value is None else str(value))
-            store.upsert_users(
+            store.directory.upsert_users(
                 [{k: info.get(k) for k in ("id", "name", "display_name", "role", "team_id")}]
             )
             self.last_error = None
@@ -327,7 +327,7 @@ class SyncEngine:
             removed += self._retry_evictions(store)
             pull_snapshots(api, store)
             # A team lead's verdict on this user's request has just arrived: say so.
-            raised = store.refresh_approval_alerts()
+            raised = store.alerts.refresh_approvals()
             # Records set aside are reported through an alert the next push carries.
             raised += quarantine.report(store)
             if raised:
@@ -389,11 +389,11 @@ class SyncEngine:
 
     def _refresh_directory(self, api: ApiClient, store: Store) -> None:
         directory = api.directory()
-        store.upsert_users(
+        store.directory.upsert_users(
             {k: u.get(k) for k in ("id", "name", "display_name", "role", "team_id")}
             for u in directory.get("users", [])
         )
-        store.upsert_teams(directory.get("teams", []))
+        store.directory.upsert_teams(directory.get("teams", []))
 
     # ---- push ------------------------------------------------------------------------------
     def _payload(self, store: Store, op: dict[str, Any]) -> dict[str, Any]:
@@ -413,7 +413,7 @@ class SyncEngine:
                     "hash",
                 )
             }
-            for e in store.db.query(
+            for e in store.connection().query(
                 "SELECT * FROM audit WHERE op_id = ? ORDER BY seq", (op["op_id"],)
             )
         ]
@@ -434,13 +434,13 @@ class SyncEngine:
     def _push_all(
         self, api: ApiClient, store: Store, progress: ProgressCallback, cancelled: CancelCheck
     ) -> tuple[int, int]:
-        total = store.pending_count()
+        total = store.journal.pending_count()
         done = rejected = 0
         progress(SyncProgress("push", 0, total))
         while True:
             if cancelled():
                 raise Cancelled()
-            batch = store.pending_operations(limit=self.push_batch)
+            batch = store.journal.pending(limit=self.push_batch)
             if not batch:
                 return done, rejected
             for op in batch:
@@ -464,7 +464,7 @@ class SyncEngine:
         answered = [r for r in results if r.get("op_id") in by_id]
         records = []
         rejected = 0
-        with store.db.atomic():
+        with store.connection().atomic():
             local.confirm_operations(store, answered)
             for res in answered:
                 rec = res.get("record")
@@ -496,6 +496,7 @@ class SyncEngine:
 
         The refused values stay in the outbox entry (state ``rejected``) for the user to see.
         """
+        db = store.connection()
         if op["action"] not in ("update", "stage", "decide"):
             return
         later = local.pending_fields(store, str(op["record_id"]))
@@ -506,13 +507,13 @@ class SyncEngine:
             return
         ent = entity(str(op["entity"]))
         sets = ", ".join(f"{k} = ?" for k in base)
-        store.db.execute(
+        db.execute(
             f"UPDATE {ent.table} SET {sets} WHERE id = ?",
             [*(_encode(v) for v in base.values()), op["record_id"]],
         )
         row = store.get(str(op["entity"]), str(op["record_id"]))
         if row is not None:
-            search_index.index_record(store.db, str(op["entity"]), row)
+            search_index.index_record(db, str(op["entity"]), row)
 
     # ---- pull ------------------------------------------------------------------------------
     def _pull_all(
@@ -584,7 +585,7 @@ class SyncEngine:
         seen.update(r.id for r in page.records)
         # A record set aside is still on the server: a full resync must not drop our copy.
         seen.update(q.record_id for q in page.quarantined if q.record_id)
-        with store.db.atomic():
+        with store.connection().atomic():
             # Merges first: pending edits of a merged record are redirected before its
             # tombstone is stored (app.store.merging).
             merged_away = merging.apply_pulled(store, page.records)
@@ -640,27 +641,26 @@ class SyncEngine:
         return changes, failed
 
     def _store_conflicts(self, store: Store, items: Iterable[dict[str, Any]]) -> int:
+        db = store.connection()
         new = 0
         for item in items:
             data = item.get("fields") or {}
             if item.get("deleted"):
                 continue
             if data.get("resolved"):
-                store.db.execute(
+                db.execute(
                     "UPDATE conflicts SET status = 'resolved', resolved_at = coalesce("
                     "resolved_at, ?) WHERE id = ?",
                     (utc_now().isoformat(), item["id"]),
                 )
                 continue
-            exists = store.db.execute(
-                "SELECT 1 FROM conflicts WHERE id = ?", (item["id"],)
-            ).fetchone()
+            exists = db.execute("SELECT 1 FROM conflicts WHERE id = ?", (item["id"],)).fetchone()
             if exists:
                 continue
             field = str(data.get("field"))
             if data.get("key"):
                 field = f"{field}.{data['key']}"
-            store.record_conflict(
+            store.conflicts.record(
                 str(data.get("entity")),
                 str(data.get("record_id")),
                 field,
@@ -701,7 +701,12 @@ class SyncEngine:
         """After a full resync, remove synced records the server no longer sends."""
         gone = 0
         for ent in ENTITIES.values():
-            ids = [r[0] for r in store.db.execute(f"SELECT id FROM {ent.table} WHERE _version > 0")]
+            ids = [
+                r[0]
+                for r in store.connection().execute(
+                    f"SELECT id FROM {ent.table} WHERE _version > 0"
+                )
+            ]
             for rid in ids:
                 if rid not in seen and local.evict_record(store, ent.name, rid):
                     gone += 1
@@ -720,7 +725,7 @@ class SyncEngine:
         """
         store = Store(self.profile_dir)
         try:
-            if not store.files.has(sha256) or not is_sealed(store.file_path(sha256)):
+            if not store.files.has(sha256) or not is_sealed(store.files.path(sha256)):
                 self._download(store, sha256)
             return store.files.open_copy(sha256, filename)
         finally:

@@ -37,9 +37,9 @@ def pull_snapshots(api: ApiClient, store: Store) -> int:
     except (Refused, ServerTrouble):  # an older server, or one busy now: keep the copy
         return -1
     items = [s for s in body.get("snapshots", []) if _valid(s)] if isinstance(body, dict) else []
-    with store.db.atomic():
-        store.db.execute("DELETE FROM forecast_snapshots")
-        store.db.conn.executemany(
+    with store.connection().atomic():
+        store.connection().execute("DELETE FROM forecast_snapshots")
+        store.connection().conn.executemany(
             "INSERT OR REPLACE INTO forecast_snapshots "
             "(id, team_id, rep_id, period, kind, taken_at, figures) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [

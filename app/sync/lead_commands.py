@@ -36,7 +36,7 @@ def lead_rows(store: Store, *, include_closed: bool = False) -> list[dict[str, A
     where = (
         "" if include_closed else "AND coalesce(l.status, 'new') NOT IN ('converted', 'discarded')"
     )
-    rows = store.db.query(
+    rows = store.connection().query(
         f"""SELECT l.id, l.external_id, l.name, l.company, u.name AS owner, l.status, l.score,
                    l.response_due, l.assigned_at, l.accepted_at, l.channel,
                    EXISTS (SELECT 1 FROM lead_actions a
@@ -218,7 +218,7 @@ def alerts_cmd(ctx: Context, as_json: bool, include_resolved: bool) -> None:
     try:
         where = "" if include_resolved else "AND resolved_at IS NULL"
         rows = list(
-            store.db.query(
+            store.connection().query(
                 f"""SELECT id, kind, record_id, customer_id, owner, message_zh, message_en,
                            created_at, resolved_at
                     FROM alerts WHERE _deleted = 0 {where} ORDER BY created_at DESC, id"""

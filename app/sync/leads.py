@@ -21,18 +21,19 @@ ACTIONS = ("accepted", "contacted")
 
 def queue_action(store: Store, lead_id: str, action: str) -> None:
     """Remember that the rep accepted (or contacted) a lead now, and show it on the lead."""
+    db = store.connection()
     if action not in ACTIONS:
         raise ValueError(action)
     now = utc_now().isoformat(timespec="seconds")
-    with store.db.atomic():
-        store.db.execute(
+    with db.atomic():
+        db.execute(
             "INSERT INTO lead_actions (lead_id, action, acted_at, state) "
             "VALUES (?, ?, ?, 'pending')",
             (lead_id, action, now),
         )
         # Shown at once; the server's version replaces it at the next pull. A lead converted
         # here keeps saying so (the first contact is often logged right after converting).
-        store.db.execute(
+        db.execute(
             "UPDATE leads SET status = CASE WHEN status = 'converted' THEN status ELSE ? END, "
             "accepted_at = coalesce(accepted_at, ?) WHERE id = ?",
             (action, now, lead_id),
@@ -41,7 +42,7 @@ def queue_action(store: Store, lead_id: str, action: str) -> None:
 
 def pending_actions(store: Store) -> list[dict[str, Any]]:
     return list(
-        store.db.query(
+        store.connection().query(
             "SELECT id, lead_id, action, acted_at FROM lead_actions "
             "WHERE state = 'pending' ORDER BY id"
         )
@@ -68,7 +69,7 @@ def send_actions(api: ApiClient, store: Store) -> tuple[int, list[dict[str, Any]
             refused.append({"lead_id": item["lead_id"], **result})
         except (Offline, ServerTrouble):
             break
-        store.db.execute(
+        store.connection().execute(
             "UPDATE lead_actions SET state = ?, result = ? WHERE id = ?",
             (state, json.dumps(result, ensure_ascii=False), item["id"]),
         )

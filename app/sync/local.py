@@ -156,10 +156,15 @@ def read_page(
 
 def pending_fields(store: Store, record_id: str) -> set[str]:
     """Fields of a record with edits not yet confirmed by the server."""
-    rows = store.db.execute(
-        "SELECT action, fields FROM outbox WHERE record_id = ? AND state IN ('pending', 'sending')",
-        (record_id,),
-    ).fetchall()
+    rows = (
+        store.connection()
+        .execute(
+            "SELECT action, fields FROM outbox "
+            "WHERE record_id = ? AND state IN ('pending', 'sending')",
+            (record_id,),
+        )
+        .fetchall()
+    )
     names: set[str] = set()
     for action, fields in rows:
         if action == "delete":
@@ -173,9 +178,10 @@ def pending_fields(store: Store, record_id: str) -> set[str]:
 
 def has_pending(store: Store, record_ids: Iterable[str]) -> set[str]:
     """Which of ``record_ids`` still have unconfirmed edits."""
+    db = store.connection()
     found: set[str] = set()
     # The usual case on a first sync: nothing queued, so nothing to look up id by id.
-    if not store.db.execute(
+    if not db.execute(
         "SELECT EXISTS(SELECT 1 FROM outbox WHERE state IN ('pending', 'sending'))"
     ).fetchone()[0]:
         return found
@@ -184,7 +190,7 @@ def has_pending(store: Store, record_ids: Iterable[str]) -> set[str]:
         chunk = ids[i : i + 500]
         found.update(
             r[0]
-            for r in store.db.execute(
+            for r in db.execute(
                 f"SELECT DISTINCT record_id FROM outbox WHERE state IN ('pending', 'sending') "
                 f"AND record_id IN ({', '.join('?' * len(chunk))})",
                 chunk,
@@ -198,10 +204,12 @@ def _versions(store: Store, table: str, ids: list[str]) -> dict[str, int]:
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         found.update(
-            store.db.conn.execute(
+            store.connection()
+            .conn.execute(
                 f"SELECT id, _version FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})",
                 chunk,
-            ).fetchall()
+            )
+            .fetchall()
         )
     return found
 
@@ -213,7 +221,7 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
     row (they are few except after a long absence).
     """
     changes: list[Change] = []
-    db = store.db
+    db = store.connection()
     new_followups_after: int | None = None
     by_entity: dict[str, list[RemoteRecord]] = {}
     for rec in records:
@@ -317,6 +325,7 @@ def _update_last_followup(
     statement raises it for all their customers; changed or deleted ones, and customers
     arriving after their follow-ups, are computed again from the table.
     """
+    db = store.connection()
     created = {c.record_id for c in changes if c.action == "create"}
     recheck: set[str] = set()
     gone: list[str] = []  # tombstones carry no fields: their customer is in the table
@@ -333,14 +342,14 @@ def _update_last_followup(
         chunk = gone[i : i + 500]
         recheck.update(
             str(r[0])
-            for r in store.db.execute(
+            for r in db.execute(
                 f"SELECT DISTINCT customer_id FROM followups "
                 f"WHERE id IN ({', '.join('?' * len(chunk))}) AND customer_id IS NOT NULL",
                 chunk,
             )
         )
     if new_followups_after is not None:
-        store.db.execute(
+        db.execute(
             # NOT INDEXED: read just the new rows by row id, not every follow-up by customer.
             """UPDATE customers SET last_followup_at = f.at
                FROM (SELECT customer_id, max(created_at) AS at FROM followups NOT INDEXED
@@ -358,7 +367,7 @@ def _refresh_last_followup(store: Store, customer_ids: set[str]) -> None:
     ids = sorted(customer_ids)
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        store.db.conn.execute(
+        store.connection().conn.execute(
             f"""UPDATE customers SET last_followup_at = (
                     SELECT max(f.created_at) FROM followups f
                     WHERE f.customer_id = customers.id AND f._deleted = 0)
@@ -373,19 +382,20 @@ def confirm_operations(store: Store, results: Iterable[Mapping[str, Any]]) -> di
     Applied, merged and conflicting operations leave the queue; a rejected one stays with its
     reason (``state = 'rejected'``) so the user sees it, and stops blocking the rest.
     """
+    db = store.connection()
     counts: dict[str, int] = {}
-    with store.db.atomic():
+    with db.atomic():
         for res in results:
             status = str(res.get("status"))
             counts[status] = counts.get(status, 0) + 1
             op_id = str(res["op_id"])
             if status == "rejected":
-                store.db.execute(
+                db.execute(
                     "UPDATE outbox SET state = 'rejected', result = ? WHERE op_id = ?",
                     (json.dumps(res, ensure_ascii=False), op_id),
                 )
             else:
-                store.db.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
+                db.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
     return counts
 
 
@@ -395,11 +405,12 @@ def keep_refused_edits(store: Store, record_ids: Iterable[str]) -> int:
     The record is going away, so the outbox entry can no longer be shown beside it; as a
     conflict entry the typed value stays visible (and copyable) for the user.
     """
+    db = store.connection()
     ids = list(record_ids)
     moved = 0
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        rows = store.db.execute(
+        rows = db.execute(
             f"SELECT op_id, entity, record_id, fields, base, at FROM outbox "
             f"WHERE state = 'rejected' AND record_id IN ({', '.join('?' * len(chunk))})",
             chunk,
@@ -407,7 +418,7 @@ def keep_refused_edits(store: Store, record_ids: Iterable[str]) -> int:
         for op_id, entity_name, record_id, fields, base, at in rows:
             old = json.loads(base)
             for name, value in json.loads(fields).items():
-                store.record_conflict(
+                store.conflicts.record(
                     entity_name,
                     record_id,
                     name,
@@ -419,7 +430,7 @@ def keep_refused_edits(store: Store, record_ids: Iterable[str]) -> int:
                     lost_here=True,
                 )
                 moved += 1
-            store.db.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
+            db.execute("DELETE FROM outbox WHERE op_id = ?", (op_id,))
     return moved
 
 
@@ -430,7 +441,7 @@ def evict(store: Store, customer_ids: Iterable[str]) -> list[str]:
     pushes first and evicts them on the next round. Conflict records stay: they hold values
     the user typed.
     """
-    db = store.db
+    db = store.connection()
     deferred: list[str] = []
     orphans: set[str] = set()
     with db.atomic():
@@ -460,19 +471,20 @@ def evict(store: Store, customer_ids: Iterable[str]) -> list[str]:
         }
     # Files go only after the rows are gone for good: a rolled-back eviction keeps them.
     for sha in orphans - still_used:
-        store.file_path(sha).unlink(missing_ok=True)
+        store.files.path(sha).unlink(missing_ok=True)
     return deferred
 
 
 def evict_record(store: Store, entity_name: str, record_id: str) -> bool:
     """Remove one non-customer record that left the scope; False if an edit is pending."""
+    db = store.connection()
     if entity_name == "customer":
         return not evict(store, [record_id])
     if has_pending(store, [record_id]):
         return False
     ent = entity(entity_name)
-    with store.db.atomic():
+    with db.atomic():
         keep_refused_edits(store, [record_id])
-        search_index.unindex_record(store.db, record_id)
-        store.db.execute(f"DELETE FROM {ent.table} WHERE id = ?", (record_id,))
+        search_index.unindex_record(db, record_id)
+        db.execute(f"DELETE FROM {ent.table} WHERE id = ?", (record_id,))
     return True

@@ -76,7 +76,7 @@ def merges_cmd(ctx: Context, as_json: bool) -> None:
     store = ctx.store()
     try:
         rows = merging.list_merges(store)
-        names = store.user_names_by_id()
+        names = store.directory.names_by_id()
     finally:
         store.close()
     if as_json:

@@ -254,7 +254,7 @@ def hold(store: Store, items: Iterable[Quarantined]) -> int:
         for q in items
     ]
     if rows:
-        store.db.conn.executemany(
+        store.connection().conn.executemany(
             "INSERT OR REPLACE INTO quarantine "
             "(entity, record_id, version, raw, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)",
             rows,
@@ -264,19 +264,20 @@ def hold(store: Store, items: Iterable[Quarantined]) -> int:
 
 def release(store: Store, record_ids: Iterable[str]) -> None:
     """Forget set-aside copies of records that have now arrived readable (or left the scope)."""
-    if not store.db.execute("SELECT EXISTS(SELECT 1 FROM quarantine)").fetchone()[0]:
+    db = store.connection()
+    if not db.execute("SELECT EXISTS(SELECT 1 FROM quarantine)").fetchone()[0]:
         return  # the usual case: nothing set aside, nothing to look up
     ids = list(record_ids)
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        store.db.execute(
+        db.execute(
             f"DELETE FROM quarantine WHERE record_id IN ({', '.join('?' * len(chunk))})", chunk
         )
 
 
 def held(store: Store) -> list[dict[str, Any]]:
     """Every record set aside, oldest first, its reason as ``{"zh", "en"}``."""
-    rows = store.db.query("SELECT * FROM quarantine ORDER BY id")
+    rows = store.connection().query("SELECT * FROM quarantine ORDER BY id")
     return [{**r, "reason": json.loads(r["reason"])} for r in rows]
 
 

@@ -110,10 +110,7 @@ def export_ics(store: Store, owner: str, path: Path, lang: str) -> int:
 
 def customer_choices(store: Store, limit: int = 5000) -> list[tuple[str, str]]:
     """(id, name) of the customers this device holds, by name, for a task's customer."""
-    rows = store.db.execute(
-        "SELECT id, name FROM customers WHERE _deleted = 0 ORDER BY name_sort LIMIT ?", [limit]
-    )
-    return [(str(r[0]), str(r[1] or "")) for r in rows]
+    return todo.customer_choices(store, limit)
 
 
 @dataclass

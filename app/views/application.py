@@ -18,6 +18,7 @@ from app.sync.engine import SyncEngine
 from app.sync.errors import SyncError
 from app.sync.http import ApiClient
 from app.views import i18n
+from app.views import operations as ops
 from app.views.account import AccountHooks
 from app.views.context import AppContext, load_context
 from app.views.errors import CrashReporter, install_crash_handler, known_message, setup_logging
@@ -30,9 +31,7 @@ SyncFactory = Callable[[Store], SyncService]
 
 def offline_sync(store: Store) -> SyncService:
     """The sync service of a profile that is not signed in (counts read on the store worker)."""
-    return OfflineSync(
-        lambda: (store.pending_count(), store.conflict_count(), len(store.rejected_operations()))
-    )
+    return OfflineSync(lambda: ops.outbox_counts(store))
 
 
 def desktop_account(profile: Path, config: Config) -> tuple[SyncEngine, AccountHooks]:
@@ -173,7 +172,7 @@ class DesktopApp:
         if lang == self.lang:
             return
         self.lang = lang
-        self.runner.write(lambda s: s.set_meta("ui_lang", lang))
+        self.runner.write(lambda s: ops.remember_language(s, lang))
         # Rebuild after the combo box that asked has finished its signal.
         QTimer.singleShot(0, self.build_window)
 

@@ -33,11 +33,11 @@ from PySide6.QtWidgets import (
 from app.domain.messages import Msg
 from app.domain.text import same_company
 from app.ocr.results import CARD_FIELDS, CONTRACT_FIELDS
-from app.store.capture import CONTRACT_DEAL_FIELDS, save_card
-from app.store.duplicates import DuplicateHit, find_duplicates
-from app.store.errors import ValidationFailed
+from app.store.capture import CONTRACT_DEAL_FIELDS
+from app.store.duplicates import DuplicateHit
 from app.views import operations as ops
 from app.views.context import AppContext
+from app.views.errors import show_refusal
 from app.views.i18n import say
 from app.views.widgets import Banner, ErrorLabel, field_label, money
 
@@ -319,9 +319,7 @@ class CardCaptureDialog(QDialog):
     def _check_duplicates(self) -> None:
         v = self.form.values()
         self.ctx.runner.read(
-            lambda store: find_duplicates(
-                store, company=v["company"], mobile=v["mobile"], email=v["email"], person=v["name"]
-            ),
+            lambda store: ops.card_duplicates(store, v),
             self._set_hits,
             owner=self,
         )
@@ -358,7 +356,7 @@ class CardCaptureDialog(QDialog):
         path = self.files[self.index]
         self.save_button.setEnabled(False)
         self.ctx.runner.write(
-            lambda store: save_card(store, values, path, customer_id=customer_id),
+            lambda store: ops.save_card(store, values, path, customer_id),
             self._saved,
             on_error=self._refused,
             owner=self,
@@ -371,10 +369,7 @@ class CardCaptureDialog(QDialog):
 
     def _refused(self, exc: BaseException) -> None:
         self.save_button.setEnabled(True)
-        if isinstance(exc, ValidationFailed):
-            self.form.show_errors(exc.errors)
-            return
-        self.ctx.runner.report_error(exc)
+        show_refusal(exc, self.ctx.runner.report_error, form=self.form)
 
 
 class ContractForm(QWidget):
@@ -662,7 +657,4 @@ class ContractDialog(QDialog):
 
     def _refused(self, exc: BaseException) -> None:
         self.apply_button.setEnabled(True)
-        if isinstance(exc, ValidationFailed):
-            self.form.show_errors(exc.errors)
-            return
-        self.ctx.runner.report_error(exc)
+        show_refusal(exc, self.ctx.runner.report_error, form=self.form)

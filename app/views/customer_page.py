@@ -19,12 +19,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.schema import ENTITIES
-from app.store.errors import ValidationFailed
 from app.store.service import Change
 from app.views import operations as ops
 from app.views.attachments import AttachmentPane
 from app.views.context import AppContext
-from app.views.errors import join_messages
+from app.views.errors import show_refusal
 from app.views.followup_form import FollowUpForm
 from app.views.forms import EntityForm, RecordDialog
 from app.views.i18n import say
@@ -434,12 +433,7 @@ class CustomerPage(ReloadingScreen):
         self.reload()
 
     def _refused(self, exc: BaseException) -> None:
-        if isinstance(exc, ValidationFailed):
-            self.form.show_errors(exc.errors)
-            stray = self.form.stray_errors(exc.errors)
-            self.form_status.show_message(join_messages(stray) if stray else None)
-            return
-        self.ctx.runner.report_error(exc)
+        show_refusal(exc, self.ctx.runner.report_error, form=self.form, status=self.form_status)
 
     def log_followup(self) -> None:
         if self.card is None:

@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.store.queries import CustomerFilter
 from app.store.service import Change
 from app.store.sheets import Sheet
 from app.views import operations as ops
@@ -48,6 +47,7 @@ from app.views.bulk import BulkBar, ReassignDialog, may_reassign
 from app.views.capture import CardCaptureDialog
 from app.views.context import AppContext
 from app.views.export import SheetExport, selected_rows
+from app.views.operations import CustomerFilter
 from app.views.tasks import TaskRunner
 from app.views.widgets import stage_name, when
 

@@ -10,6 +10,7 @@ lost both ask for a reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +41,15 @@ from PySide6.QtWidgets import (
 from app.domain.messages import Msg
 from app.domain.process import LockStatus, approval_outcome_message
 from app.domain.rules import LOST
-from app.store.errors import MoveRefused, ValidationFailed
+from app.store.errors import MoveRefused
 from app.store.service import Change, Store
 from app.views import operations as ops
 from app.views.attachments import AttachmentPane, dropped_files, kind_label
 from app.views.capture import ContractDialog
 from app.views.context import AppContext
 from app.views.customer_page import timeline_html
-from app.views.errors import join_messages
+from app.views.deal_state import DealBanner, deal_page_state
+from app.views.errors import join_messages, show_refusal
 from app.views.followup_form import FollowUpForm
 from app.views.forms import EntityForm
 from app.views.i18n import say
@@ -67,13 +69,35 @@ from app.views.widgets import (
 DEAL_FIELDS = ("title", "amount", "expected_close", "commit_amount", "contract_no")
 
 
-class LockRow(QFrame):
-    """One action-lock: met or not, what is missing, and the widget that fixes it."""
+StoreOp = Callable[[Store], Any]
+OnError = Callable[[BaseException], None]
 
-    def __init__(self, page: DealPage, status: LockStatus) -> None:
+
+class LockRow(QFrame):
+    """One action-lock: met or not, what is missing, and the widget that fixes it.
+
+    The row knows its lock and the deal's values; each fix it makes is a store operation it
+    hands out by ``write_requested`` (the page runs it), with the row's own error handler.
+    """
+
+    write_requested = Signal(object, object)  # (StoreOp, OnError | None)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        status: LockStatus,
+        *,
+        deal_id: str,
+        record: dict[str, Any],
+        contacts: list[dict[str, Any]],
+        read_only: bool,
+    ) -> None:
         super().__init__()
-        self.page = page
+        self.ctx = ctx
         self.status = status
+        self.deal_id = deal_id
+        self.record = record
+        self.contacts = contacts
         lock = status.lock
         self.setObjectName(f"lock_{lock.key}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -108,21 +132,24 @@ class LockRow(QFrame):
             "min_items": self._items_fix,
             "roles": self._roles_fix,
         }.get(lock.kind)
-        if builder is not None and not page.read_only:
+        if builder is not None and not read_only:
             builder()
-        if lock.kind == "attachment" and not page.read_only:
+        if lock.kind == "attachment" and not read_only:
             self.setAcceptDrops(True)
+
+    def _write(self, op: StoreOp, on_error: OnError | None = None) -> None:
+        self.write_requested.emit(op, on_error)
 
     # ---- fixes, one per lock kind ----------------------------------------------------------------
     def _field_fix(self) -> None:
         key = self.status.lock.key
-        record = self.page.card.record if self.page.card else {}
+        record = self.record
         line = QHBoxLayout()
         editor: QLineEdit | QComboBox
         if key == "primary_contact_id":
             combo = QComboBox()
             combo.addItem(self.tr("(choose a contact)"), None)
-            for c in self.page.contacts():
+            for c in self.contacts:
                 combo.addItem(_contact_label(c), c["id"])
             combo.setCurrentIndex(max(0, combo.findData(record.get(key))))
             editor = combo
@@ -145,8 +172,8 @@ class LockRow(QFrame):
         self.fixer = editor
 
     def _save_field(self, key: str, value: Any) -> None:
-        deal_id = self.page.deal_id
-        self.page.write(
+        deal_id = self.deal_id
+        self._write(
             lambda s: ops.update_record(s, "deal", deal_id, {key: value}), on_error=self._show_error
         )
 
@@ -155,10 +182,8 @@ class LockRow(QFrame):
         box = QCheckBox(self.tr("Done"))
         box.setObjectName(f"fix_{key}")
         box.setChecked(self.status.met)
-        deal_id = self.page.deal_id
-        box.toggled.connect(
-            lambda on: self.page.write(lambda s: ops.tick_action(s, deal_id, key, on))
-        )
+        deal_id = self.deal_id
+        box.toggled.connect(lambda on: self._write(lambda s: ops.tick_action(s, deal_id, key, on)))
         self.fix_area.addWidget(box)
         self.fixer = box
 
@@ -198,7 +223,7 @@ class LockRow(QFrame):
             self.open_contract(Path(path))
 
     def open_contract(self, path: Path) -> ContractDialog:
-        dialog = ContractDialog(self.page.ctx, self.page.deal_id, path, parent=self)
+        dialog = ContractDialog(self.ctx, self.deal_id, path, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -211,22 +236,22 @@ class LockRow(QFrame):
 
     def attach(self, paths: list[Path]) -> None:
         """Attach files with this lock's kind (the only kind that satisfies it)."""
-        if not paths or self.page.card is None:
+        if not paths:
             return
         kind = self.status.lock.key
-        customer_id = str(self.page.card.record["customer_id"])
-        deal_id = self.page.deal_id
+        customer_id = str(self.record["customer_id"])
+        deal_id = self.deal_id
 
         def attach_all(store: Store) -> None:
             for path in paths:
                 ops.attach(store, path, kind, customer_id, deal_id)
 
-        self.page.write(attach_all, on_error=self._show_error)
+        self._write(attach_all, on_error=self._show_error)
 
     def _items_fix(self) -> None:
         key = self.status.lock.key
-        record = self.page.card.record if self.page.card else {}
-        deal_id = self.page.deal_id
+        record = self.record
+        deal_id = self.deal_id
         for i, item in enumerate(record.get(key) or []):
             text = item.get("text") if isinstance(item, dict) else str(item)
             confirmed = bool(item.get("confirmed")) if isinstance(item, dict) else True
@@ -234,9 +259,7 @@ class LockRow(QFrame):
             box.setChecked(confirmed)
             box.setToolTip(self.tr("Ticked = confirmed with the customer"))
             box.toggled.connect(
-                lambda on, idx=i: self.page.write(
-                    lambda s: ops.confirm_pain_point(s, deal_id, idx, on)
-                )
+                lambda on, idx=i: self._write(lambda s: ops.confirm_pain_point(s, deal_id, idx, on))
             )
             self.fix_area.addWidget(box)
         line = QHBoxLayout()
@@ -249,7 +272,7 @@ class LockRow(QFrame):
         def add_item() -> None:
             text = edit.text()
             if text.strip():
-                self.page.write(lambda s: ops.add_pain_point(s, deal_id, text))
+                self._write(lambda s: ops.add_pain_point(s, deal_id, text))
 
         add.clicked.connect(add_item)
         edit.returnPressed.connect(add_item)
@@ -260,14 +283,14 @@ class LockRow(QFrame):
 
     def _roles_fix(self) -> None:
         lock = self.status.lock
-        record = self.page.card.record if self.page.card else {}
+        record = self.record
         chain = record.get(lock.key) or {}
         grid = QGridLayout()
-        deal_id = self.page.deal_id
-        contacts = self.page.contacts()
+        deal_id = self.deal_id
+        contacts = self.contacts
         self.role_boxes: dict[str, QComboBox] = {}
         for i, role in enumerate(lock.roles):
-            label = self.page.ctx.rules.roles.get(role)
+            label = self.ctx.rules.roles.get(role)
             combo = QComboBox()
             combo.setObjectName(f"role_{role}")
             combo.addItem(self.tr("(nobody yet)"), None)
@@ -275,7 +298,7 @@ class LockRow(QFrame):
                 combo.addItem(_contact_label(c), c["id"])
             combo.setCurrentIndex(max(0, combo.findData(chain.get(role))))
             combo.currentIndexChanged.connect(
-                lambda _i, r=role, cb=combo: self.page.write(
+                lambda _i, r=role, cb=combo: self._write(
                     lambda s: ops.set_decision_role(s, deal_id, r, cb.currentData())
                 )
             )
@@ -285,10 +308,7 @@ class LockRow(QFrame):
         self.fix_area.addLayout(grid)
 
     def _show_error(self, exc: BaseException) -> None:
-        if isinstance(exc, ValidationFailed):
-            self.error.show_message(join_messages(list(exc.errors.values())))
-            return
-        self.page.ctx.runner.report_error(exc)
+        show_refusal(exc, self.ctx.runner.report_error, status=self.error)
 
     # ---- drops on an attachment lock -------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -435,21 +455,18 @@ class ApprovalRequestDialog(QDialog):
         )
 
     def _refused(self, exc: BaseException) -> None:
-        if isinstance(exc, ValidationFailed):
-            self.error.show_message(join_messages(list(exc.errors.values())))
-            return
         if isinstance(exc, MoveRefused):
             self.error.show_message(join_messages([p.message for p in exc.decision.problems]))
             return
-        self.ctx.runner.report_error(exc)
+        show_refusal(exc, self.ctx.runner.report_error, status=self.error)
 
 
 class DecisionBox(QFrame):
     """On the deal page of a team lead: the pending request, its note, approve or reject."""
 
-    def __init__(self, page: DealPage) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         super().__init__()
-        self.page = page
+        self.ctx = ctx
         self.setObjectName("decisionBox")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet("DecisionBox { background:#fff8e1; border-radius:4px; }")
@@ -485,7 +502,7 @@ class DecisionBox(QFrame):
         note = str(approval.get("reason") or "").strip() or self.tr("(no note)")
         self.request.setText(
             self.tr("%1 asks to move this deal to %2 (requested %3). Note: %4")
-            .replace("%1", self.page.ctx.user_name(approval.get("requested_by")))
+            .replace("%1", self.ctx.user_name(approval.get("requested_by")))
             .replace("%2", target)
             .replace("%3", when(approval.get("requested_at")))
             .replace("%4", note)
@@ -495,7 +512,7 @@ class DecisionBox(QFrame):
         if self.approval_id is None:
             return
         approval_id, comment = self.approval_id, self.comment.text()
-        self.page.ctx.runner.write(
+        self.ctx.runner.write(
             lambda s: ops.decide_approval(s, approval_id, approve, comment),
             lambda _r: self.comment.clear(),
             on_error=self._refused,
@@ -503,10 +520,7 @@ class DecisionBox(QFrame):
         )
 
     def _refused(self, exc: BaseException) -> None:
-        if isinstance(exc, ValidationFailed):
-            self.error.show_message(join_messages(list(exc.errors.values())))
-            return
-        self.page.ctx.runner.report_error(exc)
+        show_refusal(exc, self.ctx.runner.report_error, status=self.error)
 
 
 class DealPage(ReloadingScreen):
@@ -534,7 +548,7 @@ class DealPage(ReloadingScreen):
         self.stepper = StageStepper()
         self.banner = Banner()
         self.banner.setObjectName("dealBanner")
-        self.decision = DecisionBox(self)
+        self.decision = DecisionBox(ctx)
         self.decision.hide()
         self.conflict_marker = Banner()
         self.conflict_marker.setObjectName("conflictMarker")
@@ -628,10 +642,7 @@ class DealPage(ReloadingScreen):
         did = self.deal_id
         self.ctx.runner.read(lambda s: ops.deal_card(s, did), self.show_card, owner=self)
 
-    def contacts(self) -> list[dict[str, Any]]:
-        return self.card.contacts if self.card else []
-
-    def write(self, fn: Any, on_error: Any = None) -> None:
+    def write(self, fn: StoreOp, on_error: OnError | None = None) -> None:
         """Run a fix on the store worker; the page redraws on the ``changed`` that follows."""
         self.ctx.runner.write(fn, on_error=on_error, owner=self)
 
@@ -650,79 +661,32 @@ class DealPage(ReloadingScreen):
             .replace("%3", when(r.get("stage_entered_at")))
         )
         self.stepper.show_stage(rules, stage, r.get("lost_from"))
-        self.read_only = stage == LOST or card.next_stage is None
+        state = deal_page_state(card, rules, self.ctx.session)
+        self.read_only = state.read_only
+        nxt = state.next_stage
+        self._draw_checklist(card, nxt)
 
-        while self.checklist_layout.count():
-            item = self.checklist_layout.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()  # type: ignore[union-attr]
-        self.lock_rows = []
-        nxt = card.next_stage
-        if nxt is not None:
-            self.checklist_box.setTitle(
-                self.tr("To move on to %1").replace("%1", stage_name(rules, nxt))
-            )
-            if not card.checklist.items:
-                note = QLabel(self.tr("No requirements for this step."))
-                note.setStyleSheet("color:#757575;")
-                self.checklist_layout.addWidget(note)
-            for status in card.checklist.items:
-                row = LockRow(self, status)
-                self.lock_rows.append(row)
-                self.checklist_layout.addWidget(row)
-        self.checklist_box.setVisible(nxt is not None)
-
-        missing = card.checklist.missing
-        gated = nxt is not None and (stage, nxt) in rules.approval_gates
-        waiting = card.pending_approval is not None
         self.advance_button.setVisible(nxt is not None)
         if nxt is not None:
-            label = self.tr("Advance to %1").replace("%1", stage_name(rules, nxt))
-            if gated and not card.approved_next:
-                label = self.tr("Request approval to move to %1").replace(
-                    "%1", stage_name(rules, nxt)
-                )
-            self.advance_button.setText(label)
-        self.advance_button.setEnabled(nxt is not None and not missing and not waiting)
-        if missing:
-            self.reasons.setText(
-                self.tr("Advance is locked until:")
-                + "\n"
-                + "\n".join(f"• {say(m.detail)}" for m in missing if m.detail)
+            template = (
+                self.tr("Request approval to move to %1")
+                if state.advance_asks_approval
+                else self.tr("Advance to %1")
             )
-        else:
-            self.reasons.setText("")
-        self.reasons.setVisible(bool(missing))
-        self.back_button.setVisible(stage != LOST and rules.index(stage) > 0)
-        self.lost_button.setVisible(stage != LOST and stage != rules.stage_keys[-1])
-        self.reopen_button.setVisible(stage == LOST)
-
-        if stage == LOST:
-            self.banner.show_text(
-                self.tr("Lost: %1").replace(
-                    "%1", say(self.ctx.rules.lost_reason_label(r.get("lost_reason")))
-                ),
-                "error",
-            )
-        elif waiting and card.pending_approval is not None:
-            asked = str(card.pending_approval.get("reason") or "").strip()
-            self.banner.show_text(
-                self.tr("Waiting for the team lead's approval to move to %1 (requested %2).")
-                .replace("%1", stage_name(rules, nxt))
-                .replace("%2", when(card.pending_approval.get("requested_at")))
-                + (" " + self.tr("Note: %1").replace("%1", asked) if asked else ""),
-                "warn",
-            )
-        elif card.last_decision is not None and card.last_decision["status"] == "rejected":
-            self.banner.show_text(self._verdict(card.last_decision, r), "error")
-        elif nxt is None:
-            self.banner.show_text(self.tr("Signed. Handover is complete."), "ok")
-        elif gated and card.approved_next:
-            self.banner.show_text(self.tr("Approved by the team lead: you may advance."), "ok")
-        elif card.last_decision is not None:
-            self.banner.show_text(self._verdict(card.last_decision, r), "ok")
-        else:
-            self.banner.show_text("")
+            self.advance_button.setText(template.replace("%1", stage_name(rules, nxt)))
+        self.advance_button.setEnabled(state.advance_enabled)
+        self.reasons.setText(
+            self.tr("Advance is locked until:")
+            + "\n"
+            + "\n".join(f"• {say(m)}" for m in state.locked_by)
+            if state.locked
+            else ""
+        )
+        self.reasons.setVisible(state.locked)
+        self.back_button.setVisible(state.may_move_back)
+        self.lost_button.setVisible(state.may_mark_lost)
+        self.reopen_button.setVisible(state.may_reopen)
+        self._draw_banner(state.banner, card)
         if card.open_conflicts:
             self.conflict_marker.show_text(
                 self.tr(
@@ -733,17 +697,9 @@ class DealPage(ReloadingScreen):
             )
         else:
             self.conflict_marker.show_text("")
-        me = self.ctx.session
-        pending = card.pending_approval
-        can_decide = (
-            pending is not None
-            and nxt is not None
-            and me.may_approve
-            and (pending.get("requested_by") != me.user_id or me.role in (None, "admin"))
-        )
-        if can_decide and pending is not None and nxt is not None:
-            self.decision.show_request(pending, stage_name(rules, nxt))
-        self.decision.setVisible(can_decide)
+        if state.may_decide and card.pending_approval is not None and nxt is not None:
+            self.decision.show_request(card.pending_approval, stage_name(rules, nxt))
+        self.decision.setVisible(state.may_decide)
 
         if first or not self.save_button.isEnabled():
             self.form.set_values(r)
@@ -759,6 +715,70 @@ class DealPage(ReloadingScreen):
         self.timeline.setHtml(
             timeline_html(self.ctx, card.timeline, self.tr("No follow-ups on this deal yet."))
         )
+
+    def _lock_row(self, card: ops.DealCard, status: LockStatus) -> LockRow:
+        row = LockRow(
+            self.ctx,
+            status,
+            deal_id=self.deal_id,
+            record=card.record,
+            contacts=card.contacts,
+            read_only=self.read_only,
+        )
+        row.write_requested.connect(self.write)
+        return row
+
+    def _draw_checklist(self, card: ops.DealCard, nxt: str | None) -> None:
+        """One row per lock between the deal's stage and ``nxt`` (none in the last stage)."""
+        rules = self.ctx.rules
+        while self.checklist_layout.count():
+            item = self.checklist_layout.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()  # type: ignore[union-attr]
+        self.lock_rows = []
+        if nxt is not None:
+            self.checklist_box.setTitle(
+                self.tr("To move on to %1").replace("%1", stage_name(rules, nxt))
+            )
+            if not card.checklist.items:
+                note = QLabel(self.tr("No requirements for this step."))
+                note.setStyleSheet("color:#757575;")
+                self.checklist_layout.addWidget(note)
+            for status in card.checklist.items:
+                row = self._lock_row(card, status)
+                self.lock_rows.append(row)
+                self.checklist_layout.addWidget(row)
+        self.checklist_box.setVisible(nxt is not None)
+
+    def _draw_banner(self, banner: DealBanner, card: ops.DealCard) -> None:
+        r, rules = card.record, self.ctx.rules
+        pending, decision = card.pending_approval, card.last_decision
+        if banner is DealBanner.LOST:
+            self.banner.show_text(
+                self.tr("Lost: %1").replace(
+                    "%1", say(rules.lost_reason_label(r.get("lost_reason")))
+                ),
+                "error",
+            )
+        elif banner is DealBanner.WAITING and pending is not None:
+            asked = str(pending.get("reason") or "").strip()
+            self.banner.show_text(
+                self.tr("Waiting for the team lead's approval to move to %1 (requested %2).")
+                .replace("%1", stage_name(rules, card.next_stage))
+                .replace("%2", when(pending.get("requested_at")))
+                + (" " + self.tr("Note: %1").replace("%1", asked) if asked else ""),
+                "warn",
+            )
+        elif banner is DealBanner.REJECTED and decision is not None:
+            self.banner.show_text(self._verdict(decision, r), "error")
+        elif banner is DealBanner.SIGNED:
+            self.banner.show_text(self.tr("Signed. Handover is complete."), "ok")
+        elif banner is DealBanner.APPROVED:
+            self.banner.show_text(self.tr("Approved by the team lead: you may advance."), "ok")
+        elif banner is DealBanner.DECIDED and decision is not None:
+            self.banner.show_text(self._verdict(decision, r), "ok")
+        else:
+            self.banner.show_text("")
 
     def _verdict(self, decision: dict[str, Any], record: dict[str, Any]) -> str:
         """The team lead's decision on this deal, as its requester reads it."""
@@ -893,12 +913,7 @@ class DealPage(ReloadingScreen):
         self.fields_status.show_message(None)
 
     def _fields_refused(self, exc: BaseException) -> None:
-        if isinstance(exc, ValidationFailed):
-            self.form.show_errors(exc.errors)
-            stray = self.form.stray_errors(exc.errors)
-            self.fields_status.show_message(join_messages(stray) if stray else None)
-            return
-        self.ctx.runner.report_error(exc)
+        show_refusal(exc, self.ctx.runner.report_error, form=self.form, status=self.fields_status)
 
     def log_followup(self) -> None:
         if self.card is None:

@@ -6,7 +6,8 @@
 * Everything else is a bug: it is written to ``fieldcrm.log`` in the profile folder and shown
   in a crash dialog. The app never exits silently.
 
-:func:`known_message` sorts an exception into the first kind (or returns None).
+:func:`known_message` sorts an exception into the first kind (or returns None);
+:func:`show_refusal` puts refused input next to the fields it concerns and reports the rest.
 :func:`install_crash_handler` routes every uncaught exception — on the GUI thread, in a Qt slot
 or on a worker — to the log and the dialog.
 """
@@ -18,9 +19,11 @@ import logging
 import sys
 import threading
 import traceback
+from collections.abc import Callable, Mapping
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -102,6 +105,51 @@ def _is_network_error(exc: BaseException) -> bool:
 def join_messages(parts: list[Msg], sep: str = "\n") -> Msg:
     """Several messages as one, each language joined by ``sep``."""
     return Msg(sep.join(p.zh for p in parts), sep.join(p.en for p in parts))
+
+
+class ShowsMessage(Protocol):
+    def show_message(self, msg: Msg | str | None) -> None: ...
+
+
+class ShowsFieldErrors(Protocol):
+    def show_errors(self, errors: dict[str, Msg]) -> None: ...
+
+
+@runtime_checkable
+class _KnowsStray(Protocol):
+    def stray_errors(self, errors: Mapping[str, Msg]) -> list[Msg]: ...
+
+
+def show_refusal(
+    exc: BaseException,
+    report: Callable[[BaseException], None],
+    *,
+    form: ShowsFieldErrors | None = None,
+    status: ShowsMessage | None = None,
+    fields: Mapping[str, ShowsMessage] | None = None,
+) -> None:
+    """Refused input (:class:`ValidationFailed`) shown where it was typed; anything else goes
+    to ``report`` (a runner's ``report_error``).
+
+    Each field's message goes to ``form`` (or to its label in ``fields``); what no field shows
+    goes to ``status``, which is cleared when nothing is left.
+    """
+    if not isinstance(exc, ValidationFailed):
+        report(exc)
+        return
+    errors = exc.errors
+    if fields is not None:
+        for key, msg in errors.items():
+            target = fields.get(key, status)
+            if target is not None:
+                target.show_message(msg)
+        return
+    rest = list(errors.values())
+    if form is not None:
+        form.show_errors(errors)
+        rest = form.stray_errors(errors) if isinstance(form, _KnowsStray) else []
+    if status is not None:
+        status.show_message(join_messages(rest) if rest else None)
 
 
 # ---- the log -------------------------------------------------------------------------------------

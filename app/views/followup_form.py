@@ -37,10 +37,10 @@ from PySide6.QtWidgets import (
 
 from app.domain.followups import followup_defaults, required_fields_for_type, validate_followup
 from app.domain.messages import Msg
-from app.store.errors import ValidationFailed
 from app.views import operations as ops
 from app.views.attachments import dropped_files
 from app.views.context import AppContext
+from app.views.errors import show_refusal
 from app.views.i18n import say
 from app.views.widgets import ErrorLabel, field_label
 
@@ -359,12 +359,7 @@ class FollowUpForm(QDialog):
 
     def _refused(self, exc: BaseException) -> None:
         self.save_button.setEnabled(True)
-        if isinstance(exc, ValidationFailed):
-            for key, msg in exc.errors.items():
-                target = self.errors.get(key, self.status)
-                target.show_message(msg)
-            return
-        self.ctx.runner.report_error(exc)
+        show_refusal(exc, self.ctx.runner.report_error, status=self.status, fields=self.errors)
 
     def keyPressEvent(self, event: Any) -> None:
         # Enter alone must not save a half-typed form; only Ctrl+Enter does.

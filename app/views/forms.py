@@ -26,12 +26,11 @@ from PySide6.QtWidgets import (
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, validate_values
 from app.store.duplicates import DuplicateHit
-from app.store.errors import ValidationFailed
 from app.views import data_ops
 from app.views import operations as ops
 from app.views.context import AppContext
 from app.views.duplicates import DuplicatePanel
-from app.views.errors import join_messages
+from app.views.errors import join_messages, show_refusal
 from app.views.i18n import say
 from app.views.widgets import ErrorLabel, grouped
 
@@ -269,9 +268,4 @@ class RecordDialog(QDialog):
         self.accept()
 
     def _refused(self, exc: BaseException) -> None:
-        if isinstance(exc, ValidationFailed):
-            self.form.show_errors(exc.errors)
-            stray = self.form.stray_errors(exc.errors)
-            self.status.show_message(join_messages(stray) if stray else None)
-            return
-        self.ctx.runner.report_error(exc)
+        show_refusal(exc, self.ctx.runner.report_error, form=self.form, status=self.status)

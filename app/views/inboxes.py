@@ -20,14 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.store import queries
 from app.store.duplicates import DuplicateHit
-from app.store.errors import ValidationFailed
 from app.store.service import Change
 from app.views import agenda_ops
 from app.views import operations as ops
 from app.views.context import AppContext
-from app.views.errors import join_messages, known_message
+from app.views.errors import known_message, show_refusal
 from app.views.followup_form import FollowUpForm
 from app.views.i18n import current, say
 from app.views.lead_board import AlertInbox, LeadDashboard
@@ -397,7 +395,7 @@ class LeadsScreen(ListScreen):
 
     def reload(self) -> None:
         sort = str(self.sort.currentData())
-        self.ctx.runner.read(lambda s: queries.leads(s.db, sort=sort), self.show_rows, owner=self)
+        self.ctx.runner.read(lambda s: ops.open_leads(s, sort), self.show_rows, owner=self)
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         chosen = selected_id(self.table)
@@ -750,10 +748,7 @@ class ApprovalsScreen(ListScreen):
         self.error.show_message(None)
 
     def _refused(self, exc: BaseException) -> None:
-        if isinstance(exc, ValidationFailed):
-            self.error.show_message(join_messages(list(exc.errors.values())))
-            return
-        self.ctx.runner.report_error(exc)
+        show_refusal(exc, self.ctx.runner.report_error, status=self.error)
 
     def _open(self) -> None:
         row = self.selected_row(self.table)

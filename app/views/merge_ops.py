@@ -43,17 +43,9 @@ def merge_setup(store: Store, kind: str, ids: list[str]) -> MergeSetup:
     for row in p.records:
         counts = {}
         for table, column in _UNDER[kind]:
-            counts[table] = int(
-                store.db.execute(
-                    f"SELECT count(*) FROM {table} WHERE {column} = ? AND _deleted = 0",
-                    (row["id"],),
-                ).fetchone()[0]
-            )
+            counts[table] = merging.count_under(store, table, column, row["id"])
         under[row["id"]] = counts
-    users = {
-        str(u["id"]): str(u["display_name"] or u["name"])
-        for u in store.db.query("SELECT id, name, display_name FROM users")
-    }
+    users = merging.user_labels(store)
     return MergeSetup(p, merging.may_merge(store), under, users)
 
 
@@ -75,11 +67,7 @@ def candidates(store: Store, kind: str, query: str, exclude: str) -> list[dict[s
                 "name": r["name"],
                 "label": " · ".join(filter(None, [r["name"], r["title"]])),
             }
-            for r in store.db.query(
-                "SELECT id, name, title FROM contacts WHERE customer_id = ? AND id != ? "
-                "AND _deleted = 0 ORDER BY name_sort, id",
-                (same_customer, exclude),
-            )
+            for r in merging.other_contacts(store, same_customer, exclude)
         ]
     table = entity(kind).table
     for hit in store.search(query, limit=100):
@@ -87,11 +75,9 @@ def candidates(store: Store, kind: str, query: str, exclude: str) -> list[dict[s
             continue
         if same_customer is not None and hit.customer_id != same_customer:
             continue
-        row = store.db.execute(
-            f"SELECT id, name FROM {table} WHERE id = ? AND _deleted = 0", (hit.record_id,)
-        ).fetchone()
-        if row is not None:
-            out.append({"id": row[0], "name": row[1], "label": hit.label})
+        name = merging.live_name(store, table, hit.record_id)
+        if name is not None:
+            out.append({"id": hit.record_id, "name": name, "label": hit.label})
     return out[:50]
 
 

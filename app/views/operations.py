@@ -20,9 +20,12 @@ from app.domain.rules import LOST
 from app.store import capture, merging, queries
 from app.store import leads as lead_convert
 from app.store.capture import CONTRACT_DEAL_FIELDS
-from app.store.duplicates import DuplicateHit
+from app.store.duplicates import DuplicateHit, find_duplicates
 from app.store.errors import NotFound, ValidationFailed
-from app.store.queries import CustomerFilter, DealFilter
+
+# The screens build these filters; they are re-exported so no screen imports the queries.
+from app.store.queries import CustomerFilter as CustomerFilter
+from app.store.queries import DealFilter as DealFilter
 from app.store.service import Store
 from app.sync import leads as lead_actions
 from app.sync.api import PoolService, SyncService, SyncState
@@ -55,7 +58,7 @@ class Session:
 
 
 def session(store: Store) -> Session:
-    me = queries.user(store.db, store.actor)
+    me = store.query(queries.user, store.actor)
     if me is None:
         return Session(store.actor, store.actor, None)
     return Session(store.actor, str(me["display_name"]), me["role"])
@@ -71,9 +74,19 @@ class StartupInfo:
 def startup(store: Store) -> StartupInfo:
     """What the main window needs once: who is working, the user directory, the saved
     language; also refreshes stagnation alerts, which are computed locally (P5)."""
-    store.refresh_stagnation_alerts()
-    store.refresh_approval_alerts()
-    return StartupInfo(session(store), queries.users(store.db), store.meta("ui_lang"))
+    store.alerts.refresh_stagnation()
+    store.alerts.refresh_approvals()
+    return StartupInfo(session(store), store.query(queries.users), store.meta("ui_lang"))
+
+
+def remember_language(store: Store, lang: str) -> None:
+    """Keep the user's choice of language in the profile (read by :func:`startup`)."""
+    store.set_meta("ui_lang", lang)
+
+
+def outbox_counts(store: Store) -> tuple[int, int, int]:
+    """(changes waiting to be sent, open conflicts, edits the server refused)."""
+    return store.journal.pending_count(), store.conflicts.count(), len(store.journal.rejected())
 
 
 # ---- customer list -------------------------------------------------------------------------------
@@ -102,11 +115,11 @@ def customer_ids(store: Store, f: CustomerFilter, search: str, sort: str) -> Cus
             if h.customer_id and h.customer_id not in direct:
                 matched.setdefault(h.customer_id, (h.entity, h.label))
         f = CustomerFilter(f.owner, f.stage, f.stale_days, wanted)
-    return CustomerIds(queries.customer_ids(store.db, f, store.clock(), sort=sort), matched)
+    return CustomerIds(store.query(queries.customer_ids, f, store.clock(), sort=sort), matched)
 
 
 def customer_rows(store: Store, ids: list[str]) -> dict[str, dict[str, Any]]:
-    return queries.customer_rows(store.db, ids)
+    return store.query(queries.customer_rows, ids)
 
 
 def reassign(store: Store, entity: str, ids: list[str], owner: str) -> int:
@@ -166,20 +179,20 @@ class CustomerCard:
 
 def customer_card(store: Store, customer_id: str) -> CustomerCard:
     record = store.require("customer", customer_id)
-    atts = queries.attachments(store.db, customer_id=customer_id)
+    atts = store.query(queries.attachments, customer_id=customer_id)
     merged = merging.merged_into(store, customer_id)
     return CustomerCard(
         record=record,
-        contacts=queries.customer_contacts(store.db, customer_id),
-        deals=queries.customer_deals(store.db, customer_id),
-        timeline=queries.timeline(store.db, customer_id),
+        contacts=store.query(queries.customer_contacts, customer_id),
+        deals=store.query(queries.customer_deals, customer_id),
+        timeline=store.query(queries.timeline, customer_id),
         attachments=atts,
-        history=queries.audit_rows(store.db, [customer_id, *merged]),
-        history_intact=not store.verify_audit(customer_id),
-        users=queries.users(store.db),
+        history=store.query(queries.audit_rows, [customer_id, *merged]),
+        history_intact=not store.journal.verify(customer_id),
+        users=store.query(queries.users),
         files=store.files.open_copies(atts),
         device=store.device,
-        open_conflicts=queries.open_conflict_count(store.db, customer_id),
+        open_conflicts=store.query(queries.open_conflict_count, customer_id),
         merged_ids=merged,
     )
 
@@ -230,7 +243,7 @@ class DealCard:
 
 
 def _last_decision(store: Store, deal_id: str, stage: str) -> dict[str, Any] | None:
-    for d in queries.deal_decisions(store.db, deal_id):
+    for d in store.query(queries.deal_decisions, deal_id):
         if d["status"] == "rejected" and d["from_stage"] == stage:
             return d
         if d["status"] == "approved" and d["to_stage"] == stage:
@@ -241,24 +254,24 @@ def _last_decision(store: Store, deal_id: str, stage: str) -> dict[str, Any] | N
 
 def deal_card(store: Store, deal_id: str) -> DealCard:
     record = store.require("deal", deal_id)
-    header = queries.deal_header(store.db, deal_id) or {}
+    header = store.query(queries.deal_header, deal_id) or {}
     stage = str(record["stage"])
     nxt = next_stage(stage, store.rules)
-    atts = queries.attachments(store.db, deal_id=deal_id)
+    atts = store.query(queries.attachments, deal_id=deal_id)
     return DealCard(
         record=record,
         customer_name=str(header.get("customer_name") or ""),
         owner_name=str(header.get("owner_name") or ""),
-        checklist=store.deal_checklist(deal_id),
+        checklist=store.deals.checklist(deal_id),
         next_stage=nxt,
-        pending_approval=store.pending_approval(deal_id, nxt) if nxt else None,
-        approved_next=bool(nxt) and store.approved(deal_id, stage, str(nxt)),
-        contacts=queries.customer_contacts(store.db, str(record["customer_id"])),
+        pending_approval=store.deals.pending_approval(deal_id, nxt) if nxt else None,
+        approved_next=bool(nxt) and store.deals.approved(deal_id, stage, str(nxt)),
+        contacts=store.query(queries.customer_contacts, str(record["customer_id"])),
         attachments=atts,
-        timeline=queries.timeline(store.db, str(record["customer_id"]), deal_id=deal_id),
+        timeline=store.query(queries.timeline, str(record["customer_id"]), deal_id=deal_id),
         files=store.files.open_copies(atts),
         last_decision=_last_decision(store, deal_id, stage),
-        open_conflicts=queries.open_conflict_count(store.db, deal_id),
+        open_conflicts=store.query(queries.open_conflict_count, deal_id),
     )
 
 
@@ -268,7 +281,7 @@ def advance_deal(store: Store, deal_id: str) -> Decision:
     target = next_stage(str(deal["stage"]), store.rules)
     if target is None:
         raise NotFound("stage", f"after {deal['stage']}")
-    return store.move_deal(deal_id, target)
+    return store.deals.move(deal_id, target)
 
 
 def request_approval(store: Store, deal_id: str, note: str) -> Decision:
@@ -287,37 +300,37 @@ def request_approval(store: Store, deal_id: str, note: str) -> Decision:
     target = next_stage(str(deal["stage"]), store.rules)
     if target is None:
         raise NotFound("stage", f"after {deal['stage']}")
-    return store.move_deal(deal_id, target, note)
+    return store.deals.move(deal_id, target, note)
 
 
 def decide_approval(store: Store, approval_id: str, approve: bool, comment: str) -> None:
     """A team lead's verdict (a rejection needs a comment); approving moves the deal."""
-    store.decide_approval(approval_id, approve, comment.strip())
+    store.deals.decide_approval(approval_id, approve, comment.strip())
 
 
 def approvals(store: Store, pending_only: bool) -> list[dict[str, Any]]:
-    return queries.approvals(store.db, pending_only=pending_only)
+    return store.query(queries.approvals, pending_only=pending_only)
 
 
 def open_alerts(store: Store) -> list[dict[str, Any]]:
-    return queries.open_alerts(store.db)
+    return store.query(queries.open_alerts)
 
 
 def refresh_alerts(store: Store) -> None:
     """Recompute the alerts this device raises: stagnating deals, verdicts on my requests."""
-    store.refresh_stagnation_alerts()
-    store.refresh_approval_alerts()
+    store.alerts.refresh_stagnation()
+    store.alerts.refresh_approvals()
 
 
 def resolve_alert(store: Store, alert_id: str) -> None:
-    store.resolve_alert(alert_id)
+    store.alerts.resolve(alert_id)
 
 
 def inbox_counts(store: Store, me: Session, due_until: str) -> dict[str, int]:
     """The navigation badges: what waits for this user (a rep decides no approvals; a lead's
     follow-ups due are the team's)."""
-    return queries.inbox_counts(
-        store.db,
+    return store.query(
+        queries.inbox_counts,
         owner=me.user_id if me.known and not me.leads_team else None,
         due_until=due_until,
         approver=me.user_id,
@@ -338,7 +351,7 @@ class DueList:
 def followups_due(store: Store, owner: str | None, until: str) -> DueList:
     """Next actions due by ``until`` (snoozed ones left out), for one owner or everyone."""
     today = store.clock().date().isoformat()
-    items = queries.followups_due(store.db, owner=owner, until=until, today=today)
+    items = store.query(queries.followups_due, owner=owner, until=until, today=today)
     per: dict[str, tuple[str, int, int]] = {}
     for r in items:
         key = str(r.get("owner") or "")
@@ -349,21 +362,22 @@ def followups_due(store: Store, owner: str | None, until: str) -> DueList:
 
 def snooze_followup(store: Store, followup_id: str, days: int) -> None:
     """Put a next action off for ``days`` days (it comes back on the list then)."""
-    store.snooze_followup(followup_id, store.clock().date() + timedelta(days=days))
+    store.followups.snooze(followup_id, store.clock().date() + timedelta(days=days))
 
 
 def open_conflicts(store: Store) -> list[dict[str, Any]]:
-    return queries.open_conflicts(store.db)
+    return store.query(queries.open_conflicts)
 
 
 def resolve_conflict(store: Store, conflict_id: str, restore_other: bool) -> None:
     """Keep the value in force, or restore the one kept aside (a new, synced edit)."""
-    store.resolve_conflict(conflict_id, restore_other=restore_other)
+    store.conflicts.resolve(conflict_id, restore_other=restore_other)
 
 
 def move_deal(store: Store, deal_id: str, target: str, reason: str | None) -> Decision:
-    """Move back, mark lost or reopen, with the user's reason (raises MoveRefused)."""
-    return store.move_deal(deal_id, target, reason)
+    """Move a deal (with the user's reason when moving back, marking lost or reopening);
+    raises MoveRefused."""
+    return store.deals.move(deal_id, target, reason)
 
 
 def _update_json(
@@ -429,7 +443,7 @@ def set_decision_role(store: Store, deal_id: str, role: str, contact_id: str | N
 def attach(
     store: Store, path: Path, kind: str, customer_id: str, deal_id: str | None = None
 ) -> str:
-    return store.attach_file(path, kind, customer_id=customer_id, deal_id=deal_id)
+    return store.files.attach(path, kind, customer_id=customer_id, deal_id=deal_id)
 
 
 # ---- follow-up form ------------------------------------------------------------------------------
@@ -443,15 +457,16 @@ class FollowupSetup:
 
 def followup_setup(store: Store, customer_id: str) -> FollowupSetup:
     return FollowupSetup(
-        queries.customer_contacts(store.db, customer_id), queries.department(store.db, store.actor)
+        store.query(queries.customer_contacts, customer_id),
+        store.query(queries.department, store.actor),
     )
 
 
 def log_followup(store: Store, values: dict[str, Any], files: list[Path]) -> str:
     """Record a follow-up and keep the files attached to it (under its customer and deal)."""
-    followup_id = store.add_followup(values)
+    followup_id = store.followups.add(values)
     for path in files:
-        store.attach_file(
+        store.files.attach(
             path, "other", customer_id=str(values["customer_id"]), deal_id=values.get("deal_id")
         )
     return followup_id
@@ -466,9 +481,27 @@ class ContractTarget:
     customer_name: str
 
 
+def card_duplicates(store: Store, fields: dict[str, Any]) -> list[DuplicateHit]:
+    """Who a business card read may already be (by company, mobile, e-mail and name)."""
+    return find_duplicates(
+        store,
+        company=fields.get("company"),
+        mobile=fields.get("mobile"),
+        email=fields.get("email"),
+        person=fields.get("name"),
+    )
+
+
+def save_card(
+    store: Store, fields: dict[str, Any], image: Path, customer_id: str | None
+) -> capture.CardSaved:
+    """Create the contact (and the customer, unless ``customer_id`` is given) from a card."""
+    return capture.save_card(store, fields, image, customer_id=customer_id)
+
+
 def contract_target(store: Store, deal_id: str) -> ContractTarget:
     deal = store.require("deal", deal_id)
-    header = queries.deal_header(store.db, deal_id) or {}
+    header = store.query(queries.deal_header, deal_id) or {}
     return ContractTarget(
         {k: deal.get(k) for k in CONTRACT_DEAL_FIELDS}, str(header.get("customer_name") or "")
     )
@@ -498,7 +531,7 @@ def board(store: Store, f: DealFilter, per_column: int = 200) -> Board:
     rules = store.rules
     stages = [*rules.stage_keys, LOST]
     today = store.clock().date()
-    cards = {s: queries.deal_cards(store.db, f, stage=s, limit=per_column) for s in stages}
+    cards = {s: store.query(queries.deal_cards, f, stage=s, limit=per_column) for s in stages}
     for column in cards.values():
         for card in column:
             entered = str(card.get("stage_entered_at") or "")[:10]
@@ -508,7 +541,7 @@ def board(store: Store, f: DealFilter, per_column: int = 200) -> Board:
                 card["days_in_stage"] = None
             card["stalled"] = bool(card.get("stalled"))
             card["pending_approval"] = bool(card.get("pending_approval"))
-    totals = queries.stage_totals(store.db, f)
+    totals = store.query(queries.stage_totals, f)
     open_totals = [t for s, t in totals.items() if rules.is_open(s)]
     return Board(
         stages,
@@ -546,15 +579,18 @@ class LeadDetail:
     pending: bool
 
 
+def open_leads(store: Store, sort: str) -> list[dict[str, Any]]:
+    """The leads inbox: open leads with their owner, in the chosen order."""
+    return store.query(queries.leads, sort=sort)
+
+
 def lead_detail(store: Store, lead_id: str) -> LeadDetail:
     lead = store.require("lead", lead_id)
-    owner = queries.user(store.db, lead["owner"]) if lead.get("owner") else None
+    owner = store.query(queries.user, lead["owner"]) if lead.get("owner") else None
     reasons = lead.get("score_reasons")
     factors = list(reasons.get("factors") or []) if isinstance(reasons, dict) else []
     assignment = lead.get("assignment")
-    pending = store.db.execute(
-        "SELECT count(*) FROM lead_actions WHERE lead_id = ? AND state = 'pending'", [lead_id]
-    ).fetchone()[0]
+    pending = store.query(queries.pending_lead_actions, lead_id)
     return LeadDetail(
         lead,
         str(owner["display_name"]) if owner else str(lead.get("owner") or ""),
@@ -584,7 +620,7 @@ def convert_lead(store: Store, lead_id: str) -> lead_convert.Converted:
 
 def assigned_leads(store: Store, user_id: str) -> list[dict[str, Any]]:
     """Leads given to this user and not yet accepted (what a notification announces)."""
-    return [r for r in queries.leads(store.db, owner=user_id) if r.get("status") == "assigned"]
+    return [r for r in store.query(queries.leads, owner=user_id) if r.get("status") == "assigned"]
 
 
 NO_POOL = Msg(

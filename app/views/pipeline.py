@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from app.domain.rules import LOST, ProcessRules
 from app.store.errors import MoveRefused
-from app.store.queries import DealFilter
 from app.store.service import Change
 from app.store.sheets import Sheet
 from app.views import operations as ops
@@ -40,6 +39,7 @@ from app.views.context import AppContext
 from app.views.deal_page import MoveDialog
 from app.views.export import EXPORT_ROLE, SheetExport, selected_rows, table_sheet
 from app.views.i18n import say
+from app.views.operations import DealFilter
 from app.views.widgets import (
     Banner,
     ReloadingScreen,
@@ -459,7 +459,7 @@ class PipelineScreen(ReloadingScreen):
             self._ask_reason(deal_id, to_stage)
             return
         self.ctx.runner.write(
-            lambda s: s.move_deal(deal_id, to_stage),
+            lambda s: ops.move_deal(s, deal_id, to_stage, None),
             lambda decision: self._moved(decision, to_stage),
             on_error=lambda exc: self._refused(exc, deal_id, to_stage),
             owner=self,

@@ -27,7 +27,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_task_commands(tmp_path: Path) -> None:
     profile = tmp_path / "p"
     store = Store(profile, actor="u-lead")
-    store.upsert_users(
+    store.directory.upsert_users(
         [
             {"id": "u-rep", "name": "zhangwei", "display_name": "张伟", "role": "rep"},
             {"id": "u-csm", "name": "liuyang", "display_name": "刘洋", "role": "csm"},

@@ -103,7 +103,7 @@ def test_devices_on_different_server_processes_converge(
     ]
     card = tmp_path / "card.jpg"
     card.write_bytes(b"\xff\xd8" + os.urandom(4096))
-    sa.attach_file(card, "business_card", customer_id=ids[0])
+    sa.files.attach(card, "business_card", customer_id=ids[0])
     assert ea.sync().error is None
     assert eb.sync().error is None
     # Edits through both processes at once: different fields merge, one field conflicts.
@@ -116,15 +116,15 @@ def test_devices_on_different_server_processes_converge(
     rows = [
         {
             r["id"]: (r["name"], r["industry"], r["region"], r["notes"], r["_version"])
-            for r in s.db.query("SELECT * FROM customers")
+            for r in s.connection().query("SELECT * FROM customers")
         }
         for s in (sa, sb)
     ]
     assert rows[0] == rows[1] and len(rows[0]) == 20
     assert rows[0][ids[1]][1:3] == ("外贸", "深圳")
-    assert sa.conflict_count() == sb.conflict_count() == 1
+    assert sa.conflicts.count() == sb.conflicts.count() == 1
     # A file uploaded through one process downloads through the other.
-    sha = sb.db.execute("SELECT sha256 FROM attachments").fetchone()[0]
+    sha = sb.connection().execute("SELECT sha256 FROM attachments").fetchone()[0]
     assert eb.fetch_file(sha).read_bytes() == card.read_bytes()
     sa.close()
     sb.close()

@@ -15,7 +15,7 @@ CHAIN = dict.fromkeys(("initiator", "influencer", "veto", "user", "payer"), "c-1
 
 def seed_team(store: Store) -> dict[str, str]:
     """Reps, a customer and three deals; returns the deals' ids by name."""
-    store.upsert_users(
+    store.directory.upsert_users(
         [
             {"id": "u-rep", "name": "zhangwei", "display_name": "张伟", "role": "rep"},
             {"id": "u-rep2", "name": "lina", "display_name": "李娜", "role": "rep"},

@@ -12,7 +12,7 @@ def ready_for_negotiation(store: Store, deal_id: str, contact: str, tmp_path: Pa
     """Move a new deal to 方案 (proposal) with every lock for 谈判 met; the move itself needs
     the team lead's approval."""
     store.update("deal", deal_id, {"amount": "80000", "primary_contact_id": contact})
-    store.move_deal(deal_id, "needs_diagnosis")
+    store.deals.move(deal_id, "needs_diagnosis")
     store.update(
         "deal",
         deal_id,
@@ -24,9 +24,9 @@ def ready_for_negotiation(store: Store, deal_id: str, contact: str, tmp_path: Pa
         },
     )
     cid = str(store.require("deal", deal_id)["customer_id"])
-    store.attach_file(org_chart_file(tmp_path), "org_chart", customer_id=cid, deal_id=deal_id)
-    store.move_deal(deal_id, "proposal")
+    store.files.attach(org_chart_file(tmp_path), "org_chart", customer_id=cid, deal_id=deal_id)
+    store.deals.move(deal_id, "proposal")
     for kind in ("requirement_confirmation", "quote", "implementation_schedule"):
         f = tmp_path / f"{kind}.pdf"
         f.write_bytes(kind.encode())
-        store.attach_file(f, kind, customer_id=cid, deal_id=deal_id)
+        store.files.attach(f, kind, customer_id=cid, deal_id=deal_id)

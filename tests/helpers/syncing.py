@@ -79,7 +79,7 @@ class Device:
 
 def snapshot(store: Store, table: str = "customers") -> dict[str, dict[str, Any]]:
     """Visible rows of a table without device-local columns, for comparing devices."""
-    rows = store.db.query(f"SELECT * FROM {table} WHERE _deleted = 0")
+    rows = store.connection().query(f"SELECT * FROM {table} WHERE _deleted = 0")
     skip = {"name_sort", "last_followup_at"}
     return {r["id"]: {k: v for k, v in r.items() if k not in skip} for r in rows}
 

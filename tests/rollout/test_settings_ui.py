@@ -41,7 +41,7 @@ def config(tmp_path: Path) -> Config:
 def make_window(
     qtbot: Any, ctx: AppContext, store: Store, config: Config, account: AccountHooks | None = None
 ) -> MainWindow:
-    sync = OfflineSync(lambda: (store.pending_count(), store.conflict_count(), 0))
+    sync = OfflineSync(lambda: (store.journal.pending_count(), store.conflicts.count(), 0))
     window = MainWindow(ctx, sync, config=config, account=account)
     qtbot.addWidget(window)
     window.show()

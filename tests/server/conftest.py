@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from helpers.world import World, make_world
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -24,12 +24,6 @@ from server.api import create_app
 from server.config import Argon2Params, Settings, sqlite_url
 from server.db import make_engine, metadata, normalise_url
 from server.embedded import serve_in_thread
-
-# With --import-mode=importlib a test folder is not on sys.path; the server tests share one
-# helper module that lives beside this file.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from server_testkit import World, make_world
 
 PG_ENV = "FIELDCRM_TEST_PG_URL"
 # Cheap hashing: the suite signs in hundreds of times.

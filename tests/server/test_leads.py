@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_testkit import World, latest, make_customer, make_deal, op, pull_all, sign_in
+from helpers.world import World, latest, make_customer, make_deal, op, pull_all, sign_in
 from sqlalchemy import Engine, func, select
 
 from app.domain.process import stagnation_alert_id

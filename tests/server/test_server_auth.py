@@ -16,7 +16,7 @@ import httpx
 import pytest
 from alembic import command
 from click.testing import CliRunner
-from server_testkit import PASSWORD, World
+from helpers.world import PASSWORD, World
 from sqlalchemy import Engine, func, select
 
 from server import admin, auth, migrate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import httpx
-from server_testkit import World, sign_in
+from helpers.world import World, sign_in
 
 CHUNK = b"x" * (1 << 20)
 

@@ -3,7 +3,7 @@ when it writes, sent with each record, and brought up to date by every upgrade."
 
 from __future__ import annotations
 
-from server_testkit import World, latest, make_customer, make_deal, new_id, one, op, pull_all
+from helpers.world import World, latest, make_customer, make_deal, new_id, one, op, pull_all
 from sqlalchemy import select, update
 
 from app.domain.derived import VERSION, derive

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_testkit import World, customer, make_customer, make_deal, new_id, one, op, sign_in
+from helpers.world import World, customer, make_customer, make_deal, new_id, one, op, sign_in
 from sqlalchemy import Engine, func, select, text, update
 
 from server import admin

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from helpers.world import World, customer, one, sign_in
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import CHECKS, load_all_checks
-from server_testkit import World, customer, one, sign_in
 from sqlalchemy import Engine
 
 from server.api import create_app

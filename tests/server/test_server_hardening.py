@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_testkit import World, customer, new_id, op, sign_in
+from helpers.world import World, customer, new_id, op, sign_in
 from sqlalchemy import select
 
 from app.domain.rules import default_rules

@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from server_testkit import PASSWORD, World, customer, new_id, op, sign_in
+from helpers.world import PASSWORD, World, customer, new_id, op, sign_in
 from sqlalchemy import select
 
 from server import admin

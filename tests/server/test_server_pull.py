@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from server_testkit import (
+from helpers.world import (
     World,
     customer,
     latest,

@@ -6,16 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from server_testkit import (
-    World,
-    customer,
-    make_customer,
-    make_deal,
-    new_id,
-    one,
-    op,
-    pull_all,
-)
+from helpers.world import World, customer, make_customer, make_deal, new_id, one, op, pull_all
 from sqlalchemy import func, select
 
 from server.db import blob_uploaders, blobs, operations, records

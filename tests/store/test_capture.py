@@ -48,7 +48,7 @@ def test_new_customer_contact_and_card(store: Store, tmp_path: Path) -> None:
         "lina_hx",
     )
     assert (att["kind"], att["contact_id"]) == ("business_card", saved.contact_id)
-    assert store.file_path(att["sha256"]).exists()
+    assert store.files.path(att["sha256"]).exists()
 
 
 def test_existing_customer(store: Store, tmp_path: Path, customer_id: str) -> None:
@@ -65,8 +65,8 @@ def test_errors_are_named_by_card_field_and_nothing_is_saved(store: Store, tmp_p
             store, {**CARD, "mobile": "1395555", "email": "lina@", "company": ""}, image(tmp_path)
         )
     assert set(info.value.errors) == {"mobile", "email", "company"}
-    assert store.db.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
-    assert store.pending_count() == 0
+    assert store.connection().execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+    assert store.journal.pending_count() == 0
 
 
 def test_contract_fills_the_deal_and_meets_the_contract_lock(
@@ -94,7 +94,7 @@ def test_contract_fills_the_deal_and_meets_the_contract_lock(
         "2026-03-05",
         "2027-03-04",
     )
-    facts = store.deal_facts(deal)
+    facts = store.deals.facts(deal)
     assert "contract" in facts.attachment_kinds
     signed_locks = store.rules.stage("signed").entry_locks
     contract_lock = next(lk for lk in signed_locks if lk.key == "contract")

@@ -43,7 +43,7 @@ def _plain_profile(folder: Path, card: Path) -> tuple[str, str]:
         cid = store.create(
             "customer", {"name": "轻鹿家居有限公司", "phone": "13812345678", "owner": "u1"}
         )
-        att = store.attach_file(card, "business_card", customer_id=cid)
+        att = store.files.attach(card, "business_card", customer_id=cid)
         sha = str(store.require("attachment", att)["sha256"])
         store.close()
     finally:
@@ -51,7 +51,7 @@ def _plain_profile(folder: Path, card: Path) -> tuple[str, str]:
     assert cipherdb.file_state(folder / STORE_FILE) == "plain"
     # What the encryption tests look for is there to find in a plain profile.
     assert "轻鹿家居有限公司".encode() in (folder / STORE_FILE).read_bytes()
-    assert store.file_path(sha).read_bytes() == CARD
+    assert store.files.path(sha).read_bytes() == CARD
     return cid, sha
 
 
@@ -64,7 +64,7 @@ def test_demo_profile_gives_away_no_name_or_phone(tmp_path: Path) -> None:
     card.write_bytes(CARD)
     first = data.customers[0]["id"]
     sha = str(
-        store.require("attachment", store.attach_file(card, "business_card", customer_id=first))[
+        store.require("attachment", store.files.attach(card, "business_card", customer_id=first))[
             "sha256"
         ]
     )
@@ -94,14 +94,14 @@ def test_profile_folders_and_files_are_private(tmp_path: Path) -> None:
     card = tmp_path / "card.txt"
     card.write_bytes(CARD)
     sha = str(
-        store.require("attachment", store.attach_file(card, "other", customer_id=cid))["sha256"]
+        store.require("attachment", store.files.attach(card, "other", customer_id=cid))["sha256"]
     )
     profile = store.profile_dir
-    private = [profile, store.files_dir(), store.file_path(sha).parent]
+    private = [profile, store.files.root, store.files.path(sha).parent]
     assert all(_mode(d) == 0o700 for d in private)
     for name in (STORE_FILE, STORE_FILE + "-wal", STORE_FILE + "-shm", "store.id"):
         assert _mode(profile / name) == 0o600, name
-    assert _mode(store.file_path(sha)) == 0o600
+    assert _mode(store.files.path(sha)) == 0o600
     store.close()
 
 
@@ -113,7 +113,7 @@ def test_an_existing_open_profile_is_made_private_on_open(tmp_path: Path) -> Non
     os.chmod(profile / "files", 0o755)
     store = Store(profile)
     assert _mode(profile) == 0o700 and _mode(profile / STORE_FILE) == 0o600
-    assert _mode(profile / "files") == 0o700 and _mode(store.file_path(sha)) == 0o600
+    assert _mode(profile / "files") == 0o700 and _mode(store.files.path(sha)) == 0o600
     store.close()
 
 
@@ -130,8 +130,8 @@ def test_a_plain_profile_is_encrypted_in_place_with_its_files(tmp_path: Path) ->
     assert store.key is not None and cipherdb.file_state(profile / STORE_FILE) == "encrypted"
     assert store.require("customer", cid)["phone"] == "13812345678"
     assert [h.record_id for h in store.search("轻鹿")] == [cid]
-    assert store.pending_count() == 2  # the queued edits survived the move
-    assert store.file_path(sha).read_bytes().startswith(MAGIC)
+    assert store.journal.pending_count() == 2  # the queued edits survived the move
+    assert store.files.path(sha).read_bytes().startswith(MAGIC)
     assert store.files.read(sha) == CARD
     assert store.meta(SEALED_META) == "1"
     assert not (profile / (STORE_FILE + cipherdb.ENCRYPTING_SUFFIX)).exists()
@@ -232,11 +232,11 @@ def test_a_tampered_attachment_is_refused_with_a_message(tmp_path: Path) -> None
     store = Store(tmp_path / "p", actor="u1")
     cid = store.create("customer", {"name": "安泰机械", "owner": "u1"})
     sha = str(
-        store.require("attachment", store.attach_file(_card(tmp_path), "other", customer_id=cid))[
+        store.require("attachment", store.files.attach(_card(tmp_path), "other", customer_id=cid))[
             "sha256"
         ]
     )
-    path = store.file_path(sha)
+    path = store.files.path(sha)
     blob = bytearray(path.read_bytes())
     blob[-20] ^= 1
     path.write_bytes(bytes(blob))
@@ -249,7 +249,7 @@ def test_a_tampered_attachment_is_refused_with_a_message(tmp_path: Path) -> None
 def test_open_copies_are_plain_and_private(tmp_path: Path) -> None:
     store = Store(tmp_path / "p", actor="u1")
     cid = store.create("customer", {"name": "安泰机械", "owner": "u1"})
-    att = store.attach_file(_card(tmp_path), "other", customer_id=cid)
+    att = store.files.attach(_card(tmp_path), "other", customer_id=cid)
     row = store.require("attachment", att)
     copies = store.files.open_copies([row])
     copy = copies[str(row["sha256"])]
@@ -262,7 +262,7 @@ def test_big_files_round_trip_in_segments(tmp_path: Path) -> None:
     store = Store(tmp_path / "p", actor="u1")
     big = tmp_path / "contract.pdf"
     big.write_bytes(os.urandom(3 * (1 << 20) + 5))
-    sha, size = store.store_file(big)
+    sha, size = store.files.keep(big)
     assert size == big.stat().st_size
     assert store.files.read(sha) == big.read_bytes()
     store.close()

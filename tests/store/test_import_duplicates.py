@@ -35,7 +35,7 @@ BODY = (
 
 
 def count(store: Store) -> int:
-    return int(store.db.execute("SELECT count(*) FROM customers").fetchone()[0])
+    return int(store.connection().execute("SELECT count(*) FROM customers").fetchone()[0])
 
 
 def test_refused_by_default_naming_every_suspect_row(
@@ -60,7 +60,7 @@ def test_skip_leaves_suspects_out_and_lists_them(
     result = import_file(store, "customer", csv_file(tmp_path, BODY), duplicates="skip")
     assert (result.created, result.skipped) == (2, 2)
     assert [p.row for p in result.suspects] == [3, 5]
-    names = {r[0] for r in store.db.execute("SELECT name FROM customers")}
+    names = {r[0] for r in store.connection().execute("SELECT name FROM customers")}
     assert names == {"杭州云峰科技股份有限公司", "宁波安泰机械有限公司", "苏州云峰科技有限公司"}
 
 
@@ -85,6 +85,8 @@ def test_contacts_with_masked_mobiles_import_and_match(
     assert result.created == 2
     stored = {
         r[0]: r[1]
-        for r in store.db.execute("SELECT name, mobile FROM contacts WHERE mobile LIKE '%*%'")
+        for r in store.connection().execute(
+            "SELECT name, mobile FROM contacts WHERE mobile LIKE '%*%'"
+        )
     }
     assert stored == {"陳靜怡": "138****1234", "刘海涛": "139****0000"}

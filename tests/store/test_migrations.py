@@ -43,21 +43,23 @@ def test_version_1_file_upgrades_and_keeps_rows(tmp_path: Path) -> None:
     db.close()
 
     store = Store(path.parent)
-    assert current_version(store.db) == LATEST
+    assert current_version(store.connection()) == LATEST
     assert store.require("customer", "c1")["name"] == "轻鹿家居有限公司"
     assert store.require("contact", "k1")["mobile"] == "13812345678"
-    assert store.pending_count() == 1
+    assert store.journal.pending_count() == 1
     # the new search index was backfilled from the old rows
     assert [h.record_id for h in store.search("鹿家")] == ["c1"]
     assert [h.record_id for h in store.search("库存")] == ["f1"]
-    names = [r[0] for r in store.db.execute("SELECT name FROM customers ORDER BY name_sort")]
+    names = [
+        r[0] for r in store.connection().execute("SELECT name FROM customers ORDER BY name_sort")
+    ]
     assert names == ["安泰机械", "轻鹿家居有限公司"]  # pinyin order: an < qing
     store.close()
 
 
 def test_every_schema_field_has_a_column(store: Store) -> None:
     for ent in ENTITIES.values():
-        cols = {r[1] for r in store.db.execute(f"PRAGMA table_info({ent.table})")}
+        cols = {r[1] for r in store.connection().execute(f"PRAGMA table_info({ent.table})")}
         assert set(ent.field_names) <= cols, ent.name
 
 
@@ -80,14 +82,14 @@ def test_corrupt_file_gives_a_clear_message(tmp_path: Path) -> None:
 
 
 def test_wal_mode(store: Store) -> None:
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_a_new_file_has_big_pages_and_an_old_plain_one_gets_them_when_encrypted(
     tmp_path: Path,
 ) -> None:
     new = Store(tmp_path / "new")
-    assert int(new.db.execute("PRAGMA page_size").fetchone()[0]) == PAGE_SIZE
+    assert int(new.connection().execute("PRAGMA page_size").fetchone()[0]) == PAGE_SIZE
     new.close()
 
     path = tmp_path / "old" / STORE_FILE
@@ -99,7 +101,7 @@ def test_a_new_file_has_big_pages_and_an_old_plain_one_gets_them_when_encrypted(
     db.conn.commit()
     db.close()
     old = Store(tmp_path / "old")
-    assert int(old.db.execute("PRAGMA page_size").fetchone()[0]) == PAGE_SIZE
+    assert int(old.connection().execute("PRAGMA page_size").fetchone()[0]) == PAGE_SIZE
     assert old.get("customer", "c1") is not None and old.key is not None
     old.close()
 
@@ -120,8 +122,12 @@ def test_a_version_5_index_is_rebuilt_leaner_and_keeps_finding(tmp_path: Path) -
     db.close()
 
     store = Store(path.parent)
-    assert current_version(store.db) == LATEST
-    fts = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'search_fts'").fetchone()
+    assert current_version(store.connection()) == LATEST
+    fts = (
+        store.connection()
+        .execute("SELECT sql FROM sqlite_master WHERE name = 'search_fts'")
+        .fetchone()
+    )
     assert "ascii" in fts[0] and "columnsize" in fts[0]
     assert [h.record_id for h in store.search("鹿家")] == ["c1"]
     assert [h.record_id for h in store.search("8999")] == ["c1"]
@@ -130,5 +136,5 @@ def test_a_version_5_index_is_rebuilt_leaner_and_keeps_finding(tmp_path: Path) -
     # A record removed after the upgrade leaves the index cleanly (its tokens matched).
     store.delete("customer", "c1")
     assert store.search("鹿家") == []
-    store.db.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+    store.connection().execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
     store.close()

@@ -19,7 +19,7 @@ def filled(store: Store, customer_id: str) -> Store:
         {"customer_id": customer_id, "name": "张伟", "title": "采购经理", "mobile": "13812341234"},
     )
     store.create("contact", {"customer_id": other, "name": "李娜", "mobile": "13955556666"})
-    store.add_followup(
+    store.followups.add(
         {
             "customer_id": other,
             "type": "demo",

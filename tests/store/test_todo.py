@@ -21,7 +21,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _followup(store: Store, customer_id: str, due: str = "2026-11-05") -> str:
-    return store.add_followup(
+    return store.followups.add(
         {
             "customer_id": customer_id,
             "type": "demo",
@@ -57,7 +57,7 @@ def test_a_task_by_hand_is_validated_and_queued(store: Store, customer_id: str) 
     assert task["owner"] == "u-rep" and task["status"] == "open" and task["kind"] == "manual"
     assert task["due_at"] == "2026-11-03T02:00:00+00:00"
     assert task["related_name"] == "轻鹿家居有限公司"
-    (op,) = [o for o in store.pending_operations() if o["record_id"] == tid]
+    (op,) = [o for o in store.journal.pending() if o["record_id"] == tid]
     assert op["entity"] == "task" and op["action"] == "create"
     with pytest.raises(ValidationFailed) as bad:
         todo.add_task(store, {"title": "x", "due_at": "9999-01-01T00:00:00"})

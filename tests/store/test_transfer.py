@@ -37,11 +37,11 @@ def test_csv_import_in_every_encoding(store: Store, tmp_path: Path, encoding: st
     f = write(tmp_path / "c.csv", HEADER + ROWS, encoding)
     result = import_file(store, "customer", f)
     assert (result.created, result.updated) == (2, 0)
-    names = {r[0] for r in store.db.execute("SELECT name FROM customers")}
+    names = {r[0] for r in store.connection().execute("SELECT name FROM customers")}
     assert names == {"轻鹿家居有限公司", "「恒信」医疗器械(集团)股份有限公司"}
-    phones = {r[0] for r in store.db.execute("SELECT phone FROM customers")}
+    phones = {r[0] for r in store.connection().execute("SELECT phone FROM customers")}
     assert phones == {"0571-88889999", "13812345678"}  # normalised on the way in
-    assert store.pending_count() == 2
+    assert store.journal.pending_count() == 2
 
 
 @pytest.mark.parametrize(
@@ -54,10 +54,10 @@ def test_export_then_reimport_changes_nothing(
     import_file(store, "customer", write(tmp_path / "in.csv", HEADER + ROWS, "utf-8"))
     out = tmp_path / f"out{suffix}"
     assert export_file(store, "customer", out, encoding) == 2
-    before = store.pending_count()
+    before = store.journal.pending_count()
     result = import_file(store, "customer", out)
     assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
-    assert store.pending_count() == before
+    assert store.journal.pending_count() == before
     again = tmp_path / f"again{suffix}"
     export_file(store, "customer", again, encoding)
     if suffix == ".csv":
@@ -77,10 +77,10 @@ def test_upsert_by_id_changes_only_differing_fields(store: Store, tmp_path: Path
     text = out.read_text("utf-8-sig").replace(",家居,", ",家居制造,")
     new_row = "\n,新客户科技有限公司,,,,,,zhangwei\n"
     out.write_text(text.rstrip("\n") + new_row, encoding="utf-8-sig")
-    ops_before = store.pending_count()
+    ops_before = store.journal.pending_count()
     result = import_file(store, "customer", out)
     assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
-    ops = store.pending_operations()[ops_before:]
+    ops = store.journal.pending()[ops_before:]
     assert [op["action"] for op in ops] == ["update", "create"]
     assert ops[0]["fields"] == {"industry": "家居制造"}
 
@@ -103,8 +103,8 @@ def test_bad_rows_reject_the_whole_file_and_are_named(store: Store, tmp_path: Pa
         "row 4, column phone" in next(p for p in info.value.problems if p.column == "phone").text()
     )
     assert "第4行" in info.value.problems[0].text("zh")
-    assert store.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
-    assert store.pending_count() == 0
+    assert store.connection().execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+    assert store.journal.pending_count() == 0
 
 
 def test_unknown_column_and_bad_id(store: Store, tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_xlsx_with_numeric_cells(store: Store, tmp_path: Path) -> None:
     ws.append(["数字单元格有限公司", 13812345678, "zhangwei"])
     wb.save(tmp_path / "n.xlsx")
     import_file(store, "customer", tmp_path / "n.xlsx")
-    assert store.db.execute("SELECT phone FROM customers").fetchone()[0] == "13812345678"
+    assert store.connection().execute("SELECT phone FROM customers").fetchone()[0] == "13812345678"
 
 
 def test_contacts_need_an_existing_customer(store: Store, tmp_path: Path, customer_id: str) -> None:
@@ -151,7 +151,7 @@ def test_leads_default_status_and_channel(store: Store, tmp_path: Path) -> None:
         tmp_path / "l.csv", "name,company,mobile\n王芳,展会客户有限公司,13700001111\n", "utf-8"
     )
     import_file(store, "lead", f)
-    row = store.db.execute("SELECT status, channel FROM leads").fetchone()
+    row = store.connection().execute("SELECT status, channel FROM leads").fetchone()
     assert tuple(row) == ("new", "import")
 
 
@@ -166,7 +166,7 @@ def test_unsupported_and_empty_files(store: Store, tmp_path: Path) -> None:
 
 def test_export_deals_and_followups(store: Store, tmp_path: Path, customer_id: str) -> None:
     store.create("deal", {"customer_id": customer_id, "title": "样板间", "amount": "5000"})
-    store.add_followup(
+    store.followups.add(
         {
             "customer_id": customer_id,
             "type": "demo",
@@ -219,10 +219,10 @@ def test_formula_text_is_exported_inert_and_reimported_exactly(
         wb = load_workbook(out)
         assert all(c.data_type != "f" for row in wb.worksheets[0].iter_rows() for c in row)
         assert FORMULAS["name"] in [c for row in _sheet_cells(out) for c in row]
-    before = store.pending_count()
+    before = store.journal.pending_count()
     result = import_file(store, "customer", out)
     assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
-    assert store.pending_count() == before
+    assert store.journal.pending_count() == before
     row = store.require("customer", cid)
     assert {k: row[k] for k in FORMULAS} == FORMULAS
     assert store.require("customer", plain)["notes"] == "-5"
@@ -264,7 +264,7 @@ ZH_CSV = (
 def _problems(store: Store, path: Path, **kw: bool) -> list[str]:
     with pytest.raises(ImportFailed) as info:
         import_file(store, "customer", path, **kw)
-    assert store.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
+    assert store.connection().execute("SELECT count(*) FROM customers").fetchone()[0] == 0
     return [p.text() for p in info.value.problems] + [p.text("zh") for p in info.value.problems]
 
 
@@ -354,7 +354,7 @@ def test_utf16_with_and_without_bom(store: Store, tmp_path: Path, encoding: str)
     assert f.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff") or encoding != "utf-16"
     result = import_file(store, "customer", f)
     assert result.created == 2 and result.encoding in ("UTF-16", "UTF-32")
-    names = {r[0] for r in store.db.execute("SELECT name FROM customers")}
+    names = {r[0] for r in store.connection().execute("SELECT name FROM customers")}
     assert names == {"轻鹿家居有限公司", "恒信医疗器械有限公司"}
 
 
@@ -362,7 +362,7 @@ def test_windows_1252_is_read_as_such(store: Store, tmp_path: Path) -> None:
     text = "name,notes\nMüller Straße GmbH,“Café” – Señor Peña\n"
     result = import_file(store, "customer", write(tmp_path / "w.csv", text, "cp1252"))
     assert result.created == 1 and result.encoding == "Windows-1252"
-    row = store.db.execute("SELECT name, notes FROM customers").fetchone()
+    row = store.connection().execute("SELECT name, notes FROM customers").fetchone()
     assert tuple(row) == ("Müller Straße GmbH", "“Café” – Señor Peña")
 
 
@@ -374,7 +374,7 @@ def test_big5_needs_consent_then_converts(store: Store, tmp_path: Path) -> None:
     assert any("繁体中文" in p for p in found)
     result = import_file(store, "customer", f, convert_traditional=True)
     assert result.created == 1 and result.encoding == "Big5"
-    row = store.db.execute("SELECT name, notes FROM customers").fetchone()
+    row = store.connection().execute("SELECT name, notes FROM customers").fetchone()
     assert tuple(row) == ("台北轻鹿家具有限公司", "客户认可样板间方案")
 
 
@@ -413,7 +413,11 @@ def test_line_breaks_in_quoted_cells_stay_in_the_cell(store: Store, tmp_path: Pa
         (3, ["乙公司", "", ""]),
     ]
     assert import_file(store, "customer", f).created == 2
-    notes = store.db.execute("SELECT notes FROM customers WHERE name = '甲公司'").fetchone()[0]
+    notes = (
+        store.connection()
+        .execute("SELECT notes FROM customers WHERE name = '甲公司'")
+        .fetchone()[0]
+    )
     assert "第一行" in notes and "第二行" in notes
 
 
@@ -431,7 +435,7 @@ def test_non_finite_numbers_are_refused_by_row_and_column(
     assert [(p.row, p.column) for p in info.value.problems] == [(3, "score")]
     text = info.value.problems[0].text()
     assert text.startswith("row 3, column score: ") and value in text
-    assert store.db.execute("SELECT count(*) FROM leads").fetchone()[0] == 0
+    assert store.connection().execute("SELECT count(*) FROM leads").fetchone()[0] == 0
 
 
 def test_non_finite_numbers_in_xlsx_cells(store: Store, tmp_path: Path) -> None:

@@ -53,11 +53,15 @@ def test_lead_laptop_and_server_agree(server: Server, make_device: Callable[...,
     # A rep moves one of their deals back a stage on their own device.
     rep = make_device("alice-laptop", "alice")
     rep.sync()
-    deal_id, stage = rep.store.db.execute(
-        "SELECT id, stage FROM deals WHERE stage = 'proposal' AND owner = ? LIMIT 1",
-        (rep.store.actor,),
-    ).fetchone()
-    rep.store.move_deal(deal_id, "needs_diagnosis", "客户重新评估需求")
+    deal_id, stage = (
+        rep.store.connection()
+        .execute(
+            "SELECT id, stage FROM deals WHERE stage = 'proposal' AND owner = ? LIMIT 1",
+            (rep.store.actor,),
+        )
+        .fetchone()
+    )
+    rep.store.deals.move(deal_id, "needs_diagnosis", "客户重新评估需求")
     rep.sync()
     moved = rep.store.get("deal", deal_id)
     assert moved is not None

@@ -12,7 +12,7 @@ from server.leads.common import team_id_of
 
 def _alerts(device: Device) -> list[dict[str, object]]:
     return list(
-        device.store.db.query(
+        device.store.connection().query(
             "SELECT kind, record_id, message_en, owner FROM alerts "
             "WHERE kind = 'duplicate' AND _deleted = 0 ORDER BY message_en"
         )
@@ -43,7 +43,7 @@ def test_a_duplicate_in_another_reps_scope_is_kept_and_reported(
     bob.sync()
     # …the server accepts Bob's records (nothing thrown away) and flags them.
     assert bob.store.get("customer", second) is not None
-    assert bob.store.pending_count() == 0
+    assert bob.store.journal.pending_count() == 0
     lena.sync()
     lead_alerts = [a for a in _alerts(lena) if a["owner"] == lena.store.actor]
     messages = " | ".join(str(a["message_en"]) for a in lead_alerts)
@@ -117,7 +117,7 @@ def test_the_daily_brief_reaches_the_lead_once(
         assert run_health_briefs(conn, now + 120) == 0
     lena.sync()
     briefs = list(
-        lena.store.db.query(
+        lena.store.connection().query(
             "SELECT message_en FROM alerts WHERE kind = 'health_brief' AND owner = ?",
             (lena.store.actor,),
         )

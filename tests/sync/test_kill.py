@@ -80,7 +80,7 @@ def test_kill_9_during_sync_twenty_times(make_device, tmp_path: Path) -> None:
     for run in range(22):
         for k, cid in enumerate(rng.choices(customers, k=240)):  # fresh edits every run
             a.store.update("customer", cid, {"notes": f"第{run}轮修改{k}"})
-        a.store.add_followup(
+        a.store.followups.add(
             {
                 "customer_id": rng.choice(customers),
                 "type": "demo",
@@ -91,7 +91,7 @@ def test_kill_9_during_sync_twenty_times(make_device, tmp_path: Path) -> None:
         )
         # Every sync asks for the directory, pushes what is pending in batches and pulls at
         # least one page: stopping on any of these requests is always mid-sync.
-        pushes = math.ceil(a.store.pending_count() / PUSH_BATCH)
+        pushes = math.ceil(a.store.journal.pending_count() / PUSH_BATCH)
         target, stop_at = [
             ("/directory", 1),
             ("/sync/push", rng.randint(1, pushes)),
@@ -129,7 +129,7 @@ def test_kill_9_during_sync_twenty_times(make_device, tmp_path: Path) -> None:
     assert {p.split(" ")[-1] for p in where} == {"/directory", "/sync/push", "/sync/pull"}
     a.sync()
     b.sync()
-    assert a.store.pending_count() == 0 and a.store.rejected_operations() == []
+    assert a.store.journal.pending_count() == 0 and a.store.journal.rejected() == []
     for table in ("customers", "followups"):
         assert snapshot(a.store, table) == snapshot(b.store, table)
     assert len(snapshot(b.store, "followups")) == 22

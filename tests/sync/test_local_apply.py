@@ -122,12 +122,12 @@ def test_records_are_stored_with_what_the_server_derived(store: Store) -> None:
 def test_a_record_sent_again_unchanged_is_not_written_again(store: Store) -> None:
     fields = {"name": "轻鹿家居", "owner": "u-rep", "notes": "老客户"}
     apply_remote(store, page_of(served("customer", "k-1", fields, fields)))
-    docs = store.db.execute("SELECT rowid, body FROM search_docs").fetchall()
+    docs = store.connection().execute("SELECT rowid, body FROM search_docs").fetchall()
     # The server confirms an edit of a field that is not searched, then echoes the record.
     edited = fields | {"notes": "续约"}
     changes = apply_remote(store, [RemoteRecord("customer", "k-1", 2, False, edited)])
     assert [(c.action, c.fields) for c in changes] == [("update", ("notes",))]
-    assert store.db.execute("SELECT rowid, body FROM search_docs").fetchall() == docs
+    assert store.connection().execute("SELECT rowid, body FROM search_docs").fetchall() == docs
     assert apply_remote(store, [RemoteRecord("customer", "k-1", 2, False, edited)]) == []
     assert apply_remote(store, [RemoteRecord("customer", "k-1", 3, False, edited)]) == []
     row = store.require("customer", "k-1")

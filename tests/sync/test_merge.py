@@ -49,7 +49,9 @@ def assert_matches_server(device: Device, server: Server) -> int:
     compared = 0
     for ent in ENTITIES.values():
         theirs = server_records(server, ent.name)
-        for row in device.store.db.query(f"SELECT id FROM {ent.table} WHERE _deleted = 0"):
+        for row in device.store.connection().query(
+            f"SELECT id FROM {ent.table} WHERE _deleted = 0"
+        ):
             mine = device.store.require(ent.name, row["id"])
             srv = theirs.get(row["id"])
             assert srv is not None and not srv["deleted"], (ent.name, row["id"])
@@ -59,7 +61,7 @@ def assert_matches_server(device: Device, server: Server) -> int:
                     continue  # derived on each device
                 assert mine.get(f.name) == srv["data"].get(f.name), (ent.name, f.name)
             compared += 1
-    assert device.store.pending_count() == 0
+    assert device.store.journal.pending_count() == 0
     return compared
 
 
@@ -91,10 +93,10 @@ def test_merge_with_edits_in_flight_on_three_devices_converges(
 
     # Offline, everyone at once.
     alice.store.update("customer", x, {"notes": "客户要求先试用"})
-    f_alice = alice.store.add_followup({"customer_id": x, **FOLLOWUP})
+    f_alice = alice.store.followups.add({"customer_id": x, **FOLLOWUP})
     bob.store.update("customer", y, {"phone": "0571-86661111", "website": "https://mm.cn"})
     bob.store.update("contact", cy, {"title": "采购总监"})
-    f_bob = bob.store.add_followup({"customer_id": y, **FOLLOWUP, "contact_ids": [cy]})
+    f_bob = bob.store.followups.add({"customer_id": y, **FOLLOWUP, "contact_ids": [cy]})
     c_new = bob.store.create("contact", {"customer_id": y, "name": "王五"})
     # The lead too edits the record being merged away, just before merging: queued first, it
     # reaches the server first, and the empty field of the survivor takes it.
@@ -131,20 +133,23 @@ def test_merge_with_edits_in_flight_on_three_devices_converges(
     assert server_records(server, "contact")[cy]["data"]["title"] == "采购总监"
     # Bob's discarded phone is a conflict he (and the lead) can see, whatever the order.
     for d in (bob, lead):
-        lost = [c for c in d.store.conflicts() if c["record_id"] in (x, y)]
-        assert len(lost) == 1 and lost[0]["field"] == "phone", d.store.conflicts()
+        lost = [c for c in d.store.conflicts.rows() if c["record_id"] in (x, y)]
+        assert len(lost) == 1 and lost[0]["field"] == "phone", d.store.conflicts.rows()
         assert lost[0]["other_value"] == "0571-86661111"
         assert lost[0]["current_value"] == "0571-88889999"
     # The lead and alice hold the merged customer with everything; bob holds none of it.
     for d in (lead, alice):
         assert d.store.get("customer", y) is None
         kids = {
-            r["id"] for r in d.store.db.query("SELECT id FROM contacts WHERE customer_id = ?", (x,))
+            r["id"]
+            for r in d.store.connection().query(
+                "SELECT id FROM contacts WHERE customer_id = ?", (x,)
+            )
         }
         assert {cx, cy, c_new} <= kids
         assert d.store.require("followup", f_bob)["customer_id"] == x
     assert bob.store.get("customer", x) is None and bob.store.get("customer", y) is None
-    assert bob.store.db.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+    assert bob.store.connection().execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
     # Every device's rows are the server's.
     assert assert_matches_server(lead, server) >= 7
     assert assert_matches_server(alice, server) >= 7
@@ -194,7 +199,7 @@ def test_a_rep_cannot_merge_on_the_device_or_on_the_server(
     with pytest.raises(MergeRefused) as refused:
         merging.merge(alice.store, "customer", x, [y])
     assert "主管" in refused.value.message.zh and "lead" in refused.value.message.en
-    assert alice.store.get("customer", y) is not None and alice.store.pending_count() == 0
+    assert alice.store.get("customer", y) is not None and alice.store.journal.pending_count() == 0
     res = _push(alice, record_id=x, fields={"merged": [y], "pick": {}})
     assert res["status"] == "rejected" and res["code"] == "forbidden_role"
     assert not server_records(server, "customer")[y]["deleted"]
@@ -236,7 +241,7 @@ def test_adversarial_merges_are_refused(
     for local_case in ([x, [x]], [x, [contact]], [x, [theirs]]):
         with pytest.raises(MergeRefused):
             merging.merge(lead.store, "customer", str(local_case[0]), list(local_case[1]))
-    assert lead.store.pending_count() == 0
+    assert lead.store.journal.pending_count() == 0
     # Into a tombstone: y goes into x, then z into y is refused, naming where y went.
     assert _push(lead, record_id=x, fields={"merged": [y]})["status"] == "applied"
     res = _push(lead, record_id=y, fields={"merged": [z]})
@@ -311,7 +316,7 @@ def test_a_chain_of_merges_ends_on_the_last_survivor(
     ca = alice.store.create("contact", {"customer_id": a, "name": "赵六"})
     alice.sync(), lead.sync()
     # Alice, offline, keeps working on a; meanwhile a goes into b, then b into c.
-    f = alice.store.add_followup({"customer_id": a, **FOLLOWUP, "contact_ids": [ca]})
+    f = alice.store.followups.add({"customer_id": a, **FOLLOWUP, "contact_ids": [ca]})
     alice.store.update("customer", a, {"address": "杭州市西湖区文三路 90 号"})
     merging.merge(lead.store, "customer", b, [a])
     lead.sync()
@@ -340,15 +345,15 @@ def test_pending_edits_are_redirected_when_the_merge_is_pulled_first(
     x, y = _customer(alice, "丁贸易", industry="贸易"), _customer(alice, "丁贸易有限公司")
     alice.sync(), lead.sync()
     alice.store.update("customer", y, {"industry": "外贸", "region": "华东"})
-    f = alice.store.add_followup({"customer_id": y, **FOLLOWUP})
+    f = alice.store.followups.add({"customer_id": y, **FOLLOWUP})
     merging.merge(lead.store, "customer", x, [y], {"industry": x})
     lead.sync()
     version = server_records(server, "customer")[y]["version"]
-    with alice.store.db.atomic():
+    with alice.store.connection().atomic():
         merging.apply_pulled(
             alice.store, [RemoteRecord("customer", y, version, True, {"merged_into": x})]
         )
-    queued = {op["op_id"]: op for op in alice.store.pending_operations()}
+    queued = {op["op_id"]: op for op in alice.store.journal.pending()}
     edit = next(op for op in queued.values() if op["action"] == "update")
     assert (edit["record_id"], edit["base_version"]) == (x, 0)
     new = next(op for op in queued.values() if op["entity"] == "followup")
@@ -358,7 +363,7 @@ def test_pending_edits_are_redirected_when_the_merge_is_pulled_first(
     srv = server_records(server, "customer")[x]["data"]
     assert srv["region"] == "华东" and srv["industry"] == "贸易"
     assert server_records(server, "followup")[f]["customer_id"] == x
-    lost = [c for c in alice.store.conflicts() if c["record_id"] == x]
+    lost = [c for c in alice.store.conflicts.rows() if c["record_id"] == x]
     assert [(c["field"], c["other_value"]) for c in lost] == [("industry", "外贸")]
     assert_matches_server(alice, server)
 
@@ -375,7 +380,7 @@ def test_contacts_merge_moves_their_references(
     deal = alice.store.create(
         "deal", {"customer_id": x, "title": "产线改造", "primary_contact_id": c2}
     )
-    f = alice.store.add_followup({"customer_id": x, **FOLLOWUP, "contact_ids": [c1, c2]})
+    f = alice.store.followups.add({"customer_id": x, **FOLLOWUP, "contact_ids": [c1, c2]})
     alice.store.update("deal", deal, {"decision_chain": {"initiator": c2, "veto": c1}})
     alice.sync(), lead.sync()
     with pytest.raises(MergeRefused):

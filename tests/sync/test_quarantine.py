@@ -54,7 +54,7 @@ def _new_rep(server: Server, name: str) -> str:
 
 
 def _customers(d: Device) -> dict[str, str]:
-    return {r[0]: r[1] for r in d.store.db.execute("SELECT id, name FROM customers")}
+    return {r[0]: r[1] for r in d.store.connection().execute("SELECT id, name FROM customers")}
 
 
 def _poison(server: Server, a: Device) -> tuple[list[str], dict[str, str]]:
@@ -294,7 +294,7 @@ def test_a_record_the_store_refuses_is_set_aside_not_fatal(store: Store, tmp_pat
     page = local.PulledPage(records, [], [], "9.1", False, 1)
     pulled, _removed, _conflicts, held = engine._apply_page(store, page, set())
     assert (pulled, held) == (2, 1)
-    assert {r[0] for r in store.db.execute("SELECT id FROM customers")} == {"g-1", "g-2"}
+    assert {r[0] for r in store.connection().execute("SELECT id FROM customers")} == {"g-1", "g-2"}
     assert store.meta("cursor") == "9.1"
     (entry,) = quarantine.held(store)
     assert entry["record_id"] == "p-1" and "could not be stored" in entry["reason"]["en"]

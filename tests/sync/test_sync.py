@@ -32,7 +32,7 @@ def test_different_fields_merge(make_device) -> None:
         row = d.store.require("customer", cid)
         assert (row["industry"], row["email"]) == ("家居制造", "buy@qinglu.cn")
     assert snapshot(a.store) == snapshot(b.store)
-    assert a.store.conflict_count() == b.store.conflict_count() == 0
+    assert a.store.conflicts.count() == b.store.conflicts.count() == 0
 
 
 def test_same_field_conflict_keeps_the_loser_restorable(make_device) -> None:
@@ -49,24 +49,24 @@ def test_same_field_conflict_keeps_the_loser_restorable(make_device) -> None:
     assert a.store.require("customer", cid)["notes"] == b.store.require("customer", cid)["notes"]
     assert a.store.require("customer", cid)["notes"] == "客户要求先试用"
     # ... and the other one kept, marked on the device whose edit lost.
-    lost = b.store.conflicts()[0]
+    lost = b.store.conflicts.rows()[0]
     assert (lost["field"], lost["current_value"], lost["other_value"]) == (
         "notes",
         "客户要求先试用",
         "客户预算已批",
     )
-    assert lost["lost_here"] == 1 and a.store.conflicts()[0]["lost_here"] == 0
-    b.store.resolve_conflict(lost["id"], restore_other=True)
+    assert lost["lost_here"] == 1 and a.store.conflicts.rows()[0]["lost_here"] == 0
+    b.store.conflicts.resolve(lost["id"], restore_other=True)
     b.sync(), a.sync()
     assert a.store.require("customer", cid)["notes"] == "客户预算已批"
-    assert a.store.conflict_count() == b.store.conflict_count() == 0
+    assert a.store.conflicts.count() == b.store.conflicts.count() == 0
 
 
 def test_lost_response_after_commit_applies_nothing_twice(make_device) -> None:
     a = make_device("a")
     cid = new_customer(a)
     for i in range(3):
-        a.store.add_followup(
+        a.store.followups.add(
             {
                 "customer_id": cid,
                 "type": "demo",
@@ -84,7 +84,7 @@ def test_lost_response_after_commit_applies_nothing_twice(make_device) -> None:
     b = make_device("b")
     b.sync()
     assert len(snapshot(b.store, "followups")) == 3
-    assert a.store.pending_count() == 0
+    assert a.store.journal.pending_count() == 0
     # the derived "last follow-up" arrives with the follow-ups
     newest = max(r["created_at"] for r in snapshot(b.store, "followups").values())
     assert b.store.require("customer", cid)["last_followup_at"] == newest
@@ -95,7 +95,7 @@ def test_duplicate_and_reordered_batches(make_device, server: Server) -> None:
     cid = new_customer(a)
     a.store.update("customer", cid, {"notes": "一"})
     a.store.update("customer", cid, {"notes": "二"})
-    ops = [a.engine._payload(a.store, op) for op in a.store.pending_operations()]
+    ops = [a.engine._payload(a.store, op) for op in a.store.journal.pending()]
     api = a.engine._api(server.url, a.engine.session())
     a.engine._ensure_access(api, a.engine.session())
     try:
@@ -119,13 +119,15 @@ def test_server_failure_mid_batch_then_recovery(make_device, fault: str) -> None
         a.store.update("customer", cid, {"notes": f"修改{i}"})
     a.transport.rules.append(lambda r, n: fault if r.url.path == "/sync/push" and n >= 2 else None)
     report = a.engine.sync()
-    assert report.error is not None and a.store.pending_count() == 8  # first batch confirmed
+    assert (
+        report.error is not None and a.store.journal.pending_count() == 8
+    )  # first batch confirmed
     a.transport.rules.clear()
     a.sync()
     b = make_device("b")
     b.sync()
     assert b.store.require("customer", cid)["notes"] == "修改11"
-    assert a.store.pending_count() == 0
+    assert a.store.journal.pending_count() == 0
 
 
 def pull_failing_from(
@@ -183,9 +185,9 @@ def test_thousand_queued_edits_in_one_sync_in_order(make_device) -> None:
     a.sync()
     for i in range(1000):
         a.store.update("customer", cid, {"notes": f"离线修改第{i}次"})
-    assert a.store.pending_count() == 1000
+    assert a.store.journal.pending_count() == 1000
     report = a.sync()
-    assert report.pushed == 1000 and a.store.pending_count() == 0
+    assert report.pushed == 1000 and a.store.journal.pending_count() == 0
     b = make_device("b")
     b.sync()
     assert b.store.require("customer", cid)["notes"] == "离线修改第999次"
@@ -202,10 +204,10 @@ def test_revoked_session_keeps_working_and_the_queue(make_device, server: Server
     report = a.engine.sync()
     assert report.error is not None and "sign in again" in report.error.en
     a.store.update("customer", cid, {"industry": "继续工作"})  # work goes on
-    assert a.store.pending_count() == 2
+    assert a.store.journal.pending_count() == 2
     a.engine.sign_in(server.url, "bob", "new password 77")
     a.sync()
-    assert a.store.pending_count() == 0
+    assert a.store.journal.pending_count() == 0
     admin.set_password(server.engine, server.handle.settings, "bob", PASSWORD)
 
 
@@ -237,11 +239,11 @@ def test_reassigned_customer_leaves_with_edits_saved(make_device, server: Server
     assert a.store.get("customer", cid) is None and a.store.get("contact", contact) is None
     # The server refused the late edit (alice no longer owns the customer); what she typed
     # stays in her conflict list instead of vanishing with the record.
-    kept = [c for c in a.store.conflicts() if c["record_id"] == contact]
+    kept = [c for c in a.store.conflicts.rows() if c["record_id"] == contact]
     assert [(c["field"], c["other_value"], c["lost_here"]) for c in kept] == [
         ("title", "采购总监", 1)
     ]
-    assert a.store.rejected_operations() == [] and a.store.pending_count() == 0
+    assert a.store.journal.rejected() == [] and a.store.journal.pending_count() == 0
     b.sync()
     assert b.store.require("contact", contact)["name"] == "赵敏"
     assert b.store.require("customer", cid)["owner"] == user_id(server, "bob")
@@ -262,19 +264,19 @@ def test_rejected_stage_change_returns_and_blocks_nothing(make_device, server: S
         {"kind": "field", "key": "expected_close", "zh": "预计成交", "en": "Expected close"}
     )
     admin.load_rules(server.engine, json.dumps(rules, ensure_ascii=False))
-    a.store.move_deal(deal, "needs_diagnosis")  # allowed by the old local rules
+    a.store.deals.move(deal, "needs_diagnosis")  # allowed by the old local rules
     a.store.update("customer", cid, {"notes": "同一批的其他修改"})
     report = a.sync()
     assert report.rejected == 1
     assert a.store.require("deal", deal)["stage"] == "contact"
-    refused = a.store.rejected_operations()[0]
+    refused = a.store.journal.rejected()[0]
     assert refused["action"] == "stage" and "Expected close" in json.dumps(refused["result"])
     b = make_device("b")
     b.sync()
     assert b.store.require("customer", cid)["notes"] == "同一批的其他修改"
     # The new rules reached the device: the same move is now refused locally, with the reason.
     with pytest.raises(MoveRefused, match="Expected close"):
-        a.store.move_deal(deal, "needs_diagnosis")
+        a.store.deals.move(deal, "needs_diagnosis")
     admin.load_rules(server.engine, json.dumps(default_rules().raw, ensure_ascii=False))
 
 
@@ -283,15 +285,15 @@ def test_attachment_files_travel_and_are_checked(make_device, tmp_path) -> None:
     cid = new_customer(a)
     card = tmp_path / "card.jpg"
     card.write_bytes(bytes(range(256)) * 5000)  # > 1 MiB: several upload chunks
-    att = a.store.attach_file(card, "business_card", customer_id=cid)
+    att = a.store.files.attach(card, "business_card", customer_id=cid)
     a.sync(), b.sync()
     sha = b.store.require("attachment", att)["sha256"]
-    assert not b.store.file_path(sha).exists()  # rows first, files on demand
+    assert not b.store.files.path(sha).exists()  # rows first, files on demand
     path = b.engine.fetch_file(sha)
     assert path.read_bytes() == card.read_bytes()  # the server got the plain bytes
     # At rest on both devices only the sealed copy is kept.
     for device in (a, b):
-        kept = device.store.file_path(sha).read_bytes()
+        kept = device.store.files.path(sha).read_bytes()
         assert kept.startswith(MAGIC) and card.read_bytes()[:4096] not in kept
 
 
@@ -314,7 +316,7 @@ def test_offline_is_a_clear_message_and_keeps_everything(make_device) -> None:
     a.transport.rules.append(down)
     report = a.engine.sync()
     assert report.error is not None and "kept" in report.error.en
-    assert a.store.pending_count() == 1
+    assert a.store.journal.pending_count() == 1
     state = a.engine.state()
     assert state.online is False and state.pending == 1 and state.last_error is not None
 
@@ -333,7 +335,7 @@ def test_without_an_os_keyring_sign_in_lasts_for_the_run(
     assert not session.persistent and session.warning == NO_KEYRING
     new_customer(a)
     a.sync()  # works for this run, the token kept in memory only
-    assert a.store.pending_count() == 0
+    assert a.store.journal.pending_count() == 0
     token = session.refresh_token()
     assert token
     for path in tmp_path.rglob("*"):  # profile, WAL files, keyring folder: nowhere on disk
@@ -346,10 +348,10 @@ def test_interrupted_download_resumes(make_device, tmp_path) -> None:
     cid = new_customer(a)
     big = tmp_path / "contract.pdf"
     big.write_bytes(bytes(range(256)) * 12_000)  # ~3 MB
-    att = a.store.attach_file(big, "contract", customer_id=cid)
+    att = a.store.files.attach(big, "contract", customer_id=cid)
     a.sync(), b.sync()
     sha = b.store.require("attachment", att)["sha256"]
-    target = b.store.file_path(sha)
+    target = b.store.files.path(sha)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
     part.write_bytes(big.read_bytes()[:1_000_000])  # what arrived before the cut
@@ -382,7 +384,7 @@ def test_pulled_records_sort_and_search_like_records_made_on_the_device(make_dev
     a = make_device("a")
     cid = new_customer(a, "杭州轻鹿家居有限公司", phone="0571-88886666")
     kid = a.store.create("contact", {"customer_id": cid, "name": "张伟", "mobile": "13812341234"})
-    fid = a.store.add_followup(
+    fid = a.store.followups.add(
         {
             "customer_id": cid,
             "type": "demo",
@@ -396,7 +398,7 @@ def test_pulled_records_sort_and_search_like_records_made_on_the_device(make_dev
     b.sync()
 
     def derived(d: Device) -> list[Any]:
-        q = d.store.db.execute
+        q = d.store.connection().execute
         return [
             q("SELECT name_sort, name_key FROM customers WHERE id = ?", (cid,)).fetchall(),
             q("SELECT name_sort FROM contacts WHERE id = ?", (kid,)).fetchall(),

@@ -57,7 +57,7 @@ def test_tasks_sync_and_journeys_reach_the_success_manager(
         {"title": "寄送合同", "due_at": "2026-03-05T02:00:00Z", "deal_id": did},
     )
     alice.sync()
-    assert alice.store.pending_count() == 0
+    assert alice.store.journal.pending_count() == 0
     with server.engine.connect() as conn:
         stored = conn.execute(select(records.c.data).where(records.c.id == tid)).scalar_one()
     assert loads(stored)["customer_id"] == cid and loads(stored)["owner"] == alice.store.actor
@@ -78,7 +78,7 @@ def test_tasks_sync_and_journeys_reach_the_success_manager(
     welcome = journey_task_id(did, "welcome")
     todo.complete_task(carol.store, welcome)
     carol.sync()
-    assert carol.store.pending_count() == 0
+    assert carol.store.journal.pending_count() == 0
     with server.engine.connect() as conn:
         data = loads(
             conn.execute(select(records.c.data).where(records.c.id == welcome)).scalar_one()

@@ -62,7 +62,7 @@ def test_a_revoked_device_is_wiped_at_its_next_sync(
     synced = a.store.create("customer", {"name": "已同步客户", "owner": a.store.actor})
     scan = tmp_path / "contract.pdf"
     scan.write_bytes(b"%PDF-1.4 signed contract" * 100)
-    a.store.attach_file(scan, "contract", customer_id=synced)
+    a.store.files.attach(scan, "contract", customer_id=synced)
     a.sync()
     assert list((profile / "files").rglob("*")) and (profile / STORE_FILE).exists()
     unsynced = a.store.create("customer", {"name": "未同步客户", "owner": a.store.actor})

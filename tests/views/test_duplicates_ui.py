@@ -74,7 +74,7 @@ def test_new_customer_shows_suspects_and_opens_the_existing_one(
     with qtbot.waitSignal(dialog.open_existing) as opened:
         qtbot.keyClick(panel.open_button, Qt.Key.Key_Return)
     assert opened.args == ["customer", book["acme"]]
-    assert store.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 2
+    assert store.connection().execute("SELECT count(*) FROM customers").fetchone()[0] == 2
 
 
 def test_save_anyway_creates_after_the_suspects_were_seen(
@@ -87,10 +87,10 @@ def test_save_anyway_creates_after_the_suspects_were_seen(
     type_into(qtbot, dialog, "name", "杭州云峰科技")
     click(qtbot, dialog.save_button)  # the check runs first and shows the suspects
     assert dialog.duplicates is not None and dialog.duplicates.isVisible()
-    assert store.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 2
+    assert store.connection().execute("SELECT count(*) FROM customers").fetchone()[0] == 2
     with qtbot.waitSignal(dialog.created):
         click(qtbot, dialog.save_button)  # now "Save anyway"
-    assert store.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 3
+    assert store.connection().execute("SELECT count(*) FROM customers").fetchone()[0] == 3
 
 
 def test_a_new_customer_with_no_suspect_saves_at_once(
@@ -123,7 +123,7 @@ def test_add_contact_with_a_masked_mobile_finds_the_person(
     with qtbot.waitSignal(page.open_record) as opened:
         click(qtbot, dialog.duplicates.open_button)
     assert opened.args == ["customer", book["acme"]]
-    assert store.db.execute("SELECT count(*) FROM contacts").fetchone()[0] == 1
+    assert store.connection().execute("SELECT count(*) FROM contacts").fetchone()[0] == 1
 
 
 def test_the_leads_list_of_suspect_groups_asks_for_merge(

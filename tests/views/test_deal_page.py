@@ -67,7 +67,7 @@ def test_fixing_locks_in_place_enables_advance(
 
 def advance_to_diagnosis(store: Store, deal_id: str, contact: str) -> None:
     store.update("deal", deal_id, {"amount": "80000", "primary_contact_id": contact})
-    store.move_deal(deal_id, "needs_diagnosis")
+    store.deals.move(deal_id, "needs_diagnosis")
 
 
 def test_diagnosis_locks_attachment_pain_points_and_decision_chain(
@@ -87,7 +87,7 @@ def test_diagnosis_locks_attachment_pain_points_and_decision_chain(
     }
     page.lock_row("org_chart").attach([org_chart_file(tmp_path)])  # type: ignore[union-attr]
     assert page.lock_row("org_chart").status.met  # type: ignore[union-attr]
-    assert store.attachment_kinds(deal_id) == {"org_chart"}
+    assert store.deals.attachment_kinds(deal_id) == {"org_chart"}
 
     for pain in ("库存周转慢", "订单交付延期", "多仓数据不同步"):
         edit = page.findChild(QLineEdit, "fix_pain_points")
@@ -122,12 +122,12 @@ def test_gated_move_becomes_an_approval_request(
         },
     )
     cid = str(store.require("deal", deal_id)["customer_id"])
-    store.attach_file(org_chart_file(tmp_path), "org_chart", customer_id=cid, deal_id=deal_id)
-    store.move_deal(deal_id, "proposal")
+    store.files.attach(org_chart_file(tmp_path), "org_chart", customer_id=cid, deal_id=deal_id)
+    store.deals.move(deal_id, "proposal")
     for kind in ("requirement_confirmation", "quote", "implementation_schedule"):
         f = tmp_path / f"{kind}.pdf"
         f.write_bytes(kind.encode())
-        store.attach_file(f, kind, customer_id=cid, deal_id=deal_id)
+        store.files.attach(f, kind, customer_id=cid, deal_id=deal_id)
 
     page = open_page(qtbot, ctx, deal_id)
     assert page.advance_button.isEnabled()
@@ -136,13 +136,13 @@ def test_gated_move_becomes_an_approval_request(
     dialog = page.request_dialog  # the rep says why, for the lead
     assert dialog.isVisible()
     qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
-    assert dialog.error.isVisible() and store.pending_approval(deal_id, "negotiation") is None
+    assert dialog.error.isVisible() and store.deals.pending_approval(deal_id, "negotiation") is None
     dialog.note.setFocus()
     qtbot.keyClicks(dialog.note, "Quote accepted, legal has the draft")
     qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert store.require("deal", deal_id)["stage"] == "proposal"  # waits for the lead
-    request = store.pending_approval(deal_id, "negotiation")
+    request = store.deals.pending_approval(deal_id, "negotiation")
     assert request is not None and request["reason"] == "Quote accepted, legal has the draft"
     assert not page.advance_button.isEnabled()
     assert "approval" in page.banner.text().lower()

@@ -62,7 +62,7 @@ def test_stage_and_stale_filters(
     qtbot: Any, ctx: AppContext, store: Store, customer_id: str, deal_id: str, clock: Any
 ) -> None:
     other = store.create("customer", {"name": "安泰机械", "owner": "u-rep"})
-    store.add_followup(
+    store.followups.add(
         {
             "customer_id": other,
             "type": "demo",

@@ -57,7 +57,7 @@ def test_new_deal_from_the_customer_page_is_saved_and_opened(
     type_into(qtbot, dialog, "expected_close", "2026-12-20")
     with qtbot.waitSignal(page.open_record) as opened:
         click(qtbot, dialog.save_button)
-    deals = store.db.query("SELECT id, customer_id, title, amount, stage FROM deals")
+    deals = store.connection().query("SELECT id, customer_id, title, amount, stage FROM deals")
     [deal] = list(deals)
     assert deal["customer_id"] == customer_id and deal["title"] == "办公楼全屋定制"
     assert float(deal["amount"]) == 120000 and deal["stage"] == ctx.rules.stage_keys[0]
@@ -77,7 +77,9 @@ def test_add_contact_is_saved_and_listed(
     type_into(qtbot, dialog, "title", "行政经理")
     type_into(qtbot, dialog, "mobile", "139 0000 1234")
     click(qtbot, dialog.save_button)
-    [contact] = list(store.db.query("SELECT customer_id, name, title, mobile FROM contacts"))
+    [contact] = list(
+        store.connection().query("SELECT customer_id, name, title, mobile FROM contacts")
+    )
     assert contact == {
         "customer_id": customer_id,
         "name": "周婷",
@@ -100,7 +102,7 @@ def test_a_bad_field_is_shown_under_it_and_the_input_stays(
     assert dialog.isVisible()
     assert dialog.form.errors["name"].isVisible() and dialog.form.errors["mobile"].isVisible()
     assert dialog.findChild(QLineEdit, "field_mobile").text() == "123"
-    assert store.db.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+    assert store.connection().execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
 
 
 def test_a_refusal_no_field_shows_is_said_in_the_dialog(
@@ -115,7 +117,7 @@ def test_a_refusal_no_field_shows_is_said_in_the_dialog(
     click(qtbot, dialog.save_button)
     assert dialog.isVisible()
     assert dialog.status.isVisible() and "客户" in dialog.status.text()
-    assert store.db.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+    assert store.connection().execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
     assert dialog.findChild(QLineEdit, "field_name").text() == "周婷"
 
 
@@ -124,7 +126,11 @@ def test_new_customer_from_the_window(qtbot: Any, window: MainWindow, store: Sto
     type_into(qtbot, dialog, "name", "苏州明远精密机械有限公司")
     type_into(qtbot, dialog, "phone", "0512 6666 7777")
     click(qtbot, dialog.save_button)
-    row = store.db.execute("SELECT id, phone FROM customers WHERE name LIKE '苏州明远%'").fetchone()
+    row = (
+        store.connection()
+        .execute("SELECT id, phone FROM customers WHERE name LIKE '苏州明远%'")
+        .fetchone()
+    )
     assert row is not None and row[1] == "0512-66667777"
     assert isinstance(window.current_page(), CustomerPage)
     assert window.current_page().customer_id == row[0]  # type: ignore[union-attr]

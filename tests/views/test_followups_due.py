@@ -18,7 +18,7 @@ from app.views.operations import Session
 
 
 def followup(store: Store, customer_id: str, action: str, due: str) -> str:
-    return store.add_followup(
+    return store.followups.add(
         {
             "customer_id": customer_id,
             "type": "consultation",
@@ -93,7 +93,9 @@ def test_overdue_first_snooze_and_done_by_logging(
 def test_a_lead_sees_the_team_grouped_by_rep_with_counts(
     qtbot: Any, ctx: AppContext, store: Store, clock: Any
 ) -> None:
-    store.upsert_users([{"id": "u-rep2", "name": "lina", "display_name": "李娜", "role": "rep"}])
+    store.directory.upsert_users(
+        [{"id": "u-rep2", "name": "lina", "display_name": "李娜", "role": "rep"}]
+    )
     followup(store, customer(store, "杭州青禾家居有限公司", "u-rep"), "约见财务总监", "2026-11-03")
     followup(store, customer(store, "苏州明远精密机械", "u-rep"), "发送报价", "2026-11-06")
     followup(store, customer(store, "宁波海曙五金", "u-rep2"), "安排演示", "2026-11-05")

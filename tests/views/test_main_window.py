@@ -40,16 +40,16 @@ def test_status_bar_counts_and_offline_sync(
     status = window.sync_status
     status.refresh()
     assert "Not signed in" in status.connection.text()
-    assert store.pending_count() == 1
+    assert store.journal.pending_count() == 1
     assert status.pending.text() == "1 pending edit"  # English plurals, not "edit(s)"
-    store_conflict = store.record_conflict(
+    store_conflict = store.conflicts.record(
         "customer", customer_id, "notes", "a", "b", other_author="x"
     )
     assert store_conflict
     window.ctx.runner.write(lambda s: s.update("customer", customer_id, {"region": "杭州"}))
     assert status.conflicts.text() == "1 conflict"
-    assert status.pending.text() == f"{store.pending_count()} pending edits"
-    assert store.pending_count() > 1
+    assert status.pending.text() == f"{store.journal.pending_count()} pending edits"
+    assert store.journal.pending_count() > 1
     status.sync_now()  # offline: a clear message, nothing lost
     assert "Not signed in" in window.problem.text() or "未登录" in window.problem.text()
     assert window.problem.isVisible() and status.sync_button.isEnabled()

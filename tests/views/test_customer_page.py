@@ -66,7 +66,7 @@ def test_dropped_file_becomes_an_attachment_with_a_thumbnail(
             Qt.KeyboardModifier.NoModifier,
         )
     )
-    rows = store.db.execute("SELECT kind, filename FROM attachments").fetchall()
+    rows = store.connection().execute("SELECT kind, filename FROM attachments").fetchall()
     assert rows == [("business_card", "card.png")]
     assert pane.list.count() == 1
     icon = pane.list.item(0).icon()
@@ -82,7 +82,7 @@ def test_timeline_and_followup_from_the_page(
     form = p.findChild(FollowUpForm)
     assert form is not None and form.isVisible() and form.customer_id == customer_id
     form.reject()
-    store.add_followup(
+    store.followups.add(
         {
             "customer_id": customer_id,
             "deal_id": deal_id,

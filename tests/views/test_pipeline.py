@@ -122,8 +122,8 @@ def test_open_pipeline_leaves_out_won_and_lost_deals(
     store.update("deal", deal_id, {"amount": "100000"})
     won = deal(store, customer_id, "已签约", "300000")
     lost = deal(store, customer_id, "已输单", "50000")
-    store.db.execute("UPDATE deals SET stage = 'signed' WHERE id = ?", (won,))
-    store.move_deal(lost, "lost", "price")
+    store.connection().execute("UPDATE deals SET stage = 'signed' WHERE id = ?", (won,))
+    store.deals.move(lost, "lost", "price")
     screen = board(qtbot, ctx)
     assert screen.summary.text() == "Open pipeline: ¥100,000 · 1 open deal"
     screen.mode.setCurrentIndex(1)
@@ -134,12 +134,12 @@ def test_cards_show_days_in_stage_close_date_stall_and_pending_approval(
     qtbot: Any, ctx: AppContext, store: Store, clock: Any, deal_id: str
 ) -> None:
     store.update("deal", deal_id, {"amount": "80000", "expected_close": "2026-12-20"})
-    store.db.execute(
+    store.connection().execute(
         "UPDATE deals SET stage = 'proposal', stage_entered_at = ? WHERE id = ?",
         ("2026-10-20T09:00:00+00:00", deal_id),
     )
-    store.refresh_stagnation_alerts()  # no follow-up for 13 days: stalled
-    store.request_approval(deal_id, "negotiation", "客户已确认方案")
+    store.alerts.refresh_stagnation()  # no follow-up for 13 days: stalled
+    store.deals.request_approval(deal_id, "negotiation", "客户已确认方案")
     screen = board(qtbot, ctx)
     card = screen.columns["proposal"].item(0)
     lines = card.text().split("\n")

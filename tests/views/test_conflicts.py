@@ -17,7 +17,7 @@ def test_restore_changes_the_value_and_queues_an_edit(
     qtbot: Any, ctx: AppContext, store: Store, customer_id: str
 ) -> None:
     store.update("customer", customer_id, {"industry": "家居制造"})
-    cid = store.record_conflict(
+    cid = store.conflicts.record(
         "customer",
         customer_id,
         "industry",
@@ -27,7 +27,7 @@ def test_restore_changes_the_value_and_queues_an_edit(
         other_at="2026-11-02T10:00:00+00:00",
         lost_here=False,  # the lead's edit, made on the lead's device, came second
     )
-    keep_id = store.record_conflict(
+    keep_id = store.conflicts.record(
         "customer", customer_id, "notes", None, "老客户", other_author="u-lead"
     )
     screen = ConflictsScreen(ctx)
@@ -44,7 +44,7 @@ def test_restore_changes_the_value_and_queues_an_edit(
     assert cells["备注"][3] == "another device"
     assert cells["行业"][0].endswith("轻鹿家居有限公司")
 
-    pending = store.pending_count()
+    pending = store.journal.pending_count()
     restore = screen.findChild(QPushButton, f"restore_{cid}")
     assert restore is not None
     assert "家居制造" in restore.toolTip() and "智能家居" in restore.toolTip()
@@ -54,7 +54,7 @@ def test_restore_changes_the_value_and_queues_an_edit(
     assert page.conflict_marker.isVisible() and "2" in page.conflict_marker.text()
     qtbot.mouseClick(restore, Qt.MouseButton.LeftButton)
     assert store.require("customer", customer_id)["industry"] == "智能家居"
-    queued = store.pending_operations()[pending:]
+    queued = store.journal.pending()[pending:]
     assert ("update", {"industry": "智能家居"}) in [(o["action"], o["fields"]) for o in queued]
     assert screen.table.rowCount() == 1
 
@@ -62,4 +62,4 @@ def test_restore_changes_the_value_and_queues_an_edit(
     assert keep is not None
     qtbot.mouseClick(keep, Qt.MouseButton.LeftButton)
     assert store.require("customer", customer_id)["notes"] is None
-    assert store.conflict_count() == 0 and screen.empty.isVisible()
+    assert store.conflicts.count() == 0 and screen.empty.isVisible()

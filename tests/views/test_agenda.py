@@ -26,7 +26,7 @@ from app.views.tasks import TaskRunner
 
 
 def _followup(store: Store, customer_id: str, due: str) -> str:
-    return store.add_followup(
+    return store.followups.add(
         {
             "customer_id": customer_id,
             "type": "demo",
@@ -153,7 +153,9 @@ def test_team_view_and_ics_export(
 def test_reminder_fires_once_at_its_time_offline(qtbot: Any, qapp: Any, tmp_path: Path) -> None:
     """A real clock and a real timer; the profile never signed in (offline)."""
     store = Store(tmp_path / "rt", actor="u-rep")
-    store.upsert_users([{"id": "u-rep", "name": "zw", "display_name": "张伟", "role": "rep"}])
+    store.directory.upsert_users(
+        [{"id": "u-rep", "name": "zw", "display_name": "张伟", "role": "rep"}]
+    )
     todo.set_reminder_minutes(store, 0)
     runner = TaskRunner(store, synchronous=True)
     try:
@@ -285,7 +287,9 @@ def test_renewals_renew_in_one_click(
 def test_a_csm_lands_on_their_start_page(
     qtbot: Any, store: Store, customer_id: str, tmp_path: Path
 ) -> None:
-    store.upsert_users([{"id": "u-csm", "name": "liuyang", "display_name": "刘洋", "role": "csm"}])
+    store.directory.upsert_users(
+        [{"id": "u-csm", "name": "liuyang", "display_name": "刘洋", "role": "csm"}]
+    )
     store.set_meta("user_id", "u-csm")
     csm_store = Store(tmp_path / "profile", actor="u-csm", clock=store.clock)
     _signed(csm_store, customer_id, "deal-1", "2027-01-15")

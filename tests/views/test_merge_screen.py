@@ -37,7 +37,7 @@ def duplicate(store: Store) -> str:
         },
     )
     store.create("contact", {"customer_id": y, "name": "王海燕", "title": "采购经理"})
-    store.add_followup(
+    store.followups.add(
         {
             "customer_id": y,
             "type": "demo",
@@ -89,12 +89,12 @@ def test_lead_merges_from_the_customer_page(
     kept = store.require("customer", customer_id)
     assert (kept["industry"], kept["phone"]) == ("智能家居", "0571-88889999")
     assert store.get("customer", duplicate) is None
-    moved = store.db.query("SELECT name, customer_id FROM contacts WHERE name = '王海燕'")
+    moved = store.connection().query("SELECT name, customer_id FROM contacts WHERE name = '王海燕'")
     assert [r["customer_id"] for r in moved] == [customer_id]
     hits = [h for h in store.search("王海燕") if h.entity == "contact"]
     assert [h.customer_id for h in hits] == [customer_id]  # found under the kept customer
     assert not [h for h in store.search("股份") if h.record_id == duplicate]
-    (op,) = [o for o in store.pending_operations() if o["action"] == "merge"]
+    (op,) = [o for o in store.journal.pending() if o["action"] == "merge"]
     assert (op["entity"], op["record_id"]) == ("customer", customer_id)
     assert op["fields"]["merged"] == [duplicate] and op["fields"]["pick"]["industry"] == duplicate
     (made,) = merging.list_merges(store)
@@ -146,7 +146,7 @@ def test_a_rep_is_told_why_they_cannot_merge(
     assert not button.isEnabled()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert store.get("customer", duplicate) is not None
-    assert not [o for o in store.pending_operations() if o["action"] == "merge"]
+    assert not [o for o in store.journal.pending() if o["action"] == "merge"]
 
 
 def test_records_that_cannot_be_merged_are_named(
@@ -193,5 +193,5 @@ def test_lead_merges_two_contacts_of_the_customer(
     kept = store.require("contact", chosen)
     assert (kept["mobile"], kept["email"]) == ("13900001111", "csy@qinglu.cn")
     assert store.require("deal", deal)["primary_contact_id"] == chosen
-    assert len(list(store.db.query("SELECT id FROM contacts WHERE _deleted = 0"))) == 1
+    assert len(list(store.connection().query("SELECT id FROM contacts WHERE _deleted = 0"))) == 1
     assert page.tabs.tabText(1) in ("Contacts (1)", "联系人(1)")

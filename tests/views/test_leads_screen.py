@@ -214,9 +214,11 @@ def test_accept_offline_shows_at_once_and_syncs_later(
     assert page.countdown.text() == "Responded"
 
     assert alice.engine.sync().error is not None  # offline: nothing sent, nothing lost
-    pending = alice.store.db.execute(
-        "SELECT lead_id, action FROM lead_actions WHERE state = 'pending' ORDER BY id"
-    ).fetchall()
+    pending = (
+        alice.store.connection()
+        .execute("SELECT lead_id, action FROM lead_actions WHERE state = 'pending' ORDER BY id")
+        .fetchall()
+    )
     assert pending == [(lead_id, "accepted"), (other_id, "contacted")]
 
     alice.transport.rules.clear()
@@ -260,7 +262,7 @@ def test_convert_checks_duplicates_first(
     with qtbot.waitSignal(screen.open_record) as opened:
         qtbot.mouseClick(dupes.open_existing, Qt.MouseButton.LeftButton)
     assert opened.args == ["customer", existing]
-    assert alice.store.db.execute("SELECT count(*) FROM customers").fetchone()[0] == 1
+    assert alice.store.connection().execute("SELECT count(*) FROM customers").fetchone()[0] == 1
     assert alice.store.require("lead", lead_id)["customer_id"] is None
 
     qtbot.mouseClick(screen.convert_button, Qt.MouseButton.LeftButton)
@@ -272,11 +274,13 @@ def test_convert_checks_duplicates_first(
     assert lead["status"] == "converted" and opened.args == ["customer", lead["customer_id"]]
     customer = alice.store.require("customer", lead["customer_id"])
     assert customer["name"] == "杭州睿鼎科技有限公司" and customer["owner"] == alice.store.actor
-    (contact,) = alice.store.db.query(
+    (contact,) = alice.store.connection().query(
         "SELECT * FROM contacts WHERE customer_id = ?", [customer["id"]]
     )
     assert contact["name"] == "刘洋" and contact["mobile"] == "13900001111" and contact["is_key"]
-    (deal,) = alice.store.db.query("SELECT * FROM deals WHERE customer_id = ?", [customer["id"]])
+    (deal,) = alice.store.connection().query(
+        "SELECT * FROM deals WHERE customer_id = ?", [customer["id"]]
+    )
     assert deal["primary_contact_id"] == contact["id"]
     with pytest.raises(AssertionError):
         row_of(screen.table, lead_id)  # converted leads leave the list
@@ -309,14 +313,14 @@ def test_log_first_contact_converts_then_opens_the_follow_up_form(
     with qtbot.waitSignal(form.saved):
         qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     assert (
-        alice.store.db.execute(
-            "SELECT count(*) FROM followups WHERE customer_id = ?", [customer_id]
-        ).fetchone()[0]
+        alice.store.connection()
+        .execute("SELECT count(*) FROM followups WHERE customer_id = ?", [customer_id])
+        .fetchone()[0]
         == 1
     )
     lead = alice.store.require("lead", lead_id)
     assert lead["status"] == "converted" and lead["accepted_at"]
-    assert alice.store.db.execute(
+    assert alice.store.connection().execute(
         "SELECT action FROM lead_actions WHERE lead_id = ?", [lead_id]
     ).fetchall() == [("contacted",)]
     alice.sync()

@@ -52,7 +52,7 @@ def synced(device: Device, ctx: AppContext) -> None:
 
 def window(qtbot: Any, ctx: AppContext, device: Device, tmp_path: Path) -> MainWindow:
     store = device.store
-    sync = OfflineSync(lambda: (store.pending_count(), store.conflict_count(), 0))
+    sync = OfflineSync(lambda: (store.journal.pending_count(), store.conflicts.count(), 0))
     w = MainWindow(ctx, sync, profile_dir=tmp_path / store.actor)
     qtbot.addWidget(w)
     w.show()
@@ -103,7 +103,7 @@ def test_request_note_decision_on_the_deal_page_and_the_verdict_reaches_the_rep(
     assert lead_page.decision.error.isVisible()
     type_text(qtbot, lead_page.decision.comment, "先补充付款条件再申请")
     click(qtbot, lead_page.decision.reject)
-    [row] = lead.store.db.query("SELECT status, comment FROM approvals")
+    [row] = lead.store.connection().query("SELECT status, comment FROM approvals")
     assert row == {"status": "rejected", "comment": "先补充付款条件再申请"}
     assert not lead_page.decision.isVisible()
     synced(lead, lead_ctx)
@@ -122,7 +122,9 @@ def test_request_note_decision_on_the_deal_page_and_the_verdict_reaches_the_rep(
     alerts.table.selectRow(0)
     click(qtbot, alerts.done)  # read and dealt with: off the list, on every device
     assert alerts.table.rowCount() == 0
-    assert rep.store.db.execute("SELECT resolved_at FROM alerts").fetchone()[0] is not None
+    assert (
+        rep.store.connection().execute("SELECT resolved_at FROM alerts").fetchone()[0] is not None
+    )
 
     # Asked again; approved on the lead's deal page; the deal moves for the rep.
     click(qtbot, page.advance_button)
@@ -138,6 +140,8 @@ def test_request_note_decision_on_the_deal_page_and_the_verdict_reaches_the_rep(
     assert rep.store.require("deal", deal_id)["stage"] == "negotiation"
     assert "同意" in page.banner.text()
     rep.sync()  # the alerts raised on arrival go up with the next sync, and are accepted
-    assert rep.store.pending_count() == 0 and rep.store.rejected_operations() == []
-    kinds = [r[0] for r in rep.store.db.execute("SELECT kind FROM alerts ORDER BY created_at")]
+    assert rep.store.journal.pending_count() == 0 and rep.store.journal.rejected() == []
+    kinds = [
+        r[0] for r in rep.store.connection().execute("SELECT kind FROM alerts ORDER BY created_at")
+    ]
     assert kinds == ["approval", "approval"]

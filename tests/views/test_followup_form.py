@@ -32,11 +32,11 @@ def test_save_is_blocked_until_required_fields_are_valid(
     qtbot: Any, ctx: AppContext, store: Store, customer_id: str
 ) -> None:
     f = form(qtbot, ctx, customer_id)
-    before = store.pending_count()
+    before = store.journal.pending_count()
     assert not f.save_button.isEnabled()
     f.save()  # Ctrl+Enter on an empty form shows every message and saves nothing
     assert f.errors["conclusion"].isVisible() and f.errors["next_action"].isVisible()
-    assert store.pending_count() == before
+    assert store.journal.pending_count() == before
 
     f.type.setCurrentIndex(f.type.findData("price_negotiation"))
     assert f.rows["competitor_comparison"].isVisible()
@@ -50,7 +50,9 @@ def test_save_is_blocked_until_required_fields_are_valid(
     assert f.save_button.isEnabled()
     with qtbot.waitSignal(f.saved):
         f.save()
-    saved = store.db.execute("SELECT type, competitor_comparison FROM followups").fetchall()
+    saved = (
+        store.connection().execute("SELECT type, competitor_comparison FROM followups").fetchall()
+    )
     assert saved == [("price_negotiation", "竞品低10%,但无本地实施")]
 
 
@@ -69,7 +71,11 @@ def test_keyboard_only_with_ctrl_enter(
     qtbot.keyClicks(f.next_action, "Send the quote")
     with qtbot.waitSignal(f.saved):
         qtbot.keyClick(f.next_action, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    row = store.db.execute("SELECT type, due_on, priority, next_action FROM followups").fetchone()
+    row = (
+        store.connection()
+        .execute("SELECT type, due_on, priority, next_action FROM followups")
+        .fetchone()
+    )
     assert row == ("demo", "2026-11-05", "medium", "Send the quote")
 
 
@@ -81,8 +87,8 @@ def test_contacts_met_department_and_files_are_saved_with_the_follow_up(
     contacts: list[str],
     tmp_path: Path,
 ) -> None:
-    store.upsert_teams([{"id": "t-east", "name": "华东销售部"}])
-    store.upsert_users([{"id": "u-rep", "name": "zhangwei", "team_id": "t-east"}])
+    store.directory.upsert_teams([{"id": "t-east", "name": "华东销售部"}])
+    store.directory.upsert_users([{"id": "u-rep", "name": "zhangwei", "team_id": "t-east"}])
     photo = tmp_path / "白板.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n whiteboard")
     f = form(qtbot, ctx, customer_id)
@@ -111,7 +117,9 @@ def test_contacts_met_department_and_files_are_saved_with_the_follow_up(
     assert row["contact_ids"] == [contacts[1]]
     assert row["department"] == "华东销售部"
     assert row["conclusion"] == "客户认可方案，下周安排技术交流：需准备演示环境"  # as typed
-    files = store.db.execute(
-        "SELECT filename, customer_id FROM attachments WHERE _deleted = 0"
-    ).fetchall()
+    files = (
+        store.connection()
+        .execute("SELECT filename, customer_id FROM attachments WHERE _deleted = 0")
+        .fetchall()
+    )
     assert files == [("白板.png", customer_id)]

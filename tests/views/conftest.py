@@ -55,7 +55,7 @@ def deal_id(store: Store, customer_id: str) -> str:
 
 @pytest.fixture
 def window(qtbot: Any, ctx: AppContext, store: Store, tmp_path: Path) -> MainWindow:
-    sync = OfflineSync(lambda: (store.pending_count(), store.conflict_count(), 0))
+    sync = OfflineSync(lambda: (store.journal.pending_count(), store.conflicts.count(), 0))
     w = MainWindow(ctx, sync, profile_dir=tmp_path)
     qtbot.addWidget(w)
     w.show()

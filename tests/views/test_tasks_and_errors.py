@@ -57,7 +57,7 @@ def test_a_store_that_cannot_open_fails_every_job_with_its_reason(qtbot: Any) ->
 
     runner = TaskRunner(broken, synchronous=True)
     errors: list[BaseException] = []
-    runner.read(lambda s: s.pending_count(), on_error=errors.append)
+    runner.read(lambda s: s.journal.pending_count(), on_error=errors.append)
     assert known_message(errors[0]) == Msg("数据文件只读", "The data file is read-only")
 
 

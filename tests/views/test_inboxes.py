@@ -23,7 +23,7 @@ def shown(qtbot: Any, ctx: AppContext, widget: Any) -> Any:
 
 def gated_deal(store: Store, deal_id: str, contact: str, tmp_path: Path) -> None:
     store.update("deal", deal_id, {"amount": "80000", "primary_contact_id": contact})
-    store.move_deal(deal_id, "needs_diagnosis")
+    store.deals.move(deal_id, "needs_diagnosis")
     store.update(
         "deal",
         deal_id,
@@ -35,13 +35,13 @@ def gated_deal(store: Store, deal_id: str, contact: str, tmp_path: Path) -> None
         },
     )
     cid = str(store.require("deal", deal_id)["customer_id"])
-    store.attach_file(org_chart_file(tmp_path), "org_chart", customer_id=cid, deal_id=deal_id)
-    store.move_deal(deal_id, "proposal")
+    store.files.attach(org_chart_file(tmp_path), "org_chart", customer_id=cid, deal_id=deal_id)
+    store.deals.move(deal_id, "proposal")
     for kind in ("requirement_confirmation", "quote", "implementation_schedule"):
         f = tmp_path / f"{kind}.pdf"
         f.write_bytes(kind.encode())
-        store.attach_file(f, kind, customer_id=cid, deal_id=deal_id)
-    store.move_deal(deal_id, "negotiation", "方案已确认")
+        store.files.attach(f, kind, customer_id=cid, deal_id=deal_id)
+    store.deals.move(deal_id, "negotiation", "方案已确认")
 
 
 def test_reject_needs_a_comment_and_approve_moves_the_deal(
@@ -89,7 +89,7 @@ def test_followups_due_lists_the_latest_next_action(
     qtbot: Any, ctx: AppContext, store: Store, customer_id: str, clock: Any
 ) -> None:
     for conclusion, due in (("第一次沟通了需求和预算范围", "2026-11-03"),):
-        store.add_followup(
+        store.followups.add(
             {
                 "customer_id": customer_id,
                 "type": "consultation",

@@ -50,13 +50,18 @@ def test_card_is_read_checked_for_duplicates_and_saved(
     assert dialog.target.currentData() == existing  # an exact match is preselected
     edits["name"].setText(edits["name"].text() or "Tony Li")
     dialog.save_button.click()
-    contact = store.db.execute(
-        "SELECT id, customer_id FROM contacts WHERE mobile = ? AND name != '老联系人'", (mobile,)
-    ).fetchone()
+    contact = (
+        store.connection()
+        .execute(
+            "SELECT id, customer_id FROM contacts WHERE mobile = ? AND name != '老联系人'",
+            (mobile,),
+        )
+        .fetchone()
+    )
     assert contact is not None and contact[1] == existing
     kinds = [
         r[0]
-        for r in store.db.execute(
+        for r in store.connection().execute(
             "SELECT kind FROM attachments WHERE contact_id = ?", (contact[0],)
         )
     ]
@@ -75,7 +80,8 @@ def test_invalid_field_keeps_the_card_open_with_a_message(
     dialog.save_button.click()
     assert not dialog.form.errors["mobile"].isHidden()
     assert (
-        dialog.index == 0 and store.db.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+        dialog.index == 0
+        and store.connection().execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
     )
     dialog.skip_button.click()  # on to the second card
     assert dialog.index == 1 and dialog.form.edits["mobile"].text()
@@ -131,7 +137,7 @@ def test_contract_fills_the_deal(
     dialog.apply_button.click()
     deal = store.require("deal", deal_id)
     assert deal["amount"] == "123000.00" and deal["signed_on"] == "2026-03-05"
-    assert "contract" in store.attachment_kinds(deal_id)
+    assert "contract" in store.deals.attachment_kinds(deal_id)
 
 
 def test_scan_cards_is_reachable_from_the_customer_list(
@@ -156,7 +162,7 @@ def test_read_contract_from_the_signed_stage_lock(
 
     from app.views.deal_page import DealPage
 
-    store.db.execute("UPDATE deals SET stage = 'negotiation' WHERE id = ?", (deal_id,))
+    store.connection().execute("UPDATE deals SET stage = 'negotiation' WHERE id = ?", (deal_id,))
     page = DealPage(ctx, deal_id)
     ctx.runner.changed.connect(page.on_changed)
     qtbot.addWidget(page)
@@ -167,7 +173,7 @@ def test_read_contract_from_the_signed_stage_lock(
     shutil.copyfile(SAMPLES / "contract-0000.png", doc)
     dialog = row.open_contract(doc)
     dialog.apply_button.click()
-    assert "contract" in store.attachment_kinds(deal_id)
+    assert "contract" in store.deals.attachment_kinds(deal_id)
     row = page.lock_row("contract")
     assert row is not None and row.status.met  # the page redrew: the contract lock is met
 
@@ -193,7 +199,7 @@ def test_contract_of_another_customer_is_flagged_and_changes_nothing_unticked(
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     deal = store.require("deal", deal_id)
     assert deal["amount"] == "50000.00" and deal.get("contract_no") is None
-    assert "contract" in store.attachment_kinds(deal_id)  # the file is kept all the same
+    assert "contract" in store.deals.attachment_kinds(deal_id)  # the file is kept all the same
 
 
 def test_contract_of_the_deals_customer_fills_empty_fields_and_replaces_only_ticked(
