@@ -470,8 +470,8 @@ class Generator:
                         code=False,
                     )
                     emit(other, False, other.people)
-            elif r < 0.76 and made[:-1]:  # trap: another person, same visible mobile digits
-                prev = rng.choice(made[:-1])
+            elif r < 0.76 and len(made) > 1:  # trap: another person, same visible mobile digits
+                prev = made[rng.randrange(len(made) - 1)]
                 p = prev.people[0]
                 look = self.person(c)
                 while True:
