@@ -439,6 +439,23 @@ class Generator:
                 emit(other, False, other.people)
             elif r < 0.66:  # trap: a colleague on the switchboard, a common name elsewhere
                 colleague = self.person(c, common=True)
+                roll = rng.random()
+                if roll < 0.3:  # …who shares a common name with someone there
+                    colleague.name = c.people[0].name
+                elif roll < 0.5 and c.domain:  # …who answers the shared sales mailbox
+                    colleague.email = f"sales@{c.domain}"
+                    contacts.append(
+                        (
+                            ContactIn(
+                                self._id("ct"),
+                                customers[-1][0].id,
+                                self.person(c).name,
+                                mobile=self.mobile(),
+                                email=f"sales@{c.domain}",
+                            ),
+                            self._id("P"),
+                        )
+                    )
                 contacts.append(
                     (self.contact_record(colleague, customers[-1][0].id, False), colleague.truth)
                 )
@@ -453,8 +470,8 @@ class Generator:
                         code=False,
                     )
                     emit(other, False, other.people)
-            elif r < 0.76 and made[:-1]:  # trap: another person, same visible mobile digits
-                prev = rng.choice(made[:-1])
+            elif r < 0.76 and len(made) > 1:  # trap: another person, same visible mobile digits
+                prev = made[rng.randrange(len(made) - 1)]
                 p = prev.people[0]
                 look = self.person(c)
                 while True:

@@ -44,11 +44,16 @@ class LocalBook:
     names: dict[str, str]  # customer id → name
     contact_rows: dict[str, tuple[str, str]]  # contact id → (name, customer id)
     owners: dict[str, str | None]
+    # The rows as last indexed: a refresh re-indexes only what differs.
+    seen_customers: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    seen_contacts: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
 _CACHE: weakref.WeakKeyDictionary[Store, tuple[tuple[int, int], LocalBook]] = (
     weakref.WeakKeyDictionary()
 )
+_CUSTOMER_COLUMNS = ("id", "name", "credit_code", "phone", "email", "website", "owner")
+_CONTACT_COLUMNS = ("id", "customer_id", "name", "mobile", "phone", "email", "wechat")
 
 
 def _stamp(store: Store) -> tuple[int, int]:
@@ -83,32 +88,57 @@ def contact_in(rid: str, row: dict[str, Any], company: str | None = None) -> Con
 
 
 def local_book(store: Store) -> LocalBook:
-    """The indexed local copy (rebuilt only when the file changed since the last call)."""
+    """The indexed local copy. Whatever wrote to the file (this window, a sync, an import),
+    only the rows that differ from the last call are indexed again."""
     stamp = _stamp(store)
     cached = _CACHE.get(store)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    customers = CustomerIndex()
-    names: dict[str, str] = {}
-    owners: dict[str, str | None] = {}
-    for row in store.connection().query(
-        "SELECT id, name, credit_code, phone, email, website, owner FROM customers "
-        "WHERE _deleted = 0"
-    ):
-        customers.add(customer_in(row["id"], row))
-        names[row["id"]] = row["name"] or ""
-        owners[row["id"]] = row["owner"]
-    contacts = ContactIndex(customers)
-    rows: dict[str, tuple[str, str]] = {}
-    for row in store.connection().query(
-        "SELECT id, customer_id, name, mobile, phone, email, wechat FROM contacts "
-        "WHERE _deleted = 0"
-    ):
-        contacts.add(contact_in(row["id"], row))
-        rows[row["id"]] = (row["name"] or "", row["customer_id"] or "")
-    book = LocalBook(customers, contacts, names, rows, owners)
+    if cached is None:
+        customers = CustomerIndex()
+        book = LocalBook(customers, ContactIndex(customers), {}, {}, {})
+    else:
+        book = cached[1]
+    _refresh(store, book)
     _CACHE[store] = (_stamp(store), book)
     return book
+
+
+def _refresh(store: Store, book: LocalBook) -> None:
+    cols = ", ".join(_CUSTOMER_COLUMNS)
+    current = {
+        r[0]: tuple(r) for r in store.connection().execute(f"SELECT {cols} FROM customers WHERE _deleted = 0")
+    }
+    changed: set[str] = set()
+    for rid in set(book.seen_customers) - set(current):
+        book.customers.discard(rid)
+        book.names.pop(rid, None)
+        book.owners.pop(rid, None)
+        changed.add(rid)
+    for rid, values in current.items():
+        if book.seen_customers.get(rid) != values:
+            row = dict(zip(_CUSTOMER_COLUMNS, values, strict=True))
+            book.customers.add(customer_in(rid, row))
+            book.names[rid] = row["name"] or ""
+            book.owners[rid] = row["owner"]
+            changed.add(rid)
+    book.seen_customers = current
+    if changed:
+        book.contacts.forget_companies()
+    cols = ", ".join(_CONTACT_COLUMNS)
+    rows = {
+        r[0]: tuple(r) for r in store.connection().execute(f"SELECT {cols} FROM contacts WHERE _deleted = 0")
+    }
+    for rid in set(book.seen_contacts) - set(rows):
+        book.contacts.discard(rid)
+        book.contact_rows.pop(rid, None)
+    for rid, values in rows.items():
+        # A contact is matched with its customer's name too: re-read when either changed.
+        if book.seen_contacts.get(rid) != values or values[1] in changed:
+            row = dict(zip(_CONTACT_COLUMNS, values, strict=True))
+            book.contacts.add(contact_in(rid, row))
+            book.contact_rows[rid] = (row["name"] or "", row["customer_id"] or "")
+    book.seen_contacts = rows
 
 
 def find_duplicates(

@@ -129,7 +129,8 @@ def lead_convert(ctx: Context, lead_id: str, force: bool) -> None:
         hits = lead_duplicates(store, lead)
         if hits and not force:
             for h in hits:
-                click.echo(f"  {h.entity} {h.record_id} {h.label}: {ctx.say(h.reason)}", err=True)
+                why = ";".join(ctx.say(r) for r in h.reasons or (h.reason,))
+                click.echo(f"  {h.entity} {h.record_id} {h.label} ({h.score:.0%}): {why}", err=True)
             ctx.fail(
                 Msg(
                     "可能与已有记录重复;确认不是同一客户后加 --force",

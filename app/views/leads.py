@@ -32,6 +32,7 @@ from app.store.duplicates import DuplicateHit
 from app.sync.errors import NotSignedIn, Offline, ServerTrouble, SessionExpired
 from app.views import operations as ops
 from app.views.context import AppContext
+from app.views.duplicates import hit_text
 from app.views.errors import known_message
 from app.views.i18n import say
 from app.views.widgets import ErrorLabel, fill_table, heading, make_table, selected_id, when
@@ -389,7 +390,7 @@ class DuplicatesDialog(QDialog):
         self.list = QListWidget()
         self.list.setObjectName("duplicateList")
         for hit in hits:
-            item = QListWidgetItem(f"{hit.label} — {say(hit.reason)}")
+            item = QListWidgetItem(hit_text(hit))
             self.list.addItem(item)
         self.list.setCurrentRow(0)
         self.list.itemDoubleClicked.connect(lambda _item: self._choose("open"))

@@ -89,3 +89,16 @@ def test_no_false_alarms(store: Store, book: dict[str, str]) -> None:
         )
         == []
     )
+
+
+def test_the_index_follows_every_change(store: Store, book: dict[str, str]) -> None:
+    assert [h.record_id for h in find_duplicates(store, company="安泰机械")] == [book["other"]]
+    store.update("customer", book["other"], {"name": "宁波远航物流有限公司"})
+    assert find_duplicates(store, company="安泰机械") == []
+    assert [h.record_id for h in find_duplicates(store, company="远航物流")] == [book["other"]]
+    store.delete("customer", book["other"])
+    assert find_duplicates(store, company="远航物流") == []
+    # A write behind the store's back (as a sync's pull is) is seen as well.
+    store.db.execute("UPDATE contacts SET mobile = '13900001111' WHERE id = ?", (book["contact"],))
+    hits = find_duplicates(store, mobile="13900001111")
+    assert [h.record_id for h in hits] == [book["contact"]]

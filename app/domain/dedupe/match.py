@@ -619,6 +619,10 @@ class ContactIndex:
             return v
         return compare_customers(a.company, b.company)
 
+    def forget_companies(self) -> None:
+        """Drop the remembered customer verdicts (after customers changed)."""
+        self._company_cache.clear()
+
     def compare(self, a: ContactFeatures, b: ContactFeatures) -> Verdict:
         return compare_contacts(a, b, self._company_verdict(a, b))
 
