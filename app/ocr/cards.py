@@ -622,8 +622,12 @@ def _value_left(seg: Segment, value: str) -> int:
     """Left edge of the first word that belongs to the value (after the label)."""
     head = value[:1]
     for w in seg.words:
-        if head and head in fold(w.text):
-            return w.box.left
+        text = fold(w.text)
+        if head and head in text:
+            # A recogniser that reads a line as one word puts the label in it too: the value
+            # starts as far in as the text before it is long.
+            at = text.find(value[:4]) if value[:4] in text else text.find(head)
+            return w.box.left + round(w.box.width * at / max(1, len(text)))
     return seg.box.left
 
 

@@ -12,7 +12,8 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from PIL import Image
+import numpy as np
+from PIL import Image, ImageOps
 
 from app.domain.messages import Msg
 from app.ocr import engines, ppocr
@@ -147,6 +148,17 @@ def read_card(
     )
 
 
+def _light_on_dark(image: Image.Image) -> Image.Image:
+    """``image`` made dark on light when the card's middle is dark: light type on dark stock
+    reads as well as any other card then, and not at all as it is."""
+    gray = image.convert("L")
+    w, h = gray.size
+    middle = gray.crop((w // 4, h // 4, 3 * w // 4, 3 * h // 4))
+    if float(np.median(np.asarray(middle.resize((64, 64))))) < 100:  # most of it is dark
+        return ImageOps.invert(image.convert("RGB"))
+    return image
+
+
 def _read_card_ppocr(
     source: ImageSource,
     cancel: CancelCheck | None,
@@ -157,7 +169,7 @@ def _read_card_ppocr(
     image = open_image(source)
     _check(cancel)
     _report(progress, 1, total, "prepare")
-    prepared = prepare_card(image, width=PP_CARD_WIDTH)
+    prepared = prepare_card(_light_on_dark(image), width=PP_CARD_WIDTH)
     _check(cancel)
     _report(progress, 2, total, "ocr")
     words = ppocr.read_words(prepared.image, threads=threads)

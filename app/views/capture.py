@@ -174,6 +174,7 @@ class CardCaptureDialog(QDialog):
         self.index = -1
         self.hits: list[DuplicateHit] = []
         self.task: Any = None
+        self.read_by = ""  # the engine that read the card shown
         self.setObjectName("cardCapture")
         self.setWindowTitle(self.tr("Scan business cards"))
         self.resize(1080, 640)
@@ -295,6 +296,7 @@ class CardCaptureDialog(QDialog):
     def _have_card(self, result: Any) -> None:
         self.cancel_read.hide()
         show_engine_notice(self.engine_notice, result)
+        self.read_by = str(getattr(result, "engine", ""))
         self.form.fill(result.fields)
         low = self.form.low_confidence()
         self.status.setText(

@@ -2806,6 +2806,18 @@
         <translation>用 + 连接语言:%1,也可填 Tesseract 代码(chi_sim、eng…)</translation>
     </message>
     <message>
+        <source>Automatic (PP-OCR, else Tesseract)</source>
+        <translation>自动(PP-OCR,不可用时用 Tesseract)</translation>
+    </message>
+    <message>
+        <source>PP-OCR (deep learning)</source>
+        <translation>PP-OCR(深度学习)</translation>
+    </message>
+    <message>
+        <source>Tesseract</source>
+        <translation>Tesseract</translation>
+    </message>
+    <message>
         <source>Server address</source>
         <translation>服务器地址</translation>
     </message>
@@ -2820,6 +2832,10 @@
     <message>
         <source>OCR languages</source>
         <translation>识别语言</translation>
+    </message>
+    <message>
+        <source>OCR engine</source>
+        <translation>OCR 识别引擎</translation>
     </message>
     <message>
         <source>Signed in to</source>

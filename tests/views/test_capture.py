@@ -99,7 +99,8 @@ def test_unreadable_file_is_a_message_not_a_crash(
 
 
 def test_the_ocr_languages_setting_is_used(qtbot: Any, ctx: AppContext, deal_id: str) -> None:
-    ctx.config = Config(ocr_languages=("chi_sim", "xx_nowhere"))
+    # Tesseract reads (the setting), and wants a language it lacks.
+    ctx.config = Config(ocr_languages=("chi_sim", "xx_nowhere"), ocr_engine="tesseract")
     dialog = CardCaptureDialog(ctx, [SAMPLES / "card-clean-0000.png"])
     qtbot.addWidget(dialog)
     assert "tesseract-ocr-xx-nowhere" in dialog.problem.text()
