@@ -168,9 +168,15 @@ class InboxItem:
     snoozed_until: str | None = None
 
 
-def _rep_of(alert: Mapping[str, Any], lead: Any, deal: Any) -> str | None:
+# Alerts about the team's data as a whole, addressed to its leads: about no one rep.
+TEAM_KINDS = frozenset({"health_brief", "duplicate"})
+
+
+def rep_of(alert: Mapping[str, Any], lead: Any, deal: Any) -> str | None:
     """The rep an alert is about: the flagged rep, the lead's or the deal's owner."""
     kind = alert.get("kind")
+    if kind in TEAM_KINDS:
+        return None
     if kind == "rep_flagged":
         who = alert.get("record_id")
     elif kind in ("lead_response", "lead_unassigned") and lead is not None:
@@ -251,7 +257,7 @@ def inbox(
             InboxItem(
                 id=str(alert["id"]),
                 kind=str(alert.get("kind")),
-                rep=_rep_of(alert, lead, deal),
+                rep=rep_of(alert, lead, deal),
                 record_id=str(record_id) if record_id else None,
                 customer_id=alert.get("customer_id") or (deal or {}).get("customer_id"),
                 message=Msg(str(alert.get("message_zh") or ""), str(alert.get("message_en") or "")),

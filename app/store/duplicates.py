@@ -107,7 +107,8 @@ def local_book(store: Store) -> LocalBook:
 def _refresh(store: Store, book: LocalBook) -> None:
     cols = ", ".join(_CUSTOMER_COLUMNS)
     current = {
-        r[0]: tuple(r) for r in store.connection().execute(f"SELECT {cols} FROM customers WHERE _deleted = 0")
+        r[0]: tuple(r)
+        for r in store.connection().execute(f"SELECT {cols} FROM customers WHERE _deleted = 0")
     }
     changed: set[str] = set()
     for rid in set(book.seen_customers) - set(current):
@@ -127,7 +128,8 @@ def _refresh(store: Store, book: LocalBook) -> None:
         book.contacts.forget_companies()
     cols = ", ".join(_CONTACT_COLUMNS)
     rows = {
-        r[0]: tuple(r) for r in store.connection().execute(f"SELECT {cols} FROM contacts WHERE _deleted = 0")
+        r[0]: tuple(r)
+        for r in store.connection().execute(f"SELECT {cols} FROM contacts WHERE _deleted = 0")
     }
     for rid in set(book.seen_contacts) - set(rows):
         book.contacts.discard(rid)

@@ -8,7 +8,7 @@ snoozing is this device's (``alert_snoozes``), like a snoozed follow-up.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -217,22 +217,22 @@ def snooze_alert(store: Store, alert_id: str, until: date) -> None:
         )
 
 
-# Turning an alert into a task for the rep. Tasks live in their own module; when it is present
-# it sets this hook to a function (store, alert id) -> the new task's id, and the inbox then
-# offers the action. Until then the inbox shows no such button.
-alert_to_task: Callable[[Store, str], str] | None = None
+NO_REP = Msg("这条提醒没有对应的销售", "This alert names no rep to give a task to")
 
 
-def can_make_task() -> bool:
-    """Whether turning an alert into a task is available in this build."""
-    return alert_to_task is not None
+def make_task(store: Store, alert_id: str, lang: str = "zh") -> str:
+    """Turn the alert into a task for the rep it is about (closing the alert, which the task
+    now carries); a second hand-over returns the same task."""
+    from app.store import todo
 
-
-def make_task(store: Store, alert_id: str) -> str:
-    """Turn the alert into a task for its rep (through :data:`alert_to_task`)."""
-    if alert_to_task is None:
-        raise RuntimeError("tasks are not available")
-    return alert_to_task(store, alert_id)
+    alert = store.require("alert", alert_id)
+    related = str(alert.get("record_id") or "")
+    lead = store.get("lead", related) if related else None
+    deal = store.get("deal", related) if related else None
+    owner = board.rep_of(alert, lead, deal)
+    if owner is None:
+        raise ValidationFailed({"owner": NO_REP})
+    return todo.task_from_alert(store, alert_id, owner, lang=lang, resolve=True)
 
 
 def as_json(groups: list[tuple[str | None, list[board.InboxItem]]]) -> str:

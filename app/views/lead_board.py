@@ -247,13 +247,11 @@ class AlertInbox(QWidget):
         bar.addWidget(self.dismiss_button)
         bar.addWidget(self.snooze_button)
         bar.addWidget(self.until)
-        # Offered only when the tasks module has registered the hook (no dead button).
-        self.task_button: QPushButton | None = None
-        if lb.can_make_task():
-            self.task_button = QPushButton(self.tr("Make a task for the rep"))
-            self.task_button.setObjectName("inboxTask")
-            self.task_button.clicked.connect(self.make_task)
-            bar.addWidget(self.task_button)
+        self.task_button = QPushButton(self.tr("Make a task for the rep"))
+        self.task_button.setObjectName("inboxTask")
+        self.task_button.setToolTip(self.tr("Put this on the rep's agenda as a task"))
+        self.task_button.clicked.connect(self.make_task)
+        bar.addWidget(self.task_button)
         self.tree = QTreeWidget()
         self.tree.setObjectName("inboxTree")
         self.tree.setHeaderLabels(
@@ -294,6 +292,8 @@ class AlertInbox(QWidget):
             "journey": self.tr("Customer journey"),
             "approval": self.tr("Approval decided"),
             "unreadable": self.tr("Record could not be read"),
+            "health_brief": self.tr("Data-health brief"),
+            "duplicate": self.tr("Possible duplicate"),
         }.get(kind, kind)
 
     def _changed(self, changes: list[Any]) -> None:
@@ -393,7 +393,13 @@ class AlertInbox(QWidget):
     def make_task(self) -> None:
         alert_id = self.selected_id()
         if alert_id is not None:
-            self.ctx.runner.write(lambda s: lb.make_task(s, alert_id), owner=self)
+            lang = current()
+            self.ctx.runner.write(
+                lambda s: lb.make_task(s, alert_id, lang),
+                lambda _task: self.reload(),
+                on_error=self._failed,
+                owner=self,
+            )
 
     def _open(self) -> None:
         alert_id = self.selected_id()

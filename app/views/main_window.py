@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
         self.duplicates = DuplicatesScreen(ctx)
         self.duplicates.open_record.connect(self.open_record)
         self.duplicates.merge_requested.connect(self.merge_requested)
+        self.merge_requested.connect(self._open_merge)
         self.health = HealthScreen(ctx)
         self.health.exported.connect(lambda path: self.statusBar().showMessage(path, 8000))
         self.settings = SettingsScreen(
@@ -344,6 +345,13 @@ class MainWindow(QMainWindow):
         # These two scan the whole copy: worked out when shown, not on every change.
         if key in ("duplicates", "health"):
             self.screens[key].refresh()  # type: ignore[attr-defined]
+
+    def _open_merge(self, kind: str, ids: list[str]) -> None:
+        """The merge screen for a suspect group; the list is scanned again once merged."""
+        from app.views.merge_dialog import open_merge
+
+        dialog = open_merge(self.ctx, kind, ids, self)
+        dialog.merged.connect(lambda _survivor: self.duplicates.refresh())
 
     def show_screen(self, key: str) -> None:
         self.nav.setCurrentRow(NAV.index(key))

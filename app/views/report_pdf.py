@@ -50,12 +50,14 @@ def write_pdf(path: Path, title: str, subtitle: str, sheets: list[Sheet]) -> int
     if path.suffix.lower() != ".pdf":
         raise ValueError(f"unsupported export type {path.suffix or '(none)'}: use .pdf")
     from PySide6.QtCore import QMarginsF, QSizeF
-    from PySide6.QtGui import QGuiApplication, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
-    if QGuiApplication.instance() is None:
-        # A command line without a display still lays text out with Qt's offscreen platform.
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        _app = QGuiApplication([])  # kept alive while writing
+    from app.views.application import qt_app
+
+    # A command line without a display still lays text out with Qt's offscreen platform; the
+    # application is the desktop's own kind, so a window opened later in the process works.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    qt_app()
     tmp = path.with_name(path.name + ".part")
     writer = QPdfWriter(str(tmp))
     writer.setTitle(title)

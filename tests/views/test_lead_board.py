@@ -147,19 +147,20 @@ def test_dashboard_and_alert_inbox_for_a_team_lead(
     # ---- the alert inbox, grouped by rep
     screen.tabs.setCurrentWidget(inbox)
     qtbot.waitUntil(lambda: bool(inbox.items), timeout=10_000)
-    assert inbox.task_button is None  # no dead button: tasks are not in this build
     tops = [inbox.tree.topLevelItem(i).text(0) for i in range(inbox.tree.topLevelItemCount())]
-    assert tops == ["张伟 (5)"]  # four escalations and the flag
+    # Four escalations and the flag; the team's daily data-health brief is about no one rep.
+    assert tops == ["张伟 (5)", f"{inbox.tr('(no rep)')} (1)"]
     items = _children(inbox.tree)
     since = {i.data(0, lb_role()): i.text(4) for i in items}
     first = next(a for a, it in inbox.items.items() if it.record_id == made[0])
     assert since[first] == say(Msg("之后已接受", "Accepted since"))
     inbox.group.setCurrentIndex(1)  # by kind
-    qtbot.waitUntil(lambda: inbox.tree.topLevelItemCount() == 2, timeout=10_000)
-    kinds = {inbox.tree.topLevelItem(i).text(0) for i in range(2)}
+    qtbot.waitUntil(lambda: inbox.tree.topLevelItemCount() == 3, timeout=10_000)
+    kinds = {inbox.tree.topLevelItem(i).text(0) for i in range(3)}
     assert kinds == {
         f"{inbox.kind_name('lead_response')} (4)",
         f"{inbox.kind_name('rep_flagged')} (1)",
+        f"{inbox.kind_name('health_brief')} (1)",
     }
 
     # Dismiss one: resolved on the lead's device (and sent to the server at the next sync).
@@ -181,6 +182,23 @@ def test_dashboard_and_alert_inbox_for_a_team_lead(
     assert other_id in inbox.items
     shown = next(i for i in _children(inbox.tree) if i.data(0, lb_role()) == other_id)
     assert later.isoformat() in shown.text(4)
+
+    # Hand a third one to the rep as a task: on the rep's agenda, the alert closed.
+    third_id, third = next(
+        (a, it) for a, it in inbox.items.items() if a not in (first, other_id) and it.rep
+    )
+    target = next(i for i in _children(inbox.tree) if i.data(0, lb_role()) == third_id)
+    inbox.tree.setCurrentItem(target)
+    qtbot.mouseClick(inbox.task_button, LEFT)
+    qtbot.waitUntil(lambda: third_id not in inbox.items, timeout=10_000)
+    (task,) = [
+        t
+        for t in lena.store.connection().query(
+            "SELECT * FROM tasks WHERE source_id = ?", [third_id]
+        )
+    ]
+    assert task["owner"] == third.rep and task["kind"] == "alert" and task["status"] == "open"
+    assert lena.store.require("alert", third_id)["resolved_at"]
     with pytest.raises(ValidationFailed):  # not into the past (the date field stops it too)
         lb.snooze_alert(lena.store, other_id, ctx.today())
     assert lena.sync().error is None
