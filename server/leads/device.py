@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.domain.leads import is_high_intent, response_due, score_lead
+from app.domain.schema import validate_values
 from server.db import lead_state
 from server.leads.common import OPEN, SYSTEM, parse_time, stamp
 from server.leads.response import Refused, check_owner, judge
 from server.push import rejections as R
 from server.push.context import Batch
+from server.push.fields import validation_error
 from server.push.wire import Operation
 from server.records import Rec
 
@@ -40,8 +42,19 @@ SERVER_OWNED = (
 SERVER_STATUSES = ("new", "assigned", "pooled")
 
 
+def _check_owned_values(fields: Mapping[str, Any]) -> None:
+    """A server-owned value a device sends is refused as invalid when it is not even a valid
+    value (a score of 150, a date that is not one), before it is dropped or compared."""
+    given = {name: fields[name] for name in SERVER_OWNED if name in fields}
+    if given:
+        _, errors = validate_values("lead", given, partial=True, allow_system=True)
+        if errors:
+            raise validation_error(errors)
+
+
 def prepare_create(fields: dict[str, Any]) -> None:
     """Drop server-owned values from a new lead (the server computes them)."""
+    _check_owned_values(fields)
     for name in SERVER_OWNED:
         fields.pop(name, None)
     if fields.get("status") == "pooled":
@@ -121,6 +134,7 @@ def screen_update(batch: Batch, rec: Rec, fields: Mapping[str, Any]) -> dict[str
     """The fields of a lead update the server will merge; refuses changes to what the lead
     engine owns and status changes the rep may not make. A server-owned value equal to the
     stored one is the device's echo and is dropped."""
+    _check_owned_values(fields)
     out = dict(fields)
     for name in SERVER_OWNED:
         if name not in out:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from server_testkit import (
+from helpers.world import (
     PASSWORD,
     World,
     latest,

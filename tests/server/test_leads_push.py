@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_testkit import World, latest, new_id, op, pull_all, sign_in
+from helpers.world import World, latest, new_id, op, pull_all, sign_in
 from sqlalchemy import Engine, select
 
 from server.db import lead_state, loads, records

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server_testkit import World, latest, make_customer, make_deal, new_id, one, op, pull_all
+from helpers.world import World, latest, make_customer, make_deal, new_id, one, op, pull_all
 
 from server.history import record_history
 

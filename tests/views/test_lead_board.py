@@ -191,12 +191,9 @@ def test_dashboard_and_alert_inbox_for_a_team_lead(
     inbox.tree.setCurrentItem(target)
     qtbot.mouseClick(inbox.task_button, LEFT)
     qtbot.waitUntil(lambda: third_id not in inbox.items, timeout=10_000)
-    (task,) = [
-        t
-        for t in lena.store.connection().query(
-            "SELECT * FROM tasks WHERE source_id = ?", [third_id]
-        )
-    ]
+    (task,) = list(
+        lena.store.connection().query("SELECT * FROM tasks WHERE source_id = ?", [third_id])
+    )
     assert task["owner"] == third.rep and task["kind"] == "alert" and task["status"] == "open"
     assert lena.store.require("alert", third_id)["resolved_at"]
     with pytest.raises(ValidationFailed):  # not into the past (the date field stops it too)
