@@ -52,20 +52,29 @@ def load_team(conn: Connection, directory: Directory, team_id: str) -> TeamBook:
             records.c.scope_owner.in_(members),
         )
     ).all()
-    for r in rows:
+    # A record stored before its text was checked may not decode: devices set it aside, and
+    # the advisory check skips it rather than refuse the push that triggered it.
+    decoded = [(r, data) for r in rows if (data := _decoded(r.data)) is not None]
+    for r, data in decoded:
         if r.entity == "customer":
-            data = loads(r.data) or {}
             customers.add(customer_in(r.id, data))
             owners[r.id] = r.scope_owner
             names[r.id] = str(data.get("name") or "")
     contacts = ContactIndex(customers)
-    for r in rows:
+    for r, data in decoded:
         if r.entity == "contact":
-            data = loads(r.data) or {}
             contacts.add(contact_in(r.id, data))
             owners[r.id] = r.scope_owner
             names[r.id] = str(data.get("name") or "")
     return TeamBook(customers, contacts, owners, names)
+
+
+def _decoded(text: str | None) -> dict[str, Any] | None:
+    try:
+        data = loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else {} if data is None else None
 
 
 def customer_in(rid: str, data: dict[str, Any]) -> CustomerIn:
