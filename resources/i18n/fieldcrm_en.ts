@@ -38,6 +38,21 @@
     </message>
 </context>
 <context>
+    <name>LeadDashboard</name>
+    <message numerus="yes">
+        <source>Last %n day(s)</source>
+        <translation><numerusform>Last %n day</numerusform><numerusform>Last %n days</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>⚑ %n missed in a row</source>
+        <translation><numerusform>⚑ %n missed in a row</numerusform><numerusform>⚑ %n missed in a row</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>Exported %n rep(s).</source>
+        <translation><numerusform>Exported %n rep.</numerusform><numerusform>Exported %n reps.</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>LeadDialog</name>
     <message numerus="yes">
         <source>Chosen: %1, by weighted choice among %n eligible rep(s).</source>
@@ -141,21 +156,6 @@
     <message numerus="yes">
         <source>%n conflict(s)</source>
         <translation><numerusform>%n conflict</numerusform><numerusform>%n conflicts</numerusform></translation>
-    </message>
-</context>
-<context>
-    <name>LeadDashboard</name>
-    <message numerus="yes">
-        <source>Last %n day(s)</source>
-        <translation><numerusform>Last %n day</numerusform><numerusform>Last %n days</numerusform></translation>
-    </message>
-    <message numerus="yes">
-        <source>⚑ %n missed in a row</source>
-        <translation><numerusform>⚑ %n missed in a row</numerusform><numerusform>⚑ %n missed in a row</numerusform></translation>
-    </message>
-    <message numerus="yes">
-        <source>Exported %n rep(s).</source>
-        <translation><numerusform>Exported %n rep.</numerusform><numerusform>Exported %n reps.</numerusform></translation>
     </message>
 </context>
 </TS>

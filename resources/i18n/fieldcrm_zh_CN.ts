@@ -135,7 +135,7 @@
         <translation>转为任务 (T)</translation>
     </message>
     <message>
-        <source>Make the selected follow-up's next action a task</source>
+        <source>Make the selected follow-up&apos;s next action a task</source>
         <translation>把所选跟进记录的下一步动作转为任务</translation>
     </message>
     <message>
@@ -201,6 +201,137 @@
     <message>
         <source>%1 items saved to %2</source>
         <translation>已导出 %1 项到 %2</translation>
+    </message>
+</context>
+<context>
+    <name>AlertInbox</name>
+    <message>
+        <source>By rep</source>
+        <translation>按销售</translation>
+    </message>
+    <message>
+        <source>By kind</source>
+        <translation>按类型</translation>
+    </message>
+    <message>
+        <source>Oldest first</source>
+        <translation>最久的在前</translation>
+    </message>
+    <message>
+        <source>Largest amount first</source>
+        <translation>金额最大的在前</translation>
+    </message>
+    <message>
+        <source>Show snoozed</source>
+        <translation>显示已推迟</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>忽略</translation>
+    </message>
+    <message>
+        <source>Take the alert off the list on every device</source>
+        <translation>在所有设备上移出此提醒</translation>
+    </message>
+    <message>
+        <source>Snooze until</source>
+        <translation>推迟到</translation>
+    </message>
+    <message>
+        <source>Hide the alert on this device until that day</source>
+        <translation>在本机隐藏此提醒直到该日</translation>
+    </message>
+    <message>
+        <source>Make a task for the rep</source>
+        <translation>转为销售的任务</translation>
+    </message>
+    <message>
+        <source>Put this on the rep&apos;s agenda as a task</source>
+        <translation>把它作为任务放进销售的日程</translation>
+    </message>
+    <message>
+        <source>Alert</source>
+        <translation>提醒</translation>
+    </message>
+    <message>
+        <source>Rep</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <source>Amount</source>
+        <translation>金额</translation>
+    </message>
+    <message>
+        <source>Days</source>
+        <translation>天数</translation>
+    </message>
+    <message>
+        <source>Since then</source>
+        <translation>此后进展</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>内容</translation>
+    </message>
+    <message>
+        <source>Nothing needs attention.</source>
+        <translation>没有需要处理的事项。</translation>
+    </message>
+    <message>
+        <source>Stagnating deal</source>
+        <translation>商机停滞</translation>
+    </message>
+    <message>
+        <source>Lead not answered</source>
+        <translation>线索未响应</translation>
+    </message>
+    <message>
+        <source>Lead without a rep</source>
+        <translation>线索无人可分配</translation>
+    </message>
+    <message>
+        <source>Rep flagged</source>
+        <translation>销售被标记</translation>
+    </message>
+    <message>
+        <source>Pool claim lost</source>
+        <translation>公海认领未成功</translation>
+    </message>
+    <message>
+        <source>Customer journey</source>
+        <translation>客户旅程</translation>
+    </message>
+    <message>
+        <source>Approval decided</source>
+        <translation>审批已决定</translation>
+    </message>
+    <message>
+        <source>Record could not be read</source>
+        <translation>记录无法读取</translation>
+    </message>
+    <message>
+        <source>Data-health brief</source>
+        <translation>数据健康简报</translation>
+    </message>
+    <message>
+        <source>Possible duplicate</source>
+        <translation>疑似重复</translation>
+    </message>
+    <message>
+        <source>(no rep)</source>
+        <translation>(无销售)</translation>
+    </message>
+    <message>
+        <source>snoozed until %1</source>
+        <translation>已推迟到 %1</translation>
+    </message>
+    <message>
+        <source>Nothing yet</source>
+        <translation>暂无进展</translation>
     </message>
 </context>
 <context>
@@ -277,7 +408,7 @@
         <translation>申请审批</translation>
     </message>
     <message>
-        <source>Moving to %1 needs the team lead's approval. Tell them why the deal is ready; the request is sent with the next sync.</source>
+        <source>Moving to %1 needs the team lead&apos;s approval. Tell them why the deal is ready; the request is sent with the next sync.</source>
         <translation>推进到%1需要主管审批。请说明商机为什么已经可以推进;申请会在下次同步时发出。</translation>
     </message>
     <message>
@@ -336,7 +467,7 @@
         <translation>申请说明</translation>
     </message>
     <message>
-        <source>Lead's comment</source>
+        <source>Lead&apos;s comment</source>
         <translation>主管意见</translation>
     </message>
     <message>
@@ -858,7 +989,7 @@
         <translation>附加合同并修改勾选的字段</translation>
     </message>
     <message>
-        <source>Check the read values (highlighted ones especially) against the deal's; only ticked fields change.</source>
+        <source>Check the read values (highlighted ones especially) against the deal&apos;s; only ticked fields change.</source>
         <translation>请对照商机当前的值核对识别结果(尤其是高亮的字段);只有勾选的字段会被修改。</translation>
     </message>
     <message>
@@ -866,7 +997,7 @@
         <translation>正在识别合同</translation>
     </message>
     <message>
-        <source>Neither party of this contract is the deal's customer %1. Is it the right contract? Nothing is ticked: tick only what should change.</source>
+        <source>Neither party of this contract is the deal&apos;s customer %1. Is it the right contract? Nothing is ticked: tick only what should change.</source>
         <translation>合同的甲乙双方都不是该商机的客户%1。是否选错了合同?所有字段均未勾选,请只勾选确实要修改的字段。</translation>
     </message>
     <message>
@@ -903,11 +1034,11 @@
         </translation>
     </message>
     <message>
-        <source>the deal's customer</source>
+        <source>the deal&apos;s customer</source>
         <translation>即该商机的客户</translation>
     </message>
     <message>
-        <source>not the deal's customer (%1)</source>
+        <source>not the deal&apos;s customer (%1)</source>
         <translation>不是该商机的客户(%1)</translation>
     </message>
 </context>
@@ -1320,7 +1451,7 @@
         <translation>已输单:%1</translation>
     </message>
     <message>
-        <source>Waiting for the team lead's approval to move to %1 (requested %2).</source>
+        <source>Waiting for the team lead&apos;s approval to move to %1 (requested %2).</source>
         <translation>等待主管审批推进到「%1」(申请于 %2)。</translation>
     </message>
     <message>
@@ -1408,6 +1539,17 @@
     </message>
 </context>
 <context>
+    <name>DuplicatePanel</name>
+    <message>
+        <source>This may already exist:</source>
+        <translation>可能已经存在:</translation>
+    </message>
+    <message>
+        <source>Open the existing one</source>
+        <translation>打开已有记录</translation>
+    </message>
+</context>
+<context>
     <name>DuplicatesDialog</name>
     <message>
         <source>Possible duplicates</source>
@@ -1427,13 +1569,58 @@
     </message>
 </context>
 <context>
+    <name>DuplicatesScreen</name>
+    <message>
+        <source>Customers</source>
+        <translation>客户</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>联系人</translation>
+    </message>
+    <message>
+        <source>Records</source>
+        <translation>记录</translation>
+    </message>
+    <message>
+        <source>Owners</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>分数</translation>
+    </message>
+    <message>
+        <source>Why</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Merge…</source>
+        <translation>合并…</translation>
+    </message>
+    <message>
+        <source>Suspected duplicates in</source>
+        <translation>疑似重复:</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n group(s)</source>
+        <translation>
+            <numerusform>%n 组</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>FollowUpForm</name>
     <message>
         <source>Log follow-up</source>
         <translation>写跟进</translation>
     </message>
     <message>
-        <source>The customer's concern, our answer, the outcome</source>
+        <source>The customer&apos;s concern, our answer, the outcome</source>
         <translation>客户的顾虑、我方的回应、结果</translation>
     </message>
     <message>
@@ -1637,6 +1824,122 @@
     </message>
 </context>
 <context>
+    <name>HealthScreen</name>
+    <message>
+        <source>Export xlsx…</source>
+        <translation>导出 xlsx…</translation>
+    </message>
+    <message>
+        <source>Export PDF…</source>
+        <translation>导出 PDF…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Export xlsx</source>
+        <translation>导出 xlsx</translation>
+    </message>
+    <message>
+        <source>Export PDF</source>
+        <translation>导出 PDF</translation>
+    </message>
+</context>
+<context>
+    <name>LeadDashboard</name>
+    <message numerus="yes">
+        <source>Last %n day(s)</source>
+        <translation>
+            <numerusform>最近 %n 天</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Export to Excel…</source>
+        <translation>导出到 Excel…</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>期间</translation>
+    </message>
+    <message>
+        <source>Rep</source>
+        <translation>销售</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>已超时</translation>
+    </message>
+    <message>
+        <source>Misses in a row</source>
+        <translation>连续未响应</translation>
+    </message>
+    <message>
+        <source>Flag</source>
+        <translation>标记</translation>
+    </message>
+    <message>
+        <source>Leads</source>
+        <translation>线索</translation>
+    </message>
+    <message>
+        <source>High intent</source>
+        <translation>高意向</translation>
+    </message>
+    <message>
+        <source>High-intent share</source>
+        <translation>高意向占比</translation>
+    </message>
+    <message>
+        <source>First-week leads</source>
+        <translation>首周线索</translation>
+    </message>
+    <message>
+        <source>First week vs team mean</source>
+        <translation>首周/团队均值</translation>
+    </message>
+    <message>
+        <source>Below the bar</source>
+        <translation>低于标准</translation>
+    </message>
+    <message>
+        <source>Asking the server for new hires&apos; first week…</source>
+        <translation>正在向服务器查询新人首周数据…</translation>
+    </message>
+    <message>
+        <source>New hires&apos; first week from the server; flagged below %1 of the team mean.</source>
+        <translation>新人首周数据来自服务器;低于团队均值的 %1 时标记。</translation>
+    </message>
+    <message>
+        <source>Offline: new hires&apos; first-week comparison needs the server (it knows when each rep joined).</source>
+        <translation>离线:新人首周对比需要服务器(服务器知道每位销售的入职时间)。</translation>
+    </message>
+    <message numerus="yes">
+        <source>⚑ %n missed in a row</source>
+        <translation>
+            <numerusform>⚑ 连续 %n 次未响应</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>Export the dashboard</source>
+        <translation>导出看板</translation>
+    </message>
+    <message numerus="yes">
+        <source>Exported %n rep(s).</source>
+        <translation>
+            <numerusform>已导出 %n 位销售。</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>LeadDialog</name>
     <message>
         <source>Lead</source>
@@ -1795,6 +2098,17 @@
     <message>
         <source>No deadline</source>
         <translation>无截止时间</translation>
+    </message>
+</context>
+<context>
+    <name>LeadNotice</name>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Respond: %1</source>
+        <translation>响应:%1</translation>
     </message>
 </context>
 <context>
@@ -1990,7 +2304,7 @@
         <source>First contact logged.</source>
         <translation>已记录首次联系。</translation>
     </message>
-<message>
+    <message>
         <source>Dashboard</source>
         <translation>看板</translation>
     </message>
@@ -1998,7 +2312,7 @@
         <source>Alert inbox</source>
         <translation>提醒收件箱</translation>
     </message>
-    </context>
+</context>
 <context>
     <name>LiveUpdates</name>
     <message>
@@ -2170,7 +2484,7 @@
         <source>New customer</source>
         <translation>新建客户</translation>
     </message>
-<message>
+    <message>
         <source>Duplicates</source>
         <translation>疑似重复</translation>
     </message>
@@ -2178,7 +2492,7 @@
         <source>Data health</source>
         <translation>数据健康</translation>
     </message>
-    </context>
+</context>
 <context>
     <name>MergeDialog</name>
     <message>
@@ -2413,7 +2727,7 @@
         </translation>
     </message>
     <message>
-        <source>⏳ Waiting for the team lead's approval</source>
+        <source>⏳ Waiting for the team lead&apos;s approval</source>
         <translation>⏳ 等待主管审批</translation>
     </message>
     <message>
@@ -2447,7 +2761,7 @@
         <translation>已提交审批</translation>
     </message>
     <message>
-        <source>Moving to %1 needs the team lead's approval. The request was filed; the deal moves once it is approved.</source>
+        <source>Moving to %1 needs the team lead&apos;s approval. The request was filed; the deal moves once it is approved.</source>
         <translation>移到「%1」需要主管审批。已提交申请,批准后商机自动推进。</translation>
     </message>
     <message>
@@ -2590,6 +2904,17 @@
     </message>
 </context>
 <context>
+    <name>RecordDialog</name>
+    <message>
+        <source>Save anyway</source>
+        <translation>仍然保存</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+</context>
+<context>
     <name>ReminderService</name>
     <message>
         <source>Soon: %1</source>
@@ -2615,7 +2940,7 @@
         <translation> 分钟前</translation>
     </message>
     <message>
-        <source>this computer's zone, e.g. Asia/Shanghai</source>
+        <source>this computer&apos;s zone, e.g. Asia/Shanghai</source>
         <translation>本机时区,例如 Asia/Shanghai</translation>
     </message>
     <message>
@@ -2794,7 +3119,7 @@
         <translation>服务器与文字识别</translation>
     </message>
     <message>
-        <source>The system's certificates</source>
+        <source>The system&apos;s certificates</source>
         <translation>系统证书</translation>
     </message>
     <message>
@@ -2802,7 +3127,7 @@
         <translation>分钟</translation>
     </message>
     <message>
-        <source>Languages joined with +: %1, or Tesseract's codes (chi_sim, eng…)</source>
+        <source>Languages joined with +: %1, or Tesseract&apos;s codes (chi_sim, eng…)</source>
         <translation>用 + 连接语言:%1,也可填 Tesseract 代码(chi_sim、eng…)</translation>
     </message>
     <message>
@@ -3009,7 +3334,7 @@
         <translation>我的旅程任务</translation>
     </message>
     <message>
-        <source>My customers' health</source>
+        <source>My customers&apos; health</source>
         <translation>我的客户健康度</translation>
     </message>
     <message>
@@ -3158,319 +3483,6 @@
     <message>
         <source>Quit</source>
         <translation>退出</translation>
-    </message>
-</context>
-<context>
-    <name>DuplicatePanel</name>
-    <message>
-        <source>This may already exist:</source>
-        <translation>可能已经存在:</translation>
-    </message>
-    <message>
-        <source>Open the existing one</source>
-        <translation>打开已有记录</translation>
-    </message>
-</context>
-<context>
-    <name>DuplicatesScreen</name>
-    <message>
-        <source>Customers</source>
-        <translation>客户</translation>
-    </message>
-    <message>
-        <source>Contacts</source>
-        <translation>联系人</translation>
-    </message>
-    <message>
-        <source>Records</source>
-        <translation>记录</translation>
-    </message>
-    <message>
-        <source>Owners</source>
-        <translation>负责人</translation>
-    </message>
-    <message>
-        <source>Score</source>
-        <translation>分数</translation>
-    </message>
-    <message>
-        <source>Why</source>
-        <translation>原因</translation>
-    </message>
-    <message>
-        <source>Open</source>
-        <translation>打开</translation>
-    </message>
-    <message>
-        <source>Merge…</source>
-        <translation>合并…</translation>
-    </message>
-    <message>
-        <source>Suspected duplicates in</source>
-        <translation>疑似重复:</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n group(s)</source>
-        <translation>
-            <numerusform>%n 组</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
-    <name>HealthScreen</name>
-    <message>
-        <source>Export xlsx…</source>
-        <translation>导出 xlsx…</translation>
-    </message>
-    <message>
-        <source>Export PDF…</source>
-        <translation>导出 PDF…</translation>
-    </message>
-    <message>
-        <source>Refresh</source>
-        <translation>刷新</translation>
-    </message>
-    <message>
-        <source>Export xlsx</source>
-        <translation>导出 xlsx</translation>
-    </message>
-    <message>
-        <source>Export PDF</source>
-        <translation>导出 PDF</translation>
-    </message>
-</context>
-<context>
-    <name>RecordDialog</name>
-    <message>
-        <source>Save anyway</source>
-        <translation>仍然保存</translation>
-    </message>
-    <message>
-        <source>Save</source>
-        <translation>保存</translation>
-    </message>
-</context>
-<context>
-    <name>AlertInbox</name>
-    <message>
-        <source>By rep</source>
-        <translation>按销售</translation>
-    </message>
-    <message>
-        <source>By kind</source>
-        <translation>按类型</translation>
-    </message>
-    <message>
-        <source>Oldest first</source>
-        <translation>最久的在前</translation>
-    </message>
-    <message>
-        <source>Largest amount first</source>
-        <translation>金额最大的在前</translation>
-    </message>
-    <message>
-        <source>Show snoozed</source>
-        <translation>显示已推迟</translation>
-    </message>
-    <message>
-        <source>Open</source>
-        <translation>打开</translation>
-    </message>
-    <message>
-        <source>Dismiss</source>
-        <translation>忽略</translation>
-    </message>
-    <message>
-        <source>Take the alert off the list on every device</source>
-        <translation>在所有设备上移出此提醒</translation>
-    </message>
-    <message>
-        <source>Snooze until</source>
-        <translation>推迟到</translation>
-    </message>
-    <message>
-        <source>Hide the alert on this device until that day</source>
-        <translation>在本机隐藏此提醒直到该日</translation>
-    </message>
-    <message>
-        <source>Make a task for the rep</source>
-        <translation>转为销售的任务</translation>
-    </message>
-    <message>
-        <source>Alert</source>
-        <translation>提醒</translation>
-    </message>
-    <message>
-        <source>Rep</source>
-        <translation>销售</translation>
-    </message>
-    <message>
-        <source>Amount</source>
-        <translation>金额</translation>
-    </message>
-    <message>
-        <source>Days</source>
-        <translation>天数</translation>
-    </message>
-    <message>
-        <source>Since then</source>
-        <translation>此后进展</translation>
-    </message>
-    <message>
-        <source>Message</source>
-        <translation>内容</translation>
-    </message>
-    <message>
-        <source>Nothing needs attention.</source>
-        <translation>没有需要处理的事项。</translation>
-    </message>
-    <message>
-        <source>Stagnating deal</source>
-        <translation>商机停滞</translation>
-    </message>
-    <message>
-        <source>Lead not answered</source>
-        <translation>线索未响应</translation>
-    </message>
-    <message>
-        <source>Lead without a rep</source>
-        <translation>线索无人可分配</translation>
-    </message>
-    <message>
-        <source>Rep flagged</source>
-        <translation>销售被标记</translation>
-    </message>
-    <message>
-        <source>Pool claim lost</source>
-        <translation>公海认领未成功</translation>
-    </message>
-    <message>
-        <source>Customer journey</source>
-        <translation>客户旅程</translation>
-    </message>
-    <message>
-        <source>Approval decided</source>
-        <translation>审批已决定</translation>
-    </message>
-    <message>
-        <source>Record could not be read</source>
-        <translation>记录无法读取</translation>
-    </message>
-    <message>
-        <source>(no rep)</source>
-        <translation>(无销售)</translation>
-    </message>
-    <message>
-        <source>snoozed until %1</source>
-        <translation>已推迟到 %1</translation>
-    </message>
-    <message>
-        <source>Nothing yet</source>
-        <translation>暂无进展</translation>
-    </message>
-</context>
-<context>
-    <name>LeadDashboard</name>
-    <message numerus="yes">
-        <source>Last %n day(s)</source>
-        <translation>
-            <numerusform>最近 %n 天</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Export to Excel…</source>
-        <translation>导出到 Excel…</translation>
-    </message>
-    <message>
-        <source>Period</source>
-        <translation>期间</translation>
-    </message>
-    <message>
-        <source>Rep</source>
-        <translation>销售</translation>
-    </message>
-    <message>
-        <source>Open</source>
-        <translation>打开</translation>
-    </message>
-    <message>
-        <source>Overdue</source>
-        <translation>已超时</translation>
-    </message>
-    <message>
-        <source>Misses in a row</source>
-        <translation>连续未响应</translation>
-    </message>
-    <message>
-        <source>Flag</source>
-        <translation>标记</translation>
-    </message>
-    <message>
-        <source>Leads</source>
-        <translation>线索</translation>
-    </message>
-    <message>
-        <source>High intent</source>
-        <translation>高意向</translation>
-    </message>
-    <message>
-        <source>High-intent share</source>
-        <translation>高意向占比</translation>
-    </message>
-    <message>
-        <source>First-week leads</source>
-        <translation>首周线索</translation>
-    </message>
-    <message>
-        <source>First week vs team mean</source>
-        <translation>首周/团队均值</translation>
-    </message>
-    <message>
-        <source>Below the bar</source>
-        <translation>低于标准</translation>
-    </message>
-    <message>
-        <source>Asking the server for new hires' first week…</source>
-        <translation>正在向服务器查询新人首周数据…</translation>
-    </message>
-    <message>
-        <source>New hires' first week from the server; flagged below %1 of the team mean.</source>
-        <translation>新人首周数据来自服务器;低于团队均值的 %1 时标记。</translation>
-    </message>
-    <message>
-        <source>Offline: new hires' first-week comparison needs the server (it knows when each rep joined).</source>
-        <translation>离线:新人首周对比需要服务器(服务器知道每位销售的入职时间)。</translation>
-    </message>
-    <message numerus="yes">
-        <source>⚑ %n missed in a row</source>
-        <translation>
-            <numerusform>⚑ 连续 %n 次未响应</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Yes</source>
-        <translation>是</translation>
-    </message>
-    <message>
-        <source>Export the dashboard</source>
-        <translation>导出看板</translation>
-    </message>
-    <message numerus="yes">
-        <source>Exported %n rep(s).</source>
-        <translation>
-            <numerusform>已导出 %n 位销售。</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
-    <name>LeadNotice</name>
-    <message>
-        <source>Close</source>
-        <translation>关闭</translation>
-    </message>
-    <message>
-        <source>Respond: %1</source>
-        <translation>响应:%1</translation>
     </message>
 </context>
 </TS>
