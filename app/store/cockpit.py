@@ -119,6 +119,17 @@ def _load_team(store: Store, full: bool) -> TeamData:
                 last_followup_at=last.get(data["id"]),
             )
         )
+    reps, names, display = _team_users(store)
+    return TeamData(deals, reps, names, display)
+
+
+def team_without_deals(store: Store) -> TeamData:
+    """The team's reps and their names, no deals (when the reports shown are kept ones)."""
+    return TeamData([], *_team_users(store))
+
+
+def _team_users(store: Store) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    db = store.db
     names: dict[str, str] = {}
     display: dict[str, str] = {}
     reps: list[str] = []
@@ -134,7 +145,7 @@ def _load_team(store: Store, full: bool) -> TeamData:
         names[uid], display[uid] = name, shown
         if role == "rep" and (team_id is None or team == team_id):
             reps.append(uid)
-    return TeamData(deals, reps, names, display)
+    return reps, names, display
 
 
 def snapshots(store: Store) -> list[dict[str, Any]]:
@@ -386,4 +397,5 @@ __all__ = [
     "pipeline_report",
     "report_sheets",
     "snapshots",
+    "team_without_deals",
 ]

@@ -22,7 +22,7 @@ import filelock
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, entity
 from app.paths import STORE_FILE
-from app.store import cipherdb
+from app.store import cipherdb, cockpit_cache
 from app.store import search as search_index
 from app.store.errors import StoreLocked
 from app.store.files import is_sealed
@@ -322,6 +322,11 @@ class SyncEngine:
             if raised:
                 self._notify([Change("alert", "*", "create", ())])
             store.set_meta("last_synced", utc_now().isoformat())
+            if cockpit_cache.is_lead(store):
+                # The cockpit's reports are computed once here, on the sync's thread, not when
+                # the lead opens it; one that cannot be computed now is computed when shown.
+                with contextlib.suppress(ValueError, TypeError, KeyError, ArithmeticError):
+                    cockpit_cache.warm(store, utc_now())
             return SyncReport(
                 pushed=pushed,
                 pulled=pulled,
