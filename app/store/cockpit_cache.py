@@ -25,14 +25,22 @@ _KEY = "cockpit_cache"
 
 
 def data_version(store: Store) -> str:
-    """A signature of what the cockpit's reports are computed from (cheap: a few aggregates
-    over indexes and one pass over the deals' versions)."""
+    """A signature of what the cockpit's reports are computed from.
+
+    Cheap (no table is read through): every change reaches the store either by sync, which
+    moves the cursor, or by the store's write path, which adds an audit entry; rows added
+    raise the tables' highest row ids; the outbox's queue and verdicts cover what a sync
+    undoes; and rules, snapshots and users are signed as they are."""
     row = store.db.execute(
         """SELECT
-             (SELECT count(*) || ':' || total(_version) FROM deals),
-             (SELECT coalesce(max(rowid), 0) || ':' || count(*) FROM attachments),
-             (SELECT coalesce(max(rowid), 0) || ':' || count(*) FROM followups),
+             (SELECT coalesce(max(rowid), 0) FROM deals),
+             (SELECT coalesce(max(rowid), 0) FROM attachments),
+             (SELECT coalesce(max(rowid), 0) FROM followups),
              (SELECT coalesce(max(seq), 0) FROM audit),
+             (SELECT count(*) || ':' || coalesce(max(seq), 0) || ':'
+                     || group_concat(CASE WHEN state NOT IN ('pending', 'sending')
+                                          THEN seq || state END)
+                FROM outbox),
              (SELECT count(*) || ':' || coalesce(max(taken_at), '') FROM forecast_snapshots),
              (SELECT group_concat(id || '|' || name || '|' || coalesce(display_name, '') || '|'
                                   || role || '|' || coalesce(team_id, '') || '|' || active, ';')

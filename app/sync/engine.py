@@ -513,7 +513,9 @@ class SyncEngine:
         full: bool = False,
     ) -> tuple[int, int, int, int]:
         pulled = removed = conflicts = held = 0
-        seen: set[str] = set()
+        # Only a full resync needs every id it was sent (to drop what the server no longer
+        # has); a first sync would otherwise hold the whole data set's ids in memory.
+        seen: set[str] | None = set() if full else None
         cursor = None if full else store.meta("cursor")
         limit = self.pull_page
 
@@ -557,21 +559,22 @@ class SyncEngine:
                     store.set_rules_json(json.dumps(rules["rules"], ensure_ascii=False))
                     store.set_meta("rules_version", str(rules["version"]))
                 progress(SyncProgress("pull", pulled, 0))
-        if full:
+        if seen is not None:
             removed += self._drop_unseen(store, seen)
         return pulled, removed, conflicts, held
 
     def _apply_page(
-        self, store: Store, page: local.PulledPage, seen: set[str]
+        self, store: Store, page: local.PulledPage, seen: set[str] | None
     ) -> tuple[int, int, int, int]:
         """Write one pulled page and advance the cursor, in one transaction.
 
         Records this device cannot read or store are set aside (app.sync.quarantine) and the
         cursor moves past them all the same: one bad record never stops the sync.
         """
-        seen.update(r.id for r in page.records)
-        # A record set aside is still on the server: a full resync must not drop our copy.
-        seen.update(q.record_id for q in page.quarantined if q.record_id)
+        if seen is not None:
+            seen.update(r.id for r in page.records)
+            # A record set aside is still on the server: a full resync must not drop our copy.
+            seen.update(q.record_id for q in page.quarantined if q.record_id)
         with store.db.atomic():
             changes, failed = self._apply_records(store, page.records)
             gone = {q.record_id for q in failed}
