@@ -5,10 +5,11 @@ any change to the data (a pulled page, a local edit) makes it compute them again
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from helpers.syncing import Device, Server
 
+from app.domain.forecast import parse_period
 from app.domain.reports import current_period
 from app.store import cockpit_cache
 from app.store.cockpit import build
@@ -48,10 +49,15 @@ def test_lead_sync_keeps_reports_that_match_the_data(
 
     # A local edit changes the signature: the kept copies no longer count, and the cockpit
     # computes figures that include the edit.
-    deal_id, commit = store.db.execute(
-        "SELECT id, commit_amount FROM deals WHERE _deleted = 0 AND stage NOT IN ('won', 'lost') "
-        "ORDER BY id LIMIT 1"
-    ).fetchone()
+    window = parse_period(period)
+    deal_id, commit = next(
+        (rid, amount)
+        for rid, amount, close in store.db.execute(
+            "SELECT id, commit_amount, expected_close FROM deals WHERE _deleted = 0 "
+            "AND stage NOT IN ('won', 'lost') AND expected_close IS NOT NULL ORDER BY id"
+        )
+        if window.contains(date.fromisoformat(close[:10]))
+    )
     store.update("deal", deal_id, {"commit_amount": str(float(commit or 0) + 123_456)})
     assert cockpit_cache.data_version(store) != version
     edited = cockpit_cache.data_version(store)
