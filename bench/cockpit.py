@@ -138,7 +138,7 @@ def client(profile: Path, url: str, user: str, password: str) -> None:
 
 def paint(profile: Path) -> dict[str, Any]:
     """Open the cockpit on the synced profile: its first paint, then each tab's first showing
-    (the heatmap's reads every deal field and computes the heatmap and the pipeline)."""
+    (kept reports are shown as they are; the pipeline's reads every deal field)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -161,7 +161,7 @@ def paint(profile: Path) -> dict[str, Any]:
     # Wall and CPU time of each step: on a machine busy with other work the CPU time is the
     # steadier figure (the synchronous runner does the store's work on this thread).
     t, cpu = time.perf_counter(), time.process_time()
-    screen.show()  # reads the deals, computes the forecast and draws its tab
+    screen.show()  # the kept forecast (or the deals read and it computed), drawn
     app.processEvents()
     screen.grab()
     out["forecast_paint_ms"] = (time.perf_counter() - t) * 1000
@@ -254,7 +254,7 @@ def scale(size: str, seed: int, server_dir: Path | None = None) -> None:
         )
         print(f"profile: {r['deals']:,} deals, {r['followups']:,} follow-ups")
         print(
-            "cockpit first paint (deals read, forecast computed and drawn): "
+            "cockpit first paint (the kept forecast, else the deals read and it computed; drawn): "
             f"{r['forecast_paint_ms']:.0f} ms (CPU {r['forecast_paint_cpu_ms']:.0f} ms); tabs: "
             + ", ".join(
                 f"{n} {r[f'{n}_tab_ms']:.0f} ms (CPU {r[f'{n}_tab_cpu_ms']:.0f})"
