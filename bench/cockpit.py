@@ -10,6 +10,7 @@
    peak memory), then every cockpit report's first paint and search latency on that profile.
 
     .venv/bin/python -m bench.cockpit [--size small|rep|team] [--seed N] [--backtest-only]
+        [--server-dir DIR]
 """
 
 from __future__ import annotations
