@@ -10,6 +10,7 @@
    peak memory), then every cockpit report's first paint and search latency on that profile.
 
     .venv/bin/python -m bench.cockpit [--size small|rep|team] [--seed N] [--backtest-only]
+        [--server-dir DIR]
 """
 
 from __future__ import annotations
@@ -121,19 +122,24 @@ def client(profile: Path, url: str, user: str, password: str) -> None:
     keyring.set_keyring(PlaintextKeyring())
     engine = SyncEngine(profile)
     engine.sign_in(url, user, password)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     report = engine.sync()
-    first = time.perf_counter() - t
+    first, cpu = time.perf_counter() - t, time.process_time() - cpu
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert report.error is None, report.error
-    result: dict[str, Any] = {"first_sync_s": first, "pulled": report.pulled, "peak_mb": rss_mb}
+    result: dict[str, Any] = {
+        "first_sync_s": first,
+        "first_sync_cpu_s": cpu,
+        "pulled": report.pulled,
+        "peak_mb": rss_mb,
+    }
     result.update(paint(profile))
     print(json.dumps(result))
 
 
 def paint(profile: Path) -> dict[str, Any]:
     """Open the cockpit on the synced profile: its first paint, then each tab's first showing
-    (the heatmap's reads every deal field and computes the heatmap and the pipeline)."""
+    (kept reports are shown as they are; the pipeline's reads every deal field)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -153,22 +159,27 @@ def paint(profile: Path) -> dict[str, Any]:
     screen = CockpitScreen(ctx)
     screen.resize(1366, 768)
     out: dict[str, Any] = {}
-    t = time.perf_counter()
-    screen.show()  # reads the deals, computes the forecast and draws its tab
+    # Wall and CPU time of each step: on a machine busy with other work the CPU time is the
+    # steadier figure (the synchronous runner does the store's work on this thread).
+    t, cpu = time.perf_counter(), time.process_time()
+    screen.show()  # the kept forecast (or the deals read and it computed), drawn
     app.processEvents()
     screen.grab()
     out["forecast_paint_ms"] = (time.perf_counter() - t) * 1000
+    out["forecast_paint_cpu_ms"] = (time.process_time() - cpu) * 1000
     for i, name in enumerate(("forecast", "heatmap", "pipeline", "charts")):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         screen.tabs.setCurrentIndex(i)
         app.processEvents()
         screen.grab()
         out[f"{name}_tab_ms"] = (time.perf_counter() - t) * 1000
-    t = time.perf_counter()
+        out[f"{name}_tab_cpu_ms"] = (time.process_time() - cpu) * 1000
+    t, cpu = time.perf_counter(), time.process_time()
     screen.period.setCurrentIndex(screen.period.findData("2026Q3"))
     app.processEvents()
     screen.grab()
     out["period_change_ms"] = (time.perf_counter() - t) * 1000
+    out["period_change_cpu_ms"] = (time.process_time() - cpu) * 1000
     names = [r[0] for r in store.connection().execute("SELECT name FROM customers LIMIT 400")]
     rng = random.Random(1)
     times = []
@@ -188,7 +199,7 @@ def paint(profile: Path) -> dict[str, Any]:
     return out
 
 
-def scale(size: str, seed: int) -> None:
+def scale(size: str, seed: int, server_dir: Path | None = None) -> None:
     from bench.sync import serve
     from server import admin
     from server.db import make_engine
@@ -196,15 +207,22 @@ def scale(size: str, seed: int) -> None:
     from server.reports.demo import fill_team
 
     tmp = Path(tempfile.mkdtemp(prefix="fieldcrm-bench-cockpit-"))
-    handle = start(None, data_dir=tmp / "server")
+    # A kept server folder is filled once and reused: filling a full team takes minutes.
+    reuse = server_dir is not None and (server_dir / "filled").exists()
+    handle = start(None, data_dir=server_dir or tmp / "server")
     handle.stop()
     assert handle.settings is not None
     engine = make_engine(handle.settings.database_url, pool_size=1)
     proc = None
     try:
-        t = time.perf_counter()
-        counts = fill_team(engine, handle.settings, DEMO_TEAM, size, seed)
-        print(f"server: team filled in {time.perf_counter() - t:.1f} s {counts}")
+        if reuse:
+            print(f"server: reusing the team filled in {server_dir}")
+        else:
+            t = time.perf_counter()
+            counts = fill_team(engine, handle.settings, DEMO_TEAM, size, seed)
+            print(f"server: team filled in {time.perf_counter() - t:.1f} s {counts}")
+            if server_dir is not None:
+                (server_dir / "filled").write_text(f"{size} {seed}\n")
         lead = next(u for u in admin.list_users(engine) if u["name"] == "demo-lead")
         assert lead["team"] == DEMO_TEAM
         proc, url = serve(handle.settings.database_url, handle.settings.data_dir)
@@ -231,19 +249,20 @@ def scale(size: str, seed: int) -> None:
         r = json.loads(done.stdout.strip().splitlines()[-1])
         print(
             f"lead's first sync: {r['first_sync_s']:.1f} s, {r['pulled']:,} rows, "
-            f"{r['pulled'] / r['first_sync_s']:,.0f} rows/s; "
+            f"{r['pulled'] / r['first_sync_s']:,.0f} rows/s "
+            f"(client CPU {r['first_sync_cpu_s']:.1f} s); "
             f"client peak memory {r['peak_mb']:.0f} MB"
         )
         print(f"profile: {r['deals']:,} deals, {r['followups']:,} follow-ups")
         print(
-            "cockpit first paint (deals read, forecast computed and drawn): "
-            f"{r['forecast_paint_ms']:.0f} ms; tabs: "
+            "cockpit first paint (the kept forecast, else the deals read and it computed; drawn): "
+            f"{r['forecast_paint_ms']:.0f} ms (CPU {r['forecast_paint_cpu_ms']:.0f} ms); tabs: "
             + ", ".join(
-                f"{n} {r[f'{n}_tab_ms']:.0f} ms"
+                f"{n} {r[f'{n}_tab_ms']:.0f} ms (CPU {r[f'{n}_tab_cpu_ms']:.0f})"
                 for n in ("forecast", "heatmap", "pipeline", "charts")
             )
             + f" (each tab's first showing computes it); another period "
-            f"{r['period_change_ms']:.0f} ms"
+            f"{r['period_change_ms']:.0f} ms (CPU {r['period_change_cpu_ms']:.0f})"
         )
         print(f"search: p50 {r['search_p50_ms']:.1f} ms, p95 {r['search_p95_ms']:.1f} ms")
     finally:
@@ -259,6 +278,9 @@ def main() -> None:
     parser.add_argument("--size", choices=("small", "rep", "team"), default="small")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--backtest-only", action="store_true")
+    parser.add_argument(
+        "--server-dir", type=Path, help="keep the filled server here and reuse it on later runs"
+    )
     parser.add_argument("--client", nargs=4, metavar=("PROFILE", "URL", "USER", "PASSWORD"))
     args = parser.parse_args()
     if args.client:
@@ -267,7 +289,7 @@ def main() -> None:
         return
     backtest(args.seed)
     if not args.backtest_only:
-        scale(args.size, args.seed)
+        scale(args.size, args.seed, args.server_dir)
 
 
 if __name__ == "__main__":

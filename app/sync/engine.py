@@ -22,7 +22,7 @@ import filelock
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, entity
 from app.paths import STORE_FILE
-from app.store import cipherdb, merging
+from app.store import cipherdb, cockpit_cache, merging
 from app.store import search as search_index
 from app.store.errors import StoreLocked
 from app.store.files import is_sealed
@@ -333,6 +333,11 @@ class SyncEngine:
             if raised:
                 self._notify([Change("alert", "*", "create", ())])
             store.set_meta("last_synced", utc_now().isoformat())
+            if cockpit_cache.is_lead(store):
+                # The cockpit's reports are computed once here, on the sync's thread, not when
+                # the lead opens it; one that cannot be computed now is computed when shown.
+                with contextlib.suppress(ValueError, TypeError, KeyError, ArithmeticError):
+                    cockpit_cache.warm(store, utc_now())
             return SyncReport(
                 pushed=pushed,
                 pulled=pulled,
@@ -526,7 +531,9 @@ class SyncEngine:
         full: bool = False,
     ) -> tuple[int, int, int, int]:
         pulled = removed = conflicts = held = 0
-        seen: set[str] = set()
+        # Only a full resync needs every id it was sent (to drop what the server no longer
+        # has); a first sync would otherwise hold the whole data set's ids in memory.
+        seen: set[str] | None = set() if full else None
         cursor = None if full else store.meta("cursor")
         limit = self.pull_page
 
@@ -570,21 +577,22 @@ class SyncEngine:
                     store.set_rules_json(json.dumps(rules["rules"], ensure_ascii=False))
                     store.set_meta("rules_version", str(rules["version"]))
                 progress(SyncProgress("pull", pulled, 0))
-        if full:
+        if seen is not None:
             removed += self._drop_unseen(store, seen)
         return pulled, removed, conflicts, held
 
     def _apply_page(
-        self, store: Store, page: local.PulledPage, seen: set[str]
+        self, store: Store, page: local.PulledPage, seen: set[str] | None
     ) -> tuple[int, int, int, int]:
         """Write one pulled page and advance the cursor, in one transaction.
 
         Records this device cannot read or store are set aside (app.sync.quarantine) and the
         cursor moves past them all the same: one bad record never stops the sync.
         """
-        seen.update(r.id for r in page.records)
-        # A record set aside is still on the server: a full resync must not drop our copy.
-        seen.update(q.record_id for q in page.quarantined if q.record_id)
+        if seen is not None:
+            seen.update(r.id for r in page.records)
+            # A record set aside is still on the server: a full resync must not drop our copy.
+            seen.update(q.record_id for q in page.quarantined if q.record_id)
         with store.connection().atomic():
             # Merges first: pending edits of a merged record are redirected before its
             # tombstone is stored (app.store.merging).

@@ -327,7 +327,7 @@ class CockpitScreen(ReloadingScreen):
             self.reload()
             return
         data = self.data
-        self.ctx.runner.read(lambda _s: data.for_period(period), self.show_data, owner=self)
+        self.ctx.runner.read(lambda s: data.for_period(period, s), self.show_data, owner=self)
 
     def on_changed(self, changes: list[Change]) -> None:
         if any(c.entity in ("deal", "attachment", "followup", "*") for c in changes):
@@ -357,7 +357,8 @@ class CockpitScreen(ReloadingScreen):
             elif index == 3:
                 self._show_charts(ready)
 
-        self.ctx.runner.read(data.ready, draw, owner=self)
+        need = ("heatmap",) if index == 1 else ("pipeline",)
+        self.ctx.runner.read(lambda s: data.ready(s, need), draw, owner=self)
 
     def _name(self, login: str) -> str:
         return self.data.names.get(login, login) if self.data else login

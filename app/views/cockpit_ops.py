@@ -13,7 +13,8 @@ from typing import Any
 from app.domain.forecast import parse_period
 from app.domain.reports import TeamData, forecast_report, heatmap_report, pipeline_report
 from app.domain.rules import ProcessRules
-from app.store.cockpit import deal_briefs, load_team, snapshots
+from app.store import cockpit_cache
+from app.store.cockpit import deal_briefs, load_team, snapshots, team_without_deals
 from app.store.service import Store
 
 
@@ -21,9 +22,10 @@ from app.store.service import Store
 class Cockpit:
     """The cockpit's figures for one period (JSON shapes as ``fieldcrm report`` prints).
 
-    The team's deals are read once; the forecast is computed with them (the first tab), the
-    pipeline and the heatmap the first time they are asked for, and another period reuses the
-    deals already read."""
+    Reports kept from the same data (:mod:`app.store.cockpit_cache`) are shown as they are;
+    the others are computed from the team's deals, read once and only as far as needed: the
+    forecast's few fields first, all of them when the pipeline (or a heatmap not kept) is
+    asked for. Another period reuses the deals already read."""
 
     period: str
     team: TeamData
@@ -34,8 +36,10 @@ class Cockpit:
     names: dict[str, str]  # login → display name
     _pipeline: dict[str, Any] | None = field(default=None, repr=False)
     _heatmap: dict[str, Any] | None = field(default=None, repr=False)
-    # The forecast needs a few fields of each deal; the other reports need them all.
-    full: bool = False
+    # How much of each deal ``team`` holds: "none" (kept reports only), "lite" (the
+    # forecast's fields) or "full".
+    deals_read: str = "full"
+    version: str = ""  # the data the kept reports must match
 
     @property
     def pipeline(self) -> dict[str, Any]:
@@ -49,24 +53,39 @@ class Cockpit:
             raise RuntimeError("call ready() on the store worker first")
         return self._heatmap
 
-    def ready(self, store: Store) -> Cockpit:
-        """Read every deal field and compute the other reports (on the store worker, before a
-        tab or an export shows them)."""
-        if not self.full:
+    def ready(self, store: Store, need: tuple[str, ...] = ("pipeline", "heatmap")) -> Cockpit:
+        """Compute the reports in ``need`` (on the store worker, before a tab or an export
+        shows them), reading every deal field if one must be computed."""
+        if "heatmap" in need and self._heatmap is None:
+            self._heatmap = cockpit_cache.cached(store, "heatmap", self.version)
+        missing = ("pipeline" in need and self._pipeline is None) or (
+            "heatmap" in need and self._heatmap is None
+        )
+        if missing and self.deals_read != "full":
             self.team = load_team(store)
-            self.full = True
+            self.deals_read = "full"
         with without_cycle_collector():
-            if self._pipeline is None:
+            if "pipeline" in need and self._pipeline is None:
                 self._pipeline = pipeline_report(self.team, self.rules, self.period, self.now)
-            if self._heatmap is None:
+            if "heatmap" in need and self._heatmap is None:
                 self._heatmap = heatmap_report(self.team, self.rules)
         return self
 
-    def for_period(self, period: str) -> Cockpit:
-        """The same deals for another period (the heatmap does not depend on it)."""
+    def for_period(self, period: str, store: Store | None = None) -> Cockpit:
+        """The same deals for another period (the heatmap does not depend on it); with
+        ``store``, a kept forecast of that period is used, or the deals read if need be."""
         parse_period(period)
-        with without_cycle_collector():
-            figures = forecast_report(self.team, self.rules, period, self.snapshots)
+        figures = None
+        if store is not None:
+            figures = cockpit_cache.cached(store, f"forecast:{period}", self.version)
+            if figures is None and self.deals_read == "none":
+                self.team = load_team(store, full=False)
+                self.deals_read = "lite"
+        if figures is None:
+            if self.deals_read == "none":
+                raise RuntimeError("the deals are not read: pass the store")
+            with without_cycle_collector():
+                figures = forecast_report(self.team, self.rules, period, self.snapshots)
         other = Cockpit(
             period,
             self.team,
@@ -75,21 +94,28 @@ class Cockpit:
             self.snapshots,
             figures,
             self.names,
+            deals_read=self.deals_read,
+            version=self.version,
         )
         other._heatmap = self._heatmap
-        other.full = self.full
         return other
 
 
 def cockpit(store: Store, period: str, now: datetime) -> Cockpit:
-    """The cockpit for ``period`` from the local store (works offline): the team's deals read,
-    the forecast computed."""
+    """The cockpit for ``period`` from the local store (works offline): the kept forecast if
+    the data has not changed since it was computed, else the team's deals read and the
+    forecast computed."""
     parse_period(period)
-    team = load_team(store, full=False)
+    version = cockpit_cache.data_version(store)
     rules = store.rules
     shots = snapshots(store)
-    with without_cycle_collector():
-        figures = forecast_report(team, rules, period, shots)
+    figures = cockpit_cache.cached(store, f"forecast:{period}", version)
+    if figures is not None:
+        team, read = team_without_deals(store), "none"
+    else:
+        team, read = load_team(store, full=False), "lite"
+        with without_cycle_collector():
+            figures = forecast_report(team, rules, period, shots)
     return Cockpit(
         period,
         team,
@@ -98,6 +124,8 @@ def cockpit(store: Store, period: str, now: datetime) -> Cockpit:
         shots,
         figures,
         {team.names[u]: team.display[u] for u in team.names},
+        deals_read=read,
+        version=version,
     )
 
 

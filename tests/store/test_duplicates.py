@@ -99,6 +99,8 @@ def test_the_index_follows_every_change(store: Store, book: dict[str, str]) -> N
     store.delete("customer", book["other"])
     assert find_duplicates(store, company="远航物流") == []
     # A write behind the store's back (as a sync's pull is) is seen as well.
-    store.db.execute("UPDATE contacts SET mobile = '13900001111' WHERE id = ?", (book["contact"],))
+    store.connection().execute(
+        "UPDATE contacts SET mobile = '13900001111' WHERE id = ?", (book["contact"],)
+    )
     hits = find_duplicates(store, mobile="13900001111")
     assert [h.record_id for h in hits] == [book["contact"]]

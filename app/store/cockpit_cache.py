@@ -1,0 +1,126 @@
+"""The cockpit's reports kept beside the data they were computed from.
+
+Reading a whole team's deals and computing a report takes seconds on a lead's laptop. A report
+computed once (at the end of a sync, or the first time it is shown) is kept in the store with a
+signature of everything it was computed from; while the signature still matches, the cockpit
+shows the kept copy at once. Any change (a pulled page moves the cursor, a local edit adds an
+audit entry, new rules or snapshots, the team's users) gives another signature, and the
+reports are computed again.
+
+Only reports that depend on the data alone are kept: the forecast of a period and the heatmap.
+The pipeline depends on the moment it is computed for, so it is always computed.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from app.store.service import Store
+
+_KEY = "cockpit_cache"
+
+
+def data_version(store: Store) -> str:
+    """A signature of what the cockpit's reports are computed from.
+
+    Cheap (no table is read through): every change reaches the store either by sync, which
+    moves the cursor, or by the store's write path, which adds an audit entry; rows added
+    raise the tables' highest row ids; the outbox's queue and verdicts cover what a sync
+    undoes; and rules, snapshots and users are signed as they are."""
+    row = (
+        store.connection()
+        .execute(
+            """SELECT
+             (SELECT coalesce(max(rowid), 0) FROM deals),
+             (SELECT coalesce(max(rowid), 0) FROM attachments),
+             (SELECT coalesce(max(rowid), 0) FROM followups),
+             (SELECT coalesce(max(seq), 0) FROM audit),
+             (SELECT count(*) || ':' || coalesce(max(seq), 0) || ':'
+                     || group_concat(CASE WHEN state NOT IN ('pending', 'sending')
+                                          THEN seq || state END)
+                FROM outbox),
+             (SELECT count(*) || ':' || coalesce(max(taken_at), '') FROM forecast_snapshots),
+             (SELECT group_concat(id || '|' || name || '|' || coalesce(display_name, '') || '|'
+                                  || role || '|' || coalesce(team_id, '') || '|' || active, ';')
+                FROM users),
+             (SELECT group_concat(key || '=' || coalesce(value, ''), ';') FROM meta
+               WHERE key IN ('cursor', 'user_id', 'rules_json', 'rules_version'))"""
+        )
+        .fetchone()
+    )
+    text = "\n".join(str(v) for v in row)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read(store: Store) -> dict[str, Any]:
+    raw = store.meta(_KEY)
+    if not raw:
+        return {}
+    try:
+        kept = json.loads(raw)
+    except ValueError:
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
+def cached(store: Store, name: str, version: str) -> dict[str, Any] | None:
+    """The kept report ``name`` (``forecast:<period>`` or ``heatmap``) if it was computed
+    from the data of ``version``, else None."""
+    kept = _read(store)
+    if kept.get("version") != version:
+        return None
+    report = kept.get("reports", {}).get(name)
+    return report if isinstance(report, dict) else None
+
+
+def remember(store: Store, version: str, reports: dict[str, dict[str, Any]]) -> None:
+    """Keep ``reports`` as computed from the data of ``version`` (beside the others kept for
+    that version; those of an older version are dropped)."""
+    kept = _read(store)
+    known = kept.get("reports") if kept.get("version") == version else None
+    merged = {**(known if isinstance(known, dict) else {}), **reports}
+    store.set_meta(_KEY, json.dumps({"version": version, "reports": merged}))
+
+
+def is_lead(store: Store) -> bool:
+    """Whether this profile belongs to a team lead (the only one with a cockpit to warm)."""
+    row = (
+        store.connection()
+        .execute("SELECT role FROM users WHERE id = ?", (store.meta("user_id") or "",))
+        .fetchone()
+    )
+    return bool(row and row[0] == "lead")
+
+
+def warm(store: Store, now: datetime) -> None:
+    """Compute and keep the current period's forecast and the heatmap, unless kept already
+    (after a sync, on the sync's thread, so the cockpit opens on figures ready to show)."""
+    from app.domain.reports import current_period, forecast_report, heatmap_report
+    from app.store.cockpit import load_team, snapshots
+
+    version = data_version(store)
+    period = current_period(now)
+    names = (f"forecast:{period}", "heatmap")
+    if all(cached(store, n, version) is not None for n in names):
+        return
+    team = load_team(store)
+    rules = store.rules
+    # Many short-lived objects, none in a cycle: no full collections while they are made.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        reports = {
+            names[0]: forecast_report(team, rules, period, snapshots(store)),
+            names[1]: heatmap_report(team, rules),
+        }
+    finally:
+        if enabled:
+            gc.enable()
+    remember(store, version, reports)
+
+
+__all__ = ["cached", "data_version", "is_lead", "remember", "warm"]

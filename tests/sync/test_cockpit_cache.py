@@ -1,0 +1,75 @@
+"""The cockpit's kept reports: a lead's sync leaves the current period's forecast and the heatmap
+computed beside a signature of the data; the cockpit shows them without reading the deals, and
+any change to the data (a pulled page, a local edit) makes it compute them again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from helpers.syncing import Device, Server
+
+from app.domain.forecast import parse_period
+from app.domain.reports import current_period
+from app.store import cockpit_cache
+from app.store.cockpit import build
+from app.views import cockpit_ops
+from server.reports.demo import fill_team
+
+
+def test_lead_sync_keeps_reports_that_match_the_data(
+    server: Server, make_device: Callable[..., Device]
+) -> None:
+    assert server.handle.settings is not None
+    fill_team(server.engine, server.handle.settings, "华东一组", "small", 11)
+    lead = make_device("lena-laptop", "lena")
+    lead.sync()
+    store = lead.store
+    now = datetime.now(UTC)
+    period = current_period(now)
+    version = cockpit_cache.data_version(store)
+    kept = cockpit_cache.cached(store, f"forecast:{period}", version)
+    assert kept is not None and kept["team"]["best_case"] > 0
+    assert kept == build(store, "forecast", period, now=now)
+    assert cockpit_cache.cached(store, "heatmap", version) == build(store, "heatmap", None)
+
+    # The cockpit opens on the kept figures without reading a deal; the heatmap tab too.
+    shown = cockpit_ops.cockpit(store, period, now)
+    assert shown.deals_read == "none" and shown.team.deals == []
+    assert shown.forecast == kept and shown.names
+    shown.ready(store, ("heatmap",))
+    assert shown.deals_read == "none" and shown.heatmap["cells"]
+    # The pipeline depends on the moment: it reads the deals and is computed.
+    shown.ready(store, ("pipeline",))
+    assert shown.deals_read == "full"
+    assert shown.pipeline == build(store, "pipeline", period, now=now)
+    # Another period nobody kept is computed from the deals already read.
+    other = shown.for_period("2026Q3", store)
+    assert other.forecast == build(store, "forecast", "2026Q3", now=now)
+
+    # A local edit changes the signature: the kept copies no longer count, and the cockpit
+    # computes figures that include the edit.
+    window = parse_period(period)
+    deal_id, commit = next(
+        (rid, amount)
+        for rid, amount, close in store.connection().execute(
+            "SELECT id, commit_amount, expected_close FROM deals WHERE _deleted = 0 "
+            "AND stage NOT IN ('won', 'lost') AND expected_close IS NOT NULL ORDER BY id"
+        )
+        if window.contains(date.fromisoformat(close[:10]))
+    )
+    store.update("deal", deal_id, {"commit_amount": str(float(commit or 0) + 123_456)})
+    assert cockpit_cache.data_version(store) != version
+    edited = cockpit_cache.data_version(store)
+    assert cockpit_cache.cached(store, f"forecast:{period}", edited) is None
+    fresh = cockpit_ops.cockpit(store, period, now)
+    assert fresh.deals_read == "lite"
+    assert fresh.forecast == build(store, "forecast", period, now=now)
+    assert fresh.forecast["team"]["commit"] != kept["team"]["commit"]
+
+    # The next sync keeps the reports of the data as it now is.
+    lead.sync()
+    again = cockpit_cache.data_version(store)
+    assert cockpit_cache.cached(store, f"forecast:{period}", again) == build(
+        store, "forecast", period, now=now
+    )
