@@ -11,7 +11,7 @@ from app.domain.process import DealFacts, advance_checklist, decide_move, done_t
 from app.domain.rules import ProcessRules, RulesError, StageLock, default_rules, load_rules_json
 
 WELCOME = {"kind": "task_done", "key": "journey-welcome", "step": "welcome",
-           "zh": "欢迎电话已完成", "en": "Welcome call done"}  # fmt: skip
+           "zh": "欢迎电话", "en": "Welcome call"}  # fmt: skip
 
 
 def rules_with(*locks: dict[str, Any]) -> ProcessRules:
@@ -31,7 +31,7 @@ def test_the_lock_is_parsed_with_its_step() -> None:
         "task_done",
         "journey-welcome",
         "welcome",
-        "Welcome call done",
+        "Welcome call",
     )
 
 
@@ -58,8 +58,8 @@ def test_an_open_cancelled_or_other_task_does_not(task: dict[str, Any]) -> None:
     assert not decision.allowed
     (problem,) = decision.problems
     assert problem.code == "lock" and problem.lock is not None
-    assert problem.message.en == "Finish the task: Welcome call done"
-    assert problem.message.zh == "请先完成任务:欢迎电话已完成"
+    assert problem.message.en == "Finish the task: Welcome call"
+    assert problem.message.zh == "请先完成任务:欢迎电话"
     item = advance_checklist(facts(task), rules).items[0]
     assert not item.met and item.detail == problem.message
 

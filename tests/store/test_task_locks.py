@@ -13,7 +13,7 @@ from app.store.service import Store
 from app.sync.local import RemoteRecord, apply_remote
 
 WELCOME = {"kind": "task_done", "key": "journey-welcome", "step": "welcome",
-           "zh": "欢迎电话已完成", "en": "Welcome call done"}  # fmt: skip
+           "zh": "欢迎电话", "en": "Welcome call"}  # fmt: skip
 
 
 def _rules(store: Store) -> None:
@@ -46,7 +46,7 @@ def test_the_deal_moves_only_once_its_task_is_done(store: Store, customer_id: st
     with pytest.raises(MoveRefused) as refused:
         store.deals.move(did, "needs_diagnosis")
     assert [p.message.en for p in refused.value.decision.problems] == [
-        "Finish the task: Welcome call done"
+        "Finish the task: Welcome call"
     ]
     # A cancelled task, or a done task of another step, does not count.
     _task(store, customer_id, did, "cancelled")
@@ -55,7 +55,7 @@ def test_the_deal_moves_only_once_its_task_is_done(store: Store, customer_id: st
         store.deals.move(did, "needs_diagnosis")
     tid = _task(store, customer_id, did, "open")
     (item,) = store.deals.checklist(did).items
-    assert not item.met and item.lock.label.en == "Welcome call done"
+    assert not item.met and item.lock.label.en == "Welcome call"
     with pytest.raises(MoveRefused):
         store.deals.move(did, "needs_diagnosis")
     assert store.require("deal", did)["stage"] == "contact"
