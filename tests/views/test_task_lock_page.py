@@ -21,10 +21,9 @@ def test_the_page_lists_the_task_lock_until_the_task_is_done(
     qtbot: Any, ctx: AppContext, store: Store, customer_id: str, deal_id: str
 ) -> None:
     raw = json.loads(json.dumps(default_rules().raw))
-    raw["stages"][0]["exit_locks"].append(
-        {"kind": "task_done", "key": "journey-welcome", "step": "welcome",
-         "zh": "欢迎电话", "en": "Welcome call"}  # fmt: skip
-    )
+    welcome = {"kind": "task_done", "key": "journey-welcome", "step": "welcome",
+               "zh": "欢迎电话", "en": "Welcome call"}  # fmt: skip
+    raw["stages"][0]["exit_locks"].append(welcome)
     store.set_rules_json(json.dumps(raw))
     store.update("deal", deal_id, {"amount": "80000"})
     contact = store.create("contact", {"customer_id": customer_id, "name": "陈思远"})
