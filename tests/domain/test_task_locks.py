@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.domain.forecast import deal_row, heatmap
 from app.domain.process import DealFacts, advance_checklist, decide_move, done_tasks, lock_met
 from app.domain.rules import ProcessRules, RulesError, StageLock, default_rules, load_rules_json
 
@@ -92,3 +93,14 @@ def test_a_malformed_task_lock_is_refused_naming_it(lock: dict[str, Any], fragme
     with pytest.raises(RulesError, match=fragment) as caught:
         rules_with(lock)
     assert str(caught.value).startswith("stages[0].exit_locks[0]: ")
+
+
+def test_the_heatmap_counts_a_deal_whose_task_is_done_as_meeting_the_lock() -> None:
+    rules = rules_with(WELCOME)
+    base = {"stage": "contact", "created_at": "2026-11-01T00:00:00+00:00"}
+    rows = [
+        deal_row({**base, "id": "d-done"}, done_tasks=[("journey-welcome", "welcome")]),
+        deal_row({**base, "id": "d-open"}),
+    ]
+    (cell,) = [c for c in heatmap(rows, rules) if c.stage == "contact"]
+    assert cell.lock.kind == "task_done" and cell.deals == 2 and cell.missing == ("d-open",)
