@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from helpers.world import World, customer, new_id, op, sign_in
 
 from app.domain.rules import default_rules
@@ -106,3 +107,12 @@ def test_a_task_done_in_an_earlier_push_unlocks_the_move(
     (res,) = _push(client, h, op("deal", "stage", did, {"stage": "needs_diagnosis"}))
     assert res["status"] == "applied", res
     assert res["record"]["fields"]["stage"] == "needs_diagnosis"
+
+
+def test_the_server_refuses_a_malformed_task_lock(world: World, client: httpx.Client) -> None:
+    raw = json.loads(json.dumps(default_rules().raw))
+    raw["stages"][0]["exit_locks"] = [{**WELCOME, "key": "journey-party"}]
+    with pytest.raises(admin.AdminError, match="unknown task kind"):
+        admin.load_rules(world.engine, json.dumps(raw))
+    rules = client.get("/rules", headers=sign_in(client, "la")).json()
+    assert rules["version"] == 1  # the served rules are unchanged
