@@ -274,6 +274,8 @@ class DealRow:
     attachment_kinds: frozenset[str] = frozenset()
     fields: Mapping[str, Any] = field(default_factory=dict)
     last_activity: datetime | None = None
+    # (kind, step) of the deal's done tasks, for ``task_done`` locks (process.done_tasks).
+    done_tasks: frozenset[tuple[str, str]] = frozenset()
 
 
 def deal_row(
@@ -281,6 +283,7 @@ def deal_row(
     *,
     attachment_kinds: Iterable[str] = (),
     last_followup_at: Any = None,
+    done_tasks: Iterable[tuple[str, str]] = (),
 ) -> DealRow:
     """A :class:`DealRow` from a deal's stored values (JSON fields already decoded)."""
     entered = _to_time(data.get("stage_entered_at")) or _to_time(data.get("created_at"))
@@ -317,6 +320,7 @@ def deal_row(
         attachment_kinds=frozenset(attachment_kinds),
         fields=data,
         last_activity=_to_time(last_followup_at),
+        done_tasks=frozenset(done_tasks),
     )
 
 
@@ -568,7 +572,7 @@ def heatmap(deals: Iterable[DealRow], rules: ProcessRules) -> list[HeatCell]:
         probe = advance_checklist(DealFacts(stage, {}), rules).items
         missing: dict[int, list[str]] = {i: [] for i in range(len(probe))}
         for d in in_stage:
-            facts = DealFacts(stage, d.fields, d.attachment_kinds, d.lost_from)
+            facts = DealFacts(stage, d.fields, d.attachment_kinds, d.lost_from, d.done_tasks)
             for i, status in enumerate(probe):
                 if not lock_met(status.lock, facts):
                     missing[i].append(d.id)

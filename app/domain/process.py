@@ -12,7 +12,7 @@ Stage moves:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,6 +37,18 @@ class DealFacts:
     fields: Mapping[str, Any]
     attachment_kinds: Set[str] = frozenset()
     lost_from: str | None = None
+    # (kind, step) of the deal's done tasks (:func:`done_tasks`); step is "" when it has none.
+    done_tasks: Set[tuple[str, str]] = frozenset()
+
+
+def done_tasks(tasks: Iterable[Mapping[str, Any]]) -> frozenset[tuple[str, str]]:
+    """The (kind, step) of every done task among ``tasks``: the client and the server both
+    build :attr:`DealFacts.done_tasks` with this, so a ``task_done`` lock is judged alike."""
+    return frozenset(
+        (str(t.get("kind") or ""), str(t.get("step") or ""))
+        for t in tasks
+        if t.get("status") == "done" and not t.get("_deleted")
+    )
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,8 @@ def lock_met(lock: StageLock, facts: DealFacts) -> bool:
     if lock.kind == "roles":
         chain = f.get(lock.key) or {}
         return all(_filled(chain.get(r)) for r in lock.roles)
+    if lock.kind == "task_done":
+        return any(k == lock.key and lock.step in ("", s) for k, s in facts.done_tasks)
     raise ValueError(f"unknown lock kind {lock.kind!r}")  # parse_rules never lets one through
 
 
@@ -137,6 +151,9 @@ def lock_status(lock: StageLock, facts: DealFacts, rules: ProcessRules) -> LockS
         msg = Msg("{zh}:需要{need}条,已有{have}条", "{en}: {need} needed, {have} so far").format(
             zh=label.zh, en=label.en, need=lock.min, have=_confirmed(f.get(lock.key))
         )
+        return LockStatus(lock, False, msg)
+    if lock.kind == "task_done":
+        msg = Msg("请先完成任务:{zh}", "Finish the task: {en}").format(zh=label.zh, en=label.en)
         return LockStatus(lock, False, msg)
     chain = f.get(lock.key) or {}
     absent = [r for r in lock.roles if not _filled(chain.get(r))]

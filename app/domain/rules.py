@@ -13,8 +13,9 @@ from typing import Any
 
 from app.domain.leads import LeadRules, LeadRulesError, parse_lead_rules
 from app.domain.messages import Msg
+from app.domain.schema import TASK_KINDS
 
-LOCK_KINDS = frozenset({"field", "action", "attachment", "min_items", "roles"})
+LOCK_KINDS = frozenset({"field", "action", "attachment", "min_items", "roles", "task_done"})
 
 
 class RulesError(ValueError):
@@ -30,6 +31,8 @@ class StageLock:
     label: Msg
     min: int = 1
     roles: tuple[str, ...] = ()
+    # A ``task_done`` lock's journey step (empty: any task of the kind ``key`` names).
+    step: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,17 @@ def _lock(d: dict[str, Any], where: str) -> StageLock:
     roles = tuple(d.get("roles", ()))
     if kind == "roles" and not roles:
         raise RulesError(f"{where}: a roles lock needs its list of roles")
-    return StageLock(kind, str(d["key"]), _msg(d, where), int(d.get("min", 1)), roles)
+    step = d.get("step", "")
+    if kind == "task_done":
+        # A kind no task can have would lock the stage for good.
+        if d["key"] not in TASK_KINDS:
+            raise RulesError(f"{where}: a task_done lock names an unknown task kind {d['key']!r}")
+        if not isinstance(step, str):
+            raise RulesError(f"{where}: a task_done lock's step must be text")
+    elif "step" in d:
+        raise RulesError(f"{where}: only a task_done lock has a step")
+    label = _msg(d, where)
+    return StageLock(kind, str(d["key"]), label, int(d.get("min", 1)), roles, step)
 
 
 def parse_rules(data: dict[str, Any]) -> ProcessRules:

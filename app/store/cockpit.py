@@ -19,6 +19,7 @@ import orjson
 
 from app.domain.forecast import STALL_BUCKETS, deal_row, forecast_rules
 from app.domain.messages import Msg
+from app.domain.process import done_tasks
 from app.domain.reports import (
     TeamData,
     accuracy,
@@ -91,6 +92,14 @@ def _load_team(store: Store, full: bool) -> TeamData:
             "WHERE deal_id IS NOT NULL AND _deleted = 0"
         ):
             kinds[deal_id].add(kind)
+    # Done tasks, for the heatmap's ``task_done`` locks.
+    tasks: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if full:
+        for deal_id, kind, step, status in db.execute(
+            "SELECT deal_id, kind, step, status FROM tasks "
+            "WHERE deal_id IS NOT NULL AND status = 'done' AND _deleted = 0"
+        ):
+            tasks[deal_id].append({"kind": kind, "step": step, "status": status})
     # Follow-ups are append-only (never deleted), so the (deal_id, created_at) index answers
     # this alone, without reading half a million rows.
     last: dict[str, str] = {}
@@ -120,6 +129,7 @@ def _load_team(store: Store, full: bool) -> TeamData:
                 data,
                 attachment_kinds=kinds.get(data["id"], ()),
                 last_followup_at=last.get(data["id"]),
+                done_tasks=done_tasks(tasks.get(data["id"], ())),
             )
         )
     reps, names, display = _team_users(store)

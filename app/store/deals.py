@@ -25,6 +25,7 @@ from app.domain.process import (
     Decision,
     advance_checklist,
     decide_move,
+    done_tasks,
     move_changes,
 )
 from app.domain.schema import validate_values
@@ -57,6 +58,13 @@ class Deals(StorePart):
         ).fetchall()
         return frozenset(r[0] for r in rows)
 
+    def done_task_keys(self, deal_id: str) -> frozenset[tuple[str, str]]:
+        """(kind, step) of the deal's done tasks (for ``task_done`` locks)."""
+        rows = self._db.execute(
+            "SELECT kind, step, status FROM tasks WHERE deal_id = ? AND _deleted = 0", (deal_id,)
+        ).fetchall()
+        return done_tasks({"kind": r[0], "step": r[1], "status": r[2]} for r in rows)
+
     def facts(self, deal_id: str) -> DealFacts:
         deal = self._store.require("deal", deal_id)
         return DealFacts(
@@ -64,6 +72,7 @@ class Deals(StorePart):
             fields=deal,
             attachment_kinds=self.attachment_kinds(deal_id),
             lost_from=deal.get("lost_from"),
+            done_tasks=self.done_task_keys(deal_id),
         )
 
     def checklist(self, deal_id: str) -> Checklist:

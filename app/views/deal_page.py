@@ -794,7 +794,9 @@ class DealPage(ReloadingScreen):
     def on_changed(self, changes: list[Change]) -> None:
         relevant = any(
             c.record_id == self.deal_id
-            or c.entity in ("attachment", "approval", "contact", "followup", "conflict", "sync")
+            # Tasks too: a ``task_done`` lock turns green when its task is done elsewhere.
+            or c.entity
+            in ("attachment", "approval", "contact", "followup", "conflict", "sync", "task")
             for c in changes
         )
         if relevant:

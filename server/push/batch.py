@@ -239,7 +239,7 @@ def _first_results(conn: Connection, op_ids: list[str]) -> dict[str, tuple[str, 
 
 def _prefetch(batch: Batch, ops: list[Operation]) -> None:
     """Lock every record the batch touches, and its parents, in one id-ordered sweep; read the
-    deals' attachments and approvals and which of the named files the server holds."""
+    deals' attachments, approvals and tasks and which of the named files the server holds."""
     ws = batch.ws
     ids: set[str] = set()
     for op in ops:
@@ -273,7 +273,8 @@ def _prefetch(batch: Batch, ops: list[Operation]) -> None:
     if deal_ids:
         for rec in ws.load_where(
             records.c.deal_id.in_(sorted(deal_ids)),
-            records.c.entity.in_(("attachment", "approval")),
+            # Tasks too: a ``task_done`` lock asks which of the deal's tasks are done.
+            records.c.entity.in_(("attachment", "approval", "task")),
             records.c.deleted.is_(False),
             lock=False,
         ):

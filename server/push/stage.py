@@ -1,6 +1,7 @@
 """Stage moves (docs/SYNC.md §3, "Stage moves"): never last-write-wins; each move is judged by
 :func:`app.domain.process.decide_move` against the server's rule data, the deal as stored here,
-the kinds of its attachments whose file the server holds, and its approvals."""
+the kinds of its attachments whose file the server holds, its done tasks (as this push leaves
+them) and its approvals."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from app.domain.approvals import approval_counts
 from app.domain.messages import Msg
-from app.domain.process import DealFacts, Problem, decide_move, move_changes
+from app.domain.process import DealFacts, Problem, decide_move, done_tasks, move_changes
 from app.domain.rules import LOST
 from server.push import rejections as R
 from server.push.context import Batch
@@ -35,6 +36,11 @@ def move(batch: Batch, op: Operation, deal: Rec, target: str, reason: str | None
         fields=data,
         attachment_kinds=frozenset(batch.deal_attachment_kinds(deal.id)),
         lost_from=data.get("lost_from"),
+        done_tasks=done_tasks(
+            r.data
+            for r in batch.ws.recs.values()
+            if r.entity == "task" and r.deal_id == deal.id and not r.deleted
+        ),
     )
     decision = decide_move(
         facts, target, batch.rules, reason=reason, approved=approved(batch, deal, target)

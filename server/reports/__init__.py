@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from app.domain.forecast import deal_row
+from app.domain.process import done_tasks
 from app.domain.reports import TeamData
 from server.db import loads, records, users
 
@@ -56,11 +57,12 @@ def load_team(conn: Connection, team_id: str) -> TeamData:
     ids = [d["id"] for d in deals]
     kinds: dict[str, set[str]] = defaultdict(set)
     last: dict[str, str] = {}
+    done: dict[str, frozenset[tuple[str, str]]] = defaultdict(frozenset)
     for i in range(0, len(ids), _BATCH):
         chunk = ids[i : i + _BATCH]
         for part in conn.execute(
             select(records.c.deal_id, records.c.entity, records.c.data).where(
-                records.c.entity.in_(("attachment", "followup")),
+                records.c.entity.in_(("attachment", "followup", "task")),
                 records.c.deleted.is_(False),
                 records.c.deal_id.in_(chunk),
             )
@@ -70,12 +72,19 @@ def load_team(conn: Connection, team_id: str) -> TeamData:
                 continue
             if part.entity == "attachment" and data.get("kind"):
                 kinds[part.deal_id].add(str(data["kind"]))
+            elif part.entity == "task":
+                done[part.deal_id] |= done_tasks([data])
             elif part.entity == "followup" and data.get("created_at"):
                 at = str(data["created_at"])
                 if at > last.get(part.deal_id, ""):
                     last[part.deal_id] = at
     rows = [
-        deal_row(d, attachment_kinds=kinds.get(d["id"], ()), last_followup_at=last.get(d["id"]))
+        deal_row(
+            d,
+            attachment_kinds=kinds.get(d["id"], ()),
+            last_followup_at=last.get(d["id"]),
+            done_tasks=done.get(d["id"], ()),
+        )
         for d in deals
     ]
     return TeamData(rows, reps, names, display)
