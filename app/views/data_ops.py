@@ -53,7 +53,7 @@ class GroupRow:
 def duplicate_groups(store: Any, kind: str) -> list[GroupRow]:
     """Every suspect group of ``kind`` in the local copy (a lead's copy: the team's)."""
     book = local_book(store)
-    users = store.user_names_by_id()
+    users = store.directory.names_by_id()
     out = []
     for g in scan(store, kind):
         if kind == "customers":

@@ -55,7 +55,7 @@ def test_the_engine_setting_is_saved_and_used(
     qtbot: Any, ctx: AppContext, store: Store, tmp_path: Path
 ) -> None:
     config = load_config(it_files=[], user_file=tmp_path / "user" / "settings.toml")
-    sync = OfflineSync(lambda: (store.pending_count(), store.conflict_count(), 0))
+    sync = OfflineSync(lambda: (store.journal.pending_count(), store.conflicts.count(), 0))
     window = MainWindow(ctx, sync, config=config)
     qtbot.addWidget(window)
     settings = window.settings

@@ -1,7 +1,7 @@
 """Forecast snapshots (SPEC T4): each rep's forecast taken at every period's end, so the cockpit
 can show whose commit came true.
 
-Revision ID: 0010
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
