@@ -322,14 +322,16 @@ def _store_batch(engine: Engine, batch: list[_Job]) -> None:
     insert (the next attempt answers it as a duplicate), and when the database broke a deadlock
     or a lock wait by aborting this transaction (a scheduled job updating the same reps' rows).
     """
-    attempts = 4
+    attempts = 6
     for attempt in range(attempts):
         try:
             with write_tx(engine) as conn:
                 _store_in(conn, batch)
             return
         except IntegrityError:
-            if attempt >= 1:
+            # Each collision makes the colliding id known, so every attempt gets further; a
+            # batch that two processes take at once can collide on several of its ids in turn.
+            if attempt == attempts - 1:
                 raise
         except DBAPIError as exc:
             if attempt == attempts - 1 or not _retryable(exc):

@@ -37,16 +37,17 @@ def database() -> Iterator[str]:
 
 def _start_servers(db: str, data: Path) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
     procs, urls = [], []
+    data.mkdir(parents=True, exist_ok=True)
     for _ in range(2):
         port = free_port()
         cmd = [sys.executable, "-m", "server.cli", "--db", db, "--data-dir", str(data)]
-        procs.append(
-            subprocess.Popen(
-                [*cmd, "serve", "--port", str(port)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+        # Kept beside the data: a failed request's traceback is there to read.
+        with (data / f"server-{port}.log").open("wb") as log:
+            procs.append(
+                subprocess.Popen(
+                    [*cmd, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=log
+                )
             )
-        )
         urls.append(f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 60
     for url in urls:
