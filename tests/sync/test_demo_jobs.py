@@ -72,9 +72,16 @@ def test_the_demo_server_runs_the_scheduled_jobs(
             woke.clear()
         with engine.connect() as conn:
             row = conn.execute(select(lead_state).where(lead_state.c.lead_id == lead["id"])).one()
-            ran = conn.execute(select(func.min(jobs.c.runs))).scalar_one()
         assert row.outcome == "missed" and row.escalated_at is not None
-        assert ran >= 1  # every job has run at least once
+
+        def least_runs() -> int:
+            with engine.connect() as conn:
+                return int(conn.execute(select(func.min(jobs.c.runs))).scalar_one())
+
+        # Every job runs on its own, not only the lead jobs (a tick may still be under way).
+        while least_runs() < 1:
+            assert time.monotonic() < deadline, "a scheduled job never ran"
+            time.sleep(0.2)
         # The rep's device drops the reclaimed lead at its next sync.
         session.engine.sync()
         store = Store(session.profile)
