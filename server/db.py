@@ -27,6 +27,7 @@ with two PostgreSQL transactions that commit in the opposite order to their numb
 from __future__ import annotations
 
 import json
+import logging
 import select
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -568,6 +569,28 @@ def dumps(value: Any) -> str:
 
 def loads(text_value: str | None) -> Any:
     return None if text_value is None else json.loads(text_value)
+
+
+_records_log = logging.getLogger("fieldcrm.server.records")
+
+
+def fields_of(text_value: str | None, record_id: object) -> dict[str, Any] | None:
+    """A stored record's fields for a job that reads many records: ``{}`` for none, and
+    ``None`` (with a warning naming the record) when the text does not decode to an object.
+
+    Records stored before push checked their text may not decode; a scheduled job skips such
+    a record instead of failing at every tick until someone repairs it.
+    """
+    if text_value is None:
+        return {}
+    try:
+        data = json.loads(text_value)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        return data
+    _records_log.warning("record %s does not decode to fields; skipped", record_id)
+    return None
 
 
 def state_value(conn: Connection, key: str, default: int = 0) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 
 from app.domain.dedupe import ContactIn, ContactIndex, CustomerIn, CustomerIndex, Group
 from app.domain.messages import Msg
-from server.db import loads, records
+from server.db import fields_of, records
 from server.leads.common import raise_alert
 from server.push.context import Batch
 from server.records import Directory, Rec
@@ -54,7 +54,7 @@ def load_team(conn: Connection, directory: Directory, team_id: str) -> TeamBook:
     ).all()
     # A record stored before its text was checked may not decode: devices set it aside, and
     # the advisory check skips it rather than refuse the push that triggered it.
-    decoded = [(r, data) for r in rows if (data := _decoded(r.data)) is not None]
+    decoded = [(r, data) for r in rows if (data := fields_of(r.data, r.id)) is not None]
     for r, data in decoded:
         if r.entity == "customer":
             customers.add(customer_in(r.id, data))
@@ -67,14 +67,6 @@ def load_team(conn: Connection, directory: Directory, team_id: str) -> TeamBook:
             owners[r.id] = r.scope_owner
             names[r.id] = str(data.get("name") or "")
     return TeamBook(customers, contacts, owners, names)
-
-
-def _decoded(text: str | None) -> dict[str, Any] | None:
-    try:
-        data = loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else {} if data is None else None
 
 
 def customer_in(rid: str, data: dict[str, Any]) -> CustomerIn:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select
 
 from app.domain.health import Brief, build_brief
 from server.admin import current_rules
-from server.db import loads, records, teams
+from server.db import fields_of, records, teams
 from server.duplicates import load_team
 from server.leads.common import raise_alert
 from server.records import Directory, Workspace
@@ -35,7 +35,10 @@ def team_brief(conn: Connection, directory: Directory, team_id: str, now: float)
             records.c.scope_owner.in_(members),
         )
     ):
-        data = dict(loads(r.data) or {})
+        fields = fields_of(r.data, r.id)
+        if fields is None:
+            continue
+        data = dict(fields)
         data["id"] = r.id
         rows[r.entity].append(data)
     last: dict[str, str] = {}

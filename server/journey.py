@@ -32,7 +32,7 @@ from app.domain.tasks import (
     scan_journeys,
 )
 from server.admin import current_rules
-from server.db import loads, records
+from server.db import fields_of, records
 from server.leads.common import DEVICE, SYSTEM
 from server.records import Directory, Rec, Workspace
 
@@ -42,14 +42,15 @@ def _open_task_counts(conn: Connection, owners: list[str]) -> Counter[str]:
     if not owners:
         return counts
     rows = conn.execute(
-        select(records.c.scope_owner, records.c.data).where(
+        select(records.c.id, records.c.scope_owner, records.c.data).where(
             records.c.entity == "task",
             records.c.deleted.is_(False),
             records.c.scope_owner.in_(owners),
         )
     )
     for r in rows:
-        if loads(r.data).get("status", OPEN) == OPEN:
+        data = fields_of(r.data, r.id)
+        if data is not None and data.get("status", OPEN) == OPEN:
             counts[str(r.scope_owner)] += 1
     return counts
 
@@ -92,8 +93,8 @@ def run_journey(conn: Connection, now: float) -> int:
             records.c.entity == "deal", records.c.deleted.is_(False)
         )
     ):
-        data = loads(r.data)
-        if data.get("stage") == won and r.customer_id:
+        data = fields_of(r.data, r.id)
+        if data is not None and data.get("stage") == won and r.customer_id:
             deals.append((str(r.id), str(r.customer_id), data))
     if not deals or not jr.steps:
         return 0
@@ -178,7 +179,9 @@ def scan(engine: Engine, now: float, team_id: str | None = None) -> list[Journey
                 records.c.entity.in_(("deal", "task", "customer")), records.c.deleted.is_(False)
             )
         ):
-            data = loads(r.data)
+            data = fields_of(r.data, r.id)
+            if data is None:
+                continue
             if r.entity == "customer":
                 names[str(r.id)] = str(data.get("name") or "")
             elif r.entity == "task" and data.get("kind") in JOURNEY_KINDS:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.leads import Choice, LeadRules, RepFigures, choose_rep, response_due
-from server.db import is_postgres, lead_state, records, rep_profiles, users
+from server.db import fields_of, is_postgres, lead_state, records, rep_profiles, users
 from server.leads.common import OPEN, SYSTEM, stamp
 from server.records import Rec, Workspace
 
@@ -108,7 +108,8 @@ def _note_conversions(conn: Connection, user_ids: list[str], now: float) -> None
         for r in conn.execute(
             select(records.c.id, records.c.data).where(records.c.id.in_(open_ids[i : i + 500]))
         ):
-            if json.loads(r.data).get("status") == "converted":
+            data = fields_of(r.data, r.id)
+            if data is not None and data.get("status") == "converted":
                 conn.execute(
                     update(lead_state)
                     .where(lead_state.c.lead_id == r.id)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.messages import Msg
 from server.admin import reassign_customer
-from server.db import is_postgres, lead_state, loads, pool_claims, pool_entries, records, users
+from server.db import fields_of, is_postgres, lead_state, pool_claims, pool_entries, records, users
 from server.leads.common import SYSTEM, lead_rules, raise_alert, stamp, user_names
 from server.leads.response import Refused, settle_from_record
 from server.records import Directory, Rec, Viewer, Workspace
@@ -144,7 +144,9 @@ def list_pool(conn: Connection, viewer: Viewer) -> list[dict[str, Any]]:
     rows = list(conn.execute(q))
     names = user_names(conn, [r.former_owner for r in rows])
     for r in rows:
-        data = loads(r.data)
+        data = fields_of(r.data, r.record_id)
+        if data is None:
+            continue
         out.append(
             {
                 "id": r.record_id,

@@ -18,7 +18,7 @@ from app.domain.messages import Msg
 from app.domain.process import is_stagnant, stagnation_alert_id
 from app.domain.rules import LOST
 from server.admin import current_rules
-from server.db import loads, records
+from server.db import fields_of, records
 from server.leads.common import DEVICE, SYSTEM
 from server.records import Directory, Workspace
 
@@ -33,8 +33,8 @@ def run_stagnation(conn: Connection, now: float) -> int:
             records.c.entity == "deal", records.c.deleted.is_(False)
         )
     ):
-        data = loads(r.data)
-        if data.get("stage") not in final and data.get("stage_entered_at"):
+        data = fields_of(r.data, r.id)
+        if data is not None and data.get("stage") not in final and data.get("stage_entered_at"):
             deals.append((r, data))
     if not deals:
         return 0

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 from app.domain.forecast import deal_row
 from app.domain.process import done_tasks
 from app.domain.reports import TeamData
-from server.db import loads, records, users
+from server.db import fields_of, records, users
 
 _BATCH = 500
 
@@ -51,8 +51,8 @@ def load_team(conn: Connection, team_id: str) -> TeamData:
                 records.c.scope_owner.in_(members[i : i + _BATCH]),
             )
         ):
-            data = loads(row.data)
-            if isinstance(data, dict):
+            data = fields_of(row.data, row.id)
+            if data is not None:
                 deals.append({**data, "id": row.id})
     ids = [d["id"] for d in deals]
     kinds: dict[str, set[str]] = defaultdict(set)
@@ -61,14 +61,14 @@ def load_team(conn: Connection, team_id: str) -> TeamData:
     for i in range(0, len(ids), _BATCH):
         chunk = ids[i : i + _BATCH]
         for part in conn.execute(
-            select(records.c.deal_id, records.c.entity, records.c.data).where(
+            select(records.c.id, records.c.deal_id, records.c.entity, records.c.data).where(
                 records.c.entity.in_(("attachment", "followup", "task")),
                 records.c.deleted.is_(False),
                 records.c.deal_id.in_(chunk),
             )
         ):
-            data = loads(part.data)
-            if not isinstance(data, dict):
+            data = fields_of(part.data, part.id)
+            if data is None:
                 continue
             if part.entity == "attachment" and data.get("kind"):
                 kinds[part.deal_id].add(str(data["kind"]))

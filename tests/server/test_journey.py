@@ -354,3 +354,27 @@ def test_a_step_can_wait_for_another_to_be_done(world: World) -> None:
         assert run_journey(conn, NOW + 120) == 1
     health = _tasks(world.engine)[journey_task_id(did, "health")]
     assert health["due_at"] == "2026-04-01T01:00:00+00:00" and health["owner"] == csm.id
+
+
+def test_every_job_runs_past_records_that_do_not_decode(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Text stored before push checked it can be anything; each job skips such a record (and
+    says which) instead of failing at every tick."""
+    _csm(world)
+    _, did = _signed_deal(world, expires_on="2027-03-01")
+    broken_customer = make_customer(world.engine, world.ra1, "坏数据有限公司")
+    broken_deal = make_deal(world.engine, world.ra1, broken_customer, amount="1000")
+    sign(world.engine, broken_deal)
+    with write_tx(world.engine) as conn:
+        for rid, text in ((broken_customer, "{not json"), (broken_deal, "[1, 2]")):
+            conn.execute(records.update().where(records.c.id == rid).values(data=text))
+    with caplog.at_level("WARNING", logger="fieldcrm.server.records"):
+        report = jobs.tick(world.engine, NOW)
+    assert report["journey"] == 3
+    assert all(isinstance(v, int) for v in report.values()), report
+    assert set(_tasks(world.engine)) == {
+        journey_task_id(did, s) for s in ("welcome", "health", "renewal")
+    }
+    skipped = " ".join(r.getMessage() for r in caplog.records)
+    assert broken_customer in skipped and broken_deal in skipped
