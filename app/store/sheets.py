@@ -7,11 +7,16 @@ the file is opened).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+# The characters openpyxl refuses in a cell (its ILLEGAL_CHARACTERS_RE); kept here so that
+# openpyxl is only imported when a file is written.
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,9 @@ def _typed(value: Any) -> Any:
         return value.replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, date):
         return value
-    return str(value)
+    # Control characters (a pasted form feed, a stray escape) have no place in an .xlsx cell:
+    # openpyxl refuses the whole file for one of them, so they are dropped from the text.
+    return _ILLEGAL.sub("", str(value))
 
 
 def _sheet_title(title: str) -> str:

@@ -34,3 +34,12 @@ def test_cells_keep_their_types_and_text_is_never_a_formula(tmp_path: Path) -> N
 def test_only_xlsx_is_written(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="xlsx"):
         write_sheet(tmp_path / "list.csv", Sheet("x", ["a"], [[1]]))
+
+
+def test_a_control_character_in_a_note_does_not_refuse_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "notes.xlsx"
+    rows = [["客户\x0c甲", "line\x1bone\tand\ttabs"], ["正常", "ok"]]
+    assert write_sheet(out, Sheet("notes", ["名称", "备注"], rows)) == 2
+    ws = load_workbook(out).active
+    assert [c.value for c in ws[2]] == ["客户甲", "lineone\tand\ttabs"]
+    assert [c.value for c in ws[3]] == ["正常", "ok"]
