@@ -334,6 +334,7 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
     from app.views.application import DesktopApp, qt_app, wait_until_ready
     from app.views.errors import CrashDialog
     from app.views.followup_form import FollowUpForm
+    from app.views.forms import RecordDialog
     from app.views.tasks import TaskRunner
 
     app = qt_app()
@@ -411,6 +412,19 @@ def render(out: Path, langs: list[str], size: tuple[int, int] = (1360, 820)) -> 
                     form.save()
                     save(form, "15-followup-form", lang)
                     form.close()
+                    suspects = RecordDialog(
+                        desktop.ctx, "customer", ("name", "phone", "owner"), {}, "新建客户", window
+                    )
+                    suspects.resize(620, 420)
+                    suspects.show()
+                    # The demo customer typed again the other way round: 杭州X有限公司 as
+                    # X(杭州)有限公司.
+                    known = str(store.require("customer", ids["customer"])["name"])
+                    retyped = f"{known[2:].removesuffix('有限公司')}({known[:2]})有限公司"
+                    suspects.form.set_values({"name": retyped, "owner": REP})
+                    suspects.check_duplicates()
+                    save(suspects, "15b-new-customer-suspects", lang)
+                    suspects.close()
                     dialog = SignInDialog(
                         desktop.ctx,
                         lambda _u, _n, _p: None,
