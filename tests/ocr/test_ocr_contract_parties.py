@@ -83,3 +83,26 @@ def test_parties_read_by_ppocr_from_a_page(
     got = read_contract(page.convert("L"), engine="ppocr", threads=1).values()
     assert (got["party_a"], got["party_b"]) == (want_a, want_b)
     assert got["contract_no"] == "CG-2025-0417" and got["amount"] == "100000.00"
+
+
+def test_long_amount_and_term_lines_are_not_turned_upside_down() -> None:
+    """Lines the direction classifier flipped on a 200-dpi page (and lost): the contract
+    pages are read upright."""
+    from app.ocr import ppocr
+
+    paragraphs = [
+        ("title", "购销合同"),
+        ("body", "第二条 合同金额"),
+        (
+            "para",
+            "合同总价款：人民币肆拾伍万元整（￥450,000.00元），该价格已包含增值税及运输费用。",
+        ),
+        ("body", "第三条 合同期限"),
+        ("para", "本合同有效期自二〇二五年十二月四日起至二〇二六年十二月三日止。"),
+    ]
+    page = render_contract_page(paragraphs, available_fonts()[0], 200).convert("L")
+    text = "".join(w.text for w in ppocr.read_words(page, upright=True))
+    assert "肆拾伍万元整" in text and "450,000.00" in text
+    assert "二〇二六年十二月三日" in text
+    fields = read_contract(page, engine="ppocr", threads=1).values()
+    assert fields["amount"] == "450000.00" and fields["expires_on"] == "2026-12-03"
