@@ -351,6 +351,11 @@ def extract_card_fields(words: list[Word]) -> Fields:
         # figures that end an e-mail name ("qiangangyi/9@").
         compact = re.sub(r"(?<=@)([a-z0-9-]+) (?=[a-z0-9-]+\.[a-z])", r"\1", compact)
         compact = re.sub(r"(?<=[a-z0-9])/(?=\d*@)", "7", compact)
+        # The label read glued to the address, its colon lost ("Emailjiancheng.zhong@…"):
+        # capitalised as labels are, where a name that starts with "email" is lower-case.
+        compact = re.sub(
+            r"(?<![\w.%+-])(?:E-?[Mm]ai[l1]|EMAIL)[:：.]?(?=[a-z0-9._%+-]+@)", "", compact
+        )
         if "@" not in compact and p.label == "email":
             compact = re.sub(r"[©®]", "@", compact)
         if "@" not in compact and p.label == "email":

@@ -262,3 +262,17 @@ def test_a_wechat_label_alone_takes_the_value_below_it() -> None:
     # A label with nothing readable after it gives no id.
     words = [*line(350, ("微信", 30)), *line(400, ("地址:", 30), ("广州市越秀区花城大道618号", 30))]
     assert values(words)["wechat"] is None
+
+
+def test_an_email_label_glued_to_the_address_is_dropped() -> None:
+    words = [
+        *line(100, ("华创电子有限公司", 40)),
+        *line(200, ("钟建成", 80)),
+        *line(300, ("Emailjiancheng.zhong@chuanliu.com", 30)),
+        *line(400, ("E-mail:", 30), ("sales@chuanliu.com", 30)),
+    ]
+    assert values(words)["email"] == "jiancheng.zhong@chuanliu.com"
+    # A name that merely starts with the letters of the label keeps them.
+    assert values([*line(300, ("邮箱", 30), ("emailbox.li@qq.com", 30))])["email"] == (
+        "emailbox.li@qq.com"
+    )
