@@ -345,8 +345,6 @@ def extract_card_fields(words: list[Word]) -> Fields:
         # In an e-mail name, 1 between letters is an l and l after figures a 1.
         compact = re.sub(r"(?<=[a-z])1(?=[a-z])", "l", compact)
         compact = re.sub(r"(?<=\d)[lI](?=[\d@])", "1", compact)
-        # A glyph between the letters and the figures that end the name, as in WeChat ids.
-        compact = re.sub(r"[\w.-]+(?=@)", lambda m: _digits_after_letters(m.group(0)), compact)
         # A gap read inside the domain ("david@de yuan.com"), a 7 read as a slash before the
         # figures that end an e-mail name ("qiangangyi/9@").
         compact = re.sub(r"(?<=@)([a-z0-9-]+) (?=[a-z0-9-]+\.[a-z])", r"\1", compact)
@@ -362,6 +360,9 @@ def extract_card_fields(words: list[Word]) -> Fields:
             # The @ read as o or a before a public mail host ("hxiao197ofoxmail.com").
             compact = re.sub(r"mai1\.", "mail.", compact)
             compact = re.sub(rf"(?<=[a-z0-9])[oa@]({_MAIL_HOSTS})$", r"@\1", compact)
+        # A glyph between the letters and the figures that end the name, as in WeChat ids
+        # (after the @ is put back: "hxiaol97ofoxmail.com" is hxiao197@foxmail.com).
+        compact = re.sub(r"[\w.-]+(?=@)", lambda m: _digits_after_letters(m.group(0)), compact)
         m = _EMAIL_RE.search(compact)
         if m and fields["email"] is None:
             checked = validate_email(m.group(0).strip("."))

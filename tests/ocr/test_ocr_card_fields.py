@@ -195,6 +195,8 @@ def test_gaps_and_glyphs_misread_inside_ids_and_numbers() -> None:
         ("david.yanl0@163.com", "david.yan10@163.com"),
         ("info2024@hao123.com", "info2024@hao123.com"),
         ("zhangli8@qq.com", "zhangli8@qq.com"),  # li is a syllable
+        # The @ read as an o, and an l before the figures: both mended.
+        ("hxiaol97ofoxmail.com", "hxiao197@foxmail.com"),
     ):
         assert values(line(100, ("E:", 30), (read, 30)))["email"] == meant
 
