@@ -25,7 +25,7 @@ from app.domain.validators import (
     validate_url,
 )
 from app.ocr.layout import Segment, is_cjk, segments, tidy
-from app.ocr.pinyin import SURNAMES_BY_PINYIN, is_pinyin, mend_pinyin, surname_syllables
+from app.ocr.pinyin import SURNAMES_BY_PINYIN, SYLLABLES, is_pinyin, mend_pinyin, surname_syllables
 from app.ocr.places import mend_address
 from app.ocr.results import CARD_FIELDS, Box, Fields, FieldValue, Word
 
@@ -263,6 +263,11 @@ def _digits_after_letters(text: str) -> str:
             # An initial or two may come first ("dqiao28": d + qiao); ids end in two or four
             # figures, so a glyph that leaves three or five of them is rather a letter.
             spelled = any(is_pinyin(word[k:]) for k in range(min(3, len(letters))))
+            # An English name before a pinyin one ("danielqia087": daniel + qiao): the
+            # letters' last syllable, of three letters or more, spelled with the glyph.
+            spelled = spelled or (
+                letter == "o" and any(word[k:] in SYLLABLES for k in range(3, len(word) - 2))
+            )
             odd = len(figures) in (2, 4) and not is_pinyin(letters.lower())
             if spelled and (odd or len(figures) + 1 in (3, 5)):
                 return letters + letter + figures

@@ -219,6 +219,8 @@ def test_wechat_letters_and_figures_settled_by_pinyin() -> None:
         ("ericweil2", "ericwei12"),
         ("maoguohuai3", "maoguohuai3"),  # huai is a syllable: the i stays
         ("zhangli8", "zhangli8"),
+        ("danielqia087", "danielqiao87"),  # an English name, then qiao and two figures
+        ("davidwang088", "davidwang088"),  # wango is no syllable: the 0 is a figure
     ):
         words = line(100, ("微信:", 30), (read, 30))
         assert values(words)["wechat"] == meant
