@@ -281,7 +281,9 @@ def _digits_after_letters(text: str) -> str:
             return letters + digit + figures  # a year of birth: "jiamini984" is jiamin1984
         if (letters + glyph).lower() in _O_WORDS:
             return m.group(0)
-        with_glyph = is_pinyin((letters + glyph).lower())
+        # An initial or two may come first here too ("hxiao197": h + xiao).
+        spelled_with = (letters + glyph).lower()
+        with_glyph = any(is_pinyin(spelled_with[k:]) for k in range(min(3, len(letters) + 1)))
         without = is_pinyin(letters.lower())
         if with_glyph:
             return m.group(0)
