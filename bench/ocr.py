@@ -1,6 +1,6 @@
 """OCR benchmark: both recognisers side by side on cards no reader was tuned on (SPEC N4, O1, O2).
 
-    .venv/bin/python -m bench.ocr [--n 2] [--contracts 12] [--seed 52019] [--out DIR]
+    .venv/bin/python -m bench.ocr [--n 2] [--contracts 30] [--seed 52019] [--out DIR]
                                   [--engines ppocr,tesseract,combined]
 
 Cards come from :mod:`tools.cardgen` with its evaluation seed (ten layouts × four conditions,
@@ -167,7 +167,7 @@ def run_contracts(name: str, engine: str, out: Path, paths: list[Path]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=2, help="cards per layout and condition")
-    parser.add_argument("--contracts", type=int, default=12)
+    parser.add_argument("--contracts", type=int, default=30)
     parser.add_argument("--seed", type=int, default=cardgen.EVAL_SEED)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--engines", default="ppocr,tesseract")
@@ -198,7 +198,7 @@ def main() -> int:
             run_cards(name, readers[name], out / "cards", manifest)
         if args.contracts:
             cdir = out / "contracts"
-            made = {"contracts": args.contracts, "seed": args.seed}
+            made = {"contracts": args.contracts, "seed": args.seed, "gen": "contracts-2"}
             stamp = cdir / "contracts-set.json"
             if stamp.exists() and json.loads(stamp.read_text()) == made:
                 cman = json.loads((cdir / "manifest.json").read_text())

@@ -771,6 +771,21 @@ def _company(rng: random.Random) -> str:
     return city + rng.choice(BRANDS) + industry + rng.choice(SUFFIXES)
 
 
+def _party(rng: random.Random) -> str:
+    """A contract party as contracts name them: a company, one with its seat in brackets
+    (品牌（城市）行业有限公司), a company's branch, or an institute."""
+    form = rng.choices(["plain", "seat", "branch", "institute"], weights=[5, 2, 2, 1])[0]
+    if form == "plain":
+        return _company(rng)
+    industry, _ = rng.choice(INDUSTRIES)
+    brand = rng.choice(BRANDS)
+    if form == "seat":
+        return f"{brand}（{rng.choice(list(AREA_CODES))}）{industry}{rng.choice(SUFFIXES)}"
+    if form == "branch":
+        return _company(rng) + rng.choice(list(AREA_CODES)) + "分公司"
+    return rng.choice(list(AREA_CODES)) + brand + industry + rng.choice(["研究院", "研究所"])
+
+
 def _date_text(d: dt.date, style: int) -> str:
     if style == 0:
         return f"{d.year}年{d.month}月{d.day}日"
@@ -802,9 +817,9 @@ def make_contract_spec(
     rng: random.Random, fonts: Sequence[tuple[str, int]], pages: int
 ) -> ContractSpec:
     """Draw a random contract of ``pages`` pages with its ground truth."""
-    party_a, party_b = _company(rng), _company(rng)
+    party_a, party_b = _party(rng), _party(rng)
     while party_b == party_a:
-        party_b = _company(rng)
+        party_b = _party(rng)
     year = rng.randrange(2024, 2028)
     signed = dt.date(year, rng.randrange(1, 13), rng.randrange(1, 29))
     years = rng.choice([1, 1, 2, 3])
@@ -862,12 +877,25 @@ def make_contract_spec(
     )
     role_a, role_b = rng.choice(ROLE_A), rng.choice(ROLE_B)
     sep = rng.choice(["：", "："])
+    # How the header names the parties: 甲方（买方）：X; 买方（甲方）：X; 买方：X（以下简称“甲方”）.
+    naming = rng.choices(["side", "role", "short"], weights=[4, 2, 2])[0]
+    lines_ab = []
+    for side, role, name in (("甲", role_a, party_a), ("乙", role_b, party_b)):
+        word = role.strip("（）()") or rng.choice(
+            ["买方", "采购方", "委托方"] if side == "甲" else ["卖方", "供应方", "受托方"]
+        )
+        if naming == "side":
+            lines_ab.append(f"{side}方{role}{sep}{name}")
+        elif naming == "role":
+            lines_ab.append(f"{word}（{side}方）{sep}{name}")
+        else:
+            lines_ab.append(f"{word}{sep}{name}（以下简称“{side}方”）")
     head: list[tuple[str, str]] = [
         ("title", rng.choice(CONTRACT_TITLES)),
         ("right", f"合同编号：{number}"),
-        ("body", f"甲方{role_a}{sep}{party_a}"),
+        ("body", lines_ab[0]),
         ("body", f"地址：{_address(rng, rng.choice(list(CITIES)))}"),
-        ("body", f"乙方{role_b}{sep}{party_b}"),
+        ("body", lines_ab[1]),
         ("body", f"地址：{_address(rng, rng.choice(list(CITIES)))}"),
         (
             "para",
@@ -884,13 +912,23 @@ def make_contract_spec(
     ]
     clauses = [("body", "第四条 其他约定")] + [("para", t) for t in rng.sample(FILLER, 4)]
     signed_text = _date_text(signed, date_style)
-    sign: list[tuple[str, str]] = [
-        ("sign", f"甲方（盖章）：{party_a}"),
-        ("sign", "授权代表（签字）："),
-        ("sign", f"乙方（盖章）：{party_b}"),
-        ("sign", "授权代表（签字）："),
-        ("sign", f"签订日期：{signed_text}"),
-    ]
+    sign: list[tuple[str, str]]
+    if rng.random() < 0.4:
+        # The signature block in two columns, 甲方 on the left and 乙方 on the right.
+        sign = [
+            ("pair", "甲方（盖章）：\t乙方（盖章）："),
+            ("pair", f"{party_a}\t{party_b}"),
+            ("pair", "授权代表（签字）：\t授权代表（签字）："),
+            ("sign", f"签订日期：{signed_text}"),
+        ]
+    else:
+        sign = [
+            ("sign", f"甲方（盖章）：{party_a}"),
+            ("sign", "授权代表（签字）："),
+            ("sign", f"乙方（盖章）：{party_b}"),
+            ("sign", "授权代表（签字）："),
+            ("sign", f"签订日期：{signed_text}"),
+        ]
     if pages == 1:
         page_list = [head + clauses[:3] + sign]
     else:
@@ -924,6 +962,13 @@ def render_contract_page(
         if style == "right":
             pen.text(right, y + body, text, body, (0, 0, 0), anchor="rs")
             y += body * 2.2
+            continue
+        if style == "pair":
+            # Two columns on one baseline: the left half and the right half of the page.
+            for x, part in zip((left, 110.0), text.split("\t"), strict=True):
+                size = min(body, body * 72 / max(1.0, pen.width_mm(part, body)))
+                pen.text(x, y + body, part, size, (0, 0, 0))
+            y += body * 1.9
             continue
         first_indent = 2 * body if style == "para" else 0.0
         lines = pen.wrap(text, body, right - left - first_indent)

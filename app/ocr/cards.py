@@ -25,7 +25,7 @@ from app.domain.validators import (
     validate_url,
 )
 from app.ocr.layout import Segment, is_cjk, segments, tidy
-from app.ocr.pinyin import SURNAMES_BY_PINYIN, is_pinyin, mend_pinyin, surname_syllables
+from app.ocr.pinyin import SURNAMES_BY_PINYIN, SYLLABLES, is_pinyin, mend_pinyin, surname_syllables
 from app.ocr.places import mend_address
 from app.ocr.results import CARD_FIELDS, Box, Fields, FieldValue, Word
 
@@ -263,6 +263,11 @@ def _digits_after_letters(text: str) -> str:
             # An initial or two may come first ("dqiao28": d + qiao); ids end in two or four
             # figures, so a glyph that leaves three or five of them is rather a letter.
             spelled = any(is_pinyin(word[k:]) for k in range(min(3, len(letters))))
+            # An English name before a pinyin one ("danielqia087": daniel + qiao): the
+            # letters' last syllable, of three letters or more, spelled with the glyph.
+            spelled = spelled or (
+                letter == "o" and any(word[k:] in SYLLABLES for k in range(3, len(word) - 2))
+            )
             odd = len(figures) in (2, 4) and not is_pinyin(letters.lower())
             if spelled and (odd or len(figures) + 1 in (3, 5)):
                 return letters + letter + figures
@@ -276,7 +281,9 @@ def _digits_after_letters(text: str) -> str:
             return letters + digit + figures  # a year of birth: "jiamini984" is jiamin1984
         if (letters + glyph).lower() in _O_WORDS:
             return m.group(0)
-        with_glyph = is_pinyin((letters + glyph).lower())
+        # An initial or two may come first here too ("hxiao197": h + xiao).
+        spelled_with = (letters + glyph).lower()
+        with_glyph = any(is_pinyin(spelled_with[k:]) for k in range(min(3, len(letters) + 1)))
         without = is_pinyin(letters.lower())
         if with_glyph:
             return m.group(0)
@@ -345,18 +352,24 @@ def extract_card_fields(words: list[Word]) -> Fields:
         # In an e-mail name, 1 between letters is an l and l after figures a 1.
         compact = re.sub(r"(?<=[a-z])1(?=[a-z])", "l", compact)
         compact = re.sub(r"(?<=\d)[lI](?=[\d@])", "1", compact)
-        # A glyph between the letters and the figures that end the name, as in WeChat ids.
-        compact = re.sub(r"[\w.-]+(?=@)", lambda m: _digits_after_letters(m.group(0)), compact)
         # A gap read inside the domain ("david@de yuan.com"), a 7 read as a slash before the
         # figures that end an e-mail name ("qiangangyi/9@").
         compact = re.sub(r"(?<=@)([a-z0-9-]+) (?=[a-z0-9-]+\.[a-z])", r"\1", compact)
         compact = re.sub(r"(?<=[a-z0-9])/(?=\d*@)", "7", compact)
+        # The label read glued to the address, its colon lost ("Emailjiancheng.zhong@…"):
+        # capitalised as labels are, where a name that starts with "email" is lower-case.
+        compact = re.sub(
+            r"(?<![\w.%+-])(?:E-?[Mm]ai[l1]|EMAIL)[:：.]?(?=[a-z0-9._%+-]+@)", "", compact
+        )
         if "@" not in compact and p.label == "email":
             compact = re.sub(r"[©®]", "@", compact)
         if "@" not in compact and p.label == "email":
             # The @ read as o or a before a public mail host ("hxiao197ofoxmail.com").
             compact = re.sub(r"mai1\.", "mail.", compact)
             compact = re.sub(rf"(?<=[a-z0-9])[oa@]({_MAIL_HOSTS})$", r"@\1", compact)
+        # A glyph between the letters and the figures that end the name, as in WeChat ids
+        # (after the @ is put back: "hxiaol97ofoxmail.com" is hxiao197@foxmail.com).
+        compact = re.sub(r"[\w.-]+(?=@)", lambda m: _digits_after_letters(m.group(0)), compact)
         m = _EMAIL_RE.search(compact)
         if m and fields["email"] is None:
             checked = validate_email(m.group(0).strip("."))

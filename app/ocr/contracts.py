@@ -42,7 +42,19 @@ _ROLE = re.compile(
     re.MULTILINE,
 )
 _ROLE_A = ("买方", "需方", "采购方", "委托方", "发包方", "甲方")
-_COMPANY_END = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|集团|公司|研究院|事务所|中心|厂)")
+# A role word alone as the label ("买方：X（以下简称“甲方”）"): the side is the one the
+# name is then called, else the role's.
+_ROLE_LABEL = re.compile(
+    r"^\s*(?P<role>买方|需方|采购方|委托方|发包方|卖方|供方|供应方|受托方|承包方)\s*[:：;；]\s*"
+    r"(?P<name>[^\n]{2,60})",
+    re.MULTILINE,
+)
+_CALLED = re.compile(r"简称\W{0,2}(?P<side>甲|乙)\s*方")
+# Where a stated name ends at the latest: the other column's label, "（以下简称…", a wide gap.
+_NAME_STOP = re.compile(rf"\s{{2,}}|[{_OPEN}]?\s*以下|(?:甲|乙)\s*方\s*(?:[{_OPEN}]|[:：;；])")
+_COMPANY_END = re.compile(
+    r"(?:股份有限公司|有限责任公司|有限公司|集团|公司|研究院|研究所|事务所|中心|厂)"
+)
 _AMOUNT_KEYS = re.compile(r"合同总金额|合同总价款?|总金额|总价款?|合同金额|合同价款|价款总额|总计")
 # 人参 is how the fast model reads 叁 now and then.
 _UPPER_SPAN = re.compile(rf"(?:[{re.escape(AMOUNT_CHARS)}]|人参){{2,40}}")
@@ -97,24 +109,37 @@ def _party_names(text: str) -> list[tuple[str, FieldValue]]:
         for m in _ROLE.finditer(text)
         if m.start("name") not in seen
     ]
+    seen |= {m.start("name") for _, m in matches}
+    for m in _ROLE_LABEL.finditer(text):
+        if m.start("name") in seen:
+            continue
+        called = _CALLED.search(m.group("name"))
+        side = called.group("side") if called else "甲" if m.group("role") in _ROLE_A else "乙"
+        matches.append((side, m))
     matches.sort(key=lambda sm: sm[1].start())
     out: list[tuple[str, FieldValue]] = []
     for side, m in matches:
-        name = m.group("name").strip()
-        end = None
-        for end in _COMPANY_END.finditer(name):
-            if end.group(0).endswith("公司"):
-                break
+        name = _NAME_STOP.split(m.group("name").strip(), maxsplit=1)[0]
+        # The last legal ending: a branch (…有限公司杭州分公司) is the party, not its parent.
+        ends = list(_COMPANY_END.finditer(name))
+        end = ends[-1] if ends else None
         if end is not None:
             name = name[: end.end()]
             conf = 0.95
         else:
             name = re.split(r"\s{2,}|[,，;；]", name)[0]
             conf = 0.6
-        name = name.strip(" :：;；,，.。、|")
+        name = _cjk_brackets(name.strip(" :：;；,，.。、|"))
         if len(name) >= 2:
             out.append((side, FieldValue(name, conf)))
     return out
+
+
+def _cjk_brackets(name: str) -> str:
+    """Brackets inside a Chinese name as Chinese names are registered: full width
+    ("盛世(深圳)科技有限公司" → "盛世（深圳）科技有限公司")."""
+    name = re.sub(r"(?<=[\u3400-\u9fff])\s*[(（]\s*(?=[\u3400-\u9fff])", "（", name)
+    return re.sub(r"(?<=[\u3400-\u9fff])\s*[)）]\s*(?=[\u3400-\u9fff])", "）", name)
 
 
 def _parties(

@@ -146,10 +146,14 @@ def read_words(
     page: int = 0,
     threads: int = 1,
     first_key: int = 0,
+    upright: bool = False,
 ) -> list[Word]:
     """Text boxes of ``image`` as words, top to bottom: one word per box, its own line.
 
     Box coordinates are those of ``image``; ``confidence`` is the recogniser's score.
+    ``upright``: every line is known to stand upright, so the line direction classifier is
+    skipped; on a page it turns a long line upside down now and then (a dense line of
+    uppercase numerals read as "十二二十"), and the whole line is lost.
 
     Raises:
         Unavailable: ONNX Runtime or the models cannot be loaded.
@@ -157,7 +161,7 @@ def read_words(
     ocr = engine(threads)
     arr = np.asarray(image.convert("RGB"))[:, :, ::-1]  # RapidOCR takes OpenCV's BGR order
     with _call_lock:  # RapidOCR keeps per-call state on the instance
-        result, _elapsed = ocr(np.ascontiguousarray(arr))
+        result, _elapsed = ocr(np.ascontiguousarray(arr), use_cls=not upright)
     words: list[Word] = []
     for k, (quad, text, score) in enumerate(result or []):
         text = str(text).strip()

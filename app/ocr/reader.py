@@ -322,7 +322,7 @@ def _read_contract_ppocr(
         _check(cancel)
         _report(progress, i, total, f"page {i + 1}/{count}")
         page_img = prepare_page(img, dpi=dpi)
-        words = ppocr.read_words(page_img, page=i, threads=threads)
+        words = ppocr.read_words(page_img, page=i, threads=threads, upright=True)
         words_all.extend(words)
         texts.append(page_text(words))
     _check(cancel)

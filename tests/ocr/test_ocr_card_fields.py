@@ -195,6 +195,8 @@ def test_gaps_and_glyphs_misread_inside_ids_and_numbers() -> None:
         ("david.yanl0@163.com", "david.yan10@163.com"),
         ("info2024@hao123.com", "info2024@hao123.com"),
         ("zhangli8@qq.com", "zhangli8@qq.com"),  # li is a syllable
+        # The @ read as an o, and an l before the figures: both mended.
+        ("hxiaol97ofoxmail.com", "hxiao197@foxmail.com"),
     ):
         assert values(line(100, ("E:", 30), (read, 30)))["email"] == meant
 
@@ -217,6 +219,8 @@ def test_wechat_letters_and_figures_settled_by_pinyin() -> None:
         ("ericweil2", "ericwei12"),
         ("maoguohuai3", "maoguohuai3"),  # huai is a syllable: the i stays
         ("zhangli8", "zhangli8"),
+        ("danielqia087", "danielqiao87"),  # an English name, then qiao and two figures
+        ("davidwang088", "davidwang088"),  # wango is no syllable: the 0 is a figure
     ):
         words = line(100, ("微信:", 30), (read, 30))
         assert values(words)["wechat"] == meant
@@ -262,3 +266,17 @@ def test_a_wechat_label_alone_takes_the_value_below_it() -> None:
     # A label with nothing readable after it gives no id.
     words = [*line(350, ("微信", 30)), *line(400, ("地址:", 30), ("广州市越秀区花城大道618号", 30))]
     assert values(words)["wechat"] is None
+
+
+def test_an_email_label_glued_to_the_address_is_dropped() -> None:
+    words = [
+        *line(100, ("华创电子有限公司", 40)),
+        *line(200, ("钟建成", 80)),
+        *line(300, ("Emailjiancheng.zhong@chuanliu.com", 30)),
+        *line(400, ("E-mail:", 30), ("sales@chuanliu.com", 30)),
+    ]
+    assert values(words)["email"] == "jiancheng.zhong@chuanliu.com"
+    # A name that merely starts with the letters of the label keeps them.
+    assert values([*line(300, ("邮箱", 30), ("emailbox.li@qq.com", 30))])["email"] == (
+        "emailbox.li@qq.com"
+    )
