@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from app.domain.dedupe import ContactIn, ContactIndex, CustomerIn, CustomerIndex
@@ -230,4 +232,28 @@ def test_candidates_come_from_blocks_not_all_pairs() -> None:
         cu.add(CustomerIn(f"c{i}", f"杭州{chr(0x4E00 + 7 * i)}{chr(0x4E00 + 11 * i + 3)}科技"))
     pairs = list(cu.blocks.pairs())
     assert len(pairs) < 400  # all pairs would be 79 800
+    assert cu.groups() == []
+
+
+def test_one_character_slip_found_by_a_scan_through_its_tie() -> None:
+    cu = CustomerIndex()
+    cu.add(CustomerIn("a", "明远达科技", email="info@mingyuan.cn"))
+    cu.add(CustomerIn("b", "明远迭科技有限公司", email="sales@mingyuan.cn"))
+    cu.add(CustomerIn("c", "明远逃科技"))  # no tie: a slip alone is no suspect
+    assert [g.ids for g in cu.groups()] == [("a", "b")]
+    assert [m.id for m in cu.check(CustomerIn("new", "明远送科技", email="x@mingyuan.cn"))] == [
+        "a",
+        "b",
+    ]
+
+
+def test_brands_sharing_characters_do_not_share_blocks() -> None:
+    # 1 000 brands written with 10 characters: any two of them share characters, and blocks of
+    # "the brand less one character" would hold 30 brands each (about 14 000 pairs).
+    chars = "甲乙丙丁戊己庚辛壬癸"
+    cu = CustomerIndex()
+    for i, (x, y, z) in enumerate(itertools.product(chars, repeat=3)):
+        cu.add(CustomerIn(f"c{i}", f"{x}{y}{z}科技有限公司"))
+    assert len(cu.features) == 1000
+    assert len(list(cu.blocks.pairs())) < 1000
     assert cu.groups() == []

@@ -439,7 +439,13 @@ def compare_contacts(
 
 
 def customer_keys(f: CustomerFeatures) -> Iterator[tuple[str, bool]]:
-    """The blocking keys of a customer, each with whether it is exact (never capped)."""
+    """The blocking keys of a customer, each with whether it is exact (never capped).
+
+    A brand one character off is a suspect only beside a tie (phone, e-mail, domain, website,
+    a shared contact), and each tie is a block of its own; so the brand with a character left
+    out is no key: brands are short and share characters, and such blocks would grow with the
+    book, making a scan compare ever more pairs per customer.
+    """
     if f.code:
         yield "c:" + f.code, True
     if f.phone:
@@ -455,13 +461,6 @@ def customer_keys(f: CustomerFeatures) -> Iterator[tuple[str, bool]]:
         return
     yield "n:" + name.core, False
     yield "b:" + name.brand_sound, False
-    brand = name.brand
-    if len(brand) == 2:
-        yield "x:" + brand, False
-    if len(brand) >= 3:
-        for i in range(len(brand)):
-            yield "x:" + brand[:i] + brand[i + 1 :], False
-        yield "x:" + brand, False
 
 
 def contact_keys(f: ContactFeatures) -> Iterator[tuple[str, bool]]:
