@@ -257,3 +257,19 @@ def test_brands_sharing_characters_do_not_share_blocks() -> None:
     assert len(cu.features) == 1000
     assert len(list(cu.blocks.pairs())) < 1000
     assert cu.groups() == []
+
+
+def test_a_discarded_or_changed_record_leaves_its_blocks() -> None:
+    cu = CustomerIndex()
+    cu.add(CustomerIn("a", "杭州某某科技有限公司", phone="0571-88886666"))
+    cu.add(CustomerIn("b", "某某科技(杭州)有限公司"))
+    cu.add(CustomerIn("c", "明远达贸易", phone="0571-88886666"))
+    assert {m.id for m in cu.check(CustomerIn("n", "某某科技"))} == {"a", "b"}
+    cu.discard("b")
+    assert [m.id for m in cu.check(CustomerIn("n", "某某科技"))] == ["a"]
+    cu.add(CustomerIn("a", "明远达贸易有限公司", phone="0571-88886666"))  # renamed: old keys go
+    assert cu.check(CustomerIn("n", "某某科技")) == []
+    assert [set(g.ids) for g in cu.groups()] == [{"a", "c"}]
+    cu.discard("a")
+    cu.discard("c")
+    assert cu.groups() == [] and cu.check(CustomerIn("n", "明远达贸易")) == []

@@ -487,33 +487,58 @@ def contact_keys(f: ContactFeatures) -> Iterator[tuple[str, bool]]:
 
 
 class _Blocks:
+    """Record ids under each blocking key.
+
+    A key that one record holds alone (most numbers, addresses and names) keeps the bare id
+    rather than a list: an index of a large book has millions of keys, and each list would be
+    one more object that the garbage collector walks again every time the index grows.
+    """
+
     def __init__(self) -> None:
-        self.members: dict[str, list[str]] = defaultdict(list)
+        self.members: dict[str, str | list[str]] = {}
         self.exact: set[str] = set()
 
     def add(self, rid: str, keys: Iterable[tuple[str, bool]]) -> None:
+        members = self.members
         for key, exact in keys:
-            self.members[key].append(rid)
+            ids = members.get(key)
+            if ids is None:
+                members[key] = rid
+            elif isinstance(ids, str):
+                members[key] = [ids, rid]
+            else:
+                ids.append(rid)
             if exact:
                 self.exact.add(key)
 
     def remove(self, rid: str, keys: Iterable[tuple[str, bool]]) -> None:
         for key, _ in keys:
             ids = self.members.get(key)
-            if ids and rid in ids:
+            if ids == rid:
+                del self.members[key]
+            elif isinstance(ids, list) and rid in ids:
                 ids.remove(rid)
+
+    def block(self, key: str) -> list[str]:
+        """The ids under ``key``, at least two of them, or none."""
+        ids = self.members.get(key)
+        return ids if isinstance(ids, list) else []
 
     def candidates(self, keys: Iterable[tuple[str, bool]]) -> set[str]:
         found: set[str] = set()
         for key, exact in keys:
             ids = self.members.get(key)
-            if ids and (exact or len(ids) <= _BLOCK_CAP):
+            if isinstance(ids, str):
+                found.add(ids)
+            elif ids and (exact or len(ids) <= _BLOCK_CAP):
                 found.update(ids)
         return found
 
     def pairs(self) -> Iterator[tuple[str, str]]:
         seen: set[tuple[str, str]] = set()
         for key, ids in self.members.items():
+            if isinstance(ids, str):
+                continue
             n = len(ids)
             if n < 2 or (n > _BLOCK_CAP and key not in self.exact):
                 continue
@@ -643,7 +668,7 @@ class ContactIndex:
         under names that agree."""
         found: set[tuple[str, str]] = set()
         for key in self.blocks.exact:
-            ids = self.blocks.members[key]
+            ids = self.blocks.block(key)
             if len(ids) < 2 or len(ids) > _BLOCK_CAP:
                 continue
             for x, y in itertools.combinations(ids, 2):
