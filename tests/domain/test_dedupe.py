@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 
 import pytest
@@ -273,3 +274,22 @@ def test_a_discarded_or_changed_record_leaves_its_blocks() -> None:
     cu.discard("a")
     cu.discard("c")
     assert cu.groups() == [] and cu.check(CustomerIn("n", "明远达贸易")) == []
+
+
+def test_a_whole_book_indexed_at_once_matches_one_by_one() -> None:
+    rows = [ACME, ACME_DUP, OTHER, CustomerIn("c4", "杭州某某科技(集团)")]
+    one, many = CustomerIndex(), CustomerIndex()
+    for rec in rows:
+        one.add(rec)
+    many.add_all(rows)
+    people = [
+        ContactIn("k1", "c1", "张三", mobile="13812341234"),
+        ContactIn("k2", "c2", "張三", mobile="+86 138 1234 1234"),
+    ]
+    c_one, c_many = ContactIndex(one), ContactIndex(many)
+    for p in people:
+        c_one.add(p)
+    c_many.add_all(people)
+    assert many.groups(c_many) == one.groups(c_one) and many.groups(c_many)
+    assert c_many.groups() == c_one.groups() and c_many.groups()
+    assert gc.isenabled()

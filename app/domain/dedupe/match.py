@@ -10,10 +10,12 @@ with its reasons in words.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from app.domain.dedupe.names import (
@@ -551,6 +553,23 @@ class _Blocks:
                         yield pair
 
 
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Pause the cycle collector while a whole book is indexed or scanned.
+
+    Both make millions of long-lived objects and no reference cycles; each full collection
+    would walk all of them (and the caller's own records) again, and a growing index sets off
+    one every time it grows by a quarter.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @dataclass
 class CustomerIndex:
     """Customers under their blocking keys."""
@@ -564,6 +583,12 @@ class CustomerIndex:
         self.features[rec.id] = f
         self.blocks.add(rec.id, customer_keys(f))
         return f
+
+    def add_all(self, recs: Iterable[CustomerIn]) -> None:
+        """Index many customers (a whole book) at once."""
+        with _bulk():
+            for rec in recs:
+                self.add(rec)
 
     def discard(self, rid: str) -> None:
         old = self.features.pop(rid, None)
@@ -589,16 +614,17 @@ class CustomerIndex:
     def groups(self, contacts: ContactIndex | None = None) -> list[Group]:
         """Every suspect group among the indexed customers; ``contacts`` (of these customers)
         adds the evidence of a person who is a contact of two of them."""
-        shared = contacts.shared_customers() if contacts is not None else set()
-        edges = []
-        pairs = set(self.blocks.pairs())
-        for a, b in itertools.chain(pairs, shared - pairs):
-            if a not in self.features or b not in self.features:
-                continue
-            v = compare_customers(self.features[a], self.features[b], (a, b) in shared)
-            if v.suspect:
-                edges.append((a, b, v))
-        return group(edges)
+        with _bulk():
+            shared = contacts.shared_customers() if contacts is not None else set()
+            edges = []
+            pairs = set(self.blocks.pairs())
+            for a, b in itertools.chain(pairs, shared - pairs):
+                if a not in self.features or b not in self.features:
+                    continue
+                v = compare_customers(self.features[a], self.features[b], (a, b) in shared)
+                if v.suspect:
+                    edges.append((a, b, v))
+            return group(edges)
 
 
 @dataclass
@@ -623,6 +649,12 @@ class ContactIndex:
         self.features[rec.id] = f
         self.blocks.add(rec.id, contact_keys(f))
         return f
+
+    def add_all(self, recs: Iterable[ContactIn]) -> None:
+        """Index many contacts (a whole book) at once."""
+        with _bulk():
+            for rec in recs:
+                self.add(rec)
 
     def discard(self, rid: str) -> None:
         old = self.features.pop(rid, None)
@@ -680,12 +712,13 @@ class ContactIndex:
 
     def groups(self) -> list[Group]:
         """Every suspect group among the indexed contacts."""
-        edges = []
-        for a, b in self.blocks.pairs():
-            v = self.compare(self.features[a], self.features[b])
-            if v.suspect:
-                edges.append((a, b, v))
-        return group(edges)
+        with _bulk():
+            edges = []
+            for a, b in self.blocks.pairs():
+                v = self.compare(self.features[a], self.features[b])
+                if v.suspect:
+                    edges.append((a, b, v))
+            return group(edges)
 
 
 def group(edges: list[tuple[str, str, Verdict]]) -> list[Group]:
