@@ -440,6 +440,13 @@ def compare_contacts(
     return Verdict(0.3 if weak else 0.0, tuple(named + weak))
 
 
+def _field_keys(*fields: tuple[str, str, bool]) -> Iterator[tuple[str, bool]]:
+    """The key (prefix + value) of each (prefix, value, exact) field that has a value."""
+    for prefix, value, exact in fields:
+        if value:
+            yield prefix + value, exact
+
+
 def customer_keys(f: CustomerFeatures) -> Iterator[tuple[str, bool]]:
     """The blocking keys of a customer, each with whether it is exact (never capped).
 
@@ -448,16 +455,13 @@ def customer_keys(f: CustomerFeatures) -> Iterator[tuple[str, bool]]:
     out is no key: brands are short and share characters, and such blocks would grow with the
     book, making a scan compare ever more pairs per customer.
     """
-    if f.code:
-        yield "c:" + f.code, True
-    if f.phone:
-        yield "p:" + f.phone, True
-    if f.email:
-        yield "e:" + f.email, True
-    if f.domain:
-        yield "d:" + f.domain, False
-    if f.website:
-        yield "w:" + f.website, False
+    yield from _field_keys(
+        ("c:", f.code, True),
+        ("p:", f.phone, True),
+        ("e:", f.email, True),
+        ("d:", f.domain, False),
+        ("w:", f.website, False),
+    )
     name = f.name
     if _generic(name):
         return
@@ -467,16 +471,13 @@ def customer_keys(f: CustomerFeatures) -> Iterator[tuple[str, bool]]:
 
 def contact_keys(f: ContactFeatures) -> Iterator[tuple[str, bool]]:
     """The blocking keys of a contact."""
-    if f.mobile:
-        yield "m:" + f.mobile, True
-    if f.masked:
-        yield "k:" + f.masked, False
-    if f.email:
-        yield "e:" + f.email, True
-    if (f.email_loose and f.email_loose != f.email) or f.email_loose:
-        yield "l:" + f.email_loose, False
-    if f.wechat:
-        yield "w:" + f.wechat, True
+    yield from _field_keys(
+        ("m:", f.mobile, True),
+        ("k:", f.masked, False),
+        ("e:", f.email, True),
+        ("l:", f.email_loose, False),
+        ("w:", f.wechat, True),
+    )
     sound = f.person.sound or f.person.text
     if not sound:
         return
