@@ -51,11 +51,9 @@ def bench_scan(customers: int, seed: int) -> None:
     print(f"generated {len(book.customers)} customers, {len(contacts)} contacts: {clock.lap()}")
     total = Clock()
     cu = CustomerIndex()
-    for rec, _ in book.customers:
-        cu.add(rec)
+    cu.add_all(rec for rec, _ in book.customers)
     co = ContactIndex(cu)
-    for crec, _ in contacts:
-        co.add(crec)
+    co.add_all(crec for crec, _ in contacts)
     print(f"index (fold, parse, blocking keys): {clock.lap()}")
     contact_groups = co.groups()
     print(f"contact scan: {clock.lap()}, {len(contact_groups)} suspect groups")

@@ -55,17 +55,12 @@ def load_team(conn: Connection, directory: Directory, team_id: str) -> TeamBook:
     # A record stored before its text was checked may not decode: devices set it aside, and
     # the advisory check skips it rather than refuse the push that triggered it.
     decoded = [(r, data) for r in rows if (data := fields_of(r.data, r.id)) is not None]
-    for r, data in decoded:
-        if r.entity == "customer":
-            customers.add(customer_in(r.id, data))
-            owners[r.id] = r.scope_owner
-            names[r.id] = str(data.get("name") or "")
+    customers.add_all(customer_in(r.id, data) for r, data in decoded if r.entity == "customer")
     contacts = ContactIndex(customers)
+    contacts.add_all(contact_in(r.id, data) for r, data in decoded if r.entity == "contact")
     for r, data in decoded:
-        if r.entity == "contact":
-            contacts.add(contact_in(r.id, data))
-            owners[r.id] = r.scope_owner
-            names[r.id] = str(data.get("name") or "")
+        owners[r.id] = r.scope_owner
+        names[r.id] = str(data.get("name") or "")
     return TeamBook(customers, contacts, owners, names)
 
 

@@ -518,11 +518,9 @@ def evaluate(seed: int, companies: int, show: int = 0) -> tuple[Score, Score]:
     """Scan one generated book; (customers, contacts) pairwise scores."""
     book, _ = Generator(seed).book(companies)
     customers = CustomerIndex()
-    for rec, _ in book.customers:
-        customers.add(rec)
+    customers.add_all(rec for rec, _ in book.customers)
     contacts = ContactIndex(customers)
-    for crec, _ in book.contacts:
-        contacts.add(crec)
+    contacts.add_all(crec for crec, _ in book.contacts)
     scores = []
     for items, index, records in (
         (

@@ -32,8 +32,17 @@ class Checked:
         return self.error is None
 
 
+# Compiled once: numbers are normalised for every record of a book that is indexed.
+_NUMBER_NOISE = re.compile(r"[\s\-–—()（）.·]")
+_MASK_NOISE = re.compile(r"[\s\-–—()（）.]")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0\d{9,11}")
+_LOCAL_NUMBER = re.compile(r"[2-9]\d{6,7}")
+_EXTENSION = re.compile(r"(?:转|ext\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
+
+
 def _digits_only(raw: str) -> str:
-    return re.sub(r"[\s\-–—()（）.·]", "", fold(raw))
+    return _NUMBER_NOISE.sub("", fold(raw))
 
 
 def credit_code_check_char(first17: str) -> str:
@@ -85,7 +94,7 @@ def normalize_mobile(raw: str) -> str | None:
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
-    return digits if re.fullmatch(r"1[3-9]\d{9}", digits) else None
+    return digits if _MOBILE.fullmatch(digits) else None
 
 
 _MASKED = re.compile(r"(1[3-9]\d)[*＊xX×•·]{4}(\d{4})")
@@ -94,7 +103,7 @@ _MASKED = re.compile(r"(1[3-9]\d)[*＊xX×•·]{4}(\d{4})")
 def normalize_masked_mobile(raw: str) -> str | None:
     """A masked mobile ("138****1234", as printed on forms and exports) in that canonical
     form, or None. It is kept as a partial number: never dialled, matched by its digits."""
-    text = re.sub(r"[\s\-–—()（）.]", "", fold(raw))
+    text = _MASK_NOISE.sub("", fold(raw))
     for prefix in ("+86", "0086"):
         text = text.removeprefix(prefix)
     m = _MASKED.fullmatch(text)
@@ -127,11 +136,11 @@ def _landline_digits(text: str) -> str | None:
         digits = "0" + digits[3:]
     elif digits.startswith("0086"):
         digits = "0" + digits[4:]
-    if not re.fullmatch(r"0\d{9,11}", digits):
+    if not _LANDLINE.fullmatch(digits):
         return None
     area_len = 3 if digits[1] in "12" else 4
     area, local = digits[:area_len], digits[area_len:]
-    if not re.fullmatch(r"[2-9]\d{6,7}", local):
+    if not _LOCAL_NUMBER.fullmatch(local):
         return None
     return f"{area}-{local}"
 
@@ -139,7 +148,7 @@ def _landline_digits(text: str) -> str | None:
 def normalize_landline(raw: str) -> str | None:
     """A mainland landline as "0AA-LLLLLLLL[-EXT]", or None when it is not one."""
     text = fold(raw)
-    m = re.search(r"(?:转|ext\.?|x|#)\s*(\d{1,6})\s*$", text, flags=re.IGNORECASE)
+    m = _EXTENSION.search(text)
     if m:
         number = _landline_digits(text[: m.start()])
         return f"{number}-{m.group(1)}" if number else None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import itertools
+
 import pytest
 
 from app.domain.dedupe import ContactIn, ContactIndex, CustomerIn, CustomerIndex
@@ -231,3 +234,62 @@ def test_candidates_come_from_blocks_not_all_pairs() -> None:
     pairs = list(cu.blocks.pairs())
     assert len(pairs) < 400  # all pairs would be 79 800
     assert cu.groups() == []
+
+
+def test_one_character_slip_found_by_a_scan_through_its_tie() -> None:
+    cu = CustomerIndex()
+    cu.add(CustomerIn("a", "明远达科技", email="info@mingyuan.cn"))
+    cu.add(CustomerIn("b", "明远迭科技有限公司", email="sales@mingyuan.cn"))
+    cu.add(CustomerIn("c", "明远逃科技"))  # no tie: a slip alone is no suspect
+    assert [g.ids for g in cu.groups()] == [("a", "b")]
+    assert [m.id for m in cu.check(CustomerIn("new", "明远送科技", email="x@mingyuan.cn"))] == [
+        "a",
+        "b",
+    ]
+
+
+def test_brands_sharing_characters_do_not_share_blocks() -> None:
+    # 1 000 brands written with 10 characters: any two of them share characters, and blocks of
+    # "the brand less one character" would hold 30 brands each (about 14 000 pairs).
+    chars = "甲乙丙丁戊己庚辛壬癸"
+    cu = CustomerIndex()
+    for i, (x, y, z) in enumerate(itertools.product(chars, repeat=3)):
+        cu.add(CustomerIn(f"c{i}", f"{x}{y}{z}科技有限公司"))
+    assert len(cu.features) == 1000
+    assert len(list(cu.blocks.pairs())) < 1000
+    assert cu.groups() == []
+
+
+def test_a_discarded_or_changed_record_leaves_its_blocks() -> None:
+    cu = CustomerIndex()
+    cu.add(CustomerIn("a", "杭州某某科技有限公司", phone="0571-88886666"))
+    cu.add(CustomerIn("b", "某某科技(杭州)有限公司"))
+    cu.add(CustomerIn("c", "明远达贸易", phone="0571-88886666"))
+    assert {m.id for m in cu.check(CustomerIn("n", "某某科技"))} == {"a", "b"}
+    cu.discard("b")
+    assert [m.id for m in cu.check(CustomerIn("n", "某某科技"))] == ["a"]
+    cu.add(CustomerIn("a", "明远达贸易有限公司", phone="0571-88886666"))  # renamed: old keys go
+    assert cu.check(CustomerIn("n", "某某科技")) == []
+    assert [set(g.ids) for g in cu.groups()] == [{"a", "c"}]
+    cu.discard("a")
+    cu.discard("c")
+    assert cu.groups() == [] and cu.check(CustomerIn("n", "明远达贸易")) == []
+
+
+def test_a_whole_book_indexed_at_once_matches_one_by_one() -> None:
+    rows = [ACME, ACME_DUP, OTHER, CustomerIn("c4", "杭州某某科技(集团)")]
+    one, many = CustomerIndex(), CustomerIndex()
+    for rec in rows:
+        one.add(rec)
+    many.add_all(rows)
+    people = [
+        ContactIn("k1", "c1", "张三", mobile="13812341234"),
+        ContactIn("k2", "c2", "張三", mobile="+86 138 1234 1234"),
+    ]
+    c_one, c_many = ContactIndex(one), ContactIndex(many)
+    for p in people:
+        c_one.add(p)
+    c_many.add_all(people)
+    assert many.groups(c_many) == one.groups(c_one) and many.groups(c_many)
+    assert c_many.groups() == c_one.groups() and c_many.groups()
+    assert gc.isenabled()

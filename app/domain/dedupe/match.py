@@ -10,10 +10,12 @@ with its reasons in words.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from app.domain.dedupe.names import (
@@ -438,44 +440,44 @@ def compare_contacts(
     return Verdict(0.3 if weak else 0.0, tuple(named + weak))
 
 
+def _field_keys(*fields: tuple[str, str, bool]) -> Iterator[tuple[str, bool]]:
+    """The key (prefix + value) of each (prefix, value, exact) field that has a value."""
+    for prefix, value, exact in fields:
+        if value:
+            yield prefix + value, exact
+
+
 def customer_keys(f: CustomerFeatures) -> Iterator[tuple[str, bool]]:
-    """The blocking keys of a customer, each with whether it is exact (never capped)."""
-    if f.code:
-        yield "c:" + f.code, True
-    if f.phone:
-        yield "p:" + f.phone, True
-    if f.email:
-        yield "e:" + f.email, True
-    if f.domain:
-        yield "d:" + f.domain, False
-    if f.website:
-        yield "w:" + f.website, False
+    """The blocking keys of a customer, each with whether it is exact (never capped).
+
+    A brand one character off is a suspect only beside a tie (phone, e-mail, domain, website,
+    a shared contact), and each tie is a block of its own; so the brand with a character left
+    out is no key: brands are short and share characters, and such blocks would grow with the
+    book, making a scan compare ever more pairs per customer.
+    """
+    yield from _field_keys(
+        ("c:", f.code, True),
+        ("p:", f.phone, True),
+        ("e:", f.email, True),
+        ("d:", f.domain, False),
+        ("w:", f.website, False),
+    )
     name = f.name
     if _generic(name):
         return
     yield "n:" + name.core, False
     yield "b:" + name.brand_sound, False
-    brand = name.brand
-    if len(brand) == 2:
-        yield "x:" + brand, False
-    if len(brand) >= 3:
-        for i in range(len(brand)):
-            yield "x:" + brand[:i] + brand[i + 1 :], False
-        yield "x:" + brand, False
 
 
 def contact_keys(f: ContactFeatures) -> Iterator[tuple[str, bool]]:
     """The blocking keys of a contact."""
-    if f.mobile:
-        yield "m:" + f.mobile, True
-    if f.masked:
-        yield "k:" + f.masked, False
-    if f.email:
-        yield "e:" + f.email, True
-    if (f.email_loose and f.email_loose != f.email) or f.email_loose:
-        yield "l:" + f.email_loose, False
-    if f.wechat:
-        yield "w:" + f.wechat, True
+    yield from _field_keys(
+        ("m:", f.mobile, True),
+        ("k:", f.masked, False),
+        ("e:", f.email, True),
+        ("l:", f.email_loose, False),
+        ("w:", f.wechat, True),
+    )
     sound = f.person.sound or f.person.text
     if not sound:
         return
@@ -488,33 +490,58 @@ def contact_keys(f: ContactFeatures) -> Iterator[tuple[str, bool]]:
 
 
 class _Blocks:
+    """Record ids under each blocking key.
+
+    A key that one record holds alone (most numbers, addresses and names) keeps the bare id
+    rather than a list: an index of a large book has millions of keys, and each list would be
+    one more object that the garbage collector walks again every time the index grows.
+    """
+
     def __init__(self) -> None:
-        self.members: dict[str, list[str]] = defaultdict(list)
+        self.members: dict[str, str | list[str]] = {}
         self.exact: set[str] = set()
 
     def add(self, rid: str, keys: Iterable[tuple[str, bool]]) -> None:
+        members = self.members
         for key, exact in keys:
-            self.members[key].append(rid)
+            ids = members.get(key)
+            if ids is None:
+                members[key] = rid
+            elif isinstance(ids, str):
+                members[key] = [ids, rid]
+            else:
+                ids.append(rid)
             if exact:
                 self.exact.add(key)
 
     def remove(self, rid: str, keys: Iterable[tuple[str, bool]]) -> None:
         for key, _ in keys:
             ids = self.members.get(key)
-            if ids and rid in ids:
+            if ids == rid:
+                del self.members[key]
+            elif isinstance(ids, list) and rid in ids:
                 ids.remove(rid)
+
+    def block(self, key: str) -> list[str]:
+        """The ids under ``key``, at least two of them, or none."""
+        ids = self.members.get(key)
+        return ids if isinstance(ids, list) else []
 
     def candidates(self, keys: Iterable[tuple[str, bool]]) -> set[str]:
         found: set[str] = set()
         for key, exact in keys:
             ids = self.members.get(key)
-            if ids and (exact or len(ids) <= _BLOCK_CAP):
+            if isinstance(ids, str):
+                found.add(ids)
+            elif ids and (exact or len(ids) <= _BLOCK_CAP):
                 found.update(ids)
         return found
 
     def pairs(self) -> Iterator[tuple[str, str]]:
         seen: set[tuple[str, str]] = set()
         for key, ids in self.members.items():
+            if isinstance(ids, str):
+                continue
             n = len(ids)
             if n < 2 or (n > _BLOCK_CAP and key not in self.exact):
                 continue
@@ -525,6 +552,23 @@ class _Blocks:
                     if a != b and pair not in seen:
                         seen.add(pair)
                         yield pair
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Pause the cycle collector while a whole book is indexed or scanned.
+
+    Both make millions of long-lived objects and no reference cycles; each full collection
+    would walk all of them (and the caller's own records) again, and a growing index sets off
+    one every time it grows by a quarter.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -540,6 +584,12 @@ class CustomerIndex:
         self.features[rec.id] = f
         self.blocks.add(rec.id, customer_keys(f))
         return f
+
+    def add_all(self, recs: Iterable[CustomerIn]) -> None:
+        """Index many customers (a whole book) at once."""
+        with _bulk():
+            for rec in recs:
+                self.add(rec)
 
     def discard(self, rid: str) -> None:
         old = self.features.pop(rid, None)
@@ -565,16 +615,17 @@ class CustomerIndex:
     def groups(self, contacts: ContactIndex | None = None) -> list[Group]:
         """Every suspect group among the indexed customers; ``contacts`` (of these customers)
         adds the evidence of a person who is a contact of two of them."""
-        shared = contacts.shared_customers() if contacts is not None else set()
-        edges = []
-        pairs = set(self.blocks.pairs())
-        for a, b in itertools.chain(pairs, shared - pairs):
-            if a not in self.features or b not in self.features:
-                continue
-            v = compare_customers(self.features[a], self.features[b], (a, b) in shared)
-            if v.suspect:
-                edges.append((a, b, v))
-        return group(edges)
+        with _bulk():
+            shared = contacts.shared_customers() if contacts is not None else set()
+            edges = []
+            pairs = set(self.blocks.pairs())
+            for a, b in itertools.chain(pairs, shared - pairs):
+                if a not in self.features or b not in self.features:
+                    continue
+                v = compare_customers(self.features[a], self.features[b], (a, b) in shared)
+                if v.suspect:
+                    edges.append((a, b, v))
+            return group(edges)
 
 
 @dataclass
@@ -599,6 +650,12 @@ class ContactIndex:
         self.features[rec.id] = f
         self.blocks.add(rec.id, contact_keys(f))
         return f
+
+    def add_all(self, recs: Iterable[ContactIn]) -> None:
+        """Index many contacts (a whole book) at once."""
+        with _bulk():
+            for rec in recs:
+                self.add(rec)
 
     def discard(self, rid: str) -> None:
         old = self.features.pop(rid, None)
@@ -644,7 +701,7 @@ class ContactIndex:
         under names that agree."""
         found: set[tuple[str, str]] = set()
         for key in self.blocks.exact:
-            ids = self.blocks.members[key]
+            ids = self.blocks.block(key)
             if len(ids) < 2 or len(ids) > _BLOCK_CAP:
                 continue
             for x, y in itertools.combinations(ids, 2):
@@ -656,12 +713,13 @@ class ContactIndex:
 
     def groups(self) -> list[Group]:
         """Every suspect group among the indexed contacts."""
-        edges = []
-        for a, b in self.blocks.pairs():
-            v = self.compare(self.features[a], self.features[b])
-            if v.suspect:
-                edges.append((a, b, v))
-        return group(edges)
+        with _bulk():
+            edges = []
+            for a, b in self.blocks.pairs():
+                v = self.compare(self.features[a], self.features[b])
+                if v.suspect:
+                    edges.append((a, b, v))
+            return group(edges)
 
 
 def group(edges: list[tuple[str, str, Verdict]]) -> list[Group]:

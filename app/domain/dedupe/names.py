@@ -526,6 +526,7 @@ def parse_person(name: str) -> PersonName:
     return PersonName(text, letters)
 
 
+@lru_cache(maxsize=200_000)
 def latin_swapped(name: str) -> str:
     """ "San Zhang" → "zhangsan": Latin names written given name first."""
     parts = re.findall(r"[a-z]+", fold_key(name))
