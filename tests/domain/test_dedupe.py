@@ -170,6 +170,20 @@ def test_masked_mobile_matches_with_another_signal_only() -> None:
     assert index.check(ContactIn("n", "c2", "陈静怡", mobile="138****9999")) == []
 
 
+def test_full_mobiles_sharing_visible_digits_are_not_compared_in_a_scan() -> None:
+    """Only a masked number gives those digits meaning: a scan pairs it with each full number
+    that shows them, and never the full numbers with one another."""
+    people = [
+        ContactIn(f"k{i:03d}", "c1", f"联系人{i}", mobile=f"138{i:04d}1234") for i in range(50)
+    ]
+    masked = ContactIn("m", "c1", "联系人7", mobile="138****1234")
+    index = contacts(*people, masked, customers=(ACME, ACME_DUP, OTHER))
+    pairs = set(index.blocks.pairs({"k:": {"m"}}))
+    assert len(pairs) == 50 and all("m" in p for p in pairs)
+    # The scan still finds the masked number's owner.
+    assert any({"k007", "m"} <= set(g.ids) for g in index.groups())
+
+
 @pytest.mark.parametrize(
     ("a", "b", "strict_equal"),
     [

@@ -14,7 +14,7 @@ import gc
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -537,7 +537,11 @@ class _Blocks:
                 found.update(ids)
         return found
 
-    def pairs(self) -> Iterator[tuple[str, str]]:
+    def pairs(
+        self, one_side: Mapping[str, Container[str]] | None = None
+    ) -> Iterator[tuple[str, str]]:
+        """Every pair that shares a block. ``one_side`` maps a key prefix to the ids one of
+        the pair must be (a key whose only signal needs such a record on one side)."""
         seen: set[tuple[str, str]] = set()
         for key, ids in self.members.items():
             if isinstance(ids, str):
@@ -545,13 +549,17 @@ class _Blocks:
             n = len(ids)
             if n < 2 or (n > _BLOCK_CAP and key not in self.exact):
                 continue
-            for i in range(n):
-                for j in range(i + 1, n):
-                    a, b = ids[i], ids[j]
-                    pair = (a, b) if a < b else (b, a)
-                    if a != b and pair not in seen:
-                        seen.add(pair)
-                        yield pair
+            needed = one_side.get(key[:2]) if one_side else None
+            if needed is None:
+                candidates: Iterable[tuple[str, str]] = itertools.combinations(ids, 2)
+            else:
+                marked = [x for x in ids if x in needed]
+                candidates = ((x, y) for x in marked for y in ids)
+            for a, b in candidates:
+                pair = (a, b) if a < b else (b, a)
+                if a != b and pair not in seen:
+                    seen.add(pair)
+                    yield pair
 
 
 @contextmanager
@@ -715,7 +723,10 @@ class ContactIndex:
         """Every suspect group among the indexed contacts."""
         with _bulk():
             edges = []
-            for a, b in self.blocks.pairs():
+            # Two full mobiles that share the masked key's visible digits say nothing: that
+            # signal needs a masked number on one side, and such blocks grow with the book.
+            masked = {rid for rid, f in self.features.items() if f.partial}
+            for a, b in self.blocks.pairs({"k:": masked}):
                 v = self.compare(self.features[a], self.features[b])
                 if v.suspect:
                     edges.append((a, b, v))
