@@ -194,7 +194,7 @@ def main() -> int:
             from app.ocr.combine import read_card_combined
 
             readers["combined"] = lambda p: read_card_combined(p, threads=1)
-        for name in engines:
+        for name in engines if args.n > 0 else ():  # --n 0: contracts only
             run_cards(name, readers[name], out / "cards", manifest)
         if args.contracts:
             cdir = out / "contracts"
