@@ -24,8 +24,8 @@ class Cockpit:
 
     Reports kept from the same data (:mod:`app.store.cockpit_cache`) are shown as they are;
     the others are computed from the team's deals, read once and only as far as needed: the
-    forecast's few fields first, all of them when the pipeline (or a heatmap not kept) is
-    asked for. Another period reuses the deals already read."""
+    forecast's few fields first, the stage histories too when the pipeline is asked for,
+    all of them when a heatmap not kept is. Another period reuses the deals already read."""
 
     period: str
     team: TeamData
@@ -37,7 +37,7 @@ class Cockpit:
     _pipeline: dict[str, Any] | None = field(default=None, repr=False)
     _heatmap: dict[str, Any] | None = field(default=None, repr=False)
     # How much of each deal ``team`` holds: "none" (kept reports only), "lite" (the
-    # forecast's fields) or "full".
+    # forecast's fields), "pipeline" (those, stage histories and last follow-ups) or "full".
     deals_read: str = "full"
     version: str = ""  # the data the kept reports must match
 
@@ -58,12 +58,13 @@ class Cockpit:
         shows them), reading every deal field if one must be computed."""
         if "heatmap" in need and self._heatmap is None:
             self._heatmap = cockpit_cache.cached(store, "heatmap", self.version)
-        missing = ("pipeline" in need and self._pipeline is None) or (
-            "heatmap" in need and self._heatmap is None
-        )
-        if missing and self.deals_read != "full":
+        if "heatmap" in need and self._heatmap is None and self.deals_read != "full":
             self.team = load_team(store)
             self.deals_read = "full"
+        elif "pipeline" in need and self._pipeline is None and self.deals_read in ("none", "lite"):
+            # The pipeline needs stage histories and follow-ups, not checklists or tasks.
+            self.team = load_team(store, full=False, history=True)
+            self.deals_read = "pipeline"
         with without_cycle_collector():
             if "pipeline" in need and self._pipeline is None:
                 self._pipeline = pipeline_report(self.team, self.rules, self.period, self.now)

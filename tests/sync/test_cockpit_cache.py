@@ -39,9 +39,10 @@ def test_lead_sync_keeps_reports_that_match_the_data(
     assert shown.forecast == kept and shown.names
     shown.ready(store, ("heatmap",))
     assert shown.deals_read == "none" and shown.heatmap["cells"]
-    # The pipeline depends on the moment: it reads the deals and is computed.
+    # The pipeline depends on the moment: it reads the deals (their histories, not their
+    # checklists) and is computed.
     shown.ready(store, ("pipeline",))
-    assert shown.deals_read == "full"
+    assert shown.deals_read == "pipeline"
     assert shown.pipeline == build(store, "pipeline", period, now=now)
     # Another period nobody kept is computed from the deals already read.
     other = shown.for_period("2026Q3", store)
