@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.forecast import parse_period
-from app.domain.reports import TeamData, forecast_report, heatmap_report, pipeline_report
+from app.domain.reports import (
+    TeamData,
+    forecast_report,
+    heatmap_report,
+    pipeline_at,
+    pipeline_report,
+)
 from app.domain.rules import ProcessRules
 from app.store import cockpit_cache
 from app.store.cockpit import deal_briefs, load_team, snapshots, team_without_deals
@@ -58,6 +64,10 @@ class Cockpit:
         shows them), reading every deal field if one must be computed."""
         if "heatmap" in need and self._heatmap is None:
             self._heatmap = cockpit_cache.cached(store, "heatmap", self.version)
+        if "pipeline" in need and self._pipeline is None:
+            parts = cockpit_cache.cached(store, f"pipeline:{self.period}", self.version)
+            if parts is not None:
+                self._pipeline = pipeline_at(parts, self.team.names, self.rules, self.now)
         if "heatmap" in need and self._heatmap is None and self.deals_read != "full":
             self.team = load_team(store)
             self.deals_read = "full"
