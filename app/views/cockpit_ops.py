@@ -90,8 +90,11 @@ class Cockpit:
         if store is not None:
             figures = cockpit_cache.cached(store, f"forecast:{period}", self.version)
             if figures is None and self.deals_read == "none":
-                self.team = load_team(store, full=False)
-                self.deals_read = "lite"
+                # Once the pipeline has been shown, the other period's will be too: the
+                # histories it needs are read now rather than in a second pass.
+                shown = self._pipeline is not None
+                self.team = load_team(store, full=False, history=shown)
+                self.deals_read = "pipeline" if shown else "lite"
         if figures is None:
             if self.deals_read == "none":
                 raise RuntimeError("the deals are not read: pass the store")

@@ -53,9 +53,12 @@ def test_lead_sync_keeps_reports_that_match_the_data(
     elsewhere.ready(store, ("pipeline",))
     assert elsewhere.deals_read == "pipeline"
     assert elsewhere.pipeline == build(store, "pipeline", "2026Q3", now=now)
-    # Another period nobody kept is computed from the deals already read.
+    # Another period nobody kept: with the pipeline shown, the stage histories are read with
+    # the forecast's fields, once.
     other = shown.for_period("2026Q3", store)
     assert other.forecast == build(store, "forecast", "2026Q3", now=now)
+    assert other.deals_read == "pipeline"
+    assert other.ready(store, ("pipeline",)).pipeline == build(store, "pipeline", "2026Q3", now=now)
 
     # A local edit changes the signature: the kept copies no longer count, and the cockpit
     # computes figures that include the edit.
