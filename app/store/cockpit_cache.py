@@ -57,35 +57,38 @@ def data_version(store: Store) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _read(store: Store) -> dict[str, Any]:
-    raw = store.meta(_KEY)
-    if not raw:
-        return {}
-    try:
-        kept = json.loads(raw)
-    except ValueError:
-        return {}
-    return kept if isinstance(kept, dict) else {}
+def _entry(name: str) -> str:
+    return f"{_KEY}:{name}"
 
 
 def cached(store: Store, name: str, version: str) -> dict[str, Any] | None:
     """The kept report ``name`` (``forecast:<period>``, ``pipeline:<period>`` or
-    ``heatmap``) if it was computed
-    from the data of ``version``, else None."""
-    kept = _read(store)
-    if kept.get("version") != version:
+    ``heatmap``) if it was computed from the data of ``version``, else None.
+
+    Each report is kept under its own key, so showing one never decodes the others (the
+    pipeline's is the largest: every open deal's last touch)."""
+    if store.meta(_KEY) != version:
         return None
-    report = kept.get("reports", {}).get(name)
+    raw = store.meta(_entry(name))
+    if not raw:
+        return None
+    try:
+        report = json.loads(raw)
+    except ValueError:
+        return None
     return report if isinstance(report, dict) else None
 
 
 def remember(store: Store, version: str, reports: dict[str, dict[str, Any]]) -> None:
     """Keep ``reports`` as computed from the data of ``version`` (beside the others kept for
     that version; those of an older version are dropped)."""
-    kept = _read(store)
-    known = kept.get("reports") if kept.get("version") == version else None
-    merged = {**(known if isinstance(known, dict) else {}), **reports}
-    store.set_meta(_KEY, json.dumps({"version": version, "reports": merged}))
+    db = store.connection()
+    with db.atomic():
+        if store.meta(_KEY) != version:
+            db.execute("DELETE FROM meta WHERE key LIKE ?", (f"{_KEY}:%",))
+            store.set_meta(_KEY, version)
+        for name, report in reports.items():
+            store.set_meta(_entry(name), json.dumps(report))
 
 
 def is_lead(store: Store) -> bool:
