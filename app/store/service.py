@@ -74,7 +74,7 @@ def _encode(value: Any) -> Any:
 
 
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
-BULK_CACHE_KIB = 64 * 1024
+BULK_CACHE_KIB = 160 * 1024
 # An encrypted page is decrypted each time it enters SQLite's page cache, so the app's own
 # connection keeps more of them (the memory is taken only as pages are read).
 ENCRYPTED_CACHE_KIB = 32 * 1024
