@@ -174,24 +174,35 @@ _TOKEN_AND_STATE = {pg: auth.token_query(*_state_columns(pg)) for pg in (True, F
 _AFTER = (bindparam("after_xid", type_=BigInteger), bindparam("after_seq", type_=BigInteger))
 
 
-def _rows(postgres: bool) -> Select[Any]:
-    return (
-        select(_item_column(postgres), records.c.xid, records.c.seq)
+def _rows(postgres: bool, scope: ColumnElement[bool] | None) -> Select[Any]:
+    page = (
+        select(records.c.id)
         .where(
             tuple_(records.c.xid, records.c.seq) > tuple_(*_AFTER),
             records.c.xid < bindparam("horizon", type_=BigInteger),
         )
         .order_by(records.c.xid, records.c.seq)
         .limit(bindparam("limit"))
+        .correlate(None)
+    )
+    if scope is not None:
+        page = page.where(scope)
+    # The page's ids are chosen first and only they are turned into feed JSON: a team's
+    # rows come from several owners' index ranges and are sorted, and the sort would
+    # otherwise carry every remaining row's text, not just the page's.
+    return (
+        select(_item_column(postgres), records.c.xid, records.c.seq)
+        .where(records.c.id.in_(page.scalar_subquery()))
+        .order_by(records.c.xid, records.c.seq)
     )
 
 
 _TEAM = select(users.c.id).where(users.c.team_id == bindparam("team")).scalar_subquery()
 _ROWS_BY_SCOPE: dict[tuple[bool, str], Select[Any]] = {}
 for _pg in (True, False):
-    _ROWS_BY_SCOPE[_pg, "all"] = _rows(_pg)
-    _ROWS_BY_SCOPE[_pg, "team"] = _rows(_pg).where(records.c.scope_owner.in_(_TEAM))
-    _ROWS_BY_SCOPE[_pg, "own"] = _rows(_pg).where(records.c.scope_owner == bindparam("viewer"))
+    _ROWS_BY_SCOPE[_pg, "all"] = _rows(_pg, None)
+    _ROWS_BY_SCOPE[_pg, "team"] = _rows(_pg, records.c.scope_owner.in_(_TEAM))
+    _ROWS_BY_SCOPE[_pg, "own"] = _rows(_pg, records.c.scope_owner == bindparam("viewer"))
 _NOTICES = (
     select(scope_changes)
     .where(

@@ -667,6 +667,52 @@ def stall_bucket(days: int) -> str:
     return "60+" if days >= 60 else "30-60" if days >= 30 else "<30"
 
 
+def idle_since(deals: Iterable[DealRow], rules: ProcessRules) -> list[list[Any]]:
+    """Each open deal as ``[since, id, title, owner, stage, amount]``, oldest first: ``since``
+    (ISO text) is its last stage change or follow-up, whichever is later. What the stalled
+    deals are computed from at a given moment (:func:`stalled_deals`); it does not depend on
+    the moment, so it can be kept with the reports that do not either."""
+    found: list[tuple[datetime, DealRow]] = []
+    for d in deals:
+        if not rules.is_open(d.stage):
+            continue
+        since = max(filter(None, (d.stage_entered_at, d.last_activity)), default=None)
+        if since is not None:
+            found.append((since, d))
+    found.sort(key=lambda f: f[0])
+    return [
+        [since.isoformat(), d.id, d.title, d.owner, d.stage, money(d.amount)] for since, d in found
+    ]
+
+
+def stalled_deals(
+    idle: Sequence[Sequence[Any]], frules: ForecastRules, now: datetime
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """The deals of :func:`idle_since` stalled at ``now`` (longest first) and their count per
+    rep and :data:`STALL_BUCKETS` column."""
+    stalled: list[dict[str, Any]] = []
+    by_rep: dict[str, dict[str, int]] = {}
+    for since, deal_id, title, owner, stage, amount in idle:
+        days = int((now - datetime.fromisoformat(since)).total_seconds() // 86400)
+        if days < frules.stalled_days:
+            break  # the rest were touched later still
+        if owner not in by_rep:
+            by_rep[owner] = dict.fromkeys(STALL_BUCKETS, 0)
+        by_rep[owner][stall_bucket(days)] += 1
+        stalled.append(
+            {
+                "deal_id": deal_id,
+                "title": title,
+                "rep": owner,
+                "stage": stage,
+                "days": days,
+                "amount": amount,
+            }
+        )
+    stalled.sort(key=lambda s: (-s["days"], s["deal_id"]))
+    return stalled, by_rep
+
+
 def _rate(won: int, lost: int) -> dict[str, Any]:
     closed = won + lost
     return {"won": won, "lost": lost, "rate": round(won / closed, 4) if closed else None}
@@ -737,31 +783,12 @@ def pipeline(
         }
         for s in keys[:-1]
     }
-    stalled: list[dict[str, Any]] = []
-    by_rep: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STALL_BUCKETS, 0))
     value: dict[str, dict[str, float]] = defaultdict(dict)
     value_dec: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for d in deals:
-        if not rules.is_open(d.stage):
-            continue
-        value_dec[d.owner][d.stage] += d.amount
-        since = max(filter(None, (d.stage_entered_at, d.last_activity)), default=None)
-        if since is None:
-            continue
-        days = int((now - since).total_seconds() // 86400)
-        if days >= frules.stalled_days:
-            by_rep[d.owner][stall_bucket(days)] += 1
-            stalled.append(
-                {
-                    "deal_id": d.id,
-                    "title": d.title,
-                    "rep": d.owner,
-                    "stage": d.stage,
-                    "days": days,
-                    "amount": money(d.amount),
-                }
-            )
-    stalled.sort(key=lambda s: (-s["days"], s["deal_id"]))
+        if rules.is_open(d.stage):
+            value_dec[d.owner][d.stage] += d.amount
+    stalled, by_rep = stalled_deals(idle_since(deals, rules), frules, now)
     for rep, stages in value_dec.items():
         value[rep] = {s: money(v) for s, v in stages.items()}
     losses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -785,7 +812,7 @@ def pipeline(
         rep_rates,
         time_in_stage,
         stalled,
-        dict(by_rep),
+        by_rep,
         {k: dict(v) for k, v in losses.items()},
         dict(value),
         trend,
@@ -812,6 +839,7 @@ __all__ = [
     "forecast_rules",
     "heatmap",
     "heatmap_json",
+    "idle_since",
     "last_periods",
     "parse_forecast_rules",
     "parse_period",
@@ -820,5 +848,6 @@ __all__ = [
     "probability",
     "proved",
     "stage_days",
+    "stalled_deals",
     "win_rates",
 ]

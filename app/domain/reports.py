@@ -15,10 +15,12 @@ from app.domain.forecast import (
     forecast_rules,
     heatmap,
     heatmap_json,
+    idle_since,
     last_periods,
     parse_period,
     period_of,
     pipeline,
+    stalled_deals,
 )
 from app.domain.rules import ProcessRules
 
@@ -115,6 +117,34 @@ def pipeline_report(
     return pl.as_json(team.names)
 
 
+# The parts of the pipeline report that depend on the moment it is computed for.
+_AT_NOW = ("stalled", "stalled_by_rep")
+
+
+def pipeline_parts(team: TeamData, rules: ProcessRules, period: str) -> dict[str, Any]:
+    """The pipeline report of ``period`` without what depends on the moment (its stalled
+    deals), with what those are computed from instead (``idle``): JSON that can be kept while
+    the data does not change, and shown at any moment by :func:`pipeline_at`."""
+    parts = pipeline_report(team, rules, period)
+    for key in _AT_NOW:
+        parts[key] = None  # its place in the report, kept
+    parts["idle"] = idle_since(team.deals, rules)
+    return parts
+
+
+def pipeline_at(
+    parts: dict[str, Any], names: dict[str, str], rules: ProcessRules, now: datetime
+) -> dict[str, Any]:
+    """The report :func:`pipeline_report` gives at ``now``, from :func:`pipeline_parts`
+    (``names``: user id → login name, as in :class:`TeamData`)."""
+    stalled, by_rep = stalled_deals(parts["idle"], forecast_rules(rules), now)
+    at_now = {
+        "stalled": [{**s, "rep": names.get(s["rep"], s["rep"])} for s in stalled],
+        "stalled_by_rep": {names.get(k, k): v for k, v in sorted(by_rep.items())},
+    }
+    return {k: at_now.get(k, v) for k, v in parts.items() if k != "idle"}
+
+
 def heatmap_report(team: TeamData, rules: ProcessRules) -> dict[str, Any]:
     """Stages × lock items: share of the stage's deals missing the item, counts, deal ids."""
     return heatmap_json(heatmap(team.deals, rules), rules)
@@ -126,5 +156,7 @@ __all__ = [
     "current_period",
     "forecast_report",
     "heatmap_report",
+    "pipeline_at",
+    "pipeline_parts",
     "pipeline_report",
 ]

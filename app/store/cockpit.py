@@ -62,27 +62,30 @@ def _loads(text: Any) -> Any:
         return None
 
 
-def load_team(store: Store, *, full: bool = True) -> TeamData:
+def load_team(store: Store, *, full: bool = True, history: bool = False) -> TeamData:
     """Every visible deal of the store, with its attachment kinds and last follow-up.
 
     ``full=False`` reads only what the forecast needs (no checklist, pain points, stage
     history or follow-ups; attachments only when a milestone is proved by one): the cockpit's
-    first tab shows sooner, and the rest is read when another tab asks for it."""
+    first tab shows sooner, and the rest is read when another tab asks for it. With
+    ``history`` as well, the stage history and last follow-ups are read too: what the
+    pipeline needs beyond the forecast (still no checklist, pain points or tasks)."""
     # Tens of thousands of small objects, none in a cycle: without the cycle collector their
     # number does not set off full collections of the whole heap while they are made.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_team(store, full)
+        return _load_team(store, full, history or full)
     finally:
         if enabled:
             gc.enable()
 
 
 _LITE_SKIPPED = ("pain_points", "checklist", "stage_history", "primary_contact_id")
+_HISTORY_SKIPPED = ("pain_points", "checklist", "primary_contact_id")
 
 
-def _load_team(store: Store, full: bool) -> TeamData:
+def _load_team(store: Store, full: bool, history: bool) -> TeamData:
     db = store.connection()
     kinds: dict[str, set[str]] = defaultdict(set)
     need_kinds = full or any(m.attachment for m in forecast_rules(store.rules).milestones)
@@ -103,15 +106,20 @@ def _load_team(store: Store, full: bool) -> TeamData:
     # Follow-ups are append-only (never deleted), so the (deal_id, created_at) index answers
     # this alone, without reading half a million rows.
     last: dict[str, str] = {}
-    if full:
-        last = dict(
-            db.execute(
-                "SELECT deal_id, max(created_at) FROM followups "
-                "WHERE deal_id IS NOT NULL GROUP BY deal_id"
-            ).fetchall()
-        )
+    if history:
+        # One seek per deal into the (deal_id, created_at) index for its latest entry, rather
+        # than a walk over every follow-up's entry (twenty per deal on a team's laptop).
+        last = {
+            deal_id: at
+            for deal_id, at in db.execute(
+                "SELECT id, (SELECT max(f.created_at) FROM followups f WHERE f.deal_id = d.id) "
+                "FROM deals d WHERE _deleted = 0"
+            )
+            if at is not None
+        }
     deals = []
-    columns = [c for c in _DEAL_COLUMNS if full or c not in _LITE_SKIPPED]
+    skipped = () if full else _HISTORY_SKIPPED if history else _LITE_SKIPPED
+    columns = [c for c in _DEAL_COLUMNS if c not in skipped]
     json_names = [c for c in columns if c in _JSON_FIELDS]
     # orjson: the JSON columns of every deal are most of the time this takes.
     loads = orjson.loads

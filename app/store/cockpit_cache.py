@@ -7,8 +7,9 @@ shows the kept copy at once. Any change (a pulled page moves the cursor, a local
 audit entry, new rules or snapshots, the team's users) gives another signature, and the
 reports are computed again.
 
-Only reports that depend on the data alone are kept: the forecast of a period and the heatmap.
-The pipeline depends on the moment it is computed for, so it is always computed.
+Only what depends on the data alone is kept: the forecast of a period, the heatmap, and the
+pipeline of a period without its stalled deals (which depend on the moment it is shown) but
+with what they are computed from (``app.domain.reports.pipeline_parts``).
 """
 
 from __future__ import annotations
@@ -56,34 +57,38 @@ def data_version(store: Store) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _read(store: Store) -> dict[str, Any]:
-    raw = store.meta(_KEY)
-    if not raw:
-        return {}
-    try:
-        kept = json.loads(raw)
-    except ValueError:
-        return {}
-    return kept if isinstance(kept, dict) else {}
+def _entry(name: str) -> str:
+    return f"{_KEY}:{name}"
 
 
 def cached(store: Store, name: str, version: str) -> dict[str, Any] | None:
-    """The kept report ``name`` (``forecast:<period>`` or ``heatmap``) if it was computed
-    from the data of ``version``, else None."""
-    kept = _read(store)
-    if kept.get("version") != version:
+    """The kept report ``name`` (``forecast:<period>``, ``pipeline:<period>`` or
+    ``heatmap``) if it was computed from the data of ``version``, else None.
+
+    Each report is kept under its own key, so showing one never decodes the others (the
+    pipeline's is the largest: every open deal's last touch)."""
+    if store.meta(_KEY) != version:
         return None
-    report = kept.get("reports", {}).get(name)
+    raw = store.meta(_entry(name))
+    if not raw:
+        return None
+    try:
+        report = json.loads(raw)
+    except ValueError:
+        return None
     return report if isinstance(report, dict) else None
 
 
 def remember(store: Store, version: str, reports: dict[str, dict[str, Any]]) -> None:
     """Keep ``reports`` as computed from the data of ``version`` (beside the others kept for
     that version; those of an older version are dropped)."""
-    kept = _read(store)
-    known = kept.get("reports") if kept.get("version") == version else None
-    merged = {**(known if isinstance(known, dict) else {}), **reports}
-    store.set_meta(_KEY, json.dumps({"version": version, "reports": merged}))
+    db = store.connection()
+    with db.atomic():
+        if store.meta(_KEY) != version:
+            db.execute("DELETE FROM meta WHERE key LIKE ?", (f"{_KEY}:%",))
+            store.set_meta(_KEY, version)
+        for name, report in reports.items():
+            store.set_meta(_entry(name), json.dumps(report))
 
 
 def is_lead(store: Store) -> bool:
@@ -97,14 +102,20 @@ def is_lead(store: Store) -> bool:
 
 
 def warm(store: Store, now: datetime) -> None:
-    """Compute and keep the current period's forecast and the heatmap, unless kept already
+    """Compute and keep the current period's forecast and pipeline parts and the heatmap,
+    unless kept already
     (after a sync, on the sync's thread, so the cockpit opens on figures ready to show)."""
-    from app.domain.reports import current_period, forecast_report, heatmap_report
+    from app.domain.reports import (
+        current_period,
+        forecast_report,
+        heatmap_report,
+        pipeline_parts,
+    )
     from app.store.cockpit import load_team, snapshots
 
     version = data_version(store)
     period = current_period(now)
-    names = (f"forecast:{period}", "heatmap")
+    names = (f"forecast:{period}", "heatmap", f"pipeline:{period}")
     if all(cached(store, n, version) is not None for n in names):
         return
     team = load_team(store)
@@ -116,6 +127,7 @@ def warm(store: Store, now: datetime) -> None:
         reports = {
             names[0]: forecast_report(team, rules, period, snapshots(store)),
             names[1]: heatmap_report(team, rules),
+            names[2]: pipeline_parts(team, rules, period),
         }
     finally:
         if enabled:

@@ -74,10 +74,29 @@ def _encode(value: Any) -> Any:
 
 
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
-BULK_CACHE_KIB = 64 * 1024
+BULK_CACHE_KIB = 160 * 1024
 # An encrypted page is decrypted each time it enters SQLite's page cache, so the app's own
 # connection keeps more of them (the memory is taken only as pages are read).
 ENCRYPTED_CACHE_KIB = 32 * 1024
+
+
+# Indexes a first sync builds once at its end (Store.defer_indexes): look-ups by name, phone,
+# email, owner, stage and deal. Those by customer stay: merges, evictions and the customers'
+# last follow-up read them while pages are applied.
+DEFERRED_INDEXES = (
+    "customers_owner",
+    "customers_credit_code",
+    "customers_name_sort",
+    "customers_name_key",
+    "customers_email",
+    "contacts_mobile",
+    "contacts_email",
+    "contacts_name_sort",
+    "followups_deal",
+    "deals_stage",
+    "attachments_deal",
+)
+DEFERRED_META = "deferred_indexes"
 
 
 def open_database(
@@ -278,6 +297,42 @@ class Store:
                 yield after_commit
             finally:
                 pool.submit(close)
+
+    def defer_indexes(self) -> None:
+        """Drop the indexes of :data:`DEFERRED_INDEXES` until :meth:`restore_indexes`.
+
+        For a first sync: each of these would take every pulled row as a random insert into
+        its tree, while one built at the end sorts the table once. None of them is read while
+        a pull is applied (those that are, by customer, stay); meanwhile the queries that use
+        them still work, only slower. Their definitions are kept in ``meta`` in the same
+        transaction, so an interrupted sync leaves them to the one that resumes it."""
+        db = self._db
+        with db.atomic():
+            if self.meta(DEFERRED_META) is not None:
+                return
+            found = db.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                f"AND name IN ({', '.join('?' * len(DEFERRED_INDEXES))})",
+                DEFERRED_INDEXES,
+            ).fetchall()
+            self.set_meta(DEFERRED_META, json.dumps(dict(found)))
+            for name, _sql in found:
+                db.execute(f"DROP INDEX {name}")
+
+    def restore_indexes(self) -> None:
+        """Build the indexes :meth:`defer_indexes` dropped (nothing if none is)."""
+        raw = self.meta(DEFERRED_META)
+        if raw is None:
+            return
+        db = self._db
+        with db.atomic():
+            for name, sql in json.loads(raw).items():
+                exists = db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+                ).fetchone()
+                if not exists:
+                    db.execute(sql)
+            db.execute("DELETE FROM meta WHERE key = ?", (DEFERRED_META,))
 
     def _seal_plain_files(self) -> None:
         """Seal the attachment files of a profile that was plain before (once)."""

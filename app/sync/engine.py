@@ -537,6 +537,11 @@ class SyncEngine:
         cursor = None if full else store.meta("cursor")
         limit = self.pull_page
 
+        if cursor is None and not full:
+            # A first sync: the secondary indexes are built once, when it ends (below, or in
+            # the sync that resumes it).
+            store.defer_indexes()
+
         def fetch(after: str | None) -> bytes:
             return api.pull(after, limit)
 
@@ -579,6 +584,7 @@ class SyncEngine:
                 progress(SyncProgress("pull", pulled, 0))
         if seen is not None:
             removed += self._drop_unseen(store, seen)
+        store.restore_indexes()
         return pulled, removed, conflicts, held
 
     def _apply_page(

@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.forecast import parse_period
-from app.domain.reports import TeamData, forecast_report, heatmap_report, pipeline_report
+from app.domain.reports import (
+    TeamData,
+    forecast_report,
+    heatmap_report,
+    pipeline_at,
+    pipeline_report,
+)
 from app.domain.rules import ProcessRules
 from app.store import cockpit_cache
 from app.store.cockpit import deal_briefs, load_team, snapshots, team_without_deals
@@ -24,8 +30,8 @@ class Cockpit:
 
     Reports kept from the same data (:mod:`app.store.cockpit_cache`) are shown as they are;
     the others are computed from the team's deals, read once and only as far as needed: the
-    forecast's few fields first, all of them when the pipeline (or a heatmap not kept) is
-    asked for. Another period reuses the deals already read."""
+    forecast's few fields first, the stage histories too when the pipeline is asked for,
+    all of them when a heatmap not kept is. Another period reuses the deals already read."""
 
     period: str
     team: TeamData
@@ -37,7 +43,7 @@ class Cockpit:
     _pipeline: dict[str, Any] | None = field(default=None, repr=False)
     _heatmap: dict[str, Any] | None = field(default=None, repr=False)
     # How much of each deal ``team`` holds: "none" (kept reports only), "lite" (the
-    # forecast's fields) or "full".
+    # forecast's fields), "pipeline" (those, stage histories and last follow-ups) or "full".
     deals_read: str = "full"
     version: str = ""  # the data the kept reports must match
 
@@ -58,12 +64,17 @@ class Cockpit:
         shows them), reading every deal field if one must be computed."""
         if "heatmap" in need and self._heatmap is None:
             self._heatmap = cockpit_cache.cached(store, "heatmap", self.version)
-        missing = ("pipeline" in need and self._pipeline is None) or (
-            "heatmap" in need and self._heatmap is None
-        )
-        if missing and self.deals_read != "full":
+        if "pipeline" in need and self._pipeline is None:
+            parts = cockpit_cache.cached(store, f"pipeline:{self.period}", self.version)
+            if parts is not None:
+                self._pipeline = pipeline_at(parts, self.team.names, self.rules, self.now)
+        if "heatmap" in need and self._heatmap is None and self.deals_read != "full":
             self.team = load_team(store)
             self.deals_read = "full"
+        elif "pipeline" in need and self._pipeline is None and self.deals_read in ("none", "lite"):
+            # The pipeline needs stage histories and follow-ups, not checklists or tasks.
+            self.team = load_team(store, full=False, history=True)
+            self.deals_read = "pipeline"
         with without_cycle_collector():
             if "pipeline" in need and self._pipeline is None:
                 self._pipeline = pipeline_report(self.team, self.rules, self.period, self.now)
@@ -79,8 +90,11 @@ class Cockpit:
         if store is not None:
             figures = cockpit_cache.cached(store, f"forecast:{period}", self.version)
             if figures is None and self.deals_read == "none":
-                self.team = load_team(store, full=False)
-                self.deals_read = "lite"
+                # Once the pipeline has been shown, the other period's will be too: the
+                # histories it needs are read now rather than in a second pass.
+                shown = self._pipeline is not None
+                self.team = load_team(store, full=False, history=shown)
+                self.deals_read = "pipeline" if shown else "lite"
         if figures is None:
             if self.deals_read == "none":
                 raise RuntimeError("the deals are not read: pass the store")

@@ -5,7 +5,7 @@ any change to the data (a pulled page, a local edit) makes it compute them again
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from helpers.syncing import Device, Server
 
@@ -39,13 +39,26 @@ def test_lead_sync_keeps_reports_that_match_the_data(
     assert shown.forecast == kept and shown.names
     shown.ready(store, ("heatmap",))
     assert shown.deals_read == "none" and shown.heatmap["cells"]
-    # The pipeline depends on the moment: it reads the deals and is computed.
+    # The pipeline's kept parts, with its stalled deals worked out for the moment shown.
     shown.ready(store, ("pipeline",))
-    assert shown.deals_read == "full"
+    assert shown.deals_read == "none"
     assert shown.pipeline == build(store, "pipeline", period, now=now)
-    # Another period nobody kept is computed from the deals already read.
+    assert shown.pipeline["stalled"]
+    later = now + timedelta(days=45)
+    assert cockpit_ops.cockpit(store, period, later).ready(store, ("pipeline",)).pipeline == (
+        build(store, "pipeline", period, now=later)
+    )
+    # A period not kept reads the deals (their histories, not their checklists).
+    elsewhere = cockpit_ops.cockpit(store, "2026Q3", now)
+    elsewhere.ready(store, ("pipeline",))
+    assert elsewhere.deals_read == "pipeline"
+    assert elsewhere.pipeline == build(store, "pipeline", "2026Q3", now=now)
+    # Another period nobody kept: with the pipeline shown, the stage histories are read with
+    # the forecast's fields, once.
     other = shown.for_period("2026Q3", store)
     assert other.forecast == build(store, "forecast", "2026Q3", now=now)
+    assert other.deals_read == "pipeline"
+    assert other.ready(store, ("pipeline",)).pipeline == build(store, "pipeline", "2026Q3", now=now)
 
     # A local edit changes the signature: the kept copies no longer count, and the cockpit
     # computes figures that include the edit.

@@ -414,3 +414,56 @@ def test_pulled_records_sort_and_search_like_records_made_on_the_device(make_dev
     assert cid in {h.record_id for h in b.store.search("鹿家")}
     assert kid in {h.record_id for h in b.store.search("zw 1234")}
     assert fid in {h.record_id for h in b.store.search("报价")}
+
+
+def test_first_sync_builds_its_secondary_indexes_once_and_an_interrupted_one_resumes(
+    make_device,
+) -> None:
+    """A first sync drops the look-up indexes while it pulls and builds them at its end; one
+    stopped half-way leaves them to the sync that resumes it, which ends with every record
+    and the same indexes as a store that never synced."""
+    from app.store.service import DEFERRED_INDEXES, DEFERRED_META
+    from app.sync.errors import Cancelled
+
+    a = make_device("a")
+    for i in range(60):
+        cid = new_customer(a, f"索引客户{i:02d}有限公司", email=f"c{i}@example.cn")
+        a.store.create(
+            "contact", {"customer_id": cid, "name": f"联系人{i}", "mobile": f"1380000{i:04d}"}
+        )
+    a.sync()
+
+    def indexes(d: Device) -> dict[str, str]:
+        return dict(
+            d.store.connection()
+            .execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+            .fetchall()
+        )
+
+    b = make_device("b", pull_page=20)
+    before = indexes(b)
+    assert set(DEFERRED_INDEXES) <= set(before)
+    pages: list[int] = []
+
+    def progress(p: Any) -> None:
+        if p.phase == "pull":
+            pages.append(p.done)
+
+    with pytest.raises(Cancelled):
+        b.engine.sync_or_raise(progress, cancelled=lambda: len(pages) >= 3)
+    assert b.store.meta("cursor")  # pages were stored
+    assert b.store.meta(DEFERRED_META)
+    assert not set(DEFERRED_INDEXES) & set(indexes(b))
+    # Meanwhile the store answers as it would with them (only slower).
+    assert b.store.connection().execute(
+        "SELECT count(*) FROM contacts WHERE mobile = '13800000003'"
+    ).fetchone()[0] in (0, 1)
+
+    b.sync()
+    assert indexes(b) == before
+    assert b.store.meta(DEFERRED_META) is None
+    assert snapshot(b.store) == snapshot(a.store)
+    assert snapshot(b.store, "contacts") == snapshot(a.store, "contacts")
+    # A later sync (cursor kept) leaves the indexes alone.
+    b.sync()
+    assert indexes(b) == before and b.store.meta(DEFERRED_META) is None
