@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 
 import filelock
 
+from app.domain.bulk import without_cycle_collector
 from app.domain.messages import Msg
 from app.domain.schema import ENTITIES, entity
 from app.paths import STORE_FILE
@@ -63,24 +64,6 @@ _UNSTORABLE = (
     KeyError,
     AttributeError,
 )
-
-
-@contextlib.contextmanager
-def _without_cycle_collector() -> Iterator[None]:
-    """Keep Python's cycle collector from running while pages are written.
-
-    A decoded page is a million small objects, none in a cycle (reference counting frees them),
-    but their number sets off full collections that walk the whole heap: a tenth of a first
-    sync's time. Cycles made meanwhile are collected once it is switched back on.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class SyncEngine:
@@ -553,7 +536,7 @@ class SyncEngine:
         with (
             store.checkpointing() as after_commit,
             ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-pull") as pool,
-            _without_cycle_collector(),
+            without_cycle_collector(),
         ):
             upcoming: Future[bytes] | None = pool.submit(fetch, cursor)
             while upcoming is not None:

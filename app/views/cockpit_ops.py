@@ -3,13 +3,11 @@ the three reports over the synced team data, and the deals behind a heatmap cell
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.domain.bulk import without_cycle_collector
 from app.domain.forecast import parse_period
 from app.domain.reports import (
     TeamData,
@@ -141,19 +139,6 @@ def cockpit(store: Store, period: str, now: datetime) -> Cockpit:
         deals_read=read,
         version=version,
     )
-
-
-@contextmanager
-def without_cycle_collector() -> Iterator[None]:
-    """Many short-lived numbers and dicts, none in a cycle: keep the collector from walking
-    the team's whole data set again and again while they are made."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def deals_brief(store: Store, ids: list[str]) -> list[dict[str, Any]]:

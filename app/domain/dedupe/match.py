@@ -10,14 +10,13 @@ with its reasons in words.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import re
 from collections import defaultdict
 from collections.abc import Container, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from app.domain.bulk import without_cycle_collector
 from app.domain.dedupe.names import (
     COMMON_NAMES,
     TRADE_WORDS,
@@ -562,23 +561,6 @@ class _Blocks:
                     yield pair
 
 
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """Pause the cycle collector while a whole book is indexed or scanned.
-
-    Both make millions of long-lived objects and no reference cycles; each full collection
-    would walk all of them (and the caller's own records) again, and a growing index sets off
-    one every time it grows by a quarter.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclass
 class CustomerIndex:
     """Customers under their blocking keys."""
@@ -595,7 +577,7 @@ class CustomerIndex:
 
     def add_all(self, recs: Iterable[CustomerIn]) -> None:
         """Index many customers (a whole book) at once."""
-        with _bulk():
+        with without_cycle_collector():
             for rec in recs:
                 self.add(rec)
 
@@ -623,7 +605,7 @@ class CustomerIndex:
     def groups(self, contacts: ContactIndex | None = None) -> list[Group]:
         """Every suspect group among the indexed customers; ``contacts`` (of these customers)
         adds the evidence of a person who is a contact of two of them."""
-        with _bulk():
+        with without_cycle_collector():
             shared = contacts.shared_customers() if contacts is not None else set()
             edges = []
             pairs = set(self.blocks.pairs())
@@ -661,7 +643,7 @@ class ContactIndex:
 
     def add_all(self, recs: Iterable[ContactIn]) -> None:
         """Index many contacts (a whole book) at once."""
-        with _bulk():
+        with without_cycle_collector():
             for rec in recs:
                 self.add(rec)
 
@@ -721,7 +703,7 @@ class ContactIndex:
 
     def groups(self) -> list[Group]:
         """Every suspect group among the indexed contacts."""
-        with _bulk():
+        with without_cycle_collector():
             edges = []
             # Two full mobiles that share the masked key's visible digits say nothing: that
             # signal needs a masked number on one side, and such blocks grow with the book.
