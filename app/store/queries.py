@@ -483,7 +483,8 @@ def _kept_by(db: sqlite_utils.Database, row: dict[str, Any]) -> str | None:
 
 
 def deal_decisions(db: sqlite_utils.Database, deal_id: str) -> list[dict[str, Any]]:
-    """A deal's decided approval requests, newest decision first, with the decider's name."""
+    """A deal's decided approval requests, newest decision first, with the decider's name
+    (decisions stamped in the same instant: the later request, then the later stored)."""
     return list(
         db.query(
             """SELECT a.id, a.from_stage, a.to_stage, a.status, a.reason, a.comment,
@@ -491,7 +492,7 @@ def deal_decisions(db: sqlite_utils.Database, deal_id: str) -> list[dict[str, An
                       coalesce(v.display_name, v.name, a.decided_by) AS decided_by_name
                FROM approvals a LEFT JOIN users v ON v.id = a.decided_by
                WHERE a.deal_id = ? AND a.status IN ('approved', 'rejected') AND a._deleted = 0
-               ORDER BY a.decided_at DESC, a.id""",
+               ORDER BY a.decided_at DESC, a.requested_at DESC, a.rowid DESC""",
             (deal_id,),
         )
     )
