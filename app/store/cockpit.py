@@ -8,7 +8,6 @@ one into the tables an export writes.
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import defaultdict
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from app.domain.bulk import without_cycle_collector
 from app.domain.forecast import STALL_BUCKETS, deal_row, forecast_rules
 from app.domain.messages import Msg
 from app.domain.process import done_tasks
@@ -72,13 +72,8 @@ def load_team(store: Store, *, full: bool = True, history: bool = False) -> Team
     pipeline needs beyond the forecast (still no checklist, pain points or tasks)."""
     # Tens of thousands of small objects, none in a cycle: without the cycle collector their
     # number does not set off full collections of the whole heap while they are made.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with without_cycle_collector():
         return _load_team(store, full, history or full)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 _LITE_SKIPPED = ("pain_points", "checklist", "stage_history", "primary_contact_id")

@@ -14,12 +14,12 @@ with what they are computed from (``app.domain.reports.pipeline_parts``).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from datetime import datetime
 from typing import Any
 
+from app.domain.bulk import without_cycle_collector
 from app.store.service import Store
 
 _KEY = "cockpit_cache"
@@ -120,18 +120,12 @@ def warm(store: Store, now: datetime) -> None:
         return
     team = load_team(store)
     rules = store.rules
-    # Many short-lived objects, none in a cycle: no full collections while they are made.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with without_cycle_collector():
         reports = {
             names[0]: forecast_report(team, rules, period, snapshots(store)),
             names[1]: heatmap_report(team, rules),
             names[2]: pipeline_parts(team, rules, period),
         }
-    finally:
-        if enabled:
-            gc.enable()
     remember(store, version, reports)
 
 
