@@ -212,6 +212,13 @@ def last_periods(current: Period, count: int) -> list[Period]:
     return out[::-1]
 
 
+def cockpit_periods(today: date) -> list[Period]:
+    """The periods the cockpit offers on ``today``: the last three quarters, this one and the
+    next, then the last two months and this one."""
+    quarter, month = period_of(today), period_of(today, "month")
+    return [*last_periods(quarter, 3), quarter, quarter.next(), *last_periods(month, 2), month]
+
+
 # ---- deals -----------------------------------------------------------------------------------
 
 
@@ -748,29 +755,21 @@ def pipeline(
     rates the deals closed within it; time in stage, stalled deals and open value are as of
     ``now``. The win-rate trend covers ``trend_periods`` periods up to ``period`` (or now).
     """
+    return pipelines(deals, rules, frules, now, [period], trend_periods)[0]
+
+
+def pipelines(
+    deals: Sequence[DealRow],
+    rules: ProcessRules,
+    frules: ForecastRules,
+    now: datetime,
+    periods: Sequence[Period | None],
+    trend_periods: int = 4,
+) -> list[Pipeline]:
+    """:func:`pipeline` for each of ``periods``, reading each deal's history once (what does
+    not depend on the period is worked out once for all of them)."""
     keys = rules.stage_keys
-    conversion = []
     firsts = [reached(d) for d in deals]
-    for i, stage in enumerate(keys[:-1]):
-        entered = moved = 0
-        nxt = keys[i + 1]
-        for first in firsts:
-            at = first.get(stage)
-            if at is None or (period is not None and not period.contains(at.date())):
-                continue
-            entered += 1
-            if nxt in first:
-                moved += 1
-        conversion.append(
-            {
-                "from": stage,
-                "to": nxt,
-                "entered": entered,
-                "moved_on": moved,
-                "rate": round(moved / entered, 4) if entered else None,
-            }
-        )
-    team_rate, rep_rates = win_rates(deals, period, rules)
     samples: dict[str, list[float]] = defaultdict(list)
     for d in deals:
         for stage, days in stage_days(d).items():
@@ -783,40 +782,85 @@ def pipeline(
         }
         for s in keys[:-1]
     }
-    value: dict[str, dict[str, float]] = defaultdict(dict)
     value_dec: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for d in deals:
         if rules.is_open(d.stage):
             value_dec[d.owner][d.stage] += d.amount
+    value = {rep: {s: money(v) for s, v in stages.items()} for rep, stages in value_dec.items()}
     stalled, by_rep = stalled_deals(idle_since(deals, rules), frules, now)
-    for rep, stages in value_dec.items():
-        value[rep] = {s: money(v) for s, v in stages.items()}
-    losses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # Closed deals as (day closed, 0 won / 1 lost, owner); lost ones with where and why.
+    closed: list[tuple[date, int, str]] = []
+    lost: list[tuple[date | None, str, str]] = []
     for d in deals:
-        if d.stage != LOST:
-            continue
-        if period is not None and not period.contains(lost_on(d)):
-            continue
-        key = (d.lost_reason or "").partition(":")[0].strip() or "unknown"
-        losses[d.lost_from or "unknown"][key] += 1
-    anchor = period or period_of(now.date())
-    trend = []
-    for p in [*last_periods(anchor, trend_periods - 1), anchor]:
-        rate, per_rep = win_rates(deals, p, rules)
-        trend.append({"period": p.name, **rate, "reps": per_rep})
-    return Pipeline(
-        period,
-        keys,
-        conversion,
-        team_rate,
-        rep_rates,
-        time_in_stage,
-        stalled,
-        by_rep,
-        {k: dict(v) for k, v in losses.items()},
-        dict(value),
-        trend,
-    )
+        won = d.stage == rules.won_stage
+        day = won_on(d, rules) if won else lost_on(d)
+        if day is not None:
+            closed.append((day, 0 if won else 1, d.owner))
+        if d.stage == LOST:
+            reason = (d.lost_reason or "").partition(":")[0].strip() or "unknown"
+            lost.append((lost_on(d), d.lost_from or "unknown", reason))
+    rates: dict[str | None, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {}
+
+    def rates_in(p: Period | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        name = p.name if p else None
+        if name not in rates:
+            team = [0, 0]
+            reps: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for day, i, owner in closed:
+                if p is None or p.contains(day):
+                    team[i] += 1
+                    reps[owner][i] += 1
+            rates[name] = (_rate(*team), {r: _rate(*v) for r, v in reps.items()})
+        return rates[name]
+
+    out: list[Pipeline] = []
+    for period in periods:
+        conversion = []
+        for i, stage in enumerate(keys[:-1]):
+            entered = moved = 0
+            nxt = keys[i + 1]
+            for first in firsts:
+                at = first.get(stage)
+                if at is None or (period is not None and not period.contains(at.date())):
+                    continue
+                entered += 1
+                if nxt in first:
+                    moved += 1
+            conversion.append(
+                {
+                    "from": stage,
+                    "to": nxt,
+                    "entered": entered,
+                    "moved_on": moved,
+                    "rate": round(moved / entered, 4) if entered else None,
+                }
+            )
+        team_rate, rep_rates = rates_in(period)
+        losses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for day, lost_from, reason in lost:
+            if period is None or period.contains(day):
+                losses[lost_from][reason] += 1
+        anchor = period or period_of(now.date())
+        trend = []
+        for p in [*last_periods(anchor, trend_periods - 1), anchor]:
+            rate, per_rep = rates_in(p)
+            trend.append({"period": p.name, **rate, "reps": per_rep})
+        out.append(
+            Pipeline(
+                period,
+                keys,
+                conversion,
+                team_rate,
+                rep_rates,
+                time_in_stage,
+                stalled,
+                by_rep,
+                {k: dict(v) for k, v in losses.items()},
+                dict(value),
+                trend,
+            )
+        )
+    return out
 
 
 def _round(value: float | None) -> float | None:
@@ -834,6 +878,7 @@ __all__ = [
     "Pipeline",
     "accuracy_error",
     "chain_coverage",
+    "cockpit_periods",
     "deal_row",
     "forecast",
     "forecast_rules",
@@ -845,6 +890,7 @@ __all__ = [
     "parse_period",
     "period_of",
     "pipeline",
+    "pipelines",
     "probability",
     "proved",
     "stage_days",

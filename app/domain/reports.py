@@ -20,6 +20,7 @@ from app.domain.forecast import (
     parse_period,
     period_of,
     pipeline,
+    pipelines,
     stalled_deals,
 )
 from app.domain.rules import ProcessRules
@@ -132,6 +133,22 @@ def pipeline_parts(team: TeamData, rules: ProcessRules, period: str) -> dict[str
     return parts
 
 
+def pipeline_parts_many(
+    team: TeamData, rules: ProcessRules, periods: list[str]
+) -> tuple[dict[str, dict[str, Any]], list[list[Any]]]:
+    """:func:`pipeline_parts` of several periods at once, each without ``idle``, and that
+    list once (it is the same for every period): the deals' histories are read once."""
+    windows = [parse_period(p) for p in periods]
+    found = pipelines(team.deals, rules, forecast_rules(rules), datetime.now(UTC), windows)
+    out: dict[str, dict[str, Any]] = {}
+    for name, pl in zip(periods, found, strict=True):
+        parts = pl.as_json(team.names)
+        for key in _AT_NOW:
+            parts[key] = None
+        out[name] = parts
+    return out, idle_since(team.deals, rules)
+
+
 def pipeline_at(
     parts: dict[str, Any], names: dict[str, str], rules: ProcessRules, now: datetime
 ) -> dict[str, Any]:
@@ -158,5 +175,6 @@ __all__ = [
     "heatmap_report",
     "pipeline_at",
     "pipeline_parts",
+    "pipeline_parts_many",
     "pipeline_report",
 ]

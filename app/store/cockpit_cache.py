@@ -23,6 +23,8 @@ from app.domain.bulk import without_cycle_collector
 from app.store.service import Store
 
 _KEY = "cockpit_cache"
+# The open deals' last touch, shared by the pipelines of every period a sync keeps.
+_IDLE = "pipeline-idle"
 
 
 def data_version(store: Store) -> str:
@@ -79,6 +81,22 @@ def cached(store: Store, name: str, version: str) -> dict[str, Any] | None:
     return report if isinstance(report, dict) else None
 
 
+def cached_pipeline(store: Store, period: str, version: str) -> dict[str, Any] | None:
+    """The kept pipeline parts of ``period`` (see :func:`app.domain.reports.pipeline_parts`)
+    with their ``idle`` list, which a sync keeps once for all periods."""
+    parts = cached(store, f"pipeline:{period}", version)
+    if parts is None or "idle" in parts:
+        return parts
+    shared = store.meta(_entry(_IDLE))
+    if store.meta(_KEY) != version or not shared:
+        return None
+    try:
+        idle = json.loads(shared)
+    except ValueError:
+        return None
+    return {**parts, "idle": idle} if isinstance(idle, list) else None
+
+
 def remember(store: Store, version: str, reports: dict[str, dict[str, Any]]) -> None:
     """Keep ``reports`` as computed from the data of ``version`` (beside the others kept for
     that version; those of an older version are dropped)."""
@@ -102,31 +120,34 @@ def is_lead(store: Store) -> bool:
 
 
 def warm(store: Store, now: datetime) -> None:
-    """Compute and keep the current period's forecast and pipeline parts and the heatmap,
-    unless kept already
-    (after a sync, on the sync's thread, so the cockpit opens on figures ready to show)."""
-    from app.domain.reports import (
-        current_period,
-        forecast_report,
-        heatmap_report,
-        pipeline_parts,
-    )
+    """Compute and keep the heatmap, and the forecast and pipeline parts of every period the
+    cockpit offers, unless kept already (after a sync, on the sync's thread, so the cockpit
+    opens on figures ready to show, and another period shows as soon as it is chosen)."""
+    from app.domain.forecast import cockpit_periods
+    from app.domain.reports import forecast_report, heatmap_report, pipeline_parts_many
     from app.store.cockpit import load_team, snapshots
 
     version = data_version(store)
-    period = current_period(now)
-    names = (f"forecast:{period}", "heatmap", f"pipeline:{period}")
-    if all(cached(store, n, version) is not None for n in names):
+    periods = [p.name for p in cockpit_periods(now.date())]
+    names = [
+        "heatmap",
+        _IDLE,
+        *(f"forecast:{p}" for p in periods),
+        *(f"pipeline:{p}" for p in periods),
+    ]
+    if store.meta(_KEY) == version and all(store.meta(_entry(n)) for n in names):
         return
     team = load_team(store)
     rules = store.rules
+    shots = snapshots(store)
     with without_cycle_collector():
-        reports = {
-            names[0]: forecast_report(team, rules, period, snapshots(store)),
-            names[1]: heatmap_report(team, rules),
-            names[2]: pipeline_parts(team, rules, period),
-        }
+        reports: dict[str, Any] = {"heatmap": heatmap_report(team, rules)}
+        for p in periods:
+            reports[f"forecast:{p}"] = forecast_report(team, rules, p, shots)
+        parts, idle = pipeline_parts_many(team, rules, periods)
+        reports.update((f"pipeline:{p}", v) for p, v in parts.items())
+        reports[_IDLE] = idle
     remember(store, version, reports)
 
 
-__all__ = ["cached", "data_version", "is_lead", "remember", "warm"]
+__all__ = ["cached", "cached_pipeline", "data_version", "is_lead", "remember", "warm"]

@@ -52,6 +52,10 @@ PUSH_BATCH = 200
 # A first sync commits once per page: big pages mean few commits, and each index page is
 # written back fewer times; a page still fits in memory comfortably.
 PULL_PAGE = 10_000
+# Pulled records written per commit. Each commit writes every page an insert touched, and ids
+# are random, so a commit dirties pages all over every id index: committing every page of a
+# first sync rewrote those indexes once per page. A resumed sync refetches at most this many.
+COMMIT_EVERY = 150_000
 # What a record's own values can make SQLite or the row builders raise; anything else (a full
 # disk, a locked file) stops the sync instead of setting records aside.
 _UNSTORABLE = (
@@ -81,11 +85,13 @@ class SyncEngine:
         session: Session | None = None,
         push_batch: int = PUSH_BATCH,
         pull_page: int = PULL_PAGE,
+        commit_every: int = COMMIT_EVERY,
     ) -> None:
         self.profile_dir = Path(profile_dir)
         self._api_factory = api_factory
         self.push_batch = push_batch
         self.pull_page = pull_page
+        self.commit_every = commit_every
         self._session = session
         self.last_error: Msg | None = None
         self.running = False
@@ -537,6 +543,7 @@ class SyncEngine:
             store.checkpointing() as after_commit,
             ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-pull") as pool,
             without_cycle_collector(),
+            _Grouped(store, self.commit_every, after_commit, self._notify) as group,
         ):
             upcoming: Future[bytes] | None = pool.submit(fetch, cursor)
             while upcoming is not None:
@@ -546,12 +553,14 @@ class SyncEngine:
                 page = local.decode_page(upcoming.result())
                 upcoming = pool.submit(fetch, page.cursor) if page.more else None
                 try:
-                    n_records, n_removed, n_conflicts, n_held = self._apply_page(store, page, seen)
+                    group.begin()
+                    changes, counts = self._write_page(store, page, seen)
+                    group.done(changes, len(page.records), final=not page.more)
                 except BaseException:
                     if upcoming is not None:
                         upcoming.cancel()
                     raise
-                after_commit()
+                n_records, n_removed, n_conflicts, n_held = counts
                 # The young generations only: what a page left in reference cycles (the HTTP
                 # response, futures) is freed at once, so memory stays bounded over a long
                 # first sync, while the old generation (the heap) is never walked.
@@ -573,11 +582,20 @@ class SyncEngine:
     def _apply_page(
         self, store: Store, page: local.PulledPage, seen: set[str] | None
     ) -> tuple[int, int, int, int]:
-        """Write one pulled page and advance the cursor, in one transaction.
+        """Write one pulled page and advance the cursor, in one transaction; returns the
+        counts of records stored, removed, conflicts and records set aside.
 
         Records this device cannot read or store are set aside (app.sync.quarantine) and the
         cursor moves past them all the same: one bad record never stops the sync.
         """
+        changes, counts = self._write_page(store, page, seen)
+        self._notify(changes)
+        return counts
+
+    def _write_page(
+        self, store: Store, page: local.PulledPage, seen: set[str] | None
+    ) -> tuple[list[Change], tuple[int, int, int, int]]:
+        """:meth:`_apply_page` without telling the listeners: its changes are returned."""
         if seen is not None:
             seen.update(r.id for r in page.records)
             # A record set aside is still on the server: a full resync must not drop our copy.
@@ -600,8 +618,7 @@ class SyncEngine:
             if later:
                 self._defer_evictions(store, later)
             store.set_meta("cursor", page.cursor)
-        self._notify(changes)
-        return (
+        return changes, (
             len(page.records) - len(failed),
             len(page.removals) - len(deferred),
             conflicts,
@@ -744,6 +761,69 @@ class SyncEngine:
             raise SyncError(
                 Msg("下载的附件校验失败,请重试", "The downloaded file failed its check; try again")
             )
+
+
+class _Grouped:
+    """Several pulled pages in one transaction, committed once ``every`` records have been
+    written (and after the last page).
+
+    Each page still advances the cursor inside the transaction, so whatever is committed is
+    consistent and a sync cut off in between resumes from the last commit. Listeners hear of
+    a group's changes once it is committed, when other connections can read them.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        every: int,
+        after_commit: Callable[[], None],
+        notify: Callable[[list[Change]], None],
+    ) -> None:
+        self._db = store.connection()
+        self._every = every
+        self._after_commit = after_commit
+        self._notify = notify
+        self._open: contextlib.ExitStack | None = None
+        self._written = 0
+        self._changes: list[Change] = []
+
+    def __enter__(self) -> _Grouped:
+        return self
+
+    def begin(self) -> None:
+        """Open the group's transaction unless one is open."""
+        if self._open is None:
+            stack = contextlib.ExitStack()
+            stack.enter_context(self._db.atomic())
+            self._open = stack
+
+    def done(self, changes: list[Change], written: int, *, final: bool) -> None:
+        """A page is written; commit when the group is full or the page was the last."""
+        self._changes += changes
+        self._written += written
+        if final or self._written >= self._every:
+            self._commit()
+
+    def _commit(self) -> None:
+        if self._open is None:
+            return
+        stack, self._open = self._open, None
+        stack.close()
+        self._after_commit()
+        changes, self._changes, self._written = self._changes, [], 0
+        self._notify(changes)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: Any
+    ) -> None:
+        # Stopped by an error or a cancel: a page that failed was rolled back to its own
+        # savepoint, so the pages before it are whole and are kept. (SQLite may have ended
+        # the transaction itself, on a full disk say: then there is nothing to keep.)
+        if self._open is not None and self._db.conn.in_transaction:
+            self._commit()
+        elif self._open is not None:
+            stack, self._open = self._open, None
+            stack.__exit__(kind, error, tb)
 
 
 __all__ = ["Refused", "SyncEngine"]

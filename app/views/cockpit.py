@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.forecast import last_periods, parse_period, period_of
+from app.domain.forecast import cockpit_periods, parse_period, period_of
 from app.domain.messages import Msg
 from app.store.cockpit import report_sheets
 from app.store.service import Change
@@ -107,13 +107,7 @@ class CockpitScreen(ReloadingScreen):
 
         self.period = QComboBox()
         self.period.setObjectName("cockpitPeriod")
-        now = period_of(ctx.today())
-        quarters = [*last_periods(now, 3), now, now.next()]
-        months = [
-            *last_periods(period_of(ctx.today(), "month"), 2),
-            period_of(ctx.today(), "month"),
-        ]
-        for p in [*quarters, *months]:
+        for p in cockpit_periods(ctx.today()):
             self.period.addItem(p.name, p.name)
         self.period.setCurrentIndex(3)
         self.period.currentIndexChanged.connect(lambda _i: self._period_chosen())

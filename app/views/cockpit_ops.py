@@ -63,7 +63,7 @@ class Cockpit:
         if "heatmap" in need and self._heatmap is None:
             self._heatmap = cockpit_cache.cached(store, "heatmap", self.version)
         if "pipeline" in need and self._pipeline is None:
-            parts = cockpit_cache.cached(store, f"pipeline:{self.period}", self.version)
+            parts = cockpit_cache.cached_pipeline(store, self.period, self.version)
             if parts is not None:
                 self._pipeline = pipeline_at(parts, self.team.names, self.rules, self.now)
         if "heatmap" in need and self._heatmap is None and self.deals_read != "full":

@@ -11,6 +11,7 @@ import pytest
 from app.domain.forecast import (
     ForecastRulesError,
     accuracy_error,
+    cockpit_periods,
     deal_row,
     forecast,
     forecast_rules,
@@ -18,6 +19,7 @@ from app.domain.forecast import (
     parse_forecast_rules,
     parse_period,
     pipeline,
+    pipelines,
     probability,
     stage_days,
 )
@@ -209,6 +211,30 @@ def test_win_rates_stalled_losses_and_value() -> None:
     trend = {t["period"]: t for t in pl.trend}
     assert list(trend) == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
     assert trend["2026Q3"]["rate"] is None and trend["2026Q4"]["rate"] == 0.5
+
+
+def test_several_periods_at_once_match_one_at_a_time() -> None:
+    periods = [parse_period("2026Q4"), parse_period("2025-03"), None, parse_period("2026-11")]
+    together = pipelines(rows(), RULES, FR, NOW, periods)
+    assert [p.as_json() for p in together] == [
+        pipeline(rows(), RULES, FR, NOW, p).as_json() for p in periods
+    ]
+    assert together[0].win_rate == {"won": 1, "lost": 1, "rate": 0.5}
+    assert together[1].win_rate == {"won": 0, "lost": 0, "rate": None}
+
+
+def test_cockpit_periods_around_a_year_end() -> None:
+    names = [p.name for p in cockpit_periods(date(2027, 1, 5))]
+    assert names == [
+        "2026Q2",
+        "2026Q3",
+        "2026Q4",
+        "2027Q1",
+        "2027Q2",
+        "2026-11",
+        "2026-12",
+        "2027-01",
+    ]
 
 
 def test_heatmap_share_counts_and_ids() -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from helpers.syncing import Device, Server
 
-from app.domain.forecast import parse_period
+from app.domain.forecast import cockpit_periods, parse_period
 from app.domain.reports import current_period
 from app.store import cockpit_cache
 from app.store.cockpit import build
@@ -48,17 +48,25 @@ def test_lead_sync_keeps_reports_that_match_the_data(
     assert cockpit_ops.cockpit(store, period, later).ready(store, ("pipeline",)).pipeline == (
         build(store, "pipeline", period, now=later)
     )
+    # Every other period the cockpit offers is kept too: choosing one reads no deal.
+    for offered in cockpit_periods(now.date()):
+        chosen = shown.for_period(offered.name, store).ready(store, ("pipeline",))
+        assert chosen.deals_read == "none", offered.name
+        assert chosen.forecast == build(store, "forecast", offered.name, now=now)
+        assert chosen.pipeline == build(store, "pipeline", offered.name, now=now)
     # A period not kept reads the deals (their histories, not their checklists).
-    elsewhere = cockpit_ops.cockpit(store, "2026Q3", now)
+    older = "2024Q2"
+    assert older not in {p.name for p in cockpit_periods(now.date())}
+    elsewhere = cockpit_ops.cockpit(store, older, now)
     elsewhere.ready(store, ("pipeline",))
     assert elsewhere.deals_read == "pipeline"
-    assert elsewhere.pipeline == build(store, "pipeline", "2026Q3", now=now)
+    assert elsewhere.pipeline == build(store, "pipeline", older, now=now)
     # Another period nobody kept: with the pipeline shown, the stage histories are read with
     # the forecast's fields, once.
-    other = shown.for_period("2026Q3", store)
-    assert other.forecast == build(store, "forecast", "2026Q3", now=now)
+    other = shown.for_period(older, store)
+    assert other.forecast == build(store, "forecast", older, now=now)
     assert other.deals_read == "pipeline"
-    assert other.ready(store, ("pipeline",)).pipeline == build(store, "pipeline", "2026Q3", now=now)
+    assert other.ready(store, ("pipeline",)).pipeline == build(store, "pipeline", older, now=now)
 
     # A local edit changes the signature: the kept copies no longer count, and the cockpit
     # computes figures that include the edit.

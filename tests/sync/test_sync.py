@@ -167,6 +167,57 @@ def test_unreadable_pull_page_stops_the_sync_and_keeps_what_came_before(make_dev
     assert snapshot(b.store) == snapshot(a.store)
 
 
+def own_user(server: Server, name: str) -> str:
+    """A new rep of their own: their feed holds only what a test gives them."""
+    assert server.handle.settings is not None
+    admin.create_user(server.engine, server.handle.settings, name, PASSWORD, role="rep")
+    return name
+
+
+def test_pages_are_committed_in_groups_and_listeners_hear_once_readable(
+    server: Server, make_device
+) -> None:
+    user = own_user(server, "grace")
+    a = make_device("a", user)
+    for i in range(30):
+        new_customer(a, f"客户{i:02d}有限公司")
+    a.sync()
+    # Pages of 5, committed once 12 records are written: every third page, and the last.
+    b = make_device("b", user, pull_page=5, commit_every=12)
+    heard: list[tuple[int, int, int]] = []
+
+    def listen(changes: list[Any]) -> None:
+        created = sum(c.entity == "customer" and c.action == "create" for c in changes)
+        # Another connection (the UI's) reads what it is told of: it is committed.
+        visible = b.store.connection().execute("SELECT count(*) FROM customers").fetchone()[0]
+        heard.append((len(changes), created, visible))
+
+    b.engine.listeners.append(listen)
+    b.sync()
+    assert [h for h in heard if h[0]] == [(15, 15, 15), (15, 15, 30)]
+    assert snapshot(b.store) == snapshot(a.store)
+
+
+def test_a_failure_mid_group_keeps_the_whole_pages_before_it(server: Server, make_device) -> None:
+    user = own_user(server, "gina")
+    a = make_device("a", user)
+    for i in range(30):
+        new_customer(a, f"客户{i:02d}有限公司")
+    a.sync()
+    # The fourth pull fails: three pages of 7 were written in a group not yet full.
+    b = make_device("b", user, pull_page=7, commit_every=1000)
+    b.transport.rules.append(
+        lambda r, n: "garbled" if r.url.path == "/sync/pull" and n >= 4 else None
+    )
+    assert b.engine.sync().error is not None
+    assert len(snapshot(b.store)) == 21
+    cursor = b.store.meta("cursor")
+    assert cursor is not None
+    b.transport.rules.clear()
+    b.sync()
+    assert snapshot(b.store) == snapshot(a.store)
+
+
 def test_the_cycle_collector_rests_during_a_pull_and_is_back_after(make_device) -> None:
     _, b = pull_failing_from(make_device, "garbled", 2, customers=12, page=5)
     during: list[bool] = []
