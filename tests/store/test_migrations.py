@@ -54,6 +54,11 @@ def test_version_1_file_upgrades_and_keeps_rows(tmp_path: Path) -> None:
         r[0] for r in store.connection().execute("SELECT name FROM customers ORDER BY name_sort")
     ]
     assert names == ["安泰机械", "轻鹿家居有限公司"]  # pinyin order: an < qing
+    # The search index merges later than FTS5's defaults (a first sync's bulk of tokens).
+    config = dict(store.connection().execute("SELECT k, v FROM search_fts_config").fetchall())
+    assert (config["automerge"], config["crisismerge"], config["pgsz"]) == (16, 64, 4000)
+    store.create("customer", {"name": "鹿鸣文化", "owner": "u1"})
+    assert sorted(h.label for h in store.search("鹿")) == ["轻鹿家居有限公司", "鹿鸣文化"]
     store.close()
 
 
