@@ -167,23 +167,23 @@ def test_unreadable_pull_page_stops_the_sync_and_keeps_what_came_before(make_dev
     assert snapshot(b.store) == snapshot(a.store)
 
 
-def own_user(server: Server, name: str) -> str:
-    """A new rep of their own: their feed holds only what a test gives them."""
+def own_customers(server: Server, make_device, name: str) -> Device:
+    """Device a of a new rep with 30 synced customers: their feed holds only those."""
     assert server.handle.settings is not None
     admin.create_user(server.engine, server.handle.settings, name, PASSWORD, role="rep")
-    return name
+    a = make_device("a", name)
+    for i in range(30):
+        new_customer(a, f"客户{i:02d}有限公司")
+    a.sync()
+    return a
 
 
 def test_pages_are_committed_in_groups_and_listeners_hear_once_readable(
     server: Server, make_device
 ) -> None:
-    user = own_user(server, "grace")
-    a = make_device("a", user)
-    for i in range(30):
-        new_customer(a, f"客户{i:02d}有限公司")
-    a.sync()
+    a = own_customers(server, make_device, "grace")
     # Pages of 5, committed once 12 records are written: every third page, and the last.
-    b = make_device("b", user, pull_page=5, commit_every=12)
+    b = make_device("b", "grace", pull_page=5, commit_every=12)
     heard: list[tuple[int, int, int]] = []
 
     def listen(changes: list[Any]) -> None:
@@ -199,13 +199,9 @@ def test_pages_are_committed_in_groups_and_listeners_hear_once_readable(
 
 
 def test_a_failure_mid_group_keeps_the_whole_pages_before_it(server: Server, make_device) -> None:
-    user = own_user(server, "gina")
-    a = make_device("a", user)
-    for i in range(30):
-        new_customer(a, f"客户{i:02d}有限公司")
-    a.sync()
+    a = own_customers(server, make_device, "gina")
     # The fourth pull fails: three pages of 7 were written in a group not yet full.
-    b = make_device("b", user, pull_page=7, commit_every=1000)
+    b = make_device("b", "gina", pull_page=7, commit_every=1000)
     b.transport.rules.append(
         lambda r, n: "garbled" if r.url.path == "/sync/pull" and n >= 4 else None
     )
