@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -49,13 +50,15 @@ from app.sync.session import Session
 
 ApiFactory = Callable[..., ApiClient]
 PUSH_BATCH = 200
-# A first sync commits once per page: big pages mean few commits, and each index page is
-# written back fewer times; a page still fits in memory comfortably.
+# Big pages mean few requests and few statements; a page still fits in memory comfortably.
 PULL_PAGE = 10_000
 # Pulled records written per commit. Each commit writes every page an insert touched, and ids
 # are random, so a commit dirties pages all over every id index: committing every page of a
 # first sync rewrote those indexes once per page. A resumed sync refetches at most this many.
 COMMIT_EVERY = 150_000
+# ...but a group is committed after this many seconds all the same: while it is open, an edit
+# the user saves waits for the write lock (the store gives up after 10 s).
+COMMIT_SECONDS = 5.0
 # What a record's own values can make SQLite or the row builders raise; anything else (a full
 # disk, a locked file) stops the sync instead of setting records aside.
 _UNSTORABLE = (
@@ -86,12 +89,14 @@ class SyncEngine:
         push_batch: int = PUSH_BATCH,
         pull_page: int = PULL_PAGE,
         commit_every: int = COMMIT_EVERY,
+        commit_seconds: float = COMMIT_SECONDS,
     ) -> None:
         self.profile_dir = Path(profile_dir)
         self._api_factory = api_factory
         self.push_batch = push_batch
         self.pull_page = pull_page
         self.commit_every = commit_every
+        self.commit_seconds = commit_seconds
         self._session = session
         self.last_error: Msg | None = None
         self.running = False
@@ -543,7 +548,9 @@ class SyncEngine:
             store.checkpointing() as after_commit,
             ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-pull") as pool,
             without_cycle_collector(),
-            _Grouped(store, self.commit_every, after_commit, self._notify) as group,
+            _Grouped(
+                store, self.commit_every, self.commit_seconds, after_commit, self._notify
+            ) as group,
         ):
             upcoming: Future[bytes] | None = pool.submit(fetch, cursor)
             while upcoming is not None:
@@ -765,7 +772,7 @@ class SyncEngine:
 
 class _Grouped:
     """Several pulled pages in one transaction, committed once ``every`` records have been
-    written (and after the last page).
+    written or ``seconds`` have passed since it began (and after the last page).
 
     Each page still advances the cursor inside the transaction, so whatever is committed is
     consistent and a sync cut off in between resumes from the last commit. Listeners hear of
@@ -776,11 +783,14 @@ class _Grouped:
         self,
         store: Store,
         every: int,
+        seconds: float,
         after_commit: Callable[[], None],
         notify: Callable[[list[Change]], None],
     ) -> None:
         self._db = store.connection()
         self._every = every
+        self._seconds = seconds
+        self._began = 0.0
         self._after_commit = after_commit
         self._notify = notify
         self._open: contextlib.ExitStack | None = None
@@ -796,12 +806,13 @@ class _Grouped:
             stack = contextlib.ExitStack()
             stack.enter_context(self._db.atomic())
             self._open = stack
+            self._began = time.monotonic()
 
     def done(self, changes: list[Change], written: int, *, final: bool) -> None:
         """A page is written; commit when the group is full or the page was the last."""
         self._changes += changes
         self._written += written
-        if final or self._written >= self._every:
+        if final or self._written >= self._every or time.monotonic() - self._began >= self._seconds:
             self._commit()
 
     def _commit(self) -> None:

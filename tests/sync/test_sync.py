@@ -183,7 +183,7 @@ def test_pages_are_committed_in_groups_and_listeners_hear_once_readable(
 ) -> None:
     a = own_customers(server, make_device, "grace")
     # Pages of 5, committed once 12 records are written: every third page, and the last.
-    b = make_device("b", "grace", pull_page=5, commit_every=12)
+    b = make_device("b", "grace", pull_page=5, commit_every=12, commit_seconds=3600)
     heard: list[tuple[int, int, int]] = []
 
     def listen(changes: list[Any]) -> None:
@@ -197,11 +197,18 @@ def test_pages_are_committed_in_groups_and_listeners_hear_once_readable(
     assert [h for h in heard if h[0]] == [(15, 15, 15), (15, 15, 30)]
     assert snapshot(b.store) == snapshot(a.store)
 
+    # However few records came, a group open for its time is committed: each page, here.
+    c = make_device("c", "grace", pull_page=5, commit_every=1000, commit_seconds=0)
+    pages: list[int] = []
+    c.engine.listeners.append(lambda changes: pages.append(len(changes)))
+    c.sync()
+    assert [n for n in pages if n] == [5] * 6
+
 
 def test_a_failure_mid_group_keeps_the_whole_pages_before_it(server: Server, make_device) -> None:
     a = own_customers(server, make_device, "gina")
     # The fourth pull fails: three pages of 7 were written in a group not yet full.
-    b = make_device("b", "gina", pull_page=7, commit_every=1000)
+    b = make_device("b", "gina", pull_page=7, commit_every=1000, commit_seconds=3600)
     b.transport.rules.append(
         lambda r, n: "garbled" if r.url.path == "/sync/pull" and n >= 4 else None
     )
