@@ -122,22 +122,13 @@ def pipeline_report(
 _AT_NOW = ("stalled", "stalled_by_rep")
 
 
-def pipeline_parts(team: TeamData, rules: ProcessRules, period: str) -> dict[str, Any]:
-    """The pipeline report of ``period`` without what depends on the moment (its stalled
-    deals), with what those are computed from instead (``idle``): JSON that can be kept while
-    the data does not change, and shown at any moment by :func:`pipeline_at`."""
-    parts = pipeline_report(team, rules, period)
-    for key in _AT_NOW:
-        parts[key] = None  # its place in the report, kept
-    parts["idle"] = idle_since(team.deals, rules)
-    return parts
-
-
-def pipeline_parts_many(
+def pipeline_parts(
     team: TeamData, rules: ProcessRules, periods: list[str]
 ) -> tuple[dict[str, dict[str, Any]], list[list[Any]]]:
-    """:func:`pipeline_parts` of several periods at once, each without ``idle``, and that
-    list once (it is the same for every period): the deals' histories are read once."""
+    """The pipeline reports of ``periods`` without what depends on the moment (their stalled
+    deals), and what those are computed from (``idle``, the same for every period): JSON that
+    can be kept while the data does not change, and shown at any moment by
+    :func:`pipeline_at` (with ``idle`` put back). The deals' histories are read once."""
     windows = [parse_period(p) for p in periods]
     found = pipelines(team.deals, rules, forecast_rules(rules), datetime.now(UTC), windows)
     out: dict[str, dict[str, Any]] = {}
@@ -175,6 +166,5 @@ __all__ = [
     "heatmap_report",
     "pipeline_at",
     "pipeline_parts",
-    "pipeline_parts_many",
     "pipeline_report",
 ]

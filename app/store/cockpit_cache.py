@@ -85,10 +85,8 @@ def cached_pipeline(store: Store, period: str, version: str) -> dict[str, Any] |
     """The kept pipeline parts of ``period`` (see :func:`app.domain.reports.pipeline_parts`)
     with their ``idle`` list, which a sync keeps once for all periods."""
     parts = cached(store, f"pipeline:{period}", version)
-    if parts is None or "idle" in parts:
-        return parts
     shared = store.meta(_entry(_IDLE))
-    if store.meta(_KEY) != version or not shared:
+    if parts is None or not shared:
         return None
     try:
         idle = json.loads(shared)
@@ -124,7 +122,7 @@ def warm(store: Store, now: datetime) -> None:
     cockpit offers, unless kept already (after a sync, on the sync's thread, so the cockpit
     opens on figures ready to show, and another period shows as soon as it is chosen)."""
     from app.domain.forecast import cockpit_periods
-    from app.domain.reports import forecast_report, heatmap_report, pipeline_parts_many
+    from app.domain.reports import forecast_report, heatmap_report, pipeline_parts
     from app.store.cockpit import load_team, snapshots
 
     version = data_version(store)
@@ -144,7 +142,7 @@ def warm(store: Store, now: datetime) -> None:
         reports: dict[str, Any] = {"heatmap": heatmap_report(team, rules)}
         for p in periods:
             reports[f"forecast:{p}"] = forecast_report(team, rules, p, shots)
-        parts, idle = pipeline_parts_many(team, rules, periods)
+        parts, idle = pipeline_parts(team, rules, periods)
         reports.update((f"pipeline:{p}", v) for p, v in parts.items())
         reports[_IDLE] = idle
     remember(store, version, reports)

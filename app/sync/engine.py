@@ -561,7 +561,7 @@ class SyncEngine:
                 upcoming = pool.submit(fetch, page.cursor) if page.more else None
                 try:
                     group.begin()
-                    changes, counts = self._write_page(store, page, seen)
+                    changes, counts = self._apply_page(store, page, seen)
                     group.done(changes, len(page.records), final=not page.more)
                 except BaseException:
                     if upcoming is not None:
@@ -588,21 +588,14 @@ class SyncEngine:
 
     def _apply_page(
         self, store: Store, page: local.PulledPage, seen: set[str] | None
-    ) -> tuple[int, int, int, int]:
-        """Write one pulled page and advance the cursor, in one transaction; returns the
-        counts of records stored, removed, conflicts and records set aside.
+    ) -> tuple[list[Change], tuple[int, int, int, int]]:
+        """Write one pulled page and advance the cursor, in one transaction; returns its
+        changes (for the listeners, once committed) and the counts of records stored,
+        removed, conflicts and records set aside.
 
         Records this device cannot read or store are set aside (app.sync.quarantine) and the
         cursor moves past them all the same: one bad record never stops the sync.
         """
-        changes, counts = self._write_page(store, page, seen)
-        self._notify(changes)
-        return counts
-
-    def _write_page(
-        self, store: Store, page: local.PulledPage, seen: set[str] | None
-    ) -> tuple[list[Change], tuple[int, int, int, int]]:
-        """:meth:`_apply_page` without telling the listeners: its changes are returned."""
         if seen is not None:
             seen.update(r.id for r in page.records)
             # A record set aside is still on the server: a full resync must not drop our copy.

@@ -292,7 +292,7 @@ def test_a_record_the_store_refuses_is_set_aside_not_fatal(store: Store, tmp_pat
         local.RemoteRecord("customer", "g-2", 1, False, {"name": "丙方", "owner": "u-rep"}),
     ]
     page = local.PulledPage(records, [], [], "9.1", False, 1)
-    pulled, _removed, _conflicts, held = engine._apply_page(store, page, set())
+    _changes, (pulled, _removed, _conflicts, held) = engine._apply_page(store, page, set())
     assert (pulled, held) == (2, 1)
     assert {r[0] for r in store.connection().execute("SELECT id FROM customers")} == {"g-1", "g-2"}
     assert store.meta("cursor") == "9.1"
