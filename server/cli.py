@@ -746,15 +746,27 @@ def report_pipeline(
     "--size", type=click.Choice(["small", "rep", "team"]), default="small", show_default=True
 )
 @click.option("--seed", "seed_value", type=int, default=7, show_default=True)
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    help="Take the past forecast snapshots as of this ISO time (default: now).",
+)
 @pass_ctx
-def demo_data(ctx: Context, team: str, size: str, seed_value: int) -> None:
+def demo_data(ctx: Context, team: str, size: str, seed_value: int, now_text: str | None) -> None:
     """Fill a team with generated reps, customers, contacts, deals (evidence, stage history,
-    signed and lost ones), follow-ups, attachments and leads."""
+    signed and lost ones), follow-ups, attachments and leads, and the last four quarters'
+    forecast snapshots."""
     from server.reports.demo import fill_team
 
     _needs_schema(ctx)
     try:
-        counts = fill_team(ctx.engine, ctx.settings, team, size, seed_value)
+        now = parse_time(now_text) if now_text else time.time()
+    except ValueError:
+        _fail(f"not an ISO time: {now_text}")
+        return
+    try:
+        counts = fill_team(ctx.engine, ctx.settings, team, size, seed_value, now)
     except (ValueError, admin.AdminError) as exc:
         _fail(str(exc))
         return

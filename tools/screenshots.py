@@ -4,7 +4,8 @@
 
 A fresh demo profile (the "small" set) gets a few extra facts so every screen has something to
 show: an approval request, a stagnation alert, a conflict, leads (some missed, with the
-escalations a team lead works through) and a business-card image.
+escalations a team lead works through), a business-card image and the last quarters' forecast
+snapshots.
 Everything runs synchronously on a fixed clock, so the pictures are the same every time.
 """
 
@@ -20,8 +21,11 @@ from typing import TYPE_CHECKING
 
 from app.demo import DEMO_USERS, generate
 from app.demo.local import load_into
+from app.domain.reports import past_snapshots
 from app.store import queries
+from app.store.cockpit import load_team
 from app.store.service import Store
+from app.sync.forecasts import keep_snapshots
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -63,6 +67,27 @@ def business_card(path: Path) -> Path:
     painter.end()
     image.save(str(path))
     return path
+
+
+def past_accuracy(store: Store) -> None:
+    """The snapshots the server keeps of the last four quarters, as its demo data has them,
+    so the cockpit's accuracy history has something to show."""
+    team = load_team(store, history=True)
+    keep_snapshots(
+        store,
+        [
+            {
+                "id": f"{rep}:{period}:{kind}",
+                "team_id": DEMO_USERS[0]["team_id"],
+                "rep_id": rep,
+                "period": period,
+                "kind": kind,
+                "taken_at": DEMO_NOW.isoformat(),
+                "figures": figures,
+            }
+            for rep, period, kind, figures in past_snapshots(team, store.rules, DEMO_NOW.date())
+        ],
+    )
 
 
 def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
@@ -108,6 +133,7 @@ def demo_profile(root: Path) -> tuple[Path, dict[str, str]]:
         other_at=(DEMO_NOW - timedelta(hours=26)).isoformat(),
     )
     ids["duplicate"] = add_duplicate(store, cid)
+    past_accuracy(store)
     for i, (name, company, mobile, channel, score, minutes) in enumerate(
         [
             ("周晓东", "宁波博远包装有限公司", "13957412308", "douyin", 86, 9),

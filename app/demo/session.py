@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,7 +95,8 @@ def start_demo(
     from server import admin
     from server.db import make_engine
     from server.demo_data import has_records, seed
-    from server.embedded import DEMO_PASSWORD, start
+    from server.embedded import DEMO_PASSWORD, DEMO_TEAM, start
+    from server.reports.demo import past_snapshots
 
     root = demo_root()
     # Deadlines, reclaims and stagnation keep time in the demo as on a real server.
@@ -107,6 +109,7 @@ def start_demo(
                 ids = {u["name"]: u["id"] for u in admin.list_users(engine)}
                 owners = {gen: ids[name] for gen, name in _DEMO_ACCOUNTS.items()}
                 seed(engine, handle.settings, generate(size), owners)
+                past_snapshots(engine, DEMO_TEAM, time.time())
         finally:
             engine.dispose()
         profile = profile or root / "profiles" / user

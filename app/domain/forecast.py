@@ -38,6 +38,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -411,6 +412,40 @@ def lost_on(deal: DealRow) -> date | None:
     if deal.stage != LOST:
         return None
     return deal.stage_entered_at.date() if deal.stage_entered_at else None
+
+
+def as_it_stood(deal: DealRow, day: date, rules: ProcessRules) -> DealRow | None:
+    """The deal as it stood at the start of ``day``, expected to close when it really did;
+    None if it did not exist yet, had already closed, or is still open (its expected close
+    then was not kept).
+
+    The stage comes from the stage history, the evidence from the dates it was proved on
+    (evidence without a date counts as proved). This rebuilds a past period's opening forecast
+    where no snapshot was taken (the demo's history).
+    """
+    closed = won_on(deal, rules) or lost_on(deal)
+    if closed is None or closed < day:
+        return None
+    if deal.created_at is not None and deal.created_at.date() >= day:
+        return None
+    before = [(s, at) for s, at in deal.history if at.date() < day]
+    stage, entered = before[-1] if before else (deal.history[0] if deal.history else ("", None))
+    if not stage or stage in (rules.won_stage, LOST):
+        return None
+    evidence = {}
+    for key, value in deal.evidence.items():
+        proved_on = _to_date(value)
+        if proved_on is None or proved_on < day:
+            evidence[key] = value
+    return dataclass_replace(
+        deal,
+        stage=stage,
+        stage_entered_at=entered,
+        expected_close=closed,
+        signed_on=None,
+        evidence=evidence,
+        history=tuple(before),
+    )
 
 
 # ---- forecast --------------------------------------------------------------------------------
@@ -877,6 +912,7 @@ __all__ = [
     "Period",
     "Pipeline",
     "accuracy_error",
+    "as_it_stood",
     "chain_coverage",
     "cockpit_periods",
     "deal_row",

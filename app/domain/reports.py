@@ -4,13 +4,16 @@ team's deals by :mod:`app.domain.forecast`. The desktop (``app.store.cockpit``) 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from app.domain.forecast import (
     DealRow,
+    Period,
     accuracy_error,
+    as_it_stood,
     forecast,
     forecast_rules,
     heatmap,
@@ -101,6 +104,41 @@ def accuracy(
                 "mean_weighted_error": round(sum(werrors) / len(werrors), 4) if werrors else None,
             }
         )
+    return out
+
+
+def snapshot_figures(
+    team: TeamData, period: Period, deals: Iterable[DealRow], rules: ProcessRules
+) -> list[tuple[str, dict[str, float]]]:
+    """Each rep's figures as a forecast snapshot of ``period`` keeps them, from ``deals``."""
+    frules = forecast_rules(rules)
+    fc = forecast(deals, period, rules, frules, team.reps).as_json(frules, team.names)
+    return [
+        (rep["rep_id"], {k: rep[k] for k in ("commit", "weighted", "best_case", "won")})
+        for rep in fc["reps"]
+        if rep["rep_id"] in team.reps
+    ]
+
+
+def past_snapshots(
+    team: TeamData, rules: ProcessRules, today: date, count: int = 4
+) -> list[tuple[str, str, str, dict[str, float]]]:
+    """(rep, period, kind, figures) for the ``count`` quarters before ``today``, as the
+    period-end job would have taken them: closing figures from today's deals, opening ones
+    from the deals as they stood on the quarter's first day (:func:`as_it_stood`).
+
+    A demo team has no past; without these its forecast accuracy history would be empty.
+    """
+    out: list[tuple[str, str, str, dict[str, float]]] = []
+    period = period_of(today, "quarter")
+    for _ in range(count):
+        period = period.previous()
+        then = [d for d in (as_it_stood(x, period.start, rules) for x in team.deals) if d]
+        for kind, deals in (("opening", then), ("closing", team.deals)):
+            out += [
+                (rep, period.name, kind, figures)
+                for rep, figures in snapshot_figures(team, period, deals, rules)
+            ]
     return out
 
 

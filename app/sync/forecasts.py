@@ -37,6 +37,12 @@ def pull_snapshots(api: ApiClient, store: Store) -> int:
     except (Refused, ServerTrouble):  # an older server, or one busy now: keep the copy
         return -1
     items = [s for s in body.get("snapshots", []) if _valid(s)] if isinstance(body, dict) else []
+    keep_snapshots(store, items)
+    return len(items)
+
+
+def keep_snapshots(store: Store, items: list[dict[str, Any]]) -> None:
+    """Replace the local snapshots by ``items`` (already checked), in one transaction."""
     with store.connection().atomic():
         store.connection().execute("DELETE FROM forecast_snapshots")
         store.connection().conn.executemany(
@@ -55,4 +61,3 @@ def pull_snapshots(api: ApiClient, store: Store) -> int:
                 for s in items
             ],
         )
-    return len(items)

@@ -184,10 +184,14 @@ class LineChart(Chart):
         top_value = _nice_max(max(((v or 0.0) for s in self.series for v in s.values), default=1.0))
         axis_w = fm.horizontalAdvance(self.fmt(top_value)) + 10
         label_h = fm.height() + 6
+        # The first and last points sit on the plot's edges: their labels, centred below them,
+        # need half their width on either side to stay inside the widget.
+        half = max(fm.horizontalAdvance(c) for c in self.categories) / 2 + 4
+        left, right = max(axis_w, half), max(12.0, half)
         plot = QRectF(
-            area.left() + axis_w,
+            area.left() + left,
             area.top() + 6,
-            area.width() - axis_w - 12,
+            area.width() - left - right,
             area.height() - label_h - 6,
         )
         for i in range(5):
@@ -206,7 +210,7 @@ class LineChart(Chart):
             x = plot.left() + i * step
             p.setPen(QColor("#424242"))
             p.drawText(
-                QRectF(x - step / 2, plot.bottom() + 3, step, label_h),
+                QRectF(x - max(step / 2, half), plot.bottom() + 3, max(step, 2 * half), label_h),
                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
                 cat,
             )

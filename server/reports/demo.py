@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import time
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -21,12 +22,16 @@ from sqlalchemy import Engine, select
 
 from app.demo import DemoData, generate
 from app.demo.data import DEMO_USERS
+from app.domain.reports import past_snapshots as past_figures
 from server import admin
+from server.admin import current_rules
 from server.config import Settings
-from server.db import records, users
+from server.db import records, users, write_tx
 from server.demo_data import seed
 from server.leads.common import team_id_of
 from server.leads.intake import store_leads
+from server.reports import load_team, utc
+from server.reports.snapshots import insert_snapshots, snapshot_row
 
 LEADS = {"small": 30, "rep": 200, "team": 1000}
 BATCH_CUSTOMERS = 2000
@@ -109,10 +114,37 @@ def _leads(count: int, seed_value: int, team_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def past_snapshots(engine: Engine, team: str, now: float, count: int = 4) -> int:
+    """Forecast snapshots of ``team`` (name or id) for the ``count`` quarters before ``now``,
+    as the server's job would have taken them had it run then; returns the rows written.
+
+    See :func:`app.domain.reports.past_snapshots`; snapshots already there are kept.
+    """
+    with write_tx(engine) as conn:
+        team_id = team_id_of(conn, team)
+        if team_id is None:
+            return 0
+        rules = current_rules(conn)
+        data = load_team(conn, team_id)
+        if not data.reps:
+            return 0
+        rows = [
+            snapshot_row(team_id, rep, period, kind, figures, now)
+            for rep, period, kind, figures in past_figures(data, rules, utc(now).date(), count)
+        ]
+        return insert_snapshots(conn, rows)
+
+
 def fill_team(
-    engine: Engine, settings: Settings, team: str, size: str = "small", seed_value: int = 7
+    engine: Engine,
+    settings: Settings,
+    team: str,
+    size: str = "small",
+    seed_value: int = 7,
+    now: float | None = None,
 ) -> dict[str, int]:
-    """Fill ``team`` (name or id; created if missing) with demo data; returns what was added.
+    """Fill ``team`` (name or id; created if missing) with demo data and the forecast snapshots
+    of the four quarters before ``now`` (default: the current time); returns what was added.
 
     Raises ValueError when this team already holds this seed's data."""
     with engine.connect() as conn:
@@ -143,8 +175,11 @@ def fill_team(
     leads = _leads(LEADS.get(size, 30), seed_value, team_id)
     stored = store_leads(engine, "import", team_id, leads, actor_device="demo-data")
     counts["lead"] = len(stored)
+    counts["forecast_snapshots"] = past_snapshots(
+        engine, team_id, time.time() if now is None else now
+    )
     counts["reps"] = len(owners)
     return dict(counts)
 
 
-__all__ = ["fill_team"]
+__all__ = ["fill_team", "past_snapshots"]

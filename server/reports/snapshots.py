@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.domain.forecast import forecast, forecast_rules, period_of
+from app.domain.forecast import DealRow, Period, period_of
+from app.domain.reports import TeamData, snapshot_figures
+from app.domain.rules import ProcessRules
 from server.admin import current_rules
 from server.db import forecast_snapshots, is_postgres, teams
 from server.records import Viewer
@@ -39,10 +42,8 @@ def snapshot_kind(conn: Connection) -> str:
 def take_snapshots(conn: Connection, now: float) -> int:
     """Write the closing and opening snapshots due at ``now``; returns the rows written."""
     rules = current_rules(conn)
-    frules = forecast_rules(rules)
     current = period_of(utc(now).date(), snapshot_kind(conn))
     ended = current.previous()
-    dialect: Any = postgresql if is_postgres(conn) else sqlite
     written = 0
     for (team_id,) in conn.execute(select(teams.c.id).order_by(teams.c.id)).all():
         have = conn.execute(
@@ -59,36 +60,59 @@ def take_snapshots(conn: Connection, now: float) -> int:
         team = load_team(conn, team_id)
         if not team.reps:
             continue
-        rows = []
-        for kind, period in (("closing", ended), ("opening", current)):
-            fc = forecast(team.deals, period, rules, frules, team.reps).as_json(frules, team.names)
-            for rep in fc["reps"]:
-                if rep["rep_id"] not in team.reps:
-                    continue
-                rows.append(
-                    {
-                        "id": str(uuid.uuid5(SNAPSHOT_NS, f"{rep['rep_id']}:{period.name}:{kind}")),
-                        "team_id": team_id,
-                        "rep_id": rep["rep_id"],
-                        "period": period.name,
-                        "kind": kind,
-                        "taken_at": now,
-                        "figures": json.dumps(
-                            {k: rep[k] for k in ("commit", "weighted", "best_case", "won")}
-                        ),
-                    }
-                )
-        if rows:
-            # Counted by what the insert returns: a batched insert's rowcount is not reliable.
-            written += len(
-                conn.execute(
-                    dialect.insert(forecast_snapshots)
-                    .values(rows)
-                    .on_conflict_do_nothing()
-                    .returning(forecast_snapshots.c.id)
-                ).all()
-            )
+        rows = [
+            *snapshot_rows(team_id, team, "closing", ended, team.deals, rules, now),
+            *snapshot_rows(team_id, team, "opening", current, team.deals, rules, now),
+        ]
+        written += insert_snapshots(conn, rows)
     return written
+
+
+def snapshot_rows(
+    team_id: str,
+    team: TeamData,
+    kind: str,
+    period: Period,
+    deals: Iterable[DealRow],
+    rules: ProcessRules,
+    taken_at: float,
+) -> list[dict[str, Any]]:
+    """The ``kind`` snapshot rows of ``period`` for each rep of ``team``, from ``deals``."""
+    return [
+        snapshot_row(team_id, rep, period.name, kind, figures, taken_at)
+        for rep, figures in snapshot_figures(team, period, deals, rules)
+    ]
+
+
+def snapshot_row(
+    team_id: str, rep_id: str, period: str, kind: str, figures: dict[str, float], taken_at: float
+) -> dict[str, Any]:
+    """A row of ``forecast_snapshots``; its id is the same wherever it is taken."""
+    return {
+        "id": str(uuid.uuid5(SNAPSHOT_NS, f"{rep_id}:{period}:{kind}")),
+        "team_id": team_id,
+        "rep_id": rep_id,
+        "period": period,
+        "kind": kind,
+        "taken_at": taken_at,
+        "figures": json.dumps(figures),
+    }
+
+
+def insert_snapshots(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Write snapshot rows, leaving any already taken as they are; returns the rows written."""
+    if not rows:
+        return 0
+    dialect: Any = postgresql if is_postgres(conn) else sqlite
+    # Counted by what the insert returns: a batched insert's rowcount is not reliable.
+    return len(
+        conn.execute(
+            dialect.insert(forecast_snapshots)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(forecast_snapshots.c.id)
+        ).all()
+    )
 
 
 def visible_snapshots(conn: Connection, viewer: Viewer, limit: int = 5000) -> list[dict[str, Any]]:
@@ -116,4 +140,10 @@ def visible_snapshots(conn: Connection, viewer: Viewer, limit: int = 5000) -> li
     ]
 
 
-__all__ = ["take_snapshots", "visible_snapshots"]
+__all__ = [
+    "insert_snapshots",
+    "snapshot_row",
+    "snapshot_rows",
+    "take_snapshots",
+    "visible_snapshots",
+]

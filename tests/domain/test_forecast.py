@@ -11,6 +11,7 @@ import pytest
 from app.domain.forecast import (
     ForecastRulesError,
     accuracy_error,
+    as_it_stood,
     cockpit_periods,
     deal_row,
     forecast,
@@ -279,6 +280,51 @@ def test_stage_history_after_starts_with_the_current_stay() -> None:
     assert out == h(("contact", "2026-01-01"), ("needs_diagnosis", "2026-01-05"))
     again = stage_history_after({**d, "stage_history": out}, "contact", "2026-01-07T00:00:00+00:00")
     assert [e["stage"] for e in again] == ["contact", "needs_diagnosis", "contact"]
+
+
+def test_a_deal_as_it_stood_on_a_past_day() -> None:
+    won = deal_row(
+        deal(
+            "w",
+            "a",
+            "signed",
+            "2026-08-20",
+            amount="100000.00",
+            commit_amount="100000.00",
+            signed_on="2026-08-20",
+            created_at="2026-05-02T00:00:00+00:00",
+            evidence={"nda": "2026-06-01", "poc": "2026-07-15", "payment_commitment": True},
+            decision_chain=ALL_ROLES,
+            stage_history=h(
+                ("contact", "2026-05-02"),
+                ("proposal", "2026-06-10"),
+                ("negotiation", "2026-07-20"),
+                ("signed", "2026-08-20"),
+            ),
+        )
+    )
+    q3 = parse_period("2026Q3")
+    then = as_it_stood(won, q3.start, RULES)
+    assert then is not None
+    # In proposal since 10 June, NDA proved; the POC came later; the undated commitment counts.
+    assert then.stage == "proposal" and then.stage_entered_at == datetime(2026, 6, 10, tzinfo=UTC)
+    assert set(then.evidence) == {"nda", "payment_commitment"}
+    assert then.expected_close == date(2026, 8, 20) and then.commit == Decimal(100000)
+    assert probability(then, RULES, FR) == Decimal("0.6")
+    # Opening: committed in full, 60 % by evidence; closing: won in full.
+    opening = forecast([then], q3, RULES, FR).team
+    assert (opening.commit, opening.weighted, opening.won) == (100000, 60000, 0)
+    assert forecast([won], q3, RULES, FR).team.won == 100000
+    assert as_it_stood(won, date(2026, 5, 1), RULES) is None  # not created yet
+    assert as_it_stood(won, date(2026, 9, 1), RULES) is None  # already signed
+    # The deal lost on 5 October: still in proposal as that day began, gone the day after.
+    lost = deal_row(D4)
+    assert as_it_stood(lost, date(2026, 10, 6), RULES) is None
+    before = as_it_stood(lost, date(2026, 10, 5), RULES)
+    assert before is not None and before.stage == "proposal"
+    assert forecast([before], parse_period("2026Q4"), RULES, FR).team.best_case == 70000
+    # A deal still open has no known close: it is left out.
+    assert as_it_stood(deal_row(D1), date(2026, 10, 1), RULES) is None
 
 
 def test_accuracy_error() -> None:

@@ -35,6 +35,18 @@ def test_the_demo_server_runs_the_scheduled_jobs(
     woke = threading.Event()
     watcher = ChangeWatcher(session.engine, woke.set, poll_timeout_s=5, retry_s=0.5)
     try:
+        # The demo comes with a past: the rep's own forecast snapshots of the last four
+        # quarters reached the profile with the first sync.
+        store = Store(session.profile)
+        try:
+            kept = (
+                store.connection()
+                .execute("SELECT count(*), count(DISTINCT period) FROM forecast_snapshots")
+                .fetchone()
+            )
+        finally:
+            store.close()
+        assert tuple(kept) == (8, 4)  # 4 quarters x (opening, closing)
         reps.set_profile(engine, "demo-rep2", on_leave=True)
         # The demo rep holds more customers than the default cap.
         raw = dict(default_rules().raw)
