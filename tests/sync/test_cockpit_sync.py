@@ -38,17 +38,21 @@ def _server_reports(server: Server, period: str) -> dict[str, dict[str, object]]
 
 def test_lead_laptop_and_server_agree(server: Server, make_device: Callable[..., Device]) -> None:
     assert server.handle.settings is not None
-    counts = fill_team(server.engine, server.handle.settings, "华东一组", "small", 11)
+    now = NOW.timestamp()
+    counts = fill_team(server.engine, server.handle.settings, "华东一组", "small", 11, now)
     assert counts["deal"] > 50 and counts["lead"] == 30
+    # The demo's past: 2025Q4 to 2026Q3, opening and closing, for each of the three reps.
+    assert counts["forecast_snapshots"] == 24
     # Two ticks at the first moment of 2026Q4 and one later: the snapshots are taken once.
+    # 2026Q3's closing rows came with the demo data, so only 2026Q4's openings are new.
     start_q4 = datetime(2026, 10, 1, 0, 5, tzinfo=UTC).timestamp()
     first = jobs.tick(server.engine, start_q4)["forecast_snapshots"]
     again = jobs.tick(server.engine, start_q4 + 7200)["forecast_snapshots"]
-    assert first > 0 and again == 0
+    assert first == 3 and again == 0
     with server.engine.connect() as conn:
         rows = conn.execute(forecast_snapshots.select()).all()
-    assert len(rows) == first and {r.kind for r in rows} == {"opening", "closing"}
-    assert {r.period for r in rows} == {"2026Q3", "2026Q4"}
+    assert len(rows) == 27 and {r.kind for r in rows} == {"opening", "closing"}
+    assert {r.period for r in rows} == {"2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4"}
 
     # A rep moves one of their deals back a stage on their own device.
     rep = make_device("alice-laptop", "alice")
