@@ -217,6 +217,63 @@ def paint(profile: Path) -> dict[str, Any]:
     return out
 
 
+def duplicate_check(engine: Any, team: str, count: int = 40) -> None:
+    """The server's check of a record a push creates against the rest of the team: variants
+    of existing customers and contacts, owned by another rep, checked by the indexed path
+    (``dedupe_keys``), beside reading the whole team as the check used to."""
+    import uuid
+
+    from sqlalchemy import select
+
+    from app.domain.rules import default_rules
+    from server.db import records, write_tx
+    from server.duplicates import load_team, suspects
+    from server.push.context import Batch
+    from server.records import Directory, Rec, Viewer, Workspace
+
+    with write_tx(engine) as conn:
+        directory = Directory.load(conn)
+        team_id = next(m.team_id for m in directory.members.values() if m.name == "demo-lead")
+        assert team_id is not None
+        reps = sorted(
+            m.id for m in directory.members.values() if m.team_id == team_id and m.role == "rep"
+        )
+        rows = conn.execute(
+            select(records.c.entity, records.c.data, records.c.scope_owner)
+            .where(records.c.entity.in_(("customer", "contact")), records.c.deleted.is_(False))
+            .order_by(records.c.id)
+            .limit(count)
+        ).all()
+        times, found = [], 0
+        for r in rows:
+            data = json.loads(r.data)
+            if r.entity == "customer":
+                data["name"] = str(data.get("name") or "").replace("有限公司", "股份有限公司")
+            owner = reps[(reps.index(r.scope_owner) + 1) % len(reps)]
+            rec = Rec(str(uuid.uuid4()), r.entity, data, {}, 1, data.get("customer_id"))
+            rec.scope_owner = owner
+            batch = Batch(
+                Workspace(conn, time.time(), directory),
+                Viewer(owner, "", "", "rep", team_id),
+                "bench",
+                default_rules(),
+            )
+            t = time.perf_counter()
+            matches, _book = suspects(batch, rec, team_id)
+            times.append((time.perf_counter() - t) * 1000)
+            found += bool(matches)
+        times.sort()
+        t = time.perf_counter()
+        load_team(conn, directory, team_id)
+        whole = time.perf_counter() - t
+        conn.rollback()
+    print(
+        f"server duplicate check of a pushed record ({team}): p50 {times[len(times) // 2]:.1f} ms, "
+        f"max {times[-1]:.0f} ms ({found} of {len(times)} with suspects); reading the whole "
+        f"team instead: {whole:.1f} s"
+    )
+
+
 def scale(size: str, seed: int, server_dir: Path | None = None) -> None:
     from bench.sync import serve
     from server import admin
@@ -243,6 +300,7 @@ def scale(size: str, seed: int, server_dir: Path | None = None) -> None:
                 (server_dir / "filled").write_text(f"{size} {seed}\n")
         lead = next(u for u in admin.list_users(engine) if u["name"] == "demo-lead")
         assert lead["team"] == DEMO_TEAM
+        duplicate_check(engine, DEMO_TEAM)
         proc, url = serve(handle.settings.database_url, handle.settings.data_dir)
         env = {**os.environ, "XDG_DATA_HOME": str(tmp / "xdg")}
         done = subprocess.run(

@@ -381,6 +381,19 @@ forecast_snapshots = Table(
     Column("figures", Text, nullable=False),
     Index("ix_forecast_snapshots_rep_period_kind", "rep_id", "period", "kind", unique=True),
 )
+# The blocking keys of every live customer and contact (app.domain.dedupe), so that a push
+# creating one finds the team's candidates by index instead of reading the whole team.
+dedupe_keys = Table(
+    "dedupe_keys",
+    metadata,
+    Column("entity", String(20), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("exact", Boolean, nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Index("ix_dedupe_keys_entity_key", "entity", "key"),
+    Index("ix_dedupe_keys_record_id", "record_id"),
+)
+
 
 # server_state keys
 XID_COUNTER = "xid"  # SQLite only: the last write transaction's number
@@ -392,6 +405,8 @@ PURGED_SEQ = "purged_seq"
 DIRECTORY_VERSION = "directory"
 # The app.domain.derived.VERSION that every record's ``derived`` column was computed with.
 DERIVED_VERSION = "derived"
+# The server.dedupe_keys.VERSION that the ``dedupe_keys`` table was filled with.
+DEDUPE_KEYS_VERSION = "dedupe_keys"
 
 
 def normalise_url(url: str) -> str:

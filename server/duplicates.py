@@ -10,14 +10,17 @@ scans a whole team with the same matcher.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, false, select
 
-from app.domain.dedupe import ContactIn, ContactIndex, CustomerIn, CustomerIndex, Group
+from app.domain.dedupe import ContactIndex, CustomerIndex, Group, Match
+from app.domain.dedupe.match import BLOCK_CAP, contact_features, contact_keys
 from app.domain.messages import Msg
-from server.db import fields_of, records
+from server.db import dedupe_keys, fields_of, records
+from server.dedupe_keys import contact_in, customer_in, keys_of
 from server.leads.common import raise_alert
 from server.push.context import Batch
 from server.records import Directory, Rec
@@ -64,27 +67,120 @@ def load_team(conn: Connection, directory: Directory, team_id: str) -> TeamBook:
     return TeamBook(customers, contacts, owners, names)
 
 
-def customer_in(rid: str, data: dict[str, Any]) -> CustomerIn:
-    return CustomerIn(
-        rid,
-        str(data.get("name") or ""),
-        credit_code=data.get("credit_code"),
-        phone=data.get("phone"),
-        email=data.get("email"),
-        website=data.get("website"),
+def _candidates(
+    conn: Connection, entity: str, keys: list[tuple[str, bool]], members: list[str], rid: str
+) -> set[str]:
+    """The team's live records of ``entity`` that share a blocking key with record ``rid``, as
+    the in-memory index gives them: an inexact key held by more than the cap is too common
+    to count (:meth:`app.domain.dedupe.match._Blocks.candidates`)."""
+    if not keys or not members:
+        return set()
+    exact = dict(keys)
+    by_key: dict[str, set[str]] = {}
+    for r in conn.execute(
+        select(dedupe_keys.c.key, dedupe_keys.c.record_id)
+        .join(records, records.c.id == dedupe_keys.c.record_id)
+        .where(
+            dedupe_keys.c.entity == entity,
+            dedupe_keys.c.key.in_(sorted(exact)),
+            dedupe_keys.c.record_id != rid,
+            records.c.scope_owner.in_(members),
+            records.c.deleted == false(),
+        )
+    ):
+        by_key.setdefault(r.key, set()).add(r.record_id)
+    found: set[str] = set()
+    for key, ids in by_key.items():
+        if exact[key] or len(ids) <= BLOCK_CAP:
+            found |= ids
+    return found
+
+
+def _add_records(batch: Batch, book: TeamBook, ids: Iterable[str]) -> None:
+    """Put records into ``book`` (a contact's customer first, for its company)."""
+    wanted = [i for i in ids if i not in book.owners]
+    if not wanted:
+        return
+    rows = []
+    for i in range(0, len(wanted), 500):
+        rows += conn_rows(batch.ws.conn, wanted[i : i + 500])
+    decoded = [(r, data) for r in rows if (data := fields_of(r.data, r.id)) is not None]
+    companies = {
+        str(data["customer_id"])
+        for r, data in decoded
+        if r.entity == "contact" and data.get("customer_id")
+    }
+    _add_customers(batch, book, companies)
+    for r, data in decoded:
+        if r.entity == "customer":
+            book.customers.add(customer_in(r.id, data))
+        else:
+            book.contacts.add(contact_in(r.id, data))
+        book.owners[r.id] = r.scope_owner
+        book.names[r.id] = str(data.get("name") or "")
+
+
+def _add_customers(batch: Batch, book: TeamBook, ids: Iterable[str]) -> None:
+    """Customers whose values a contact's features need, from this push or the database."""
+    missing = []
+    for cid in ids:
+        if cid in book.customers.features:
+            continue
+        here = batch.ws.recs.get(cid)
+        if here is not None and here.entity == "customer" and not here.deleted:
+            book.customers.add(customer_in(cid, here.data))
+        else:
+            missing.append(cid)
+    for i in range(0, len(missing), 500):
+        for r in conn_rows(batch.ws.conn, missing[i : i + 500]):
+            data = fields_of(r.data, r.id)
+            if r.entity == "customer" and data is not None:
+                book.customers.add(customer_in(r.id, data))
+
+
+def conn_rows(conn: Connection, ids: list[str]) -> list[Any]:
+    return list(
+        conn.execute(
+            select(records.c.id, records.c.entity, records.c.data, records.c.scope_owner).where(
+                records.c.id.in_(ids), records.c.deleted == false()
+            )
+        )
     )
 
 
-def contact_in(rid: str, data: dict[str, Any]) -> ContactIn:
-    return ContactIn(
-        rid,
-        data.get("customer_id"),
-        str(data.get("name") or ""),
-        mobile=data.get("mobile"),
-        phone=data.get("phone"),
-        email=data.get("email"),
-        wechat=data.get("wechat"),
-    )
+def suspects(batch: Batch, rec: Rec, team_id: str) -> tuple[list[Match], TeamBook]:
+    """The records of the team that ``rec`` (just created by this push) may duplicate, the
+    likeliest first, and the book of the push that holds them.
+
+    Only the records sharing a blocking key with it are read (``dedupe_keys``), with the
+    customers of the contacts among them; they stay in the book for the rest of the push, with
+    the records it creates, so a push creating two alike records finds them too.
+    """
+    books: dict[str, TeamBook] = batch.__dict__.setdefault("_team_books", {})
+    book = books.get(team_id)
+    if book is None:
+        customers = CustomerIndex()
+        book = books[team_id] = TeamBook(customers, ContactIndex(customers), {}, {})
+    members = _members(batch.directory, team_id)
+    if rec.entity == "contact" and rec.data.get("customer_id"):
+        _add_customers(batch, book, [str(rec.data["customer_id"])])
+    if rec.entity == "customer":
+        keys = keys_of("customer", rec.id, rec.data)
+    else:
+        company = book.customers.features.get(str(rec.data.get("customer_id") or ""))
+        keys = list(
+            dict.fromkeys(contact_keys(contact_features(contact_in(rec.id, rec.data), company)))
+        )
+    _add_records(batch, book, _candidates(batch.ws.conn, rec.entity, keys, members, rec.id))
+    if rec.entity == "customer":
+        matches = book.customers.check(customer_in(rec.id, rec.data))
+        book.customers.add(customer_in(rec.id, rec.data))
+    else:
+        matches = book.contacts.check(contact_in(rec.id, rec.data))
+        book.contacts.add(contact_in(rec.id, rec.data))
+    book.owners[rec.id] = rec.scope_owner
+    book.names[rec.id] = str(rec.data.get("name") or "")
+    return matches, book
 
 
 def recheck(batch: Batch, rec: Rec) -> int:
@@ -94,19 +190,7 @@ def recheck(batch: Batch, rec: Rec) -> int:
     team_id = batch.directory.team_of(owner)
     if team_id is None or rec.entity not in ("customer", "contact"):
         return 0
-    # One push may create many records: the team is read once per push.
-    books: dict[str, TeamBook] = batch.__dict__.setdefault("_team_books", {})
-    book = books.get(team_id)
-    if book is None:
-        book = books[team_id] = load_team(batch.ws.conn, batch.directory, team_id)
-    if rec.entity == "customer":
-        matches = book.customers.check(customer_in(rec.id, rec.data))
-        book.customers.add(customer_in(rec.id, rec.data))
-    else:
-        matches = book.contacts.check(contact_in(rec.id, rec.data))
-        book.contacts.add(contact_in(rec.id, rec.data))
-    book.owners[rec.id] = owner
-    book.names[rec.id] = str(rec.data.get("name") or "")
+    matches, book = suspects(batch, rec, team_id)
     found = 0
     leads = sorted(
         m.id

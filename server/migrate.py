@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from server import dedupe_keys
 from server.maintenance import refresh_derived
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -46,6 +47,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             conn.commit()
     if revision == "head":
         refresh_derived(engine)  # after a change of app.domain.derived.VERSION, too
+        dedupe_keys.refresh(engine)  # after a change of server.dedupe_keys.VERSION, too
 
 
 def is_current(engine: Engine) -> bool:

@@ -18,7 +18,9 @@ from sqlalchemy.exc import DBAPIError
 
 from app.domain.audit import GENESIS, entry_hash
 from app.domain.derived import SEARCHED_FIELDS, derive
+from server import dedupe_keys
 from server.db import Positions, audit, dumps, is_postgres, loads, records, scope_changes, users
+from server.dedupe_keys import ENTITIES as DEDUPE_ENTITIES
 
 ROLES = ("rep", "lead", "admin", "csm")
 
@@ -500,6 +502,10 @@ class Workspace:
         dirty = [r for r in self.recs.values() if r.dirty]
         if not dirty and not self._scope and not self._audit and not self._rows:
             return
+        dedupe_keys.rewrite(
+            self.conn,
+            [(r.entity, r.id, r.data, r.deleted) for r in dirty if r.entity in DEDUPE_ENTITIES],
+        )
         if is_postgres(self.conn):
             self._flush_pg(dirty)
             return

@@ -41,7 +41,7 @@ from app.domain.validators import (
 # A pair at or above this score is a suspect.
 THRESHOLD = 0.7
 # Blocks of name-like keys larger than this are too generic to say anything ("科技").
-_BLOCK_CAP = 60
+BLOCK_CAP = 60
 
 FREE_MAIL = frozenset(
     [
@@ -532,7 +532,7 @@ class _Blocks:
             ids = self.members.get(key)
             if isinstance(ids, str):
                 found.add(ids)
-            elif ids and (exact or len(ids) <= _BLOCK_CAP):
+            elif ids and (exact or len(ids) <= BLOCK_CAP):
                 found.update(ids)
         return found
 
@@ -546,7 +546,7 @@ class _Blocks:
             if isinstance(ids, str):
                 continue
             n = len(ids)
-            if n < 2 or (n > _BLOCK_CAP and key not in self.exact):
+            if n < 2 or (n > BLOCK_CAP and key not in self.exact):
                 continue
             needed = one_side.get(key[:2]) if one_side else None
             if needed is None:
@@ -692,7 +692,7 @@ class ContactIndex:
         found: set[tuple[str, str]] = set()
         for key in self.blocks.exact:
             ids = self.blocks.block(key)
-            if len(ids) < 2 or len(ids) > _BLOCK_CAP:
+            if len(ids) < 2 or len(ids) > BLOCK_CAP:
                 continue
             for x, y in itertools.combinations(ids, 2):
                 fx, fy = self.features[x], self.features[y]

@@ -1,0 +1,176 @@
+"""The ``dedupe_keys`` table: the blocking keys (:mod:`app.domain.dedupe.match`) of every live
+customer and contact, written with the records by :meth:`server.records.Workspace.flush`.
+
+A push that creates a customer or contact looks its keys up here to find the few records of
+the team it may duplicate, instead of reading and indexing the whole team (which took half a
+minute for a team of ten reps, inside the push's write transaction). A contact's keys include
+its customer's name, so a customer's change rewrites its contacts' keys too. A change of how
+keys are made bumps :data:`VERSION`; the table is then refilled after the next upgrade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, delete, false, insert, select
+
+from app.domain.dedupe import ContactIn, CustomerIn
+from app.domain.dedupe.match import (
+    contact_features,
+    contact_keys,
+    customer_features,
+    customer_keys,
+)
+from server.db import (
+    DEDUPE_KEYS_VERSION,
+    dedupe_keys,
+    fields_of,
+    records,
+    set_state,
+    state_value,
+    write_tx,
+)
+
+VERSION = 1
+ENTITIES = ("customer", "contact")
+
+
+def customer_in(rid: str, data: Mapping[str, Any]) -> CustomerIn:
+    return CustomerIn(
+        rid,
+        str(data.get("name") or ""),
+        credit_code=data.get("credit_code"),
+        phone=data.get("phone"),
+        email=data.get("email"),
+        website=data.get("website"),
+    )
+
+
+def contact_in(rid: str, data: Mapping[str, Any]) -> ContactIn:
+    return ContactIn(
+        rid,
+        data.get("customer_id"),
+        str(data.get("name") or ""),
+        mobile=data.get("mobile"),
+        phone=data.get("phone"),
+        email=data.get("email"),
+        wechat=data.get("wechat"),
+    )
+
+
+def keys_of(
+    entity: str, rid: str, data: Mapping[str, Any], customer: Mapping[str, Any] | None = None
+) -> list[tuple[str, bool]]:
+    """A customer's or contact's blocking keys; ``customer`` is a contact's customer's values."""
+    if entity == "customer":
+        return list(dict.fromkeys(customer_keys(customer_features(customer_in(rid, data)))))
+    cid = str(data.get("customer_id") or "")
+    company = customer_features(customer_in(cid, customer)) if customer is not None else None
+    return list(dict.fromkeys(contact_keys(contact_features(contact_in(rid, data), company))))
+
+
+def _customers(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    wanted = sorted(set(ids))
+    for i in range(0, len(wanted), 500):
+        for r in conn.execute(
+            select(records.c.id, records.c.data).where(
+                records.c.id.in_(wanted[i : i + 500]), records.c.entity == "customer"
+            )
+        ):
+            data = fields_of(r.data, r.id)
+            if data is not None:
+                out[r.id] = data
+    return out
+
+
+def rewrite(conn: Connection, changed: Iterable[tuple[str, str, Mapping[str, Any], bool]]) -> None:
+    """Replace the keys of the records ``changed`` as (entity, id, values, deleted), and of
+    the contacts of the customers among them. Call inside the transaction that writes them."""
+    items = {rid: (entity, data, deleted) for entity, rid, data, deleted in changed}
+    customer_ids = [rid for rid, (entity, _d, _x) in items.items() if entity == "customer"]
+    # A customer's name is part of its contacts' keys.
+    for i in range(0, len(customer_ids), 500):
+        for r in conn.execute(
+            select(records.c.id, records.c.data).where(
+                records.c.customer_id.in_(customer_ids[i : i + 500]),
+                records.c.entity == "contact",
+                records.c.deleted == false(),
+            )
+        ):
+            data = fields_of(r.data, r.id)
+            if r.id not in items and data is not None:
+                items[r.id] = ("contact", data, False)
+    if not items:
+        return
+    known = {rid: data for rid, (entity, data, _x) in items.items() if entity == "customer"}
+    wanted = {
+        str(data.get("customer_id"))
+        for entity, data, _x in items.values()
+        if entity == "contact" and data.get("customer_id")
+    }
+    known |= _customers(conn, wanted - known.keys())
+    rows = [
+        {"entity": entity, "key": key, "exact": exact, "record_id": rid}
+        for rid, (entity, data, deleted) in items.items()
+        if not deleted
+        for key, exact in keys_of(entity, rid, data, known.get(str(data.get("customer_id") or "")))
+    ]
+    ids = sorted(items)
+    for i in range(0, len(ids), 500):
+        conn.execute(delete(dedupe_keys).where(dedupe_keys.c.record_id.in_(ids[i : i + 500])))
+    if rows:
+        conn.execute(insert(dedupe_keys), rows)
+
+
+def refresh(engine: Engine, *, page: int = 2000) -> int:
+    """Fill the table again unless this :data:`VERSION` already did; returns the records
+    whose keys were written."""
+    written = 0
+    with write_tx(engine) as conn:
+        if state_value(conn, DEDUPE_KEYS_VERSION) == VERSION:
+            return 0
+        conn.execute(delete(dedupe_keys))
+        after = ""
+        query = (
+            select(records.c.id, records.c.entity, records.c.data)
+            .where(
+                records.c.deleted == false(),
+                records.c.entity.in_(ENTITIES),
+                records.c.id > bindparam("after"),
+            )
+            .order_by(records.c.id)
+            .limit(page)
+        )
+        while rows := conn.execute(query, {"after": after}).all():
+            changed = []
+            for r in rows:
+                data = fields_of(r.data, r.id)
+                if data is not None:
+                    changed.append((r.entity, r.id, data, False))
+            _write_only(conn, changed)
+            written += len(changed)
+            after = rows[-1].id
+        set_state(conn, DEDUPE_KEYS_VERSION, VERSION)
+    return written
+
+
+def _write_only(
+    conn: Connection, changed: Sequence[tuple[str, str, Mapping[str, Any], bool]]
+) -> None:
+    """Keys of records that have none yet (a refill): no old rows to delete, and contacts
+    come in their own pages."""
+    wanted = {
+        str(data.get("customer_id"))
+        for entity, _rid, data, _x in changed
+        if entity == "contact" and data.get("customer_id")
+    }
+    known = _customers(conn, wanted)
+    rows = [
+        {"entity": entity, "key": key, "exact": exact, "record_id": rid}
+        for entity, rid, data, _x in changed
+        for key, exact in keys_of(entity, rid, data, known.get(str(data.get("customer_id") or "")))
+    ]
+    if rows:
+        conn.execute(insert(dedupe_keys), rows)
