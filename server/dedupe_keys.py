@@ -76,7 +76,9 @@ def _customers(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]
     for i in range(0, len(wanted), 500):
         for r in conn.execute(
             select(records.c.id, records.c.data).where(
-                records.c.id.in_(wanted[i : i + 500]), records.c.entity == "customer"
+                records.c.id.in_(wanted[i : i + 500]),
+                records.c.entity == "customer",
+                records.c.deleted == false(),
             )
         ):
             data = fields_of(r.data, r.id)
@@ -85,32 +87,43 @@ def _customers(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]
     return out
 
 
-def rewrite(conn: Connection, changed: Iterable[tuple[str, str, Mapping[str, Any], bool]]) -> None:
+def rewrite(
+    conn: Connection,
+    changed: Iterable[tuple[str, str, Mapping[str, Any], bool]],
+    renamed: Iterable[str] = (),
+) -> None:
     """Replace the keys of the records ``changed`` as (entity, id, values, deleted), and of
-    the contacts of the customers among them. Call inside the transaction that writes them."""
+    the contacts of the customers ``renamed`` (their name changed, or they were deleted).
+    Call inside the transaction that writes them, before it writes them."""
     items = {rid: (entity, data, deleted) for entity, rid, data, deleted in changed}
-    customer_ids = [rid for rid, (entity, _d, _x) in items.items() if entity == "customer"]
+    renamed = sorted(renamed)
     # A customer's name is part of its contacts' keys.
-    for i in range(0, len(customer_ids), 500):
+    for i in range(0, len(renamed), 500):
         for r in conn.execute(
             select(records.c.id, records.c.data).where(
-                records.c.customer_id.in_(customer_ids[i : i + 500]),
+                records.c.customer_id.in_(renamed[i : i + 500]),
                 records.c.entity == "contact",
                 records.c.deleted == false(),
             )
         ):
-            data = fields_of(r.data, r.id)
-            if r.id not in items and data is not None:
-                items[r.id] = ("contact", data, False)
+            values = fields_of(r.data, r.id)
+            if r.id not in items and values is not None:
+                items[r.id] = ("contact", values, False)
     if not items:
         return
-    known = {rid: data for rid, (entity, data, _x) in items.items() if entity == "customer"}
+    known: dict[str, Mapping[str, Any]] = {}
+    gone: set[str] = set()
+    for rid, (entity, data, deleted) in items.items():
+        if entity == "customer" and deleted:
+            gone.add(rid)
+        elif entity == "customer":
+            known[rid] = data
     wanted = {
         str(data.get("customer_id"))
         for entity, data, _x in items.values()
         if entity == "contact" and data.get("customer_id")
     }
-    known |= _customers(conn, wanted - known.keys())
+    known |= _customers(conn, wanted - known.keys() - gone)
     rows = [
         {"entity": entity, "key": key, "exact": exact, "record_id": rid}
         for rid, (entity, data, deleted) in items.items()

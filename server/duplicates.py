@@ -127,10 +127,10 @@ def _add_customers(batch: Batch, book: TeamBook, ids: Iterable[str]) -> None:
         if cid in book.customers.features:
             continue
         here = batch.ws.recs.get(cid)
-        if here is not None and here.entity == "customer" and not here.deleted:
-            book.customers.add(customer_in(cid, here.data))
-        else:
+        if here is None:
             missing.append(cid)
+        elif here.entity == "customer" and not here.deleted:
+            book.customers.add(customer_in(cid, here.data))
     for i in range(0, len(missing), 500):
         for r in conn_rows(batch.ws.conn, missing[i : i + 500]):
             data = fields_of(r.data, r.id)

@@ -505,6 +505,13 @@ class Workspace:
         dedupe_keys.rewrite(
             self.conn,
             [(r.entity, r.id, r.data, r.deleted) for r in dirty if r.entity in DEDUPE_ENTITIES],
+            [
+                r.id
+                for r in dirty
+                if r.entity == "customer"
+                and not r.is_new
+                and (r.deleted or r.field_versions.get("name") == r.version)
+            ],
         )
         if is_postgres(self.conn):
             self._flush_pg(dirty)
