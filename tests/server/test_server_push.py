@@ -9,7 +9,7 @@ from typing import Any
 from helpers.world import World, customer, make_customer, make_deal, new_id, one, op, pull_all
 from sqlalchemy import func, select
 
-from server.db import blob_uploaders, blobs, operations, records
+from server.db import audit, blob_uploaders, blobs, operations, records
 from server.push import push
 
 
@@ -528,3 +528,27 @@ def test_device_audit_entries_are_kept_with_their_hash_checked(world: World) -> 
         e["old"] = None if e["old"] is None else json.loads(e["old"])
         e["new"] = None if e["new"] is None else json.loads(e["new"])
     assert broken_links(entries) == []
+
+
+def test_a_change_of_many_fields_is_audited_whole(world: World) -> None:
+    """A deal saved from its form touches many fields in one change: the audit entry names
+    them all (PostgreSQL used to refuse the push: the names outgrew a 64-character column)."""
+    e, rep = world.engine, world.ra1
+    did = make_deal(e, rep, make_customer(e, rep))
+    fields = {
+        "title": "ERP 二期",
+        "amount": "120000",
+        "commit_amount": "100000",
+        "expected_close": "2027-01-15",
+        "pain_points": ["库存周转慢"],
+        "decision_chain": {"payer": "张总"},
+        "evidence": {"nda": "2026-11-01"},
+    }
+    res = one(e, rep, op("deal", "update", did, fields, base_version=1))
+    assert res["status"] == "applied", res
+    with e.connect() as conn:
+        named = conn.execute(
+            select(audit.c.field).where(audit.c.record_id == did).order_by(audit.c.id.desc())
+        ).first()
+    assert named is not None and named.field == ",".join(sorted(fields))
+    assert len(named.field) > 64
