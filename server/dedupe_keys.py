@@ -10,7 +10,7 @@ keys are made bumps :data:`VERSION`; the table is then refilled after the next u
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, false, insert, select
@@ -70,14 +70,15 @@ def keys_of(
     return list(dict.fromkeys(contact_keys(contact_features(contact_in(rid, data), company))))
 
 
-def _customers(conn: Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+def _live(conn: Connection, entity: str, column: Any, ids: Iterable[str]) -> dict[str, Any]:
+    """The values of the live records of ``entity`` whose ``column`` is one of ``ids``."""
+    out: dict[str, Any] = {}
     wanted = sorted(set(ids))
     for i in range(0, len(wanted), 500):
         for r in conn.execute(
             select(records.c.id, records.c.data).where(
-                records.c.id.in_(wanted[i : i + 500]),
-                records.c.entity == "customer",
+                column.in_(wanted[i : i + 500]),
+                records.c.entity == entity,
                 records.c.deleted == false(),
             )
         ):
@@ -96,19 +97,9 @@ def rewrite(
     the contacts of the customers ``renamed`` (their name changed, or they were deleted).
     Call inside the transaction that writes them, before it writes them."""
     items = {rid: (entity, data, deleted) for entity, rid, data, deleted in changed}
-    renamed = sorted(renamed)
     # A customer's name is part of its contacts' keys.
-    for i in range(0, len(renamed), 500):
-        for r in conn.execute(
-            select(records.c.id, records.c.data).where(
-                records.c.customer_id.in_(renamed[i : i + 500]),
-                records.c.entity == "contact",
-                records.c.deleted == false(),
-            )
-        ):
-            values = fields_of(r.data, r.id)
-            if r.id not in items and values is not None:
-                items[r.id] = ("contact", values, False)
+    for rid, values in _live(conn, "contact", records.c.customer_id, renamed).items():
+        items.setdefault(rid, ("contact", values, False))
     if not items:
         return
     known: dict[str, Mapping[str, Any]] = {}
@@ -123,7 +114,7 @@ def rewrite(
         for entity, data, _x in items.values()
         if entity == "contact" and data.get("customer_id")
     }
-    known |= _customers(conn, wanted - known.keys() - gone)
+    known |= _live(conn, "customer", records.c.id, wanted - known.keys() - gone)
     rows = [
         {"entity": entity, "key": key, "exact": exact, "record_id": rid}
         for rid, (entity, data, deleted) in items.items()
@@ -162,28 +153,8 @@ def refresh(engine: Engine, *, page: int = 2000) -> int:
                 data = fields_of(r.data, r.id)
                 if data is not None:
                     changed.append((r.entity, r.id, data, False))
-            _write_only(conn, changed)
+            rewrite(conn, changed)
             written += len(changed)
             after = rows[-1].id
         set_state(conn, DEDUPE_KEYS_VERSION, VERSION)
     return written
-
-
-def _write_only(
-    conn: Connection, changed: Sequence[tuple[str, str, Mapping[str, Any], bool]]
-) -> None:
-    """Keys of records that have none yet (a refill): no old rows to delete, and contacts
-    come in their own pages."""
-    wanted = {
-        str(data.get("customer_id"))
-        for entity, _rid, data, _x in changed
-        if entity == "contact" and data.get("customer_id")
-    }
-    known = _customers(conn, wanted)
-    rows = [
-        {"entity": entity, "key": key, "exact": exact, "record_id": rid}
-        for entity, rid, data, _x in changed
-        for key, exact in keys_of(entity, rid, data, known.get(str(data.get("customer_id") or "")))
-    ]
-    if rows:
-        conn.execute(insert(dedupe_keys), rows)

@@ -103,7 +103,7 @@ def _add_records(batch: Batch, book: TeamBook, ids: Iterable[str]) -> None:
         return
     rows = []
     for i in range(0, len(wanted), 500):
-        rows += conn_rows(batch.ws.conn, wanted[i : i + 500])
+        rows += _live_rows(batch.ws.conn, wanted[i : i + 500])
     decoded = [(r, data) for r in rows if (data := fields_of(r.data, r.id)) is not None]
     companies = {
         str(data["customer_id"])
@@ -132,13 +132,13 @@ def _add_customers(batch: Batch, book: TeamBook, ids: Iterable[str]) -> None:
         elif here.entity == "customer" and not here.deleted:
             book.customers.add(customer_in(cid, here.data))
     for i in range(0, len(missing), 500):
-        for r in conn_rows(batch.ws.conn, missing[i : i + 500]):
+        for r in _live_rows(batch.ws.conn, missing[i : i + 500]):
             data = fields_of(r.data, r.id)
             if r.entity == "customer" and data is not None:
                 book.customers.add(customer_in(r.id, data))
 
 
-def conn_rows(conn: Connection, ids: list[str]) -> list[Any]:
+def _live_rows(conn: Connection, ids: list[str]) -> list[Any]:
     return list(
         conn.execute(
             select(records.c.id, records.c.entity, records.c.data, records.c.scope_owner).where(
