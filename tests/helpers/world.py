@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from server import admin
 from server.config import Settings
+from server.db import read_tx, records, safe_horizon
 from server.pull import Cursor, pull
 from server.push import push
 from server.records import Viewer
@@ -117,6 +119,24 @@ def pull_all(
         cursor = str(page["cursor"])
         if not page["more"]:
             return out, cursor
+
+
+def settle(engine: Engine, timeout: float = 30.0) -> None:
+    """Wait until every committed record lies below the pull horizon.
+
+    On PostgreSQL a transaction of another database that ends while a pull reads the horizon
+    cannot be told from one of ours, so that pull holds back (safely: the next one sends the
+    rows). A test that expects every committed row in one pull waits for this first.
+    """
+    with engine.connect() as conn:
+        top = conn.execute(select(func.max(records.c.xid))).scalar() or 0
+    deadline = time.monotonic() + timeout
+    while True:
+        with read_tx(engine) as conn:
+            if safe_horizon(conn) > top:
+                return
+        assert time.monotonic() < deadline, "the pull horizon never passed the committed rows"
+        time.sleep(0.01)
 
 
 def latest(changes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -17,6 +17,7 @@ from helpers.world import (
     one,
     op,
     pull_all,
+    settle,
 )
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
@@ -34,6 +35,7 @@ def test_each_user_pulls_exactly_their_scope(world: World) -> None:
     a1 = make_customer(e, world.ra1, "甲")
     a2 = make_customer(e, world.ra2, "乙")
     b1 = make_customer(e, world.rb1, "丙")
+    settle(e)
     seen = {
         v.name: set(latest(pull_all(e, v)[0]))
         for v in (world.ra1, world.ra2, world.la, world.lb, world.rb1, world.admin)
