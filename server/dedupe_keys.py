@@ -70,7 +70,7 @@ def keys_of(
     return list(dict.fromkeys(contact_keys(contact_features(contact_in(rid, data), company))))
 
 
-def _live(conn: Connection, entity: str, column: Any, ids: Iterable[str]) -> dict[str, Any]:
+def live_values(conn: Connection, entity: str, column: Any, ids: Iterable[str]) -> dict[str, Any]:
     """The values of the live records of ``entity`` whose ``column`` is one of ``ids``."""
     out: dict[str, Any] = {}
     wanted = sorted(set(ids))
@@ -98,7 +98,7 @@ def rewrite(
     Call inside the transaction that writes them, before it writes them."""
     items = {rid: (entity, data, deleted) for entity, rid, data, deleted in changed}
     # A customer's name is part of its contacts' keys.
-    for rid, values in _live(conn, "contact", records.c.customer_id, renamed).items():
+    for rid, values in live_values(conn, "contact", records.c.customer_id, renamed).items():
         items.setdefault(rid, ("contact", values, False))
     if not items:
         return
@@ -114,7 +114,7 @@ def rewrite(
         for entity, data, _x in items.values()
         if entity == "contact" and data.get("customer_id")
     }
-    known |= _live(conn, "customer", records.c.id, wanted - known.keys() - gone)
+    known |= live_values(conn, "customer", records.c.id, wanted - known.keys() - gone)
     rows = [
         {"entity": entity, "key": key, "exact": exact, "record_id": rid}
         for rid, (entity, data, deleted) in items.items()

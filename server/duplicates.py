@@ -20,7 +20,7 @@ from app.domain.dedupe import ContactIndex, CustomerIndex, Group, Match
 from app.domain.dedupe.match import BLOCK_CAP, contact_features, contact_keys
 from app.domain.messages import Msg
 from server.db import dedupe_keys, fields_of, records
-from server.dedupe_keys import contact_in, customer_in, keys_of
+from server.dedupe_keys import contact_in, customer_in, keys_of, live_values
 from server.leads.common import raise_alert
 from server.push.context import Batch
 from server.records import Directory, Rec
@@ -131,11 +131,8 @@ def _add_customers(batch: Batch, book: TeamBook, ids: Iterable[str]) -> None:
             missing.append(cid)
         elif here.entity == "customer" and not here.deleted:
             book.customers.add(customer_in(cid, here.data))
-    for i in range(0, len(missing), 500):
-        for r in _live_rows(batch.ws.conn, missing[i : i + 500]):
-            data = fields_of(r.data, r.id)
-            if r.entity == "customer" and data is not None:
-                book.customers.add(customer_in(r.id, data))
+    for cid, data in live_values(batch.ws.conn, "customer", records.c.id, missing).items():
+        book.customers.add(customer_in(cid, data))
 
 
 def _live_rows(conn: Connection, ids: list[str]) -> list[Any]:
