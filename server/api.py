@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import pathlib
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -27,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import app as app_package
 from app import __version__
 from app.domain.text import load_tables
+from app.sync.pack import MEDIA_TYPE as PACK_MEDIA_TYPE
 from server import auth
 from server.admin import current_rules
 from server.attachments import BlobStore, UploadError
@@ -36,7 +39,7 @@ from server.history import MAX_IDS as MAX_HISTORY_IDS
 from server.history import record_history
 from server.leads.api import router as leads_router
 from server.leads.jobs import Scheduler
-from server.pull import BadCursor, ResyncRequired, pull_json
+from server.pull import BadCursor, ResyncRequired, pull_json, pull_pack
 from server.push import ID_PATTERN, TooManyOperations, check_json, push_json
 from server.records import Viewer
 from server.reports.api import router as reports_router
@@ -112,6 +115,15 @@ class Tokens(BaseModel):
         description="this sign-in's device, as `fieldcrm-server device` lists it"
     )
     user: UserOut
+
+
+class PackBody(BaseModel):
+    """A page of the feed asked for as a pack (app.sync.pack), encrypted with ``key``."""
+
+    model_config = ConfigDict(extra="forbid")
+    cursor: SafeStr | None = Field(default=None, max_length=40)
+    limit: int = Field(default=20_000, ge=1, le=100_000)
+    key: str = Field(pattern=r"^[0-9a-f]{64}$", description="256-bit key, hex, for this pack only")
 
 
 class PushBody(BaseModel):
@@ -515,6 +527,38 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                 "Offline for too long: a full resync is needed",
             ) from None
         return Response(answer, media_type="application/json")
+
+    @api.post(
+        "/sync/pack",
+        tags=["sync"],
+        response_class=Response,
+        responses={
+            **ERRORS,
+            200: {"content": {PACK_MEDIA_TYPE: {}}, "description": "the page as a pack"},
+            410: {"model": ErrorBody, "description": "the device must resync fully"},
+        },
+    )
+    def sync_pack(token: Token, body: PackBody) -> Response:
+        """The page ``/sync/pull`` would answer, laid out in the device store's columns as an
+        encrypted SQLite file (for a first sync: see app.sync.pack)."""
+        limit = min(body.limit, settings.max_pack_limit)
+        with tempfile.TemporaryDirectory(prefix="fieldcrm-pack-") as folder:
+            path = pathlib.Path(folder) / "pack"
+            try:
+                pull_pack(db, token, body.cursor, limit, bytes.fromhex(body.key), path)
+            except auth.AuthError as exc:
+                raise refused(db, exc) from None
+            except BadCursor:
+                raise ApiError(400, "bad_cursor", "同步位置无效", "Unknown cursor") from None
+            except ResyncRequired:
+                raise ApiError(
+                    410,
+                    "resync_required",
+                    "离线太久,需要完整重新同步",
+                    "Offline for too long: a full resync is needed",
+                ) from None
+            content = path.read_bytes()
+        return Response(content, media_type=PACK_MEDIA_TYPE)
 
     @api.get(
         "/attachments/{sha256}/upload",

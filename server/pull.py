@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -36,9 +37,12 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    union_all,
 )
 from sqlalchemy.exc import DBAPIError
 
+from app.domain.schema import ENTITIES
+from app.sync.pack import PackWriter
 from server import auth, cache
 from server.db import (
     PG_HORIZON,
@@ -278,6 +282,63 @@ def pull_in(conn: Connection, viewer: Viewer, cursor: Cursor | None, limit: int)
 def _page(
     conn: Connection, viewer: Viewer, cursor: Cursor | None, limit: int, state: _State
 ) -> dict[str, Any]:
+    postgres = is_postgres(conn)
+    page = _positions(
+        conn, viewer, cursor, limit, state, _ROWS_BY_SCOPE[postgres, _scope_kind(viewer)]
+    )
+    changes: list[str] = []
+    for is_row, item in page.entries():
+        if is_row:
+            changes.append(item.item)
+        else:
+            text = page.notice_item(item)
+            if text is not None:
+                changes.append(text)
+    return {
+        "changes": changes,
+        "cursor": str(page.cursor),
+        "more": page.more,
+        "rules_version": page.rules_version,
+    }
+
+
+@dataclass
+class _Positions:
+    """A page of the feed before it is written out: its rows and scope notices, each list in
+    feed order."""
+
+    rows: Sequence[Any]
+    notices: Sequence[Any]
+    added: dict[str, str]
+    cursor: Cursor
+    more: bool
+    rules_version: int
+
+    def entries(self) -> Iterator[tuple[bool, Any]]:
+        """Rows (True) and notices (False) merged in feed order."""
+        if not self.notices:
+            return ((True, r) for r in self.rows)
+        merged = [(r.xid, r.seq, True, r) for r in self.rows]
+        merged += [(n.xid, n.seq, False, n) for n in self.notices]
+        merged.sort(key=lambda t: (t[0], t[1]))
+        return ((is_row, item) for _, _, is_row, item in merged)
+
+    def notice_item(self, notice: Any) -> str | None:
+        """A scope notice's feed item: a removal, or the record that entered the scope (None
+        when it has gone again)."""
+        if notice.kind == "remove":
+            return json.dumps({"entity": notice.entity, "id": notice.record_id, "removed": True})
+        return self.added.get(notice.record_id)
+
+
+def _positions(
+    conn: Connection,
+    viewer: Viewer,
+    cursor: Cursor | None,
+    limit: int,
+    state: _State,
+    statement: Select[Any],
+) -> _Positions:
     horizon = state.horizon
     if cursor is not None and cursor < state.purged:
         raise ResyncRequired
@@ -291,17 +352,25 @@ def _page(
         "team": viewer.team_id,
     }
     postgres = is_postgres(conn)
-    rows = conn.execute(_ROWS_BY_SCOPE[postgres, _scope_kind(viewer)], params).all()
+    rows = conn.execute(statement, params).all()
     notices = conn.execute(_NOTICES, params).all()
-    # Both lists come sorted by position; positions are unique across them.
-    merged: list[tuple[int, int, bool, Any]] = [(r.xid, r.seq, True, r) for r in rows]
+    # Either list may hold the whole page: there is more when either is full, or when the
+    # two together hold more than a page.
+    more = len(rows) == limit or len(notices) == limit or len(rows) + len(notices) > limit
+    # Both lists come sorted by position and positions are unique across them: the page is
+    # the first ``limit`` of the two merged (when there are notices: most pages have none).
     if notices:
         merged = sorted(
-            merged + [(n.xid, n.seq, False, n) for n in notices], key=lambda t: (t[0], t[1])
-        )
-    page = merged[:limit]
-    added_ids = [n.record_id for _, _, is_row, n in page if not is_row and n.kind == "add"]
-    added: dict[str, Any] = {}
+            [(r.xid, r.seq, True) for r in rows] + [(n.xid, n.seq, False) for n in notices]
+        )[:limit]
+        n_rows = sum(1 for m in merged if m[2])
+        rows, notices = rows[:n_rows], notices[: len(merged) - n_rows]
+        last = merged[-1][:2] if merged else None
+    else:
+        rows = rows[:limit]
+        last = (rows[-1].xid, rows[-1].seq) if rows else None
+    added_ids = [n.record_id for n in notices if n.kind == "add"]
+    added: dict[str, str] = {}
     if added_ids:
         for r in conn.execute(
             select(records.c.id, _item_column(postgres)).where(
@@ -311,28 +380,131 @@ def _page(
             )
         ):
             added[r.id] = r.item
-    changes: list[str] = []
-    for _, _, is_row, item in page:
-        if is_row:
-            changes.append(item.item)
-        elif item.kind == "remove":
-            changes.append(
-                json.dumps({"entity": item.entity, "id": item.record_id, "removed": True})
-            )
-        elif item.record_id in added:
-            changes.append(added[item.record_id])
-    more = len(merged) > limit or len(rows) == limit or len(notices) == limit
-    if page and more:
-        next_cursor = Cursor(page[-1][0], page[-1][1])
+    more = more and last is not None
+    if last is not None and more:
+        next_cursor = Cursor(*last)
     else:
         # Everything in scope below the horizon has been sent: jump to it so the next pull
         # does not rescan other users' changes.
-        last = Cursor(page[-1][0], page[-1][1]) if page else start
-        next_cursor = max(last, Cursor(horizon, 0))
-    more = more and bool(page)
-    return {
-        "changes": changes,
-        "cursor": str(next_cursor),
-        "more": more,
-        "rules_version": cache.rules(conn, state.rules_version).version,
-    }
+        next_cursor = max(Cursor(*last) if last else start, Cursor(horizon, 0))
+    return _Positions(
+        rows,
+        notices,
+        added,
+        next_cursor,
+        more,
+        cache.rules(conn, state.rules_version).version,
+    )
+
+
+# ---- the same feed as packs (app.sync.pack) ------------------------------------------------
+_PACKED = tuple(ENTITIES)
+
+
+def _pack_columns(postgres: bool) -> list[Any]:
+    live = and_(records.c.deleted.is_(False), records.c.entity.in_(_PACKED))
+    return [
+        records.c.id,
+        records.c.entity,
+        records.c.version,
+        records.c.data,
+        records.c.derived,
+        # Only what a pack does not lay out comes as a feed item, built as the JSON feed
+        # builds it.
+        case((live, None), else_=_item_column(postgres)).label("item"),
+        records.c.xid,
+        records.c.seq,
+    ]
+
+
+def _pack_branch(postgres: bool, owner: Any) -> Select[Any]:
+    """Rows after the cursor, in position order: of one scope owner, or of all."""
+    rows = select(*_pack_columns(postgres)).where(
+        tuple_(records.c.xid, records.c.seq) > tuple_(*_AFTER),
+        records.c.xid < bindparam("horizon", type_=BigInteger),
+    )
+    return rows if owner is None else rows.where(records.c.scope_owner == owner)
+
+
+# A team has more than one scope owner; their rows are merged from one ordered range each.
+_MAX_MERGED_OWNERS = 100
+
+
+def _pack_rows(conn: Connection, viewer: Viewer) -> Select[Any]:
+    """The page's rows with what a pack needs of them. Every statement reads the rows in
+    position order from an index and stops at the limit: a team's are merged from one range
+    per member, so a page costs its own size, not the rest of the team's."""
+    postgres = is_postgres(conn)
+    kind = _scope_kind(viewer)
+    if kind == "team":
+        members = conn.execute(select(users.c.id).where(users.c.team_id == viewer.team_id))
+        owners = [m.id for m in members]
+        if 1 < len(owners) <= _MAX_MERGED_OWNERS:
+            merged = union_all(*(_pack_branch(postgres, literal(o)) for o in owners))
+            return merged.order_by(literal_column("xid"), literal_column("seq")).limit(  # type: ignore[return-value]
+                bindparam("limit")
+            )
+        rows = _pack_branch(postgres, None).where(records.c.scope_owner.in_(owners or [""]))
+    elif kind == "own":
+        rows = _pack_branch(postgres, bindparam("viewer"))
+    else:
+        rows = _pack_branch(postgres, None)
+    return rows.order_by(records.c.xid, records.c.seq).limit(bindparam("limit"))
+
+
+def pull_pack(
+    engine: Engine, access_token: str, cursor: str | None, limit: int, key: bytes, path: Path
+) -> int:
+    """The page of the feed :func:`pull_json` would answer, written as a pack
+    (:mod:`app.sync.pack`) encrypted with ``key`` to ``path``; returns its record count.
+
+    Raises what :func:`pull_json` raises.
+    """
+
+    def work(conn: Connection) -> _Positions:
+        row = auth.authenticate_in(conn, access_token, _TOKEN_AND_STATE[is_postgres(conn)])
+        start = Cursor.parse(cursor)
+        viewer = auth.viewer_of(row)
+        return _positions(conn, viewer, start, limit, _State.of(row), _pack_rows(conn, viewer))
+
+    return _write_pack(_read(engine, work), key, path)
+
+
+def pack(
+    engine: Engine, viewer: Viewer, cursor: Cursor | None, limit: int, key: bytes, path: Path
+) -> dict[str, Any]:
+    """:func:`pull` as a pack written to ``path``; returns the page's ``cursor`` and ``more``
+    and the count of ``records`` laid out."""
+
+    def work(conn: Connection) -> _Positions:
+        state = _State.of(conn.execute(_STATE[is_postgres(conn)]).one())
+        return _positions(conn, viewer, cursor, limit, state, _pack_rows(conn, viewer))
+
+    page = _read(engine, work)
+    laid = _write_pack(page, key, path)
+    return {"cursor": str(page.cursor), "more": page.more, "records": laid}
+
+
+def _write_pack(page: _Positions, key: bytes, path: Path) -> int:
+    # Written once the read transaction has ended: the file is this request's own work.
+    writer = PackWriter(path, key)
+    try:
+        writer.add_records((r[0], r[1], r[2], r[3], r[4]) for r in page.rows if r.item is None)
+        for r in page.rows:
+            if r.item is not None:
+                writer.add_item(r.item)
+        for notice in page.notices:
+            text = page.notice_item(notice)
+            if text is not None:
+                writer.add_item(text)
+        writer.finish(
+            {
+                "cursor": str(page.cursor),
+                "more": "1" if page.more else "0",
+                "rules_version": str(page.rules_version),
+            }
+        )
+    except BaseException:
+        writer.close()
+        raise
+    return writer.records

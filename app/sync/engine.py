@@ -11,9 +11,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import queue
+import secrets
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,9 +33,9 @@ from app.store import cipherdb, cockpit_cache, merging
 from app.store import search as search_index
 from app.store.errors import StoreLocked
 from app.store.files import is_sealed
-from app.store.service import Change, Store, _encode, utc_now
+from app.store.service import DEFERRED_META, Change, Store, _encode, utc_now
+from app.sync import bulk, local, quarantine, wipe
 from app.sync import leads as lead_ops
-from app.sync import local, quarantine, wipe
 from app.sync.api import CancelCheck, ProgressCallback, SyncProgress, SyncReport, SyncState
 from app.sync.errors import (
     Cancelled,
@@ -52,6 +57,12 @@ ApiFactory = Callable[..., ApiClient]
 PUSH_BATCH = 200
 # Big pages mean few requests and few statements; a page still fits in memory comfortably.
 PULL_PAGE = 10_000
+# Records per pack, the pages of a first sync (app.sync.bulk): each is stored in one
+# transaction (a pack is attached to the store, which SQLite allows only outside one).
+PACK_PAGE = 50_000
+# Packs stored in one transaction, when they have arrived: each commit writes back every page
+# of the id indexes that the packs' records touched (ids are random).
+PACKS_PER_COMMIT = 3
 # Pulled records written per commit. Each commit writes every page an insert touched, and ids
 # are random, so a commit dirties pages all over every id index: committing every page of a
 # first sync rewrote those indexes once per page. A resumed sync refetches at most this many.
@@ -59,18 +70,7 @@ COMMIT_EVERY = 150_000
 # ...but a group is committed after this many seconds all the same: while it is open, an edit
 # the user saves waits for the write lock (the store gives up after 10 s).
 COMMIT_SECONDS = 5.0
-# What a record's own values can make SQLite or the row builders raise; anything else (a full
-# disk, a locked file) stops the sync instead of setting records aside.
-_UNSTORABLE = (
-    cipherdb.InterfaceError,
-    cipherdb.ProgrammingError,
-    cipherdb.IntegrityError,
-    TypeError,
-    ValueError,
-    OverflowError,
-    KeyError,
-    AttributeError,
-)
+_UNSTORABLE = local.UNSTORABLE
 
 
 class SyncEngine:
@@ -88,6 +88,7 @@ class SyncEngine:
         session: Session | None = None,
         push_batch: int = PUSH_BATCH,
         pull_page: int = PULL_PAGE,
+        pack_page: int = PACK_PAGE,
         commit_every: int = COMMIT_EVERY,
         commit_seconds: float = COMMIT_SECONDS,
     ) -> None:
@@ -95,6 +96,7 @@ class SyncEngine:
         self._api_factory = api_factory
         self.push_batch = push_batch
         self.pull_page = pull_page
+        self.pack_page = pack_page
         self.commit_every = commit_every
         self.commit_seconds = commit_seconds
         self._session = session
@@ -535,6 +537,11 @@ class SyncEngine:
             # A first sync: the secondary indexes are built once, when it ends (below, or in
             # the sync that resumes it).
             store.defer_indexes()
+        if not full and self.pack_page > 0 and store.meta(DEFERRED_META) is not None:
+            # A first sync (or one resumed) takes the feed as packs while the server makes
+            # them, then goes on as JSON from wherever they stopped.
+            pulled, removed, conflicts, held = self._pull_packs(api, store, progress, cancelled)
+            cursor = store.meta("cursor")
 
         def fetch(after: str | None) -> bytes:
             return api.pull(after, limit)
@@ -585,6 +592,52 @@ class SyncEngine:
             removed += self._drop_unseen(store, seen)
         store.restore_indexes()
         return pulled, removed, conflicts, held
+
+    def _pull_packs(
+        self, api: ApiClient, store: Store, progress: ProgressCallback, cancelled: CancelCheck
+    ) -> tuple[int, int, int, int]:
+        """Pull packs (app.sync.bulk) until the feed's end, or until the server or this device
+        cannot use them. A thread downloads them ahead while they are stored; whatever has
+        arrived (up to :data:`PACKS_PER_COMMIT`) is stored in one transaction, with the
+        cursor of the last."""
+        totals = [0, 0, 0, 0]
+        profile = store.profile_dir
+        bulk.discard_leftovers(profile)
+        downloads = _Downloads(api, profile, store.meta("cursor"), self.pack_page)
+        try:
+            with store.checkpointing() as after_commit, without_cycle_collector():
+                while True:
+                    if cancelled():
+                        raise Cancelled()
+                    arrived = downloads.take(PACKS_PER_COMMIT)
+                    if not arrived:
+                        break
+                    try:
+                        result = bulk.apply(
+                            store,
+                            [(a.path, a.key) for a in arrived],
+                            lambda page: self._apply_page(store, page, None),
+                        )
+                    except bulk.NotAPack:
+                        break  # nothing of these was stored: the JSON feed takes over
+                    finally:
+                        for a in arrived:
+                            a.path.unlink(missing_ok=True)
+                    after_commit()
+                    self._notify(result.changes)
+                    gc.collect(1)
+                    totals = [t + n for t, n in zip(totals, result.counts, strict=True)]
+                    if result.rules_version != int(store.meta("rules_version") or 0):
+                        rules = api.rules()
+                        store.set_rules_json(json.dumps(rules["rules"], ensure_ascii=False))
+                        store.set_meta("rules_version", str(rules["version"]))
+                    progress(SyncProgress("pull", totals[0], 0))
+                    if not result.more:
+                        break
+        finally:
+            downloads.stop()
+            bulk.discard_leftovers(profile)
+        return totals[0], totals[1], totals[2], totals[3]
 
     def _apply_page(
         self, store: Store, page: local.PulledPage, seen: set[str] | None
@@ -761,6 +814,102 @@ class SyncEngine:
             raise SyncError(
                 Msg("下载的附件校验失败,请重试", "The downloaded file failed its check; try again")
             )
+
+
+@dataclass(frozen=True)
+class _Arrived:
+    path: Path
+    key: bytes
+    meta: bulk.PackMeta
+
+
+class _Downloads:
+    """Packs downloaded one after another on a thread of their own, a few ahead of the
+    writer, each kept (encrypted) in the profile folder until it is stored."""
+
+    _END = object()
+
+    def __init__(self, api: ApiClient, profile: Path, cursor: str | None, limit: int) -> None:
+        self._api = api
+        self._profile = profile
+        self._limit = limit
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=PACKS_PER_COMMIT)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(cursor,), name="fieldcrm-packs", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, cursor: str | None) -> None:
+        try:
+            while not self._stopped.is_set():
+                got = self._fetch(cursor)
+                self._put(got if got is not None else self._END)
+                if got is None or not got.meta.more:
+                    return
+                cursor = got.meta.cursor
+        except BaseException as exc:  # handed to the writer, which raises it
+            self._put(exc)
+
+    def _put(self, item: Any) -> None:
+        while not self._stopped.is_set():
+            with contextlib.suppress(queue.Full):
+                self._queue.put(item, timeout=0.2)
+                return
+        if isinstance(item, _Arrived):
+            item.path.unlink(missing_ok=True)
+
+    def _fetch(self, cursor: str | None) -> _Arrived | None:
+        key = secrets.token_bytes(32)  # this pack's own, never written down
+        body = self._api.pull_pack(cursor, self._limit, key)
+        if body is None:
+            return None  # a server without packs
+        path = bulk.save(self._profile, uuid.uuid4().hex, body)
+        try:
+            return _Arrived(path, key, bulk.read_meta(path, key))
+        except bulk.NotAPack:
+            path.unlink(missing_ok=True)
+            return None
+
+    def take(self, most: int) -> list[_Arrived]:
+        """The next pack (waiting for it) and any more that have arrived, up to ``most``;
+        an empty list at the end. Raises what stopped the downloads."""
+        taken: list[_Arrived] = []
+        item = self._queue.get()
+        while True:
+            if isinstance(item, BaseException):
+                self._keep_end(taken, item)
+                if not taken:
+                    raise item
+                return taken
+            if item is self._END:
+                self._keep_end(taken, item)
+                return taken
+            taken.append(item)
+            if len(taken) >= most or not item.meta.more:
+                return taken
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return taken
+
+    def _keep_end(self, taken: list[_Arrived], item: Any) -> None:
+        """Put back the end (or error) behind what was taken, for the next call."""
+        if taken:
+            self._queue.put(item)
+
+    def stop(self) -> None:
+        """Stop downloading; remove what was downloaded and not taken."""
+        self._stopped.set()
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, _Arrived):
+                item.path.unlink(missing_ok=True)
+        self._thread.join()
+        # A pack that arrived while the queue was emptied is removed by its own _put.
 
 
 class _Grouped:

@@ -31,6 +31,7 @@ from app.sync.errors import (
     SessionExpired,
     SyncError,
 )
+from app.sync.pack import MEDIA_TYPE as PACK_MEDIA_TYPE
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 CHUNK = 1 << 20  # upload chunk size; the server's per-chunk limit is larger
@@ -182,6 +183,21 @@ class ApiClient:
         if cursor:
             params["cursor"] = cursor
         return self.request("GET", "/sync/pull", params=params).content
+
+    def pull_pack(self, cursor: str | None, limit: int, key: bytes) -> bytes | None:
+        """The same page as a pack encrypted with ``key`` (see :mod:`app.sync.pack`); None
+        from a server that does not make packs."""
+        try:
+            r = self.request(
+                "POST", "/sync/pack", json={"cursor": cursor, "limit": limit, "key": key.hex()}
+            )
+        except Refused as exc:
+            if exc.status in (404, 405):
+                return None
+            raise
+        if r.headers.get("content-type", "").split(";")[0].strip() != PACK_MEDIA_TYPE:
+            raise ServerTrouble()  # a proxy's or captive portal's page in the server's place
+        return r.content
 
     def upload(self, sha256: str, path: Path) -> None:
         """Upload a file, resuming where the server's copy ends; skip files it already has."""

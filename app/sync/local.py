@@ -21,19 +21,27 @@ from typing import Any, NamedTuple
 import orjson
 
 from app.domain import derived as derivation
-from app.domain.derived import NAME_COLUMNS, SEARCHED_FIELDS, name_columns
-from app.domain.schema import ENTITIES, Entity, entity
+from app.domain.derived import SEARCHED_FIELDS, name_columns
+from app.domain.schema import ENTITIES, entity
+from app.store import cipherdb
 from app.store import search as search_index
 from app.store.service import Change, Store, _encode
-from app.sync import quarantine
+from app.sync import pack, quarantine
 from app.sync.errors import ServerTrouble
 from app.sync.quarantine import Quarantined
 
-# Positions in an insert row (after id and version) of the fields stored as JSON text.
-_JSON_COLUMNS = {
-    e.name: tuple(2 + i for i, f in enumerate(e.fields) if f.kind == "json")
-    for e in ENTITIES.values()
-}
+# What a record's own values can make SQLite or the row builders raise; anything else (a full
+# disk, a locked file) stops the sync instead of setting records aside.
+UNSTORABLE = (
+    cipherdb.InterfaceError,
+    cipherdb.ProgrammingError,
+    cipherdb.IntegrityError,
+    TypeError,
+    ValueError,
+    OverflowError,
+    KeyError,
+    AttributeError,
+)
 _NOTHING: frozenset[str] = frozenset()
 # Children removed with a customer that leaves the scope, in delete order.
 _CHILD_TABLES = ("alerts", "approvals", "followups", "attachments", "deals", "contacts")
@@ -64,27 +72,6 @@ class PulledPage:
     rules_version: int
     # Items this device cannot read, kept aside (app.sync.quarantine) while the rest is stored.
     quarantined: list[Quarantined] = field(default_factory=list)
-
-
-def _columns(ent: Entity) -> list[str]:
-    return ["id", "_version", *ent.field_names, *NAME_COLUMNS.get(ent.name, ())]
-
-
-def _insert_row(
-    ent: Entity,
-    rec_id: str,
-    version: int,
-    given: Mapping[str, Any],
-    derived: Mapping[str, Any] | None,
-) -> list[Any]:
-    """The values of :func:`_columns` for a record inserted as the server sent it."""
-    row = [rec_id, version, *map(given.get, ent.field_names)]
-    for i in _JSON_COLUMNS[ent.name]:
-        if isinstance(row[i], (dict, list)):
-            row[i] = _encode(row[i])
-    if ent.name in NAME_COLUMNS:
-        row += name_columns(ent.name, str(given.get("name") or ""), derived).values()
-    return row
 
 
 def decode_page(body: bytes) -> PulledPage:
@@ -233,7 +220,7 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
             ids = [r.id for r in recs]
             pending = has_pending(store, ids)
             versions = _versions(store, ent.table, ids)
-            columns = _columns(ent)
+            columns = pack.columns(ent)
             new_rows: list[list[Any]] = []
             new_docs: list[search_index.Document] = []
             for rec in recs:
@@ -256,7 +243,7 @@ def apply_remote(store: Store, records: Iterable[RemoteRecord]) -> list[Change]:
                 if current is None and rec.id not in versions:
                     # The common case on a first sync: straight to one insert tuple.
                     versions[rec.id] = rec.version  # a page may repeat a record
-                    new_rows.append(_insert_row(ent, rec.id, rec.version, given, rec.derived))
+                    new_rows.append(pack.insert_row(ent, rec.id, rec.version, given, rec.derived))
                     doc = search_index.document(entity_name, rec.id, given, rec.derived)
                     if doc is not None:
                         new_docs.append(doc)
@@ -349,17 +336,23 @@ def _update_last_followup(
             )
         )
     if new_followups_after is not None:
-        db.execute(
-            # NOT INDEXED: read just the new rows by row id, not every follow-up by customer.
-            """UPDATE customers SET last_followup_at = f.at
-               FROM (SELECT customer_id, max(created_at) AS at FROM followups NOT INDEXED
-                     WHERE rowid > ? AND customer_id IS NOT NULL AND created_at IS NOT NULL
-                     GROUP BY customer_id) AS f
-               WHERE customers.id = f.customer_id
-                 AND (customers.last_followup_at IS NULL OR customers.last_followup_at < f.at)""",
-            (new_followups_after,),
-        )
+        raise_last_followup(db.conn, new_followups_after)
     _refresh_last_followup(store, recheck)
+
+
+def raise_last_followup(conn: Any, after_rowid: int) -> None:
+    """Move customers' "last follow-up" to their follow-ups stored after ``after_rowid`` (new
+    follow-ups can only move it later)."""
+    conn.execute(
+        # NOT INDEXED: read just the new rows by row id, not every follow-up by customer.
+        """UPDATE customers SET last_followup_at = f.at
+           FROM (SELECT customer_id, max(created_at) AS at FROM followups NOT INDEXED
+                 WHERE rowid > ? AND customer_id IS NOT NULL AND created_at IS NOT NULL
+                 GROUP BY customer_id) AS f
+           WHERE customers.id = f.customer_id
+             AND (customers.last_followup_at IS NULL OR customers.last_followup_at < f.at)""",
+        (after_rowid,),
+    )
 
 
 def _refresh_last_followup(store: Store, customer_ids: set[str]) -> None:

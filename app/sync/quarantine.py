@@ -69,7 +69,7 @@ def salvage(body: bytes) -> tuple[dict[str, Any], list[Quarantined]]:
         try:
             items.append(json.loads(text))  # the standard module reads Infinity and NaN
         except ValueError:
-            held.append(_unreadable(text))
+            held.append(unreadable(text))
     page = {
         "changes": items,
         "cursor": cursor,
@@ -98,7 +98,8 @@ def _split_items(middle: str) -> Iterator[str]:
         pos = stop + 1  # past the comma
 
 
-def _unreadable(text: str) -> Quarantined:
+def unreadable(text: str) -> Quarantined:
+    """A feed item that is not JSON at all, set aside as the text it came as."""
     head = _HEAD.match(text.encode("utf-8"))
     entity = record_id = None
     version = None

@@ -43,6 +43,8 @@ class FaultyTransport(httpx.BaseTransport):
             return httpx.Response(500, json={"code": "boom", "message": {"zh": "错", "en": "boom"}})
         if action == "timeout":
             raise httpx.ReadTimeout("injected timeout", request=request)
+        if action == "404":  # a server from before the endpoint existed
+            return httpx.Response(404, json={"detail": "Not Found"})
         if action == "garbled":  # a captive portal or a proxy answering in the server's place
             return httpx.Response(200, text="<html><body>请先登录酒店网络</body></html>")
         if self.inner is None:

@@ -3,7 +3,7 @@ when it writes, sent with each record, and brought up to date by every upgrade."
 
 from __future__ import annotations
 
-from helpers.world import World, latest, make_customer, make_deal, new_id, one, op, pull_all
+from helpers.world import World, latest, make_customer, make_deal, new_id, one, op, pull_all, settle
 from sqlalchemy import select, update
 
 from app.domain.derived import VERSION, derive
@@ -20,6 +20,7 @@ def test_pulled_records_carry_what_devices_derive_from_them(world: World) -> Non
     assert one(e, world.ra1, op("contact", "create", kid, contact))["status"] == "applied"
     did = make_deal(e, world.ra1, cid)
 
+    settle(e)  # every record in one pull (see settle)
     pulled = latest(pull_all(e, world.ra1)[0])
     c, k = pulled[cid], pulled[kid]
     assert c["derived"] == derive("customer", c["fields"])

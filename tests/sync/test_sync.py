@@ -130,24 +130,35 @@ def test_server_failure_mid_batch_then_recovery(make_device, fault: str) -> None
     assert a.store.journal.pending_count() == 0
 
 
+# A first sync takes the feed as packs; later syncs, and servers without packs, as JSON pages.
+FEEDS = {"json": "/sync/pull", "pack": "/sync/pack"}
+
+
 def pull_failing_from(
-    make_device, fault: str, request: int, *, customers: int = 30, page: int = 7
+    make_device,
+    fault: str,
+    request: int,
+    *,
+    customers: int = 30,
+    page: int = 7,
+    feed: str = "json",
 ) -> tuple[Device, Device]:
-    """Device a with ``customers`` synced ones, and device b whose pulls (``page`` records
-    each) meet ``fault`` from its ``request``-th pull request on."""
+    """Device a with ``customers`` synced ones, and device b whose first-sync pulls (``page``
+    records each, of ``feed``) meet ``fault`` from its ``request``-th pull request on."""
     a = make_device("a")
     for i in range(customers):
         new_customer(a, f"客户{i:02d}有限公司")
     a.sync()
-    b = make_device("b", pull_page=page)
+    b = make_device("b", pull_page=page, pack_page=page if feed == "pack" else 0)
     b.transport.rules.append(
-        lambda r, n: fault if r.url.path == "/sync/pull" and n >= request else None
+        lambda r, n: fault if r.url.path == FEEDS[feed] and n >= request else None
     )
     return a, b
 
 
-def test_connection_cut_mid_pull(make_device) -> None:
-    a, b = pull_failing_from(make_device, "timeout", 3)
+@pytest.mark.parametrize("feed", FEEDS)
+def test_connection_cut_mid_pull(make_device, feed: str) -> None:
+    a, b = pull_failing_from(make_device, "timeout", 3, feed=feed)
     assert b.engine.sync().error is not None
     partial = len(snapshot(b.store))
     assert 0 < partial < 30
@@ -156,8 +167,11 @@ def test_connection_cut_mid_pull(make_device) -> None:
     assert snapshot(b.store) == snapshot(a.store)
 
 
-def test_unreadable_pull_page_stops_the_sync_and_keeps_what_came_before(make_device) -> None:
-    a, b = pull_failing_from(make_device, "garbled", 3)
+@pytest.mark.parametrize("feed", FEEDS)
+def test_unreadable_pull_page_stops_the_sync_and_keeps_what_came_before(
+    make_device, feed: str
+) -> None:
+    a, b = pull_failing_from(make_device, "garbled", 3, feed=feed)
     report = b.engine.sync()
     assert report.error is not None and "trouble" in report.error.en
     # The pages before it stay, committed with their cursor; the next sync goes on from there.
@@ -183,7 +197,7 @@ def test_pages_are_committed_in_groups_and_listeners_hear_once_readable(
 ) -> None:
     a = own_customers(server, make_device, "grace")
     # Pages of 5, committed once 12 records are written: every third page, and the last.
-    b = make_device("b", "grace", pull_page=5, commit_every=12, commit_seconds=3600)
+    b = make_device("b", "grace", pull_page=5, pack_page=0, commit_every=12, commit_seconds=3600)
     heard: list[tuple[int, int, int]] = []
 
     def listen(changes: list[Any]) -> None:
@@ -198,7 +212,7 @@ def test_pages_are_committed_in_groups_and_listeners_hear_once_readable(
     assert snapshot(b.store) == snapshot(a.store)
 
     # However few records came, a group open for its time is committed: each page, here.
-    c = make_device("c", "grace", pull_page=5, commit_every=1000, commit_seconds=0)
+    c = make_device("c", "grace", pull_page=5, pack_page=0, commit_every=1000, commit_seconds=0)
     pages: list[int] = []
     c.engine.listeners.append(lambda changes: pages.append(len(changes)))
     c.sync()
@@ -208,7 +222,7 @@ def test_pages_are_committed_in_groups_and_listeners_hear_once_readable(
 def test_a_failure_mid_group_keeps_the_whole_pages_before_it(server: Server, make_device) -> None:
     a = own_customers(server, make_device, "gina")
     # The fourth pull fails: three pages of 7 were written in a group not yet full.
-    b = make_device("b", "gina", pull_page=7, commit_every=1000, commit_seconds=3600)
+    b = make_device("b", "gina", pull_page=7, pack_page=0, commit_every=1000, commit_seconds=3600)
     b.transport.rules.append(
         lambda r, n: "garbled" if r.url.path == "/sync/pull" and n >= 4 else None
     )
@@ -221,8 +235,9 @@ def test_a_failure_mid_group_keeps_the_whole_pages_before_it(server: Server, mak
     assert snapshot(b.store) == snapshot(a.store)
 
 
-def test_the_cycle_collector_rests_during_a_pull_and_is_back_after(make_device) -> None:
-    _, b = pull_failing_from(make_device, "garbled", 2, customers=12, page=5)
+@pytest.mark.parametrize("feed", FEEDS)
+def test_the_cycle_collector_rests_during_a_pull_and_is_back_after(make_device, feed: str) -> None:
+    _, b = pull_failing_from(make_device, "garbled", 2, customers=12, page=5, feed=feed)
     during: list[bool] = []
     b.engine.listeners.append(lambda changes: during.append(gc.isenabled()))
     assert b.engine.sync().error is not None
@@ -470,8 +485,9 @@ def test_pulled_records_sort_and_search_like_records_made_on_the_device(make_dev
     assert fid in {h.record_id for h in b.store.search("报价")}
 
 
+@pytest.mark.parametrize("feed", FEEDS)
 def test_first_sync_builds_its_secondary_indexes_once_and_an_interrupted_one_resumes(
-    make_device,
+    make_device, feed: str
 ) -> None:
     """A first sync drops the look-up indexes while it pulls and builds them at its end; one
     stopped half-way leaves them to the sync that resumes it, which ends with every record
@@ -494,7 +510,7 @@ def test_first_sync_builds_its_secondary_indexes_once_and_an_interrupted_one_res
             .fetchall()
         )
 
-    b = make_device("b", pull_page=20)
+    b = make_device("b", pull_page=20, pack_page=20 if feed == "pack" else 0)
     before = indexes(b)
     assert set(DEFERRED_INDEXES) <= set(before)
     pages: list[int] = []
@@ -504,7 +520,7 @@ def test_first_sync_builds_its_secondary_indexes_once_and_an_interrupted_one_res
             pages.append(p.done)
 
     with pytest.raises(Cancelled):
-        b.engine.sync_or_raise(progress, cancelled=lambda: len(pages) >= 3)
+        b.engine.sync_or_raise(progress, cancelled=lambda: len(pages) >= 1)
     assert b.store.meta("cursor")  # pages were stored
     assert b.store.meta(DEFERRED_META)
     assert not set(DEFERRED_INDEXES) & set(indexes(b))

@@ -1,0 +1,288 @@
+"""Pages of the change feed as SQLite files ("packs"), for a device's first sync (SPEC S2).
+
+A first sync of a team lead's data set is most of a million records. As JSON, each one is
+decoded, checked and bound into an insert in Python on the device, which then spends more time
+doing that than SQLite spends storing it. A pack carries the same page already laid out in the
+device store's columns, with the name columns and search documents the device would derive, so
+the device copies it table to table (``INSERT … SELECT``) inside SQLite.
+
+The server writes a pack (:class:`PackWriter`) and the device reads it (:mod:`app.sync.bulk`).
+Both sides lay a record out with the functions here, so the layout is defined once.
+
+A pack holds, besides its ``meta``:
+
+* one table per entity (``r_<entity>``): a live record per row, in :func:`columns` order, and
+  for searchable entities its search document's body, initials and tokens (``_body`` …);
+* ``feed``: everything else of the page as feed JSON items, in feed order (tombstones, scope
+  notices, conflicts, and any record the server could not lay out), which the device applies
+  as it applies a JSON page.
+
+The file is encrypted with a key the device makes for that one request (it is never written
+down), so a page on its way into the store is never readable on the disk. It carries no
+message authentication: it lives for seconds in the user's own folder, and what it holds is
+checked as it is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from app.domain import derived as derivation
+from app.domain.derived import INDEXED, NAME_COLUMNS, name_columns
+from app.domain.schema import ENTITIES, Entity
+
+FORMAT = 1
+MEDIA_TYPE = "application/vnd.fieldcrm.pack+sqlite3"
+# A search document's columns in a pack row, after the record's own.
+DOC_COLUMNS = ("_body", "_initials", "_tokens")
+
+
+def columns(ent: Entity) -> list[str]:
+    """The store columns a pulled record is written to, in order."""
+    return ["id", "_version", *ent.field_names, *NAME_COLUMNS.get(ent.name, ())]
+
+
+def table(ent: Entity) -> str:
+    """The pack table holding ``ent``'s records."""
+    return f"r_{ent.name}"
+
+
+def encode(value: Any) -> Any:
+    """A field's value as the store keeps it (structured values as JSON text)."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def insert_row(
+    ent: Entity,
+    rec_id: str,
+    version: int,
+    given: Mapping[str, Any],
+    derived: Mapping[str, Any] | None,
+) -> list[Any]:
+    """The values of :func:`columns` for a record as the server sent it."""
+    row = [rec_id, version, *(encode(given.get(n)) for n in ent.field_names)]
+    if ent.name in NAME_COLUMNS:
+        row += name_columns(ent.name, str(given.get("name") or ""), derived).values()
+    return row
+
+
+def fingerprint() -> str:
+    """What a pack's layout depends on: its format, every entity's columns and field kinds,
+    and the version of what is derived. A device reads only packs with its own."""
+    layout = {
+        "format": FORMAT,
+        "derived": derivation.VERSION,
+        "entities": {
+            e.name: [columns(e), [f.kind for f in e.fields], e.name in INDEXED]
+            for e in ENTITIES.values()
+        },
+    }
+    return hashlib.sha256(json.dumps(layout, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def valid_row_sql(ent: Entity, alias: str = "p") -> str:
+    """An SQL condition that holds for a pack row whose values the store can take: the same
+    types :func:`fits` demands, checked by the device on what it was sent."""
+    kinds = {f.name: f.kind for f in ent.fields}
+    terms = [
+        f"typeof({alias}.id) = 'text' AND {alias}.id <> ''",
+        f"typeof({alias}._version) = 'integer' AND {alias}._version >= 0",
+    ]
+    for name in ent.field_names:
+        col = f"{alias}.{name}"
+        kind = kinds[name]
+        if kind in ("int", "bool"):
+            terms.append(f"typeof({col}) IN ('null', 'integer')")
+        elif kind == "decimal":
+            terms.append(
+                f"(typeof({col}) IN ('null', 'text', 'integer') OR "
+                f"(typeof({col}) = 'real' AND {col} BETWEEN -9.2e18 AND 9.2e18))"
+            )
+        elif kind == "json":
+            terms.append(
+                f"(typeof({col}) = 'null' OR (typeof({col}) = 'text' AND CASE "
+                f"WHEN json_valid({col}) THEN json_type({col}) IN ('object', 'array') "
+                f"ELSE 0 END))"
+            )
+        else:
+            terms.append(f"typeof({col}) IN ('null', 'text')")
+    extra = [*NAME_COLUMNS.get(ent.name, ())]
+    if ent.name in INDEXED:
+        extra += DOC_COLUMNS
+    terms += [f"typeof({alias}.{c}) = 'text'" for c in extra]
+    return " AND ".join(terms)
+
+
+def _key_pragma(key: bytes) -> str:
+    if len(key) != 32:
+        raise ValueError("a pack key is 32 bytes")
+    return f"\"x'{key.hex()}'\""
+
+
+def attach(conn: Any, path: Path, key: bytes, schema: str = "pack") -> None:
+    """Attach the pack at ``path`` to a SQLCipher connection as ``schema``."""
+    conn.execute("PRAGMA cipher_default_use_hmac = OFF")
+    try:
+        conn.execute(f"ATTACH DATABASE ? AS {schema} KEY {_key_pragma(key)}", (str(path),))
+    finally:
+        conn.execute("PRAGMA cipher_default_use_hmac = ON")
+
+
+class PackWriter:
+    """Writes one pack file (the server's side).
+
+    Records are handed over as the server stores them (fields and derived values as JSON
+    text) and laid out into columns by SQLite's JSON functions, in C: a record that cannot be
+    (its JSON is not strict, a value has the wrong type, nothing usable was derived) is sent
+    as its feed item instead, for the device to check and set aside as it would any.
+    """
+
+    def __init__(self, path: Path, key: bytes) -> None:
+        self._conn = sqlcipher.connect(":memory:", isolation_level=None)
+        c = self._conn
+        attach(c, path, key, "out")
+        c.execute("PRAGMA out.journal_mode = OFF")
+        c.execute("PRAGMA out.synchronous = OFF")
+        c.execute("CREATE TABLE out.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        c.execute("CREATE TABLE out.feed (pos INTEGER PRIMARY KEY, item TEXT NOT NULL)")
+        for ent in ENTITIES.values():
+            # No declared types: each value keeps the type it was written with, which the
+            # device then checks (valid_row_sql).
+            cols = columns(ent) + (list(DOC_COLUMNS) if ent.name in INDEXED else [])
+            c.execute(f"CREATE TABLE out.{table(ent)} ({', '.join(cols)})")
+        c.execute("CREATE TABLE staged (id, entity, version, data, derived)")
+        self._staged: dict[str, list[tuple[str, str, int, str, str | None]]] = {
+            name: [] for name in ENTITIES
+        }
+        self._feed: list[str] = []
+        self.records = 0
+
+    def add_records(self, rows: Iterable[tuple[str, str, int, str, str | None]]) -> None:
+        """Live records as the server stores them: (id, entity, version, fields as JSON text,
+        what was derived from them as JSON text)."""
+        for row in rows:
+            self._staged[row[1]].append(row)
+
+    def add_item(self, item: str) -> None:
+        """A feed item (JSON text) for the device to apply as it would from a JSON page."""
+        self._feed.append(item)
+
+    def finish(self, meta: Mapping[str, str]) -> None:
+        """Write everything to the file and close it."""
+        c = self._conn
+        c.execute("BEGIN")
+        for ent in ENTITIES.values():
+            staged = self._staged.pop(ent.name)
+            if not staged:
+                continue
+            c.execute("DELETE FROM staged")
+            c.executemany("INSERT INTO staged VALUES (?, ?, ?, ?, ?)", staged)
+            sound = f"coalesce({_sound_sql(ent)}, 0)"
+            laid = c.execute(
+                f"INSERT INTO out.{table(ent)} SELECT {_layout_sql(ent)} FROM staged s "
+                f"WHERE {sound}"
+            ).rowcount
+            self.records += laid
+            if laid < len(staged):
+                self._feed += [
+                    feed_item(*r)
+                    for r in c.execute(
+                        "SELECT s.entity, s.id, s.version, s.data, s.derived FROM staged s "
+                        f"WHERE NOT {sound}"
+                    )
+                ]
+        c.executemany("INSERT INTO out.feed(item) VALUES (?)", ((i,) for i in self._feed))
+        c.executemany(
+            "INSERT INTO out.meta VALUES (?, ?)",
+            [*meta.items(), ("format", str(FORMAT)), ("fingerprint", fingerprint())],
+        )
+        c.execute("COMMIT")
+        c.execute("DETACH DATABASE out")
+        c.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _layout_sql(ent: Entity) -> str:
+    """The pack row of a staged record ``s``, in SQL."""
+    out = ["s.id", "s.version"]
+    for f in ent.fields:
+        path = f"'$.{f.name}'"
+        if f.kind == "json":
+            # Structured values stay JSON text; a JSON null is no value.
+            out.append(
+                f"CASE WHEN json_type(s.data, {path}) IN ('object', 'array') "
+                f"THEN s.data -> {path} END"
+            )
+        else:
+            out.append(f"s.data ->> {path}")
+    out += [f"s.derived ->> '$.{k}'" for k in _DERIVED_KEYS[ent.name]]
+    if ent.name in INDEXED:
+        out += [f"s.derived ->> '$.doc[{i}]'" for i in range(3)]
+    return ", ".join(out)
+
+
+_JSON_TYPES = {
+    "int": ("integer", "true", "false"),
+    "bool": ("integer", "true", "false"),
+    "decimal": ("text", "integer", "real"),
+    "json": ("object", "array"),
+}
+
+
+def _sound_sql(ent: Entity) -> str:
+    """SQL: the staged record ``s`` can be laid out as it is: strict JSON, each value of the
+    type its column takes, and what was derived from it of this version and shape. (JSON
+    functions raise on text that is not JSON, so validity is settled first, by CASE, which
+    alone fixes the order in which SQLite evaluates.)"""
+    fields = []
+    for f in ent.fields:
+        kinds = ", ".join(f"'{k}'" for k in (*_JSON_TYPES.get(f.kind, ("text",)), "null"))
+        fields.append(f"coalesce(json_type(s.data, '$.{f.name}'), 'null') IN ({kinds})")
+    if any(f.kind == "json" for f in ent.fields):
+        typed = " AND ".join(fields)
+    else:
+        # Fields holding no object or array (the text has no brace past the first, and no
+        # bracket) can only hold the scalars ->> reads as they are; the device checks those
+        # types itself (valid_row_sql). The rest are checked field by field.
+        typed = (
+            "CASE WHEN instr(substr(s.data, 2), '{') = 0 AND instr(s.data, '[') = 0 THEN 1 "
+            f"ELSE {' AND '.join(fields)} END"
+        )
+    terms = ["json_type(s.data) = 'object'", f"({typed})"]
+    derived = [f"json_type(s.derived, '$.{k}') = 'text'" for k in _DERIVED_KEYS[ent.name]]
+    if ent.name in INDEXED:
+        derived += [f"json_type(s.derived, '$.doc[{i}]') = 'text'" for i in range(3)]
+    guard = "WHEN NOT json_valid(s.data) THEN 0"
+    if derived:
+        guard += " WHEN s.derived IS NULL OR NOT json_valid(s.derived) THEN 0"
+        terms += [
+            "json_type(s.derived) = 'object'",
+            f"s.derived ->> '$.v' = {derivation.VERSION}",
+            *derived,
+        ]
+    return f"(CASE {guard} ELSE {' AND '.join(terms)} END)"
+
+
+# What a name column is made from, in ``derived``.
+_DERIVED_KEYS = {
+    e.name: tuple("sort" if c == "name_sort" else "key" for c in NAME_COLUMNS.get(e.name, ()))
+    for e in ENTITIES.values()
+}
+
+
+def feed_item(entity_name: str, rec_id: str, version: int, data: str, derived: str | None) -> str:
+    """A live record's item in the JSON feed, from its stored JSON texts (as the server's
+    feed writes it)."""
+    head = f'{{"entity":{json.dumps(entity_name)},"id":{json.dumps(rec_id)},"version":{version}'
+    tail = "}" if derived is None else f',"derived":{derived}}}'
+    return f'{head},"deleted":false,"fields":{data}{tail}'

@@ -1,0 +1,198 @@
+"""The feed as packs (app.sync.pack): the same records as the JSON feed, laid out in the
+device store's columns, on SQLite and PostgreSQL; what cannot be laid out goes as feed items."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.world import World, latest, make_customer, make_deal, new_id, one, op, pull_all, settle
+from sqlalchemy import text
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from app.domain.derived import INDEXED
+from app.domain.schema import ENTITIES
+from app.sync import pack as packs
+from server.db import Positions
+from server.pull import Cursor, pack
+from server.records import Viewer
+
+
+def _read(path: Path, key: bytes) -> tuple[dict[str, dict[str, Any]], list[Any]]:
+    """The rows of a pack by id (with their entity) and its feed items."""
+    conn = sqlcipher.connect(":memory:")
+    packs.attach(conn, path, key)
+    rows: dict[str, dict[str, Any]] = {}
+    for ent in ENTITIES.values():
+        cur = conn.execute(f"SELECT * FROM pack.{packs.table(ent)}")
+        names = [d[0] for d in cur.description]
+        for values in cur:
+            rows[values[0]] = {"_entity": ent.name, **dict(zip(names, values, strict=True))}
+    feed: list[Any] = []
+    for (item,) in conn.execute("SELECT item FROM pack.feed ORDER BY pos"):
+        try:
+            feed.append(json.loads(item))
+        except ValueError:
+            feed.append(item)  # sent as stored, for the device to set aside
+    conn.close()
+    return rows, feed
+
+
+def _all_packs(
+    world: World, viewer: Viewer, tmp_path: Path, limit: int
+) -> tuple[dict[str, dict[str, Any]], list[Any], int]:
+    rows: dict[str, dict[str, Any]] = {}
+    feed: list[Any] = []
+    cursor: Cursor | None = None
+    n = 0
+    while True:
+        key = secrets.token_bytes(32)
+        path = tmp_path / f"p{n}"
+        page = pack(world.engine, viewer, cursor, limit, key, path)
+        got, items = _read(path, key)
+        rows |= got
+        feed += items
+        n += 1
+        cursor = Cursor.parse(page["cursor"])
+        if not page["more"]:
+            return rows, feed, n
+
+
+def _fill(world: World) -> dict[str, str]:
+    e = world.engine
+    ids = {
+        "a1": make_customer(e, world.ra1, "杭州轻鹿家居有限公司"),
+        "a2": make_customer(e, world.ra2, "北京云杉科技有限公司"),
+        "b1": make_customer(e, world.rb1, "深圳海纳贸易有限公司"),
+        "gone": make_customer(e, world.ra1, "已删除客户有限公司"),
+    }
+    ids["contact"] = new_id()
+    contact = {"customer_id": ids["a1"], "name": "张伟", "mobile": "13812341234", "is_key": 1}
+    assert one(e, world.ra1, op("contact", "create", ids["contact"], contact))["status"] == (
+        "applied"
+    )
+    ids["deal"] = make_deal(e, world.ra2, ids["a2"])
+    ids["followup"] = new_id()
+    followup = {
+        "customer_id": ids["a1"],
+        "type": "demo",
+        "conclusion": "客户认可方案,约定下周演示",
+        "next_action": "准备演示环境",
+        "due_on": "2026-12-10",
+        "contact_ids": [ids["contact"]],
+    }
+    assert one(e, world.ra1, op("followup", "create", ids["followup"], followup))["status"] == (
+        "applied"
+    )
+    gone = op("customer", "delete", ids["gone"], base_version=1)
+    assert one(e, world.ra1, gone)["status"] == "applied"
+    return ids
+
+
+@pytest.mark.parametrize("viewer", ["la", "ra1", "admin"])
+def test_packs_hold_the_records_of_the_json_feed_laid_out(
+    world: World, tmp_path: Path, viewer: str
+) -> None:
+    ids = _fill(world)
+    who: Viewer = getattr(world, viewer)
+    settle(world.engine)
+    changes = pull_all(world.engine, who)[0]
+    feed = latest(changes)
+    rows, items, pages = _all_packs(world, who, tmp_path, limit=3)
+    assert pages > 1
+    assert set(rows) == set(feed)
+    for rid, change in feed.items():
+        ent = ENTITIES[change["entity"]]
+        row = rows[rid]
+        assert row["_entity"] == ent.name
+        derived = change.get("derived")
+        expected = packs.insert_row(ent, rid, change["version"], change["fields"], derived)
+        for column, want in zip(packs.columns(ent), expected, strict=True):
+            got = row[column]
+            field = next((f for f in ent.fields if f.name == column), None)
+            if field is not None and field.kind == "json" and got is not None:
+                got, want = json.loads(got), json.loads(want)
+            assert got == want, (rid, column)
+        if ent.name in INDEXED:
+            body, initials, tokens = change["derived"]["doc"]
+            assert (row["_body"], row["_initials"], row["_tokens"]) == (body, initials, tokens)
+    # Tombstones come as feed items, exactly as the JSON feed sends them.
+    tombstones = [i for i in items if isinstance(i, dict) and i.get("deleted")]
+    assert tombstones and tombstones == [c for c in changes if c.get("deleted")]
+    if viewer == "la":
+        assert ids["b1"] not in rows and {ids["a1"], ids["a2"], ids["deal"]} <= set(rows)
+    if viewer == "ra1":
+        assert ids["a2"] not in rows and ids["contact"] in rows
+
+
+def _write_raw(world: World, record_id: str, data: str, derived: str | None) -> None:
+    with world.engine.begin() as conn:
+        positions = Positions(conn)
+        conn.execute(
+            text(
+                "UPDATE records SET data = :data, derived = :derived, version = version + 1, "
+                "xid = :xid, seq = :seq WHERE id = :id"
+            ),
+            {
+                "data": data,
+                "derived": derived,
+                "xid": positions.xid,
+                "seq": positions.seqs(1)[0],
+                "id": record_id,
+            },
+        )
+
+
+def _stored_derived(world: World, record_id: str) -> str:
+    with world.engine.connect() as conn:
+        return str(
+            conn.execute(
+                text("SELECT derived FROM records WHERE id = :id"), {"id": record_id}
+            ).scalar()
+        )
+
+
+def test_what_cannot_be_laid_out_goes_as_feed_items(world: World, tmp_path: Path) -> None:
+    e = world.engine
+    owner = json.dumps(world.ra1.id)
+    ok = make_customer(e, world.ra1, "好客户有限公司")
+    bad = {name: make_customer(e, world.ra1, f"{name}客户有限公司") for name in "甲乙丙丁戊"}
+    derived = _stored_derived(world, ok)
+    _write_raw(world, bad["甲"], '{"name":"甲","owner":' + owner + ',"notes":"cut off', derived)
+    _write_raw(world, bad["乙"], '{"name":{"zh":"乙"},"owner":' + owner + "}", derived)
+    _write_raw(world, bad["丙"], '{"name":"丙","owner":' + owner + "}", None)
+    stale = json.loads(derived) | {"v": 0}
+    _write_raw(world, bad["丁"], '{"name":"丁","owner":' + owner + "}", json.dumps(stale))
+    # A value of a scalar type the column does not take is laid out as it is: the device
+    # checks the types of what it copies (tests/sync/test_packs.py).
+    _write_raw(world, bad["戊"], '{"name":12345,"owner":' + owner + "}", derived)
+    settle(e)
+    rows, items, _ = _all_packs(world, world.ra1, tmp_path, limit=50)
+    assert ok in rows and bad["戊"] in rows and rows[bad["戊"]]["name"] == 12345
+    fed = {i.get("id"): i for i in items if isinstance(i, dict)}
+    for name in "乙丙丁":
+        assert bad[name] in fed and bad[name] not in rows
+    # Text that is not JSON is sent as it is stored, for the device to set aside.
+    with sqlcipher.connect(":memory:") as conn:
+        key = secrets.token_bytes(32)
+        pack(e, world.ra1, None, 50, key, tmp_path / "raw")
+        packs.attach(conn, tmp_path / "raw", key)
+        texts = [t for (t,) in conn.execute("SELECT item FROM pack.feed")]
+    assert any('"cut off' in t for t in texts) and bad["甲"] not in rows
+
+
+def test_a_pack_is_unreadable_without_its_key(world: World, tmp_path: Path) -> None:
+    make_customer(world.engine, world.ra1, "保密客户有限公司")
+    key = secrets.token_bytes(32)
+    path = tmp_path / "p"
+    pack(world.engine, world.ra1, None, 100, key, path)
+    body = path.read_bytes()
+    assert "保密客户".encode() not in body and b"SQLite format 3" not in body
+    conn = sqlcipher.connect(":memory:")
+    with pytest.raises(sqlcipher.DatabaseError):
+        packs.attach(conn, path, secrets.token_bytes(32))
+        conn.execute("SELECT count(*) FROM pack.meta").fetchone()
+    conn.close()
