@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import pathlib
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -39,7 +37,8 @@ from server.history import MAX_IDS as MAX_HISTORY_IDS
 from server.history import record_history
 from server.leads.api import router as leads_router
 from server.leads.jobs import Scheduler
-from server.pull import BadCursor, ResyncRequired, pull_json, pull_pack
+from server.packs import PackMaker
+from server.pull import BadCursor, ResyncRequired, pull_json
 from server.push import ID_PATTERN, TooManyOperations, check_json, push_json
 from server.records import Viewer
 from server.reports.api import router as reports_router
@@ -124,6 +123,9 @@ class PackBody(BaseModel):
     cursor: SafeStr | None = Field(default=None, max_length=40)
     limit: int = Field(default=20_000, ge=1, le=100_000)
     key: str = Field(pattern=r"^[0-9a-f]{64}$", description="256-bit key, hex, for this pack only")
+    # The next pack's key and size: the server makes it while this one is stored.
+    next_key: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    next_limit: int | None = Field(default=None, ge=1, le=100_000)
 
 
 class PushBody(BaseModel):
@@ -345,6 +347,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     own_engine = engine is None
     db = engine or make_engine(settings.database_url, pool_size=settings.pool_size)
     store = BlobStore(settings.blob_dir, settings.max_attachment_bytes)
+    packer = PackMaker(db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -358,6 +361,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         yield
         if scheduler is not None:
             scheduler.stop()
+        packer.close()
         if own_engine:
             db.dispose()
 
@@ -542,22 +546,25 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         """The page ``/sync/pull`` would answer, laid out in the device store's columns as an
         encrypted SQLite file (for a first sync: see app.sync.pack)."""
         limit = min(body.limit, settings.max_pack_limit)
-        with tempfile.TemporaryDirectory(prefix="fieldcrm-pack-") as folder:
-            path = pathlib.Path(folder) / "pack"
-            try:
-                pull_pack(db, token, body.cursor, limit, bytes.fromhex(body.key), path)
-            except auth.AuthError as exc:
-                raise refused(db, exc) from None
-            except BadCursor:
-                raise ApiError(400, "bad_cursor", "同步位置无效", "Unknown cursor") from None
-            except ResyncRequired:
-                raise ApiError(
-                    410,
-                    "resync_required",
-                    "离线太久,需要完整重新同步",
-                    "Offline for too long: a full resync is needed",
-                ) from None
-            content = path.read_bytes()
+        ahead = None
+        if body.next_key is not None:
+            ahead = (
+                min(body.next_limit or limit, settings.max_pack_limit),
+                bytes.fromhex(body.next_key),
+            )
+        try:
+            content = packer.make(token, body.cursor, limit, bytes.fromhex(body.key), ahead)
+        except auth.AuthError as exc:
+            raise refused(db, exc) from None
+        except BadCursor:
+            raise ApiError(400, "bad_cursor", "同步位置无效", "Unknown cursor") from None
+        except ResyncRequired:
+            raise ApiError(
+                410,
+                "resync_required",
+                "离线太久,需要完整重新同步",
+                "Offline for too long: a full resync is needed",
+            ) from None
         return Response(content, media_type=PACK_MEDIA_TYPE)
 
     @api.get(

@@ -66,7 +66,7 @@ class Settings:
     max_ops_per_push: int = 500
     max_pull_limit: int = 10_000
     # Records per pack (a first sync's pages, app.sync.pack): each is one file built in memory.
-    max_pack_limit: int = 50_000
+    max_pack_limit: int = 100_000
     pool_size: int = 10
     # Seconds between runs of the scheduled jobs (server.leads.jobs) in a serving process;
     # 0 runs none (tests and tools tick by hand). ``serve`` sets it.

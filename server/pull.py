@@ -452,24 +452,6 @@ def _pack_rows(conn: Connection, viewer: Viewer) -> Select[Any]:
     return rows.order_by(records.c.xid, records.c.seq).limit(bindparam("limit"))
 
 
-def pull_pack(
-    engine: Engine, access_token: str, cursor: str | None, limit: int, key: bytes, path: Path
-) -> int:
-    """The page of the feed :func:`pull_json` would answer, written as a pack
-    (:mod:`app.sync.pack`) encrypted with ``key`` to ``path``; returns its record count.
-
-    Raises what :func:`pull_json` raises.
-    """
-
-    def work(conn: Connection) -> _Positions:
-        row = auth.authenticate_in(conn, access_token, _TOKEN_AND_STATE[is_postgres(conn)])
-        start = Cursor.parse(cursor)
-        viewer = auth.viewer_of(row)
-        return _positions(conn, viewer, start, limit, _State.of(row), _pack_rows(conn, viewer))
-
-    return _write_pack(_read(engine, work), key, path)
-
-
 def pack(
     engine: Engine, viewer: Viewer, cursor: Cursor | None, limit: int, key: bytes, path: Path
 ) -> dict[str, Any]:
@@ -489,10 +471,7 @@ def _write_pack(page: _Positions, key: bytes, path: Path) -> int:
     # Written once the read transaction has ended: the file is this request's own work.
     writer = PackWriter(path, key)
     try:
-        writer.add_records((r[0], r[1], r[2], r[3], r[4]) for r in page.rows if r.item is None)
-        for r in page.rows:
-            if r.item is not None:
-                writer.add_item(r.item)
+        writer.add_rows(page.rows)  # laid out in STAGED order by _pack_columns
         for notice in page.notices:
             text = page.notice_item(notice)
             if text is not None:

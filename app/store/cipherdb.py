@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -52,6 +53,9 @@ PAGE_SIZE = 16 * 1024
 PLAIN_HEADER = b"SQLite format 3\x00"
 LOCK_FILE = "store.lock"
 ENCRYPTING_SUFFIX = ".encrypting"
+# Held while SQLCipher's process-wide defaults are changed (app.sync.pack.attach), and by every
+# open here, so that no file is opened with another file's settings.
+DEFAULTS_LOCK = threading.RLock()
 
 FileState = Literal["missing", "plain", "encrypted"]
 
@@ -97,13 +101,14 @@ def connect(
         target, uri=readonly, check_same_thread=check_same_thread, timeout=timeout
     )
     try:
-        if key is not None:
-            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-            conn.execute(f"PRAGMA cipher_page_size = {PAGE_SIZE}")
-            # Wiping every freed buffer costs time and guards only against reading this
-            # process's memory, which a program running as the user can do anyway.
-            conn.execute("PRAGMA cipher_memory_security = OFF")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        with DEFAULTS_LOCK:  # the file is read here, with SQLCipher's defaults
+            if key is not None:
+                conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+                conn.execute(f"PRAGMA cipher_page_size = {PAGE_SIZE}")
+                # Wiping every freed buffer costs time and guards only against reading this
+                # process's memory, which a program running as the user can do anyway.
+                conn.execute("PRAGMA cipher_memory_security = OFF")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except BaseException:
         conn.close()
         raise

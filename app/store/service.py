@@ -25,7 +25,9 @@ and only sync's apply layer (which writes the server's state beside the write pa
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
@@ -139,6 +141,19 @@ def open_database(
             raise StoreLocked(cipherdb.KEY_WRONG.format(p=path)) from exc
         raise StoreUnavailable(describe_sqlite_error(exc, path)) from exc
     return db, key
+
+
+def _return_freed_memory() -> None:
+    """Hand memory freed inside the C heap back to the system (glibc only).
+
+    The page cache is made of many small blocks, which glibc keeps for reuse after they are
+    freed: without this the process would go on holding a whole sync's cache while the
+    cockpit's reports are computed beside it.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def describe_sqlite_error(exc: Exception, path: Path) -> Msg:
@@ -266,6 +281,12 @@ class Store:
         # Busy: the next checkpoint (or the app's own) does it.
         with contextlib.suppress(cipherdb.OperationalError):
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def shrink_cache(self) -> None:
+        """After a bulk write: give back the bulk page cache (the app's own size is kept)."""
+        self._db.execute(f"PRAGMA cache_size = -{ENCRYPTED_CACHE_KIB}")
+        self._db.execute("PRAGMA shrink_memory")
+        _return_freed_memory()
 
     @contextlib.contextmanager
     def checkpointing(self) -> Iterator[Callable[[], None]]:

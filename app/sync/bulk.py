@@ -89,10 +89,11 @@ class PackResult:
     counts: tuple[int, int, int, int]
 
 
-def save(profile_dir: Path, name: str, body: bytes) -> Path:
-    """Keep a downloaded pack in the profile folder (it is encrypted) until it is applied."""
+def new_file(profile_dir: Path, name: str) -> Path:
+    """An empty file, private to the user, to download a pack into (it is encrypted, and
+    kept only until it is stored)."""
     path = profile_dir / f"{name}{PART_SUFFIX}"
-    path.write_bytes(body)
+    path.touch()
     make_private(path)
     return path
 

@@ -59,7 +59,8 @@ PUSH_BATCH = 200
 PULL_PAGE = 10_000
 # Records per pack, the pages of a first sync (app.sync.bulk): each is stored in one
 # transaction (a pack is attached to the store, which SQLite allows only outside one).
-PACK_PAGE = 50_000
+PACK_PAGE = 100_000
+FIRST_PACK = 10_000
 # Packs stored in one transaction, when they have arrived: each commit writes back every page
 # of the id indexes that the packs' records touched (ids are random).
 PACKS_PER_COMMIT = 3
@@ -329,6 +330,8 @@ class SyncEngine:
             if raised:
                 self._notify([Change("alert", "*", "create", ())])
             store.set_meta("last_synced", utc_now().isoformat())
+            # The bulk cache has done its work: the reports below need their memory.
+            store.shrink_cache()
             if cockpit_cache.is_lead(store):
                 # The cockpit's reports are computed once here, on the sync's thread, not when
                 # the lead opens it; one that cannot be computed now is computed when shown.
@@ -825,7 +828,7 @@ class _Arrived:
 
 class _Downloads:
     """Packs downloaded one after another on a thread of their own, a few ahead of the
-    writer, each kept (encrypted) in the profile folder until it is stored."""
+    writer, each streamed into a file (encrypted) in the profile folder until it is stored."""
 
     _END = object()
 
@@ -841,13 +844,17 @@ class _Downloads:
         self._thread.start()
 
     def _run(self, cursor: str | None) -> None:
+        # The first packs are small, so that storing starts soon; then they grow to the limit.
+        limit = min(self._limit, FIRST_PACK)
+        key = secrets.token_bytes(32)  # each pack's own, never written down
         try:
             while not self._stopped.is_set():
-                got = self._fetch(cursor)
+                next_limit, next_key = min(self._limit, limit * 2), secrets.token_bytes(32)
+                got = self._fetch(cursor, limit, key, (next_limit, next_key))
                 self._put(got if got is not None else self._END)
                 if got is None or not got.meta.more:
                     return
-                cursor = got.meta.cursor
+                cursor, limit, key = got.meta.cursor, next_limit, next_key
         except BaseException as exc:  # handed to the writer, which raises it
             self._put(exc)
 
@@ -859,17 +866,21 @@ class _Downloads:
         if isinstance(item, _Arrived):
             item.path.unlink(missing_ok=True)
 
-    def _fetch(self, cursor: str | None) -> _Arrived | None:
-        key = secrets.token_bytes(32)  # this pack's own, never written down
-        body = self._api.pull_pack(cursor, self._limit, key)
-        if body is None:
-            return None  # a server without packs
-        path = bulk.save(self._profile, uuid.uuid4().hex, body)
+    def _fetch(
+        self, cursor: str | None, limit: int, key: bytes, ahead: tuple[int, bytes]
+    ) -> _Arrived | None:
+        path = bulk.new_file(self._profile, uuid.uuid4().hex)
         try:
+            if not self._api.pull_pack(cursor, limit, key, path, ahead):
+                path.unlink(missing_ok=True)
+                return None  # a server without packs
             return _Arrived(path, key, bulk.read_meta(path, key))
         except bulk.NotAPack:
             path.unlink(missing_ok=True)
             return None
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
 
     def take(self, most: int) -> list[_Arrived]:
         """The next pack (waiting for it) and any more that have arrived, up to ``most``;

@@ -184,20 +184,58 @@ class ApiClient:
             params["cursor"] = cursor
         return self.request("GET", "/sync/pull", params=params).content
 
-    def pull_pack(self, cursor: str | None, limit: int, key: bytes) -> bytes | None:
-        """The same page as a pack encrypted with ``key`` (see :mod:`app.sync.pack`); None
-        from a server that does not make packs."""
-        try:
-            r = self.request(
-                "POST", "/sync/pack", json={"cursor": cursor, "limit": limit, "key": key.hex()}
-            )
-        except Refused as exc:
-            if exc.status in (404, 405):
-                return None
-            raise
+    def pull_pack(
+        self,
+        cursor: str | None,
+        limit: int,
+        key: bytes,
+        target: Path,
+        ahead: tuple[int, bytes] | None = None,
+    ) -> bool:
+        """Download the same page as a pack encrypted with ``key`` (see :mod:`app.sync.pack`)
+        into ``target``, as it arrives; False from a server that does not make packs.
+
+        ``ahead``: the size and key of the pack to ask for next, which the server then makes
+        while this one is stored."""
+        body: dict[str, Any] = {"cursor": cursor, "limit": limit, "key": key.hex()}
+        if ahead is not None:
+            body |= {"next_limit": ahead[0], "next_key": ahead[1].hex()}
+        for attempt in range(self.retries + 1):
+            headers = {}
+            token = self._token()
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            try:
+                with self.http.stream("POST", "/sync/pack", json=body, headers=headers) as r:
+                    if r.status_code not in RETRYABLE_STATUS:
+                        return self._receive_pack(r, target)
+                    if attempt == self.retries:
+                        raise ServerTrouble()
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                raise Offline() from exc
+            except httpx.TransportError as exc:
+                if attempt == self.retries:
+                    raise Offline() from exc
+            self._sleep(self._backoff(attempt))
+        raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _receive_pack(self, r: httpx.Response, target: Path) -> bool:
+        if r.status_code in (404, 405):
+            return False
+        if r.status_code >= 400:
+            r.read()
+            if r.status_code == 401:
+                raise _unauthorised(r)
+            if r.status_code == 410:
+                raise ResyncRequired()
+            code, msg = _message(r)
+            raise Refused(r.status_code, code, msg)
         if r.headers.get("content-type", "").split(";")[0].strip() != PACK_MEDIA_TYPE:
             raise ServerTrouble()  # a proxy's or captive portal's page in the server's place
-        return r.content
+        with target.open("wb") as f:
+            for chunk in r.iter_bytes(CHUNK):
+                f.write(chunk)
+        return True
 
     def upload(self, sha256: str, path: Path) -> None:
         """Upload a file, resuming where the server's copy ends; skip files it already has."""

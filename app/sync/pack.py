@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,15 @@ from sqlcipher3 import dbapi2 as sqlcipher
 from app.domain import derived as derivation
 from app.domain.derived import INDEXED, NAME_COLUMNS, name_columns
 from app.domain.schema import ENTITIES, Entity
+from app.store import cipherdb
 
 FORMAT = 1
 MEDIA_TYPE = "application/vnd.fieldcrm.pack+sqlite3"
 # A search document's columns in a pack row, after the record's own.
 DOC_COLUMNS = ("_body", "_initials", "_tokens")
+# What the server hands a writer per record (PackWriter.add_rows), in this order; any columns
+# after these are ignored.
+STAGED = ("id", "entity", "version", "data", "derived", "item")
 
 
 def columns(ent: Entity) -> list[str]:
@@ -89,8 +93,13 @@ def fingerprint() -> str:
 
 
 def valid_row_sql(ent: Entity, alias: str = "p") -> str:
-    """An SQL condition that holds for a pack row whose values the store can take: the same
-    types :func:`fits` demands, checked by the device on what it was sent."""
+    """An SQL condition that holds for a pack row whose values the store can take as they are:
+    ids and versions, whole numbers, amounts (finite), structured values (JSON objects or
+    arrays) and what was derived (text).
+
+    Text fields are not checked: the server sends no object or array in one, and any other
+    value the store's text column keeps as its text (a number 7 becomes "7"), losing nothing.
+    """
     kinds = {f.name: f.kind for f in ent.fields}
     terms = [
         f"typeof({alias}.id) = 'text' AND {alias}.id <> ''",
@@ -112,8 +121,6 @@ def valid_row_sql(ent: Entity, alias: str = "p") -> str:
                 f"WHEN json_valid({col}) THEN json_type({col}) IN ('object', 'array') "
                 f"ELSE 0 END))"
             )
-        else:
-            terms.append(f"typeof({col}) IN ('null', 'text')")
     extra = [*NAME_COLUMNS.get(ent.name, ())]
     if ent.name in INDEXED:
         extra += DOC_COLUMNS
@@ -129,11 +136,20 @@ def _key_pragma(key: bytes) -> str:
 
 def attach(conn: Any, path: Path, key: bytes, schema: str = "pack") -> None:
     """Attach the pack at ``path`` to a SQLCipher connection as ``schema``."""
-    conn.execute("PRAGMA cipher_default_use_hmac = OFF")
-    try:
-        conn.execute(f"ATTACH DATABASE ? AS {schema} KEY {_key_pragma(key)}", (str(path),))
-    finally:
-        conn.execute("PRAGMA cipher_default_use_hmac = ON")
+    # ATTACH reads the file at once, so its settings can only come from SQLCipher's defaults,
+    # which belong to the whole process: no other file is opened while they are changed.
+    with cipherdb.DEFAULTS_LOCK:
+        conn.execute("PRAGMA cipher_default_use_hmac = OFF")
+        try:
+            conn.execute(f"ATTACH DATABASE ? AS {schema} KEY {_key_pragma(key)}", (str(path),))
+        finally:
+            conn.execute("PRAGMA cipher_default_use_hmac = ON")
+
+
+def _create(conn: Any, path: Path, key: bytes, schema: str) -> None:
+    """Attach a new pack file, set to be written without message authentication."""
+    conn.execute(f"ATTACH DATABASE ? AS {schema} KEY {_key_pragma(key)}", (str(path),))
+    conn.execute(f"PRAGMA {schema}.cipher_use_hmac = OFF")  # before its first page
 
 
 class PackWriter:
@@ -148,7 +164,7 @@ class PackWriter:
     def __init__(self, path: Path, key: bytes) -> None:
         self._conn = sqlcipher.connect(":memory:", isolation_level=None)
         c = self._conn
-        attach(c, path, key, "out")
+        _create(c, path, key, "out")
         c.execute("PRAGMA out.journal_mode = OFF")
         c.execute("PRAGMA out.synchronous = OFF")
         c.execute("CREATE TABLE out.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -159,17 +175,21 @@ class PackWriter:
             cols = columns(ent) + (list(DOC_COLUMNS) if ent.name in INDEXED else [])
             c.execute(f"CREATE TABLE out.{table(ent)} ({', '.join(cols)})")
         c.execute("CREATE TABLE staged (id, entity, version, data, derived)")
-        self._staged: dict[str, list[tuple[str, str, int, str, str | None]]] = {
-            name: [] for name in ENTITIES
-        }
+        self._staged: dict[str, list[Sequence[Any]]] = {name: [] for name in ENTITIES}
         self._feed: list[str] = []
         self.records = 0
 
-    def add_records(self, rows: Iterable[tuple[str, str, int, str, str | None]]) -> None:
-        """Live records as the server stores them: (id, entity, version, fields as JSON text,
-        what was derived from them as JSON text)."""
+    def add_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        """The page's records as the server stores them, in :data:`STAGED` order: a live
+        record's fields and what was derived from them as JSON text, or, for anything not to
+        be laid out (a tombstone, another kind), its feed item."""
+        staged, feed = self._staged, self._feed
         for row in rows:
-            self._staged[row[1]].append(row)
+            item = row[5]
+            if item is None:
+                staged[row[1]].append(row[:5])
+            else:
+                feed.append(item)
 
     def add_item(self, item: str) -> None:
         """A feed item (JSON text) for the device to apply as it would from a JSON page."""
@@ -183,12 +203,14 @@ class PackWriter:
             staged = self._staged.pop(ent.name)
             if not staged:
                 continue
+            # One entity at a time through a small table, which is emptied and filled again.
             c.execute("DELETE FROM staged")
             c.executemany("INSERT INTO staged VALUES (?, ?, ?, ?, ?)", staged)
             sound = f"coalesce({_sound_sql(ent)}, 0)"
+            # In id order: the device's id indexes then take each pack's rows in one pass.
             laid = c.execute(
                 f"INSERT INTO out.{table(ent)} SELECT {_layout_sql(ent)} FROM staged s "
-                f"WHERE {sound}"
+                f"WHERE {sound} ORDER BY s.id"
             ).rowcount
             self.records += laid
             if laid < len(staged):
@@ -231,45 +253,34 @@ def _layout_sql(ent: Entity) -> str:
     return ", ".join(out)
 
 
-_JSON_TYPES = {
-    "int": ("integer", "true", "false"),
-    "bool": ("integer", "true", "false"),
-    "decimal": ("text", "integer", "real"),
-    "json": ("object", "array"),
-}
-
-
 def _sound_sql(ent: Entity) -> str:
-    """SQL: the staged record ``s`` can be laid out as it is: strict JSON, each value of the
-    type its column takes, and what was derived from it of this version and shape. (JSON
+    """SQL: the staged record ``s`` can be laid out as it is: strict JSON, no object or array
+    outside its structured fields, and what was derived from it of this version and shape. (JSON
     functions raise on text that is not JSON, so validity is settled first, by CASE, which
     alone fixes the order in which SQLite evaluates.)"""
-    fields = []
-    for f in ent.fields:
-        kinds = ", ".join(f"'{k}'" for k in (*_JSON_TYPES.get(f.kind, ("text",)), "null"))
-        fields.append(f"coalesce(json_type(s.data, '$.{f.name}'), 'null') IN ({kinds})")
+    # ->> reads a scalar as the scalar it is, which the device checks against its column
+    # (valid_row_sql); an object or array it would read as JSON text, so those are allowed
+    # only in structured fields.
+    fields = [
+        f"coalesce(json_type(s.data, '$.{f.name}'), 'null') "
+        + ("IN ('object', 'array', 'null')" if f.kind == "json" else "NOT IN ('object', 'array')")
+        for f in ent.fields
+    ]
     if any(f.kind == "json" for f in ent.fields):
         typed = " AND ".join(fields)
     else:
-        # Fields holding no object or array (the text has no brace past the first, and no
-        # bracket) can only hold the scalars ->> reads as they are; the device checks those
-        # types itself (valid_row_sql). The rest are checked field by field.
+        # No brace past the first and no bracket: no field holds an object or array.
         typed = (
             "CASE WHEN instr(substr(s.data, 2), '{') = 0 AND instr(s.data, '[') = 0 THEN 1 "
             f"ELSE {' AND '.join(fields)} END"
         )
     terms = ["json_type(s.data) = 'object'", f"({typed})"]
-    derived = [f"json_type(s.derived, '$.{k}') = 'text'" for k in _DERIVED_KEYS[ent.name]]
-    if ent.name in INDEXED:
-        derived += [f"json_type(s.derived, '$.doc[{i}]') = 'text'" for i in range(3)]
     guard = "WHEN NOT json_valid(s.data) THEN 0"
-    if derived:
+    if ent.name in NAME_COLUMNS or ent.name in INDEXED:
+        # What was derived is the server's own output: its version is checked here, the
+        # types of what is read from it by the device (valid_row_sql).
         guard += " WHEN s.derived IS NULL OR NOT json_valid(s.derived) THEN 0"
-        terms += [
-            "json_type(s.derived) = 'object'",
-            f"s.derived ->> '$.v' = {derivation.VERSION}",
-            *derived,
-        ]
+        terms.append(f"s.derived ->> '$.v' = {derivation.VERSION}")
     return f"(CASE {guard} ELSE {' AND '.join(terms)} END)"
 
 

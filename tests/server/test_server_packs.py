@@ -5,18 +5,34 @@ from __future__ import annotations
 
 import json
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from helpers.world import World, latest, make_customer, make_deal, new_id, one, op, pull_all, settle
+from helpers.world import (
+    PASSWORD,
+    World,
+    latest,
+    make_customer,
+    make_deal,
+    new_id,
+    one,
+    op,
+    pull_all,
+    settle,
+    sign_in,
+)
 from sqlalchemy import text
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from app.domain.derived import INDEXED
 from app.domain.schema import ENTITIES
 from app.sync import pack as packs
+from server import auth
 from server.db import Positions
+from server.packs import PackMaker
 from server.pull import Cursor, pack
 from server.records import Viewer
 
@@ -196,3 +212,63 @@ def test_a_pack_is_unreadable_without_its_key(world: World, tmp_path: Path) -> N
         packs.attach(conn, path, secrets.token_bytes(32))
         conn.execute("SELECT count(*) FROM pack.meta").fetchone()
     conn.close()
+
+
+def test_the_next_pack_is_made_ahead_for_its_request(world: World) -> None:
+    for i in range(7):
+        make_customer(world.engine, world.ra1, f"预取客户{i}有限公司")
+    settle(world.engine)
+    token = auth.sign_in(
+        world.engine, world.settings, "ra1", PASSWORD, device="test", ip="127.0.0.1"
+    ).access_token
+    maker = PackMaker(world.engine)
+    try:
+        keys = [secrets.token_bytes(32) for _ in range(4)]
+        cursor, names = None, []
+        for i in range(3):
+            body = maker.make(token, cursor, 3, keys[i], (3, keys[i + 1]))
+            path = Path(maker._dir) / f"got{i}"
+            path.write_bytes(body)
+            rows, _ = _read(path, keys[i])
+            names += [r["name"] for r in rows.values()]
+            conn = sqlcipher.connect(":memory:")
+            packs.attach(conn, path, keys[i])
+            cursor = dict(conn.execute("SELECT key, value FROM pack.meta").fetchall())["cursor"]
+            conn.close()
+        assert (maker.made_on_request, maker.ahead_used) == (1, 2)
+        assert sorted(names) == sorted(f"预取客户{i}有限公司" for i in range(7))
+        # A pack made ahead goes only to its own user, with its own key.
+        other = auth.sign_in(
+            world.engine, world.settings, "ra2", PASSWORD, device="test", ip="127.0.0.1"
+        ).access_token
+        maker.make(other, cursor, 3, keys[3])
+        assert maker.made_on_request == 2
+    finally:
+        maker.close()
+    assert not maker._dir.exists()
+
+
+def test_the_pack_endpoint_refuses_what_it_cannot_use(world: World, client: httpx.Client) -> None:
+    make_customer(world.engine, world.ra1, "接口客户有限公司")
+    key = secrets.token_bytes(32).hex()
+    assert client.post("/sync/pack", json={"key": key}).status_code == 401
+    auth_header = sign_in(client, "ra1")
+    for body in (
+        {"key": "00" * 31},  # too short
+        {"key": key.upper()},
+        {"key": key, "limit": 0},
+        {"key": key, "limit": 10**9},
+        {"key": key, "next_key": "zz" * 32},
+        {"key": key, "cursor": "1.2.3"},
+        {"key": key, "extra": 1},
+    ):
+        r = client.post("/sync/pack", json=body, headers=auth_header)
+        assert r.status_code in (400, 422), (body, r.status_code)
+    r = client.post("/sync/pack", json={"key": key, "cursor": "1.x"}, headers=auth_header)
+    assert r.status_code in (400, 422)
+    r = client.post("/sync/pack", json={"key": key}, headers=auth_header)
+    assert r.status_code == 200 and r.headers["content-type"] == packs.MEDIA_TYPE
+    path = Path(tempfile.mkdtemp()) / "p"
+    path.write_bytes(r.content)
+    rows, _ = _read(path, bytes.fromhex(key))
+    assert [row["name"] for row in rows.values()] == ["接口客户有限公司"]
