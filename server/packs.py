@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from server.records import Viewer
 # How long a pack made ahead waits for its request, and how many may wait at once.
 KEEP_S = 120.0
 MAX_AHEAD = 16
+# How long a request waits for its pack made ahead before making it itself.
+WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class _Made:
     path: Path
     cursor: str
     more: bool
+    viewer: Viewer  # whose scope the pack holds, as the user was when it was made
 
 
 _Key = tuple[str, str, int, bytes]  # user, cursor, limit, pack key
@@ -71,8 +75,17 @@ class PackMaker:
         viewer = auth.authenticate(self._engine, access_token)
         start = Cursor.parse(cursor)
         waiting = self._take((viewer.id, str(start or ""), limit, key))
+        made = None
         if waiting is not None:
-            made = waiting.result()
+            try:
+                made = waiting.result(timeout=WAIT_S)
+            except FutureTimeout:
+                waiting.add_done_callback(_discard)  # too slow (a busy server): make it here
+        if made is not None and made.viewer != viewer:
+            # The user's role or team changed since: what was made ahead is not theirs now.
+            made.path.unlink(missing_ok=True)
+            made = None
+        if made is not None:
             self.ahead_used += 1
         else:
             made = self._make(viewer, start, limit, key)
@@ -92,16 +105,17 @@ class PackMaker:
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        return _Made(path, str(page["cursor"]), bool(page["more"]))
+        return _Made(path, str(page["cursor"]), bool(page["more"]), page["viewer"])
 
     def _make_ahead(self, viewer: Viewer, cursor: str, limit: int, key: bytes) -> None:
         start = Cursor.parse(cursor)
         with self._lock:
             self._expire()
-            if len(self._ahead) >= MAX_AHEAD:
-                return
+            key_ahead = (viewer.id, str(start or ""), limit, key)
+            if len(self._ahead) >= MAX_AHEAD or key_ahead in self._ahead:
+                return  # (the same request again, retried: its pack is on its way)
             future = self._pool.submit(self._make, viewer, start, limit, key)
-            self._ahead[viewer.id, str(start or ""), limit, key] = (time.monotonic(), future)
+            self._ahead[key_ahead] = (time.monotonic(), future)
 
     def _take(self, key: _Key) -> Future[_Made] | None:
         with self._lock:

@@ -455,16 +455,24 @@ def _pack_rows(conn: Connection, viewer: Viewer) -> Select[Any]:
 def pack(
     engine: Engine, viewer: Viewer, cursor: Cursor | None, limit: int, key: bytes, path: Path
 ) -> dict[str, Any]:
-    """:func:`pull` as a pack written to ``path``; returns the page's ``cursor`` and ``more``
-    and the count of ``records`` laid out."""
+    """:func:`pull` as a pack written to ``path``; returns the page's ``cursor`` and ``more``,
+    the count of ``records`` laid out, and the ``viewer`` whose scope it holds: the user as
+    they are in the pack's own transaction (their role or team may have changed since
+    ``viewer`` was read)."""
 
-    def work(conn: Connection) -> _Positions:
+    def work(conn: Connection) -> tuple[_Positions, Viewer]:
         state = _State.of(conn.execute(_STATE[is_postgres(conn)]).one())
-        return _positions(conn, viewer, cursor, limit, state, _pack_rows(conn, viewer))
+        row = conn.execute(
+            select(
+                users.c.id, users.c.name, users.c.display_name, users.c.role, users.c.team_id
+            ).where(users.c.id == viewer.id)
+        ).one()
+        now = Viewer(row.id, row.name, row.display_name, row.role, row.team_id)
+        return _positions(conn, now, cursor, limit, state, _pack_rows(conn, now)), now
 
-    page = _read(engine, work)
+    page, now = _read(engine, work)
     laid = _write_pack(page, key, path)
-    return {"cursor": str(page.cursor), "more": page.more, "records": laid}
+    return {"cursor": str(page.cursor), "more": page.more, "records": laid, "viewer": now}
 
 
 def _write_pack(page: _Positions, key: bytes, path: Path) -> int:

@@ -61,9 +61,10 @@ PULL_PAGE = 10_000
 # transaction (a pack is attached to the store, which SQLite allows only outside one).
 PACK_PAGE = 100_000
 FIRST_PACK = 10_000
-# Packs stored in one transaction, when they have arrived: each commit writes back every page
-# of the id indexes that the packs' records touched (ids are random).
-PACKS_PER_COMMIT = 3
+# Packs stored in one transaction, when they have arrived. One: a pack of 100 000 records takes
+# a few seconds to store, and an edit the user saves meanwhile waits for the write lock (the
+# store gives up after 10 s).
+PACKS_PER_COMMIT = 1
 # Pulled records written per commit. Each commit writes every page an insert touched, and ids
 # are random, so a commit dirties pages all over every id index: committing every page of a
 # first sync rewrote those indexes once per page. A resumed sync refetches at most this many.
@@ -610,9 +611,7 @@ class SyncEngine:
         try:
             with store.checkpointing() as after_commit, without_cycle_collector():
                 while True:
-                    if cancelled():
-                        raise Cancelled()
-                    arrived = downloads.take(PACKS_PER_COMMIT)
+                    arrived = downloads.take(PACKS_PER_COMMIT, cancelled)
                     if not arrived:
                         break
                     try:
@@ -882,11 +881,18 @@ class _Downloads:
             path.unlink(missing_ok=True)
             raise
 
-    def take(self, most: int) -> list[_Arrived]:
+    def take(self, most: int, cancelled: CancelCheck) -> list[_Arrived]:
         """The next pack (waiting for it) and any more that have arrived, up to ``most``;
-        an empty list at the end. Raises what stopped the downloads."""
+        an empty list at the end. Raises what stopped the downloads, or :class:`Cancelled`."""
         taken: list[_Arrived] = []
-        item = self._queue.get()
+        while True:
+            if cancelled():
+                raise Cancelled()
+            try:
+                item = self._queue.get(timeout=0.2)
+                break
+            except queue.Empty:
+                continue
         while True:
             if isinstance(item, BaseException):
                 self._keep_end(taken, item)
@@ -912,15 +918,20 @@ class _Downloads:
     def stop(self) -> None:
         """Stop downloading; remove what was downloaded and not taken."""
         self._stopped.set()
+        self._drain()
+        # A download under way ends by itself (its file is removed when it cannot be queued,
+        # or by the next sync's discard_leftovers): nobody waits for it.
+        self._thread.join(timeout=1.0)
+        self._drain()
+
+    def _drain(self) -> None:
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                break
+                return
             if isinstance(item, _Arrived):
                 item.path.unlink(missing_ok=True)
-        self._thread.join()
-        # A pack that arrived while the queue was emptied is removed by its own _put.
 
 
 class _Grouped:

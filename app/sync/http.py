@@ -38,6 +38,7 @@ CHUNK = 1 << 20  # upload chunk size; the server's per-chunk limit is larger
 # Seconds to wait for a connection. Generous for a slow mobile link, short enough that a
 # laptop whose network dropped silently hears "offline" soon.
 CONNECT_TIMEOUT = 3.0
+PACK_TIMEOUT = httpx.Timeout(120.0, connect=CONNECT_TIMEOUT)
 
 
 def _message(response: httpx.Response) -> tuple[str, Msg]:
@@ -206,7 +207,11 @@ class ApiClient:
             if token:
                 headers["Authorization"] = f"Bearer {token}"
             try:
-                with self.http.stream("POST", "/sync/pack", json=body, headers=headers) as r:
+                # The server answers once the pack is made, which may take a while when it
+                # is busy: a longer wait for the first byte than other calls have.
+                with self.http.stream(
+                    "POST", "/sync/pack", json=body, headers=headers, timeout=PACK_TIMEOUT
+                ) as r:
                     if r.status_code not in RETRYABLE_STATUS:
                         return self._receive_pack(r, target)
                     if attempt == self.retries:

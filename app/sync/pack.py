@@ -13,9 +13,9 @@ A pack holds, besides its ``meta``:
 
 * one table per entity (``r_<entity>``): a live record per row, in :func:`columns` order, and
   for searchable entities its search document's body, initials and tokens (``_body`` …);
-* ``feed``: everything else of the page as feed JSON items, in feed order (tombstones, scope
-  notices, conflicts, and any record the server could not lay out), which the device applies
-  as it applies a JSON page.
+* ``feed``: everything else of the page as feed JSON items (tombstones, scope notices,
+  conflicts, and any record the server could not lay out), which the device applies as it
+  applies a JSON page (by kind: their order does not matter).
 
 The file is encrypted with a key the device makes for that one request (it is never written
 down), so a page on its way into the store is never readable on the disk. It carries no
@@ -93,13 +93,10 @@ def fingerprint() -> str:
 
 
 def valid_row_sql(ent: Entity, alias: str = "p") -> str:
-    """An SQL condition that holds for a pack row whose values the store can take as they are:
-    ids and versions, whole numbers, amounts (finite), structured values (JSON objects or
-    arrays) and what was derived (text).
-
-    Text fields are not checked: the server sends no object or array in one, and any other
-    value the store's text column keeps as its text (a number 7 becomes "7"), losing nothing.
-    """
+    """An SQL condition that holds for a pack row whose values the store can take as they are,
+    with the types :func:`app.sync.quarantine.check` accepts in a JSON page: text, whole
+    numbers, amounts (finite), structured values (JSON objects or arrays), and text for what
+    was derived. A row that fails goes the JSON page's way, and is set aside there."""
     kinds = {f.name: f.kind for f in ent.fields}
     terms = [
         f"typeof({alias}.id) = 'text' AND {alias}.id <> ''",
@@ -121,6 +118,8 @@ def valid_row_sql(ent: Entity, alias: str = "p") -> str:
                 f"WHEN json_valid({col}) THEN json_type({col}) IN ('object', 'array') "
                 f"ELSE 0 END))"
             )
+        else:
+            terms.append(f"typeof({col}) IN ('null', 'text')")
     extra = [*NAME_COLUMNS.get(ent.name, ())]
     if ent.name in INDEXED:
         extra += DOC_COLUMNS
@@ -260,7 +259,8 @@ def _sound_sql(ent: Entity) -> str:
     alone fixes the order in which SQLite evaluates.)"""
     # ->> reads a scalar as the scalar it is, which the device checks against its column
     # (valid_row_sql); an object or array it would read as JSON text, so those are allowed
-    # only in structured fields.
+    # only in structured fields. (Structured values are copied as SQLite writes JSON: compact,
+    # keys in the order they were stored. The device decodes them to compare.)
     fields = [
         f"coalesce(json_type(s.data, '$.{f.name}'), 'null') "
         + ("IN ('object', 'array', 'null')" if f.kind == "json" else "NOT IN ('object', 'array')")

@@ -30,7 +30,7 @@ from sqlcipher3 import dbapi2 as sqlcipher
 from app.domain.derived import INDEXED
 from app.domain.schema import ENTITIES
 from app.sync import pack as packs
-from server import auth
+from server import admin, auth
 from server.db import Positions
 from server.packs import PackMaker
 from server.pull import Cursor, pack
@@ -243,6 +243,24 @@ def test_the_next_pack_is_made_ahead_for_its_request(world: World) -> None:
         ).access_token
         maker.make(other, cursor, 3, keys[3])
         assert maker.made_on_request == 2
+        # One made ahead for a lead whose team then changes is not served: it is made again,
+        # for the team they lead now.
+        lead = auth.sign_in(
+            world.engine, world.settings, "la", PASSWORD, device="test", ip="127.0.0.1"
+        ).access_token
+        more = [secrets.token_bytes(32) for _ in range(2)]
+        body = maker.make(lead, None, 2, more[0], (2, more[1]))
+        path = Path(maker._dir) / "lead0"
+        path.write_bytes(body)
+        conn = sqlcipher.connect(":memory:")
+        packs.attach(conn, path, more[0])
+        cursor = dict(conn.execute("SELECT key, value FROM pack.meta").fetchall())["cursor"]
+        conn.close()
+        for _, made in list(maker._ahead.values()):
+            made.result()  # made ahead while "la" still led team A
+        admin.set_team(world.engine, "la", "B")
+        maker.make(lead, cursor, 2, more[1])
+        assert (maker.made_on_request, maker.ahead_used) == (4, 2)
     finally:
         maker.close()
     assert not maker._dir.exists()
