@@ -11,8 +11,8 @@ import json
 import logging
 import math
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
@@ -502,6 +502,23 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             ) from None
         return Response(answer, media_type="application/json")
 
+    @contextmanager
+    def feed_refusals() -> Iterator[None]:
+        """What reading the feed (as pages or packs) refuses, as the API's errors."""
+        try:
+            yield
+        except auth.AuthError as exc:
+            raise refused(db, exc) from None
+        except BadCursor:
+            raise ApiError(400, "bad_cursor", "同步位置无效", "Unknown cursor") from None
+        except ResyncRequired:
+            raise ApiError(
+                410,
+                "resync_required",
+                "离线太久,需要完整重新同步",
+                "Offline for too long: a full resync is needed",
+            ) from None
+
     @api.get(
         "/sync/pull",
         response_model=PullOut,
@@ -517,19 +534,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     ) -> Response:
         """Changes in the user's scope after ``cursor``, oldest first."""
-        try:
+        with feed_refusals():
             answer = pull_json(db, token, cursor, min(limit, settings.max_pull_limit))
-        except auth.AuthError as exc:
-            raise refused(db, exc) from None
-        except BadCursor:
-            raise ApiError(400, "bad_cursor", "同步位置无效", "Unknown cursor") from None
-        except ResyncRequired:
-            raise ApiError(
-                410,
-                "resync_required",
-                "离线太久,需要完整重新同步",
-                "Offline for too long: a full resync is needed",
-            ) from None
         return Response(answer, media_type="application/json")
 
     @api.post(
@@ -552,19 +558,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                 min(body.next_limit or limit, settings.max_pack_limit),
                 bytes.fromhex(body.next_key),
             )
-        try:
+        with feed_refusals():
             content = packer.make(token, body.cursor, limit, bytes.fromhex(body.key), ahead)
-        except auth.AuthError as exc:
-            raise refused(db, exc) from None
-        except BadCursor:
-            raise ApiError(400, "bad_cursor", "同步位置无效", "Unknown cursor") from None
-        except ResyncRequired:
-            raise ApiError(
-                410,
-                "resync_required",
-                "离线太久,需要完整重新同步",
-                "Offline for too long: a full resync is needed",
-            ) from None
         return Response(content, media_type=PACK_MEDIA_TYPE)
 
     @api.get(
