@@ -104,63 +104,51 @@ def discard_leftovers(profile_dir: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def apply(store: Store, packs: list[tuple[Path, bytes]], apply_page: ApplyPage) -> PackResult:
-    """Store the packs at the given paths (in feed order, each with its key) in one
-    transaction, with the cursor of the last.
+def apply(store: Store, path: Path, key: bytes, apply_page: ApplyPage) -> PackResult:
+    """Store the pack at ``path`` in one transaction, with its cursor.
 
     ``apply_page`` applies a JSON page (inside the transaction opened here) and stores its
-    cursor. Raises :class:`NotAPack` before anything is written when a file cannot be read.
+    cursor. Raises :class:`NotAPack` before anything is written when the file cannot be read.
     """
     db = store.connection()
     conn = db.conn
-    schemas: list[str] = []
+    schema = "pack"
     try:
-        for i, (path, key) in enumerate(packs):
-            try:
-                pack.attach(conn, path, key, f"pack{i}")
-            except cipherdb.DatabaseError as exc:
-                raise NotAPack(str(exc)) from exc
-            schemas.append(f"pack{i}")
-        metas = [_meta(conn, schema) for schema in schemas]
-        changes: list[Change] = []
-        totals = [0, 0, 0, 0]
+        pack.attach(conn, path, key, schema)
+    except cipherdb.DatabaseError as exc:
+        raise NotAPack(str(exc)) from exc
+    try:
+        meta = _meta(conn, schema)
         with db.atomic():
-            for schema, meta in zip(schemas, metas, strict=True):
-                try:
-                    with db.atomic():
-                        stored, aside = _copy(store, schema)
-                except local.UNSTORABLE:
-                    # Some row cannot be stored as it is: the whole page goes the slow way,
-                    # which stores records one by one when needed and sets aside those that
-                    # fail.
-                    stored, aside = {}, _all_rows(conn, schema)
-                changes += [Change(name, "*", "create", ()) for name, n in stored.items() if n]
-                items, unreadable = _feed(conn, schema)
-                page = local.read_page(
-                    {
-                        "changes": items + aside,
-                        "cursor": meta.cursor,
-                        "more": meta.more,
-                        "rules_version": meta.rules_version,
-                    },
-                    unreadable,
-                    lenient_json=True,
-                )
-                more_changes, counts = apply_page(page)
-                changes += more_changes
-                totals = [t + c for t, c in zip(totals, counts, strict=True)]
-                totals[0] += sum(stored.values())
-        last = metas[-1]
+            try:
+                with db.atomic():
+                    stored, aside = _copy(store, schema)
+            except local.UNSTORABLE:
+                # Some row cannot be stored as it is: the whole page goes the slow way, which
+                # stores records one by one when needed and sets aside those that fail.
+                stored, aside = {}, _all_rows(conn, schema)
+            items, unreadable = _feed(conn, schema)
+            page = local.read_page(
+                {
+                    "changes": items + aside,
+                    "cursor": meta.cursor,
+                    "more": meta.more,
+                    "rules_version": meta.rules_version,
+                },
+                unreadable,
+                lenient_json=True,
+            )
+            more_changes, counts = apply_page(page)
+        changes = [Change(name, "*", "create", ()) for name, n in stored.items() if n]
         return PackResult(
-            last.cursor,
-            last.more,
-            last.rules_version,
-            changes,
-            (totals[0], totals[1], totals[2], totals[3]),
+            meta.cursor,
+            meta.more,
+            meta.rules_version,
+            changes + more_changes,
+            (sum(stored.values()) + counts[0], counts[1], counts[2], counts[3]),
         )
     finally:
-        for schema in schemas:
-            conn.execute(f"DETACH DATABASE {schema}")
+        conn.execute(f"DETACH DATABASE {schema}")
 
 
 def _copy(store: Store, schema: str) -> tuple[dict[str, int], list[dict[str, Any]]]:

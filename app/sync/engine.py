@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import filelock
 
@@ -61,10 +61,8 @@ PULL_PAGE = 10_000
 # transaction (a pack is attached to the store, which SQLite allows only outside one).
 PACK_PAGE = 100_000
 FIRST_PACK = 10_000
-# Packs stored in one transaction, when they have arrived. One: a pack of 100 000 records takes
-# a few seconds to store, and an edit the user saves meanwhile waits for the write lock (the
-# store gives up after 10 s).
-PACKS_PER_COMMIT = 1
+# Packs downloaded ahead of the one being stored, at most.
+PACKS_AHEAD = 1
 # Pulled records written per commit. Each commit writes every page an insert touched, and ids
 # are random, so a commit dirties pages all over every id index: committing every page of a
 # first sync rewrote those indexes once per page. A resumed sync refetches at most this many.
@@ -72,7 +70,6 @@ COMMIT_EVERY = 150_000
 # ...but a group is committed after this many seconds all the same: while it is open, an edit
 # the user saves waits for the write lock (the store gives up after 10 s).
 COMMIT_SECONDS = 5.0
-_UNSTORABLE = local.UNSTORABLE
 
 
 class SyncEngine:
@@ -601,9 +598,9 @@ class SyncEngine:
         self, api: ApiClient, store: Store, progress: ProgressCallback, cancelled: CancelCheck
     ) -> tuple[int, int, int, int]:
         """Pull packs (app.sync.bulk) until the feed's end, or until the server or this device
-        cannot use them. A thread downloads them ahead while they are stored; whatever has
-        arrived (up to :data:`PACKS_PER_COMMIT`) is stored in one transaction, with the
-        cursor of the last."""
+        cannot use them. A thread downloads them ahead while they are stored; each is stored
+        in its own transaction (a few seconds at most: an edit the user saves meanwhile waits
+        for the write lock), with its cursor."""
         totals = [0, 0, 0, 0]
         profile = store.profile_dir
         bulk.discard_leftovers(profile)
@@ -611,20 +608,20 @@ class SyncEngine:
         try:
             with store.checkpointing() as after_commit, without_cycle_collector():
                 while True:
-                    arrived = downloads.take(PACKS_PER_COMMIT, cancelled)
-                    if not arrived:
+                    arrived = downloads.take(cancelled)
+                    if arrived is None:
                         break
                     try:
                         result = bulk.apply(
                             store,
-                            [(a.path, a.key) for a in arrived],
+                            arrived.path,
+                            arrived.key,
                             lambda page: self._apply_page(store, page, None),
                         )
                     except bulk.NotAPack:
-                        break  # nothing of these was stored: the JSON feed takes over
+                        break  # nothing of it was stored: the JSON feed takes over
                     finally:
-                        for a in arrived:
-                            a.path.unlink(missing_ok=True)
+                        arrived.path.unlink(missing_ok=True)
                     after_commit()
                     self._notify(result.changes)
                     gc.collect(1)
@@ -688,14 +685,14 @@ class SyncEngine:
         leaves nothing behind.)"""
         try:
             return local.apply_remote(store, records), []
-        except _UNSTORABLE:
+        except local.UNSTORABLE:
             pass
         changes: list[Change] = []
         failed: list[Quarantined] = []
         for rec in records:
             try:
                 changes += local.apply_remote(store, [rec])
-            except _UNSTORABLE as exc:
+            except local.UNSTORABLE as exc:
                 failed.append(
                     Quarantined(
                         rec.entity,
@@ -835,7 +832,7 @@ class _Downloads:
         self._api = api
         self._profile = profile
         self._limit = limit
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=PACKS_PER_COMMIT)
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=PACKS_AHEAD)
         self._stopped = threading.Event()
         self._thread = threading.Thread(
             target=self._run, args=(cursor,), name="fieldcrm-packs", daemon=True
@@ -881,10 +878,9 @@ class _Downloads:
             path.unlink(missing_ok=True)
             raise
 
-    def take(self, most: int, cancelled: CancelCheck) -> list[_Arrived]:
-        """The next pack (waiting for it) and any more that have arrived, up to ``most``;
-        an empty list at the end. Raises what stopped the downloads, or :class:`Cancelled`."""
-        taken: list[_Arrived] = []
+    def take(self, cancelled: CancelCheck) -> _Arrived | None:
+        """The next pack, waiting for it; None at the end. Raises what stopped the downloads,
+        or :class:`Cancelled`."""
         while True:
             if cancelled():
                 raise Cancelled()
@@ -893,27 +889,9 @@ class _Downloads:
                 break
             except queue.Empty:
                 continue
-        while True:
-            if isinstance(item, BaseException):
-                self._keep_end(taken, item)
-                if not taken:
-                    raise item
-                return taken
-            if item is self._END:
-                self._keep_end(taken, item)
-                return taken
-            taken.append(item)
-            if len(taken) >= most or not item.meta.more:
-                return taken
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return taken
-
-    def _keep_end(self, taken: list[_Arrived], item: Any) -> None:
-        """Put back the end (or error) behind what was taken, for the next call."""
-        if taken:
-            self._queue.put(item)
+        if isinstance(item, BaseException):
+            raise item
+        return None if item is self._END else cast(_Arrived, item)
 
     def stop(self) -> None:
         """Stop downloading; remove what was downloaded and not taken."""

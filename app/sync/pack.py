@@ -37,6 +37,7 @@ from app.domain import derived as derivation
 from app.domain.derived import INDEXED, NAME_COLUMNS, name_columns
 from app.domain.schema import ENTITIES, Entity
 from app.store import cipherdb
+from app.store.service import _encode
 
 FORMAT = 1
 MEDIA_TYPE = "application/vnd.fieldcrm.pack+sqlite3"
@@ -57,13 +58,6 @@ def table(ent: Entity) -> str:
     return f"r_{ent.name}"
 
 
-def encode(value: Any) -> Any:
-    """A field's value as the store keeps it (structured values as JSON text)."""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return value
-
-
 def insert_row(
     ent: Entity,
     rec_id: str,
@@ -72,7 +66,7 @@ def insert_row(
     derived: Mapping[str, Any] | None,
 ) -> list[Any]:
     """The values of :func:`columns` for a record as the server sent it."""
-    row = [rec_id, version, *(encode(given.get(n)) for n in ent.field_names)]
+    row = [rec_id, version, *(_encode(given.get(n)) for n in ent.field_names)]
     if ent.name in NAME_COLUMNS:
         row += name_columns(ent.name, str(given.get("name") or ""), derived).values()
     return row

@@ -23,6 +23,7 @@ from helpers.world import (
     pull_all,
     settle,
     sign_in,
+    write_raw,
 )
 from sqlalchemy import text
 from sqlcipher3 import dbapi2 as sqlcipher
@@ -31,7 +32,6 @@ from app.domain.derived import INDEXED
 from app.domain.schema import ENTITIES
 from app.sync import pack as packs
 from server import admin, auth
-from server.db import Positions
 from server.packs import PackMaker
 from server.pull import Cursor, pack
 from server.records import Viewer
@@ -144,24 +144,6 @@ def test_packs_hold_the_records_of_the_json_feed_laid_out(
         assert ids["a2"] not in rows and ids["contact"] in rows
 
 
-def _write_raw(world: World, record_id: str, data: str, derived: str | None) -> None:
-    with world.engine.begin() as conn:
-        positions = Positions(conn)
-        conn.execute(
-            text(
-                "UPDATE records SET data = :data, derived = :derived, version = version + 1, "
-                "xid = :xid, seq = :seq WHERE id = :id"
-            ),
-            {
-                "data": data,
-                "derived": derived,
-                "xid": positions.xid,
-                "seq": positions.seqs(1)[0],
-                "id": record_id,
-            },
-        )
-
-
 def _stored_derived(world: World, record_id: str) -> str:
     with world.engine.connect() as conn:
         return str(
@@ -177,14 +159,14 @@ def test_what_cannot_be_laid_out_goes_as_feed_items(world: World, tmp_path: Path
     ok = make_customer(e, world.ra1, "好客户有限公司")
     bad = {name: make_customer(e, world.ra1, f"{name}客户有限公司") for name in "甲乙丙丁戊"}
     derived = _stored_derived(world, ok)
-    _write_raw(world, bad["甲"], '{"name":"甲","owner":' + owner + ',"notes":"cut off', derived)
-    _write_raw(world, bad["乙"], '{"name":{"zh":"乙"},"owner":' + owner + "}", derived)
-    _write_raw(world, bad["丙"], '{"name":"丙","owner":' + owner + "}", None)
+    write_raw(e, bad["甲"], '{"name":"甲","owner":' + owner + ',"notes":"cut off', derived)
+    write_raw(e, bad["乙"], '{"name":{"zh":"乙"},"owner":' + owner + "}", derived)
+    write_raw(e, bad["丙"], '{"name":"丙","owner":' + owner + "}", None)
     stale = json.loads(derived) | {"v": 0}
-    _write_raw(world, bad["丁"], '{"name":"丁","owner":' + owner + "}", json.dumps(stale))
+    write_raw(e, bad["丁"], '{"name":"丁","owner":' + owner + "}", json.dumps(stale))
     # A value of a scalar type the column does not take is laid out as it is: the device
     # checks the types of what it copies (tests/sync/test_packs.py).
-    _write_raw(world, bad["戊"], '{"name":12345,"owner":' + owner + "}", derived)
+    write_raw(e, bad["戊"], '{"name":12345,"owner":' + owner + "}", derived)
     settle(e)
     rows, items, _ = _all_packs(world, world.ra1, tmp_path, limit=50)
     assert ok in rows and bad["戊"] in rows and rows[bad["戊"]]["name"] == 12345

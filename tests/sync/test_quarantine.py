@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from helpers.syncing import PASSWORD, Device, Server
+from helpers.world import write_raw
 from PySide6.QtCore import Qt
 from sqlalchemy import text
 
@@ -28,20 +29,6 @@ from app.views.i18n import say
 from app.views.status import HELD, HELD_NOW, HELD_TIP, SyncStatus
 from app.views.tasks import TaskRunner
 from server import admin
-from server.db import Positions
-
-
-def _write_raw(server: Server, record_id: str, data: str) -> None:
-    """Store ``data`` as the record's JSON text, as a new change of it (a fresh position)."""
-    with server.engine.begin() as conn:
-        positions = Positions(conn)
-        conn.execute(
-            text(
-                "UPDATE records SET data = :data, derived = NULL, version = version + 1, "
-                "xid = :xid, seq = :seq WHERE id = :id"
-            ),
-            {"data": data, "xid": positions.xid, "seq": positions.seqs(1)[0], "id": record_id},
-        )
 
 
 def _new_rep(server: Server, name: str) -> str:
@@ -72,7 +59,7 @@ def _poison(server: Server, a: Device) -> tuple[list[str], dict[str, str]]:
         ids[3]: '{"name":"丁方贸易有限公司","owner":' + owner + ',"notes":"cut off',
     }
     for rid, data in poisons.items():
-        _write_raw(server, rid, data)
+        write_raw(server.engine, rid, data)
     return ids, poisons
 
 
@@ -113,8 +100,8 @@ def test_a_poisoned_record_is_set_aside_and_sync_goes_on(make_device, server: Se
     assert b.sync().pulled == 4 and newer in _customers(b)
 
     # Once the server holds a good copy again, it takes the set-aside one's place.
-    _write_raw(
-        server,
+    write_raw(
+        server.engine,
         ids[2],
         json.dumps({"name": "丙方家居有限公司(已修复)", "owner": a.store.actor}),
     )
