@@ -53,6 +53,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
+from sqlcipher3 import dbapi2 as sqlcipher
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -429,8 +430,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         database = parsed.database or ""
         if database in ("", ":memory:"):
             raise ValueError("the server needs a SQLite file, not an in-memory database")
+        # SQLite as bundled with SQLCipher, the one the pack writers use: two copies of SQLite
+        # in one process must never open the same file (each would release the other's
+        # locks), and pack writers read this file directly (server.pull.pack).
         engine = create_engine(
             url,
+            module=sqlcipher,
             connect_args={"timeout": 30, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
+from app.domain.bulk import without_cycle_collector
 from app.domain.schema import ENTITIES
 from app.sync.pack import PackWriter
 from server import auth, cache
@@ -338,6 +339,7 @@ def _positions(
     limit: int,
     state: _State,
     statement: Select[Any],
+    read: Callable[[Select[Any], dict[str, Any]], Sequence[Any] | None] | None = None,
 ) -> _Positions:
     horizon = state.horizon
     if cursor is not None and cursor < state.purged:
@@ -352,7 +354,10 @@ def _positions(
         "team": viewer.team_id,
     }
     postgres = is_postgres(conn)
-    rows = conn.execute(statement, params).all()
+    # ``read`` may read the rows another way (into a pack writer, see pack()).
+    rows = None if read is None else read(statement, params)
+    if rows is None:
+        rows = conn.execute(statement, params).all()
     notices = conn.execute(_NOTICES, params).all()
     # Either list may hold the whole page: there is more when either is full, or when the
     # two together hold more than a page.
@@ -458,7 +463,25 @@ def pack(
     """:func:`pull` as a pack written to ``path``; returns the page's ``cursor`` and ``more``,
     the count of ``records`` laid out, and the ``viewer`` whose scope it holds: the user as
     they are in the pack's own transaction (their role or team may have changed since
-    ``viewer`` was read)."""
+    ``viewer`` was read).
+
+    On SQLite the page's rows go from the database file into the pack inside SQLite (see
+    :meth:`PackWriter.stage_query`), in a read of their own. It holds the same rows as one in
+    the page's transaction would: below the page's horizon every change is committed, and a
+    record changed since has moved past the horizon, where the next pages carry it."""
+    source = _sqlite_file(engine)
+    writer = PackWriter(path, key, extra=("xid", "seq"))
+    staged = False
+
+    def read(statement: Select[Any], params: dict[str, Any]) -> list[_Staged] | None:
+        nonlocal staged
+        if source is None:
+            return None
+        # The statement as SQL text with its parameters in order, list parameters expanded.
+        expanded = statement.compile(dialect=engine.dialect).construct_expanded_state(params)
+        args = expanded.positional_parameters
+        staged = True
+        return [_Staged(*r) for r in writer.stage_query(source, expanded.statement, args)]
 
     def work(conn: Connection) -> tuple[_Positions, Viewer]:
         state = _State.of(conn.execute(_STATE[is_postgres(conn)]).one())
@@ -468,30 +491,55 @@ def pack(
             ).where(users.c.id == viewer.id)
         ).one()
         now = Viewer(row.id, row.name, row.display_name, row.role, row.team_id)
-        return _positions(conn, now, cursor, limit, state, _pack_rows(conn, now)), now
+        return _positions(conn, now, cursor, limit, state, _pack_rows(conn, now), read), now
 
-    page, now = _read(engine, work)
-    laid = _write_pack(page, key, path)
-    return {"cursor": str(page.cursor), "more": page.more, "records": laid, "viewer": now}
-
-
-def _write_pack(page: _Positions, key: bytes, path: Path) -> int:
-    # Written once the read transaction has ended: the file is this request's own work.
-    writer = PackWriter(path, key)
     try:
-        writer.add_rows(page.rows)  # laid out in STAGED order by _pack_columns
-        for notice in page.notices:
-            text = page.notice_item(notice)
-            if text is not None:
-                writer.add_item(text)
-        writer.finish(
-            {
-                "cursor": str(page.cursor),
-                "more": "1" if page.more else "0",
-                "rules_version": str(page.rules_version),
-            }
-        )
+        # A page is a hundred thousand rows of new objects, none in a cycle: without the cycle
+        # collector their number does not set off collections of the server's whole heap.
+        with without_cycle_collector():
+            page, now = _read(engine, work)
+            laid = _write_pack(writer, page, staged=staged)
     except BaseException:
         writer.close()
         raise
+    return {"cursor": str(page.cursor), "more": page.more, "records": laid, "viewer": now}
+
+
+class _Staged(NamedTuple):
+    """A row of a page staged in the pack writer: what the page's positions need of it."""
+
+    item: str | None
+    xid: int
+    seq: int
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database, which a pack writer reads from SQLite itself; None
+    for any other database."""
+    url = engine.url
+    name = url.database
+    if url.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    if name.startswith("file:") or not Path(name).is_file():
+        return None
+    return Path(name).resolve()
+
+
+def _write_pack(writer: PackWriter, page: _Positions, *, staged: bool) -> int:
+    # Written once the read transaction has ended: the file is this request's own work.
+    if staged:
+        writer.keep(len(page.rows))  # the rows read by _positions, already in the writer
+    else:
+        writer.add_rows(page.rows)  # laid out in STAGED order by _pack_columns
+    for notice in page.notices:
+        text = page.notice_item(notice)
+        if text is not None:
+            writer.add_item(text)
+    writer.finish(
+        {
+            "cursor": str(page.cursor),
+            "more": "1" if page.more else "0",
+            "rules_version": str(page.rules_version),
+        }
+    )
     return writer.records

@@ -43,8 +43,8 @@ FORMAT = 1
 MEDIA_TYPE = "application/vnd.fieldcrm.pack+sqlite3"
 # A search document's columns in a pack row, after the record's own.
 DOC_COLUMNS = ("_body", "_initials", "_tokens")
-# What the server hands a writer per record (PackWriter.add_rows), in this order; any columns
-# after these are ignored.
+# What the server hands a writer per record (PackWriter.add_rows), in this order, before the
+# writer's ``extra`` columns.
 STAGED = ("id", "entity", "version", "data", "derived", "item")
 
 
@@ -154,7 +154,7 @@ class PackWriter:
     as its feed item instead, for the device to check and set aside as it would any.
     """
 
-    def __init__(self, path: Path, key: bytes) -> None:
+    def __init__(self, path: Path, key: bytes, extra: Sequence[str] = ()) -> None:
         self._conn = sqlcipher.connect(":memory:", isolation_level=None)
         c = self._conn
         _create(c, path, key, "out")
@@ -167,22 +167,43 @@ class PackWriter:
             # device then checks (valid_row_sql).
             cols = columns(ent) + (list(DOC_COLUMNS) if ent.name in INDEXED else [])
             c.execute(f"CREATE TABLE out.{table(ent)} ({', '.join(cols)})")
-        c.execute("CREATE TABLE staged (id, entity, version, data, derived)")
-        self._staged: dict[str, list[Sequence[Any]]] = {name: [] for name in ENTITIES}
+        # The page as handed over, in its order (rowid); ``extra`` names the columns the
+        # caller hands over after STAGED ones and reads back from stage_query().
+        self._extra = list(extra)
+        c.execute(f"CREATE TABLE staged ({', '.join([*STAGED, *self._extra])})")
         self._feed: list[str] = []
         self.records = 0
 
     def add_rows(self, rows: Iterable[Sequence[Any]]) -> None:
-        """The page's records as the server stores them, in :data:`STAGED` order: a live
-        record's fields and what was derived from them as JSON text, or, for anything not to
-        be laid out (a tombstone, another kind), its feed item."""
-        staged, feed = self._staged, self._feed
-        for row in rows:
-            item = row[5]
-            if item is None:
-                staged[row[1]].append(row[:5])
-            else:
-                feed.append(item)
+        """The page's records as the server stores them, in :data:`STAGED` order (then the
+        ``extra`` columns): a live record's fields and what was derived from them as JSON
+        text, or, for anything not to be laid out (a tombstone, another kind), its feed item."""
+        width = len(STAGED) + len(self._extra)
+        self._conn.executemany(
+            f"INSERT INTO staged VALUES ({', '.join('?' * width)})",
+            (tuple(r[:width]) for r in rows),
+        )
+
+    def stage_query(self, database: Path, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Stage the rows of ``sql``, a query of the SQLite database file ``database`` with
+        the columns of :meth:`add_rows`, inside SQLite: the JSON texts never become Python
+        strings. Returns each row's ``item`` and ``extra`` columns, in order. (Rows staged
+        before are dropped: a caller that retries its read calls this again.)"""
+        c = self._conn
+        c.execute("DELETE FROM staged")
+        c.execute("ATTACH DATABASE ? AS source KEY ''", (str(database),))
+        try:
+            c.execute(f"INSERT INTO staged {sql}", params)
+        finally:
+            c.execute("DETACH DATABASE source")
+        rows: list[Any] = c.execute(
+            f"SELECT {', '.join(['item', *self._extra])} FROM staged ORDER BY rowid"
+        ).fetchall()
+        return rows
+
+    def keep(self, count: int) -> None:
+        """Keep only the first ``count`` rows staged (the page ends there)."""
+        self._conn.execute("DELETE FROM staged WHERE rowid > ?", (count,))
 
     def add_item(self, item: str) -> None:
         """A feed item (JSON text) for the device to apply as it would from a JSON page."""
@@ -192,28 +213,36 @@ class PackWriter:
         """Write everything to the file and close it."""
         c = self._conn
         c.execute("BEGIN")
+        # Each entity's live records in id order, so the device's id indexes take each pack's
+        # rows in one pass.
+        c.execute("CREATE INDEX staged_live ON staged(entity, id) WHERE item IS NULL")
         for ent in ENTITIES.values():
-            staged = self._staged.pop(ent.name)
+            staged = c.execute(
+                "SELECT count(*) FROM staged WHERE entity = ? AND item IS NULL", (ent.name,)
+            ).fetchone()[0]
             if not staged:
                 continue
-            # One entity at a time through a small table, which is emptied and filled again.
-            c.execute("DELETE FROM staged")
-            c.executemany("INSERT INTO staged VALUES (?, ?, ?, ?, ?)", staged)
             sound = f"coalesce({_sound_sql(ent)}, 0)"
-            # In id order: the device's id indexes then take each pack's rows in one pass.
+            live = "s.entity = ? AND s.item IS NULL"
             laid = c.execute(
                 f"INSERT INTO out.{table(ent)} SELECT {_layout_sql(ent)} FROM staged s "
-                f"WHERE {sound} ORDER BY s.id"
+                f"WHERE {live} AND {sound} ORDER BY s.id",
+                (ent.name,),
             ).rowcount
             self.records += laid
-            if laid < len(staged):
+            if laid < staged:
                 self._feed += [
                     feed_item(*r)
                     for r in c.execute(
                         "SELECT s.entity, s.id, s.version, s.data, s.derived FROM staged s "
-                        f"WHERE NOT {sound}"
+                        f"WHERE {live} AND NOT {sound}",
+                        (ent.name,),
                     )
                 ]
+        c.execute(
+            "INSERT INTO out.feed(item) SELECT item FROM staged WHERE item IS NOT NULL "
+            "ORDER BY rowid"
+        )
         c.executemany("INSERT INTO out.feed(item) VALUES (?)", ((i,) for i in self._feed))
         c.executemany(
             "INSERT INTO out.meta VALUES (?, ?)",

@@ -196,6 +196,36 @@ def test_a_pack_is_unreadable_without_its_key(world: World, tmp_path: Path) -> N
     conn.close()
 
 
+def test_on_sqlite_a_pack_reads_the_database_file_beside_its_writers(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLite server's packs copy rows from the database file inside SQLite, through the
+    same copy of SQLite the server writes with, so a write right after leaves it sound."""
+    staged: list[int] = []
+    real = packs.PackWriter.stage_query
+
+    def counted(self: packs.PackWriter, *args: Any) -> list[Any]:
+        rows = real(self, *args)
+        staged.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(packs.PackWriter, "stage_query", counted)
+    sqlite = world.engine.dialect.name == "sqlite"
+    first = make_customer(world.engine, world.ra1, "同库读取客户有限公司")
+    rows, _feed, _n = _all_packs(world, world.ra1, tmp_path, limit=100)
+    assert first in rows
+    assert (world.engine.dialect.dbapi is sqlcipher) == sqlite
+    assert staged == ([1] if sqlite else [])
+    # The server goes on writing the file the packs read, and it stays sound.
+    second = make_customer(world.engine, world.ra1, "之后写入客户有限公司")
+    (tmp_path / "again").mkdir()
+    rows, _feed, _n = _all_packs(world, world.ra1, tmp_path / "again", limit=100)
+    assert {first, second} <= set(rows)
+    if sqlite:
+        with world.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
 def test_the_next_pack_is_made_ahead_for_its_request(world: World) -> None:
     for i in range(7):
         make_customer(world.engine, world.ra1, f"预取客户{i}有限公司")
