@@ -40,6 +40,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.exc import DBAPIError
+from sqlcipher3 import dbapi2 as sqlcipher
 
 from app.domain.bulk import without_cycle_collector
 from app.domain.schema import ENTITIES
@@ -515,10 +516,13 @@ class _Staged(NamedTuple):
 
 def _sqlite_file(engine: Engine) -> Path | None:
     """The file of a SQLite database, which a pack writer reads from SQLite itself; None
-    for any other database."""
+    for any other database, and for one opened through another copy of SQLite than the
+    writers' (see server.db.make_engine)."""
     url = engine.url
     name = url.database
     if url.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    if engine.dialect.dbapi is not sqlcipher:
         return None
     if name.startswith("file:") or not Path(name).is_file():
         return None

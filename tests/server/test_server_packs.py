@@ -25,15 +25,16 @@ from helpers.world import (
     sign_in,
     write_raw,
 )
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from app.domain.derived import INDEXED
 from app.domain.schema import ENTITIES
 from app.sync import pack as packs
 from server import admin, auth
+from server.db import make_engine
 from server.packs import PackMaker
-from server.pull import Cursor, pack
+from server.pull import Cursor, _sqlite_file, pack
 from server.records import Viewer
 
 
@@ -224,6 +225,21 @@ def test_on_sqlite_a_pack_reads_the_database_file_beside_its_writers(
     if sqlite:
         with world.engine.connect() as conn:
             assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_packs_read_only_a_file_the_writers_own_sqlite_has_open(tmp_path: Path) -> None:
+    """Rows are copied from the file inside SQLite only when the server opened it through
+    SQLCipher's SQLite: another copy in the same process would release its locks."""
+    path = tmp_path / "server.db"
+    ours = make_engine(f"sqlite:///{path}", pool_size=1)
+    with ours.connect() as conn:
+        conn.execute(text("CREATE TABLE t (x)"))
+        conn.commit()
+    other = create_engine(f"sqlite:///{path}")
+    assert _sqlite_file(ours) == path.resolve()
+    assert _sqlite_file(other) is None
+    ours.dispose()
+    other.dispose()
 
 
 def test_the_next_pack_is_made_ahead_for_its_request(world: World) -> None:
