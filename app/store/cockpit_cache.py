@@ -121,6 +121,14 @@ def warm(store: Store, now: datetime) -> None:
     """Compute and keep the heatmap, and the forecast and pipeline parts of every period the
     cockpit offers, unless kept already (after a sync, on the sync's thread, so the cockpit
     opens on figures ready to show, and another period shows as soon as it is chosen)."""
+    computed = compute(store, now)
+    if computed is not None:
+        remember(store, *computed)
+
+
+def compute(store: Store, now: datetime) -> tuple[str, dict[str, dict[str, Any]]] | None:
+    """What :func:`warm` keeps, with the data version it was computed from (for
+    :func:`remember`); None when it is kept already. Only reads the store."""
     from app.domain.forecast import cockpit_periods
     from app.domain.reports import forecast_report, heatmap_report, pipeline_parts
     from app.store.cockpit import load_team, snapshots
@@ -134,7 +142,7 @@ def warm(store: Store, now: datetime) -> None:
         *(f"pipeline:{p}" for p in periods),
     ]
     if store.meta(_KEY) == version and all(store.meta(_entry(n)) for n in names):
-        return
+        return None
     team = load_team(store)
     rules = store.rules
     shots = snapshots(store)
@@ -145,7 +153,15 @@ def warm(store: Store, now: datetime) -> None:
         parts, idle = pipeline_parts(team, rules, periods)
         reports.update((f"pipeline:{p}", v) for p, v in parts.items())
         reports[_IDLE] = idle
-    remember(store, version, reports)
+    return version, reports
 
 
-__all__ = ["cached", "cached_pipeline", "data_version", "is_lead", "remember", "warm"]
+__all__ = [
+    "cached",
+    "cached_pipeline",
+    "compute",
+    "data_version",
+    "is_lead",
+    "remember",
+    "warm",
+]

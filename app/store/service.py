@@ -80,6 +80,8 @@ BULK_CACHE_KIB = 160 * 1024
 # An encrypted page is decrypted each time it enters SQLite's page cache, so the app's own
 # connection keeps more of them (the memory is taken only as pages are read).
 ENCRYPTED_CACHE_KIB = 32 * 1024
+# The page cache of the connection that builds the deferred indexes (Store.restoring_indexes).
+INDEX_CACHE_KIB = 64 * 1024
 
 
 # Indexes a first sync builds once at its end (Store.defer_indexes): look-ups by name, phone,
@@ -177,6 +179,28 @@ def describe_sqlite_error(exc: Exception, path: Path) -> Msg:
     return Msg("无法打开数据文件:{p}({e})", "Cannot open the data file {p} ({e})").format(
         p=path, e=exc
     )
+
+
+def _restore_indexes(db: sqlite_utils.Database, only: set[str] | None) -> None:
+    """Build the deferred indexes (all, or those named in ``only``) and forget them."""
+    raw = db.execute("SELECT value FROM meta WHERE key = ?", (DEFERRED_META,)).fetchone()
+    if raw is None:
+        return
+    deferred: dict[str, str] = json.loads(raw[0])
+    with db.atomic():
+        for name, sql in deferred.items():
+            if only is not None and name not in only:
+                continue
+            exists = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+            ).fetchone()
+            if not exists:
+                db.execute(sql)
+        left = {n: q for n, q in deferred.items() if only is not None and n not in only}
+        if left:
+            db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(left), DEFERRED_META))
+        else:
+            db.execute("DELETE FROM meta WHERE key = ?", (DEFERRED_META,))
 
 
 class Store:
@@ -340,20 +364,45 @@ class Store:
             for name, _sql in found:
                 db.execute(f"DROP INDEX {name}")
 
-    def restore_indexes(self) -> None:
-        """Build the indexes :meth:`defer_indexes` dropped (nothing if none is)."""
-        raw = self.meta(DEFERRED_META)
-        if raw is None:
+    def restore_indexes(self, only: Iterable[str] | None = None) -> None:
+        """Build the indexes :meth:`defer_indexes` dropped (nothing if none is), or only those
+        of them named in ``only``."""
+        _restore_indexes(self._db, None if only is None else set(only))
+
+    @contextlib.contextmanager
+    def restoring_indexes(self) -> Iterator[None]:
+        """Build the indexes :meth:`defer_indexes` dropped on a second connection while the
+        block runs, and wait for them at its end. The block may only read (the tables are
+        all there, only slower to search where an index is missing): a write would wait for
+        the indexes' transaction and then fail, its view of the file being older."""
+        if self.meta(DEFERRED_META) is None:
+            yield
             return
-        db = self._db
-        with db.atomic():
-            for name, sql in json.loads(raw).items():
-                exists = db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
-                ).fetchone()
-                if not exists:
-                    db.execute(sql)
-            db.execute("DELETE FROM meta WHERE key = ?", (DEFERRED_META,))
+        path, key = self.path, self.key
+
+        def build() -> None:
+            conn = cipherdb.connect(path, key, timeout=30)
+            try:
+                db = sqlite_utils.Database(conn)
+                # Room to sort each index in memory, but not the bulk cache: the block's own
+                # work (a lead's reports) needs memory at the same time.
+                db.execute(f"PRAGMA cache_size = -{INDEX_CACHE_KIB}")
+                # The write lock first: a write of the block's between this connection's first
+                # read and its first write would otherwise make it fail (a stale snapshot).
+                conn.execute("BEGIN IMMEDIATE")
+                _restore_indexes(db, None)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+
+        with ThreadPoolExecutor(1, thread_name_prefix="fieldcrm-indexes") as pool:
+            built = pool.submit(build)
+            try:
+                yield
+            except BaseException:
+                built.exception()  # waited for; the next sync builds what is still missing
+                raise
+            built.result()
 
     def _seal_plain_files(self) -> None:
         """Seal the attachment files of a profile that was plain before (once)."""

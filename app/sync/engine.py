@@ -330,11 +330,17 @@ class SyncEngine:
             store.set_meta("last_synced", utc_now().isoformat())
             # The bulk cache has done its work: the reports below need their memory.
             store.shrink_cache()
-            if cockpit_cache.is_lead(store):
-                # The cockpit's reports are computed once here, on the sync's thread, not when
-                # the lead opens it; one that cannot be computed now is computed when shown.
-                with contextlib.suppress(ValueError, TypeError, KeyError, ArithmeticError):
-                    cockpit_cache.warm(store, utc_now())
+            # The cockpit's reports are computed once here, on the sync's thread, not when the
+            # lead opens it; one that cannot be computed now is computed when shown. After a
+            # first sync, the indexes it put off are built on a second connection meanwhile
+            # (the reports are only read then, and kept once the indexes are in).
+            computed = None
+            with store.restoring_indexes():
+                if cockpit_cache.is_lead(store):
+                    with contextlib.suppress(ValueError, TypeError, KeyError, ArithmeticError):
+                        computed = cockpit_cache.compute(store, utc_now())
+            if computed is not None:
+                cockpit_cache.remember(store, *computed)
             return SyncReport(
                 pushed=pushed,
                 pulled=pulled,
@@ -591,7 +597,9 @@ class SyncEngine:
                 progress(SyncProgress("pull", pulled, 0))
         if seen is not None:
             removed += self._drop_unseen(store, seen)
-        store.restore_indexes()
+        # The rest are built beside the work that follows the pull (sync_or_raise), which
+        # reads every deal's latest follow-up.
+        store.restore_indexes(only=("followups_deal",))
         return pulled, removed, conflicts, held
 
     def _pull_packs(

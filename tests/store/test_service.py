@@ -376,3 +376,54 @@ def test_bulk_writes_are_checkpointed_beside_the_writer(tmp_path: Path) -> None:
     app = Store(tmp_path)
     assert app.connection().execute("SELECT count(*) FROM customers").fetchone()[0] == 600
     app.close()
+
+
+def _index_names(store: Store) -> set[str]:
+    rows = store.connection().execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    return {r[0] for r in rows}
+
+
+def test_deferred_indexes_are_built_in_part_or_beside_other_work(store: Store) -> None:
+    """After a first sync: some deferred indexes are built at once (``only``), the rest on a
+    second connection while the sync's own connection reads and writes."""
+    from app.store.service import DEFERRED_INDEXES, DEFERRED_META
+
+    for i in range(30):
+        store.create(
+            "customer",
+            {"name": f"索引测试{i:02d}有限公司", "email": f"i{i}@example.cn", "owner": "u-rep"},
+        )
+    store.defer_indexes()
+    assert not set(DEFERRED_INDEXES) & _index_names(store)
+
+    store.restore_indexes(only=["followups_deal"])
+    assert "followups_deal" in _index_names(store)
+    left = json.loads(store.meta(DEFERRED_META) or "{}")
+    assert set(left) == set(DEFERRED_INDEXES) - {"followups_deal"}
+
+    with store.restoring_indexes():
+        # The block's own reads go on.
+        assert store.connection().execute("SELECT count(*) FROM customers").fetchone()[0] == 30
+    assert set(DEFERRED_INDEXES) <= _index_names(store)
+    assert store.meta(DEFERRED_META) is None
+    plan = (
+        store.connection()
+        .execute("EXPLAIN QUERY PLAN SELECT id FROM customers WHERE email = 'i3@example.cn'")
+        .fetchall()
+    )
+    assert "customers_email" in str(plan)
+    # Nothing deferred: the block just runs.
+    with store.restoring_indexes():
+        store.set_meta("reports", "again")
+    assert store.meta("reports") == "again"
+
+
+def test_a_failed_block_still_waits_for_the_deferred_indexes(store: Store) -> None:
+    from app.store.service import DEFERRED_INDEXES, DEFERRED_META
+
+    store.defer_indexes()
+    with pytest.raises(RuntimeError, match="report failed"), store.restoring_indexes():
+        raise RuntimeError("report failed")
+    # The second connection's work was waited for and committed, not left running.
+    assert set(DEFERRED_INDEXES) <= _index_names(store)
+    assert store.meta(DEFERRED_META) is None
