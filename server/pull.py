@@ -340,7 +340,7 @@ def _positions(
     limit: int,
     state: _State,
     statement: Select[Any],
-    read: Callable[[Select[Any], dict[str, Any]], Sequence[Any] | None] | None = None,
+    read: Callable[[Select[Any], dict[str, Any]], Sequence[Any]] | None = None,
 ) -> _Positions:
     horizon = state.horizon
     if cursor is not None and cursor < state.purged:
@@ -355,10 +355,8 @@ def _positions(
         "team": viewer.team_id,
     }
     postgres = is_postgres(conn)
-    # ``read`` may read the rows another way (into a pack writer, see pack()).
-    rows = None if read is None else read(statement, params)
-    if rows is None:
-        rows = conn.execute(statement, params).all()
+    # ``read`` reads the rows another way (into a pack writer, see pack()).
+    rows = conn.execute(statement, params).all() if read is None else read(statement, params)
     notices = conn.execute(_NOTICES, params).all()
     # Either list may hold the whole page: there is more when either is full, or when the
     # two together hold more than a page.
@@ -472,17 +470,14 @@ def pack(
     record changed since has moved past the horizon, where the next pages carry it."""
     source = _sqlite_file(engine)
     writer = PackWriter(path, key, extra=("xid", "seq"))
-    staged = False
+    read = None
+    if source is not None:
 
-    def read(statement: Select[Any], params: dict[str, Any]) -> list[_Staged] | None:
-        nonlocal staged
-        if source is None:
-            return None
-        # The statement as SQL text with its parameters in order, list parameters expanded.
-        expanded = statement.compile(dialect=engine.dialect).construct_expanded_state(params)
-        args = expanded.positional_parameters
-        staged = True
-        return [_Staged(*r) for r in writer.stage_query(source, expanded.statement, args)]
+        def read(statement: Select[Any], params: dict[str, Any]) -> list[_Staged]:
+            # The statement as SQL text with its parameters in order, list parameters expanded.
+            sql = statement.compile(dialect=engine.dialect).construct_expanded_state(params)
+            staged = writer.stage_query(source, sql.statement, sql.positional_parameters)
+            return [_Staged(*r) for r in staged]
 
     def work(conn: Connection) -> tuple[_Positions, Viewer]:
         state = _State.of(conn.execute(_STATE[is_postgres(conn)]).one())
@@ -499,7 +494,7 @@ def pack(
         # collector their number does not set off collections of the server's whole heap.
         with without_cycle_collector():
             page, now = _read(engine, work)
-            laid = _write_pack(writer, page, staged=staged)
+            laid = _write_pack(writer, page, staged=source is not None)
     except BaseException:
         writer.close()
         raise

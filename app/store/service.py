@@ -101,6 +101,10 @@ DEFERRED_INDEXES = (
     "attachments_deal",
 )
 DEFERRED_META = "deferred_indexes"
+# Of those, the ones built as soon as a first sync's pull ends: a lead's cockpit reports, which
+# are computed while the rest are built (Store.restoring_indexes), read every deal's latest
+# follow-up through it.
+BUILT_FIRST = ("followups_deal",)
 
 
 def open_database(
@@ -187,16 +191,15 @@ def _restore_indexes(db: sqlite_utils.Database, only: set[str] | None) -> None:
     if raw is None:
         return
     deferred: dict[str, str] = json.loads(raw[0])
+    now = [n for n in deferred if only is None or n in only]
     with db.atomic():
-        for name, sql in deferred.items():
-            if only is not None and name not in only:
-                continue
+        for name in now:
             exists = db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
             ).fetchone()
             if not exists:
-                db.execute(sql)
-        left = {n: q for n, q in deferred.items() if only is not None and n not in only}
+                db.execute(deferred[name])
+        left = {n: q for n, q in deferred.items() if n not in now}
         if left:
             db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(left), DEFERRED_META))
         else:

@@ -33,7 +33,7 @@ from app.store import cipherdb, cockpit_cache, merging
 from app.store import search as search_index
 from app.store.errors import StoreLocked
 from app.store.files import is_sealed
-from app.store.service import DEFERRED_META, Change, Store, _encode, utc_now
+from app.store.service import BUILT_FIRST, DEFERRED_META, Change, Store, _encode, utc_now
 from app.sync import bulk, local, quarantine, wipe
 from app.sync import leads as lead_ops
 from app.sync.api import CancelCheck, ProgressCallback, SyncProgress, SyncReport, SyncState
@@ -597,9 +597,8 @@ class SyncEngine:
                 progress(SyncProgress("pull", pulled, 0))
         if seen is not None:
             removed += self._drop_unseen(store, seen)
-        # The rest are built beside the work that follows the pull (sync_or_raise), which
-        # reads every deal's latest follow-up.
-        store.restore_indexes(only=("followups_deal",))
+        # The rest are built beside the work that follows the pull (sync_or_raise).
+        store.restore_indexes(only=BUILT_FIRST)
         return pulled, removed, conflicts, held
 
     def _pull_packs(
